@@ -1,0 +1,146 @@
+// The typed stage configuration: one object per `keelson:<section>` key in Pulumi.<stage>.yaml.
+// Every field here is already validated and defaulted (see ./index.ts, readStageConfig).
+
+/** A Kubernetes taint on a node pool. https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/ */
+export interface Taint {
+    readonly key: string;
+    readonly value?: string;
+    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** `keelson:network`. */
+export interface NetworkConfig {
+    /** VPC CIDR. Default `10.0.0.0/16`. */
+    readonly cidr: string;
+    /** Availability zones, one public and one private subnet each. Default: `<region>a` (dev) or `a,b,c`. */
+    readonly availabilityZones: readonly string[];
+    /** `single` NAT gateway (cheap, one AZ) or one `perAz` (HA). Default `single`, `perAz` in prod. */
+    readonly natGateways: "single" | "perAz";
+    /** Public subnet CIDRs, one per AZ. Default: /22 blocks carved from the top quarter of the VPC. */
+    readonly publicSubnets: readonly string[];
+    /** Private subnet CIDRs, one per AZ. Default: /19 blocks from the start of the VPC. */
+    readonly privateSubnets: readonly string[];
+}
+
+/** One named pool of worker nodes (`keelson:cluster.workerPools[]`). */
+export interface WorkerPoolConfig {
+    /** DNS-safe name; nodes are named `<pool>-<index>`. */
+    readonly name: string;
+    /** EC2 instance type. Default `t3.medium`. */
+    readonly instanceType: string;
+    /** Number of nodes, spread round-robin over the AZs. Default 1. */
+    readonly count: number;
+    /** Node labels. Default none. */
+    readonly labels: Readonly<Record<string, string>>;
+    /** Node taints. Default none. */
+    readonly taints: readonly Taint[];
+    /** Root gp3 volume size in GiB (encrypted). Default 30. */
+    readonly rootVolumeGb: number;
+}
+
+/** `keelson:cluster`. */
+export interface ClusterConfig {
+    /** Cluster name, DNS-safe. Default `keelson-<stage>`. */
+    readonly name: string;
+    /** Kubernetes version `1.N.P`; kubeadm, kubelet and kubectl are pinned to it. Default `1.33.4`. */
+    readonly kubernetesVersion: string;
+    /** Control-plane nodes: 1 (dev) or an odd number >= 3. Default 1, 3 in prod. */
+    readonly masters: number;
+    /** Master instance type. Default `t3.medium`. */
+    readonly masterInstanceType: string;
+    /** Master root volume GiB. Default 50. */
+    readonly masterRootVolumeGb: number;
+    /** Taint masters so that only control-plane pods run there. Default false, true in prod. */
+    readonly dedicatedMasters: boolean;
+    /** How clients reach the API: the `single` master (only with 1 master), an AWS `nlb`, or `haproxy` hosts. Default `single` for 1 master, else `nlb`. */
+    readonly endpoint: "single" | "nlb" | "haproxy";
+    /** HAProxy API hosts when `endpoint` is `haproxy`. Default 2. */
+    readonly apiLoadBalancers: number;
+    /** Pod network CIDR; must not overlap the VPC. Default `192.168.0.0/16`. */
+    readonly podCidr: string;
+    /** Service CIDR; must not overlap the VPC or pods. Default `10.96.0.0/12`. */
+    readonly serviceCidr: string;
+    /** Worker pools. Default one pool `general` of 1 `t3.medium`. */
+    readonly workerPools: readonly WorkerPoolConfig[];
+}
+
+/** A certificate for the edge, read from secret config `keelson:tls-<name>-cert` and `keelson:tls-<name>-key`. */
+export interface EdgeCertificateConfig {
+    readonly name: string;
+    readonly hosts: readonly string[];
+}
+
+/** `keelson:edge`. */
+export interface EdgeConfig {
+    /** Load balancer software on the edge hosts. Default `nginx`. */
+    readonly engine: "nginx" | "haproxy";
+    /** Number of edge hosts, spread over the public subnets, each with an Elastic IP. Default 1, 2 in prod. */
+    readonly count: number;
+    /** Edge host instance type. Default `t3.small`. */
+    readonly instanceType: string;
+    /** Put an AWS NLB in front of the edge hosts. Default false. */
+    readonly nlb: boolean;
+    /** Where certificates come from: `self-signed` (dev), `provided` (secret config), `acme`. Default `self-signed`, `provided` in prod. */
+    readonly tlsMode: "self-signed" | "provided" | "acme";
+    /** Key algorithm for self-signed certificates. Default `ecdsa-p256`. */
+    readonly keyAlgorithm: "ecdsa-p256" | "rsa-2048";
+    /** Certificates for `provided` mode (one per SNI name set). */
+    readonly certificates: readonly EdgeCertificateConfig[];
+    /** Contact email for ACME registration (`acme` mode). */
+    readonly acmeEmail?: string;
+}
+
+/** `keelson:app`: per-stage sizing of the shipped application. */
+export interface AppConfig {
+    /** Public hostname of the web service. Default `<stage>.keelson.example.com`. */
+    readonly hostname: string;
+    /** Replicas of the web service. Default 1, 3 in prod. */
+    readonly webReplicas: number;
+    /** Replicas of the background worker. Default 1, 2 in prod. */
+    readonly workerReplicas: number;
+    /** Persistent volume size of each database, GiB. Default 10, 100 in prod. */
+    readonly databaseStorageGb: number;
+    /** Kubernetes namespace of the application. Default `app`. */
+    readonly namespace: string;
+}
+
+/** `keelson:addons`. */
+export interface AddonsConfig {
+    /** CNI plugin (both enforce NetworkPolicy). Default `calico`. */
+    readonly cni: "calico" | "cilium";
+    /** metrics-server. Default true. */
+    readonly metricsServer: boolean;
+    /** Log-collection DaemonSet. Default true. */
+    readonly logging: boolean;
+    /** Node-metrics DaemonSet. Default true. */
+    readonly nodeMetrics: boolean;
+    /** etcd snapshots to S3 every 15 minutes. Default false in dev, true otherwise. */
+    readonly etcdBackups: boolean;
+}
+
+/** `keelson:score`. */
+export interface ScoreConfig {
+    /** Fail the plan (and `pulumi preview`) when the overall StackScore grade is below this. Default none. */
+    readonly minimumGrade?: "A" | "B" | "C" | "D" | "E" | "F";
+}
+
+/** The whole validated stage configuration. */
+export interface StageConfig {
+    /** Stack name: `dev`, `staging`, `prod` or any other. */
+    readonly stage: string;
+    /** True for a production stage (stack name `prod` or `production`, or `keelson:production: true`). */
+    readonly production: boolean;
+    /** AWS region (`aws:region`). */
+    readonly region: string;
+    readonly network: NetworkConfig;
+    readonly cluster: ClusterConfig;
+    readonly edge: EdgeConfig;
+    readonly app: AppConfig;
+    readonly addons: AddonsConfig;
+    readonly score: ScoreConfig;
+    /**
+     * App-only mode: deploy onto an existing cluster from this kubeconfig (secret config
+     * `keelson:kubeconfig`). When set, no VPC, VM or edge host is created.
+     */
+    readonly existingCluster: boolean;
+}
