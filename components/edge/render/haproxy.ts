@@ -1,0 +1,210 @@
+// Renders haproxy.cfg (haproxy 2.6 with OpenSSL 3.0 on Debian 12) for the edge hosts from typed
+// routes. Pure: the same function renders production paths and the temp paths of the live tests.
+import { EdgeSpec, HttpRoute, StreamRoute } from "../types";
+import { normalizePath } from "../validate";
+import {
+    ACME_CHALLENGE_PATH,
+    DEFAULT_HSTS_MAX_AGE,
+    TLS12_CIPHERS,
+    TLS13_CIPHERSUITES,
+    VirtualHost,
+    listenOn,
+    poolMembers,
+    requireCertificates,
+    streamRoutes,
+    virtualHosts,
+} from "./model";
+
+/** Where haproxy listens and keeps its files. Every default is the production layout on Debian 12. */
+export interface HaproxyRenderOptions {
+    /** Address to bind, e.g. `127.0.0.1`. Default: all addresses. */
+    readonly listenAddress?: string;
+    /** Plain HTTP port (redirects and ACME). Default 80. */
+    readonly httpPort?: number;
+    /** HTTPS port. Default 443. */
+    readonly httpsPort?: number;
+    /** Directory holding `<cert>.pem` (full chain followed by the key). Default `/etc/keelson/tls`. */
+    readonly certDir?: string;
+    /** Drop privileges to this user and group after binding; empty keeps the starting user. Default `haproxy`. */
+    readonly user?: string;
+    /**
+     * Threads. haproxy 2.6 on OpenSSL 3.0 loses handshake throughput to lock contention with many
+     * threads, so this stays small. Default 2.
+     */
+    readonly nbthread?: number;
+    /** The `log` target. Default `/dev/log local0` (journald on Debian 12). */
+    readonly log?: string;
+    /** Admin socket for runtime changes (`set ssl cert`, `set ssl ocsp-response`). Default `/run/haproxy/admin.sock`. */
+    readonly statsSocket?: string;
+    /** Local port certbot's standalone HTTP-01 server listens on (when `spec.acme`). Default 8402. */
+    readonly acmePort?: number;
+    /** Active health check interval. Default `2s` (a dead node is out after 2 failures, about 4s). */
+    readonly checkInterval?: string;
+    /** HSTS max-age in seconds. Default two years. */
+    readonly hstsMaxAge?: number;
+}
+
+type Resolved = Required<HaproxyRenderOptions>;
+
+function resolve(o: HaproxyRenderOptions): Resolved {
+    return {
+        listenAddress: o.listenAddress ?? "",
+        httpPort: o.httpPort ?? 80,
+        httpsPort: o.httpsPort ?? 443,
+        certDir: o.certDir ?? "/etc/keelson/tls",
+        user: o.user ?? "haproxy",
+        nbthread: o.nbthread ?? 2,
+        log: o.log ?? "/dev/log local0",
+        statsSocket: o.statsSocket ?? "/run/haproxy/admin.sock",
+        acmePort: o.acmePort ?? 8402,
+        checkInterval: o.checkInterval ?? "2s",
+        hstsMaxAge: o.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE,
+    };
+}
+
+const NO_ROUTE = "keelson-no-route";
+const ACME = "keelson-acme";
+
+/**
+ * Renders a complete haproxy.cfg: HTTP redirects to HTTPS (except ACME challenges), HTTPS with
+ * HTTP/2 and SNI (every certificate on the bind line, picked by its names), TLS 1.2/1.3 only, session
+ * cache, HSTS on every response, forwarded headers set from the peer address, host and path routing
+ * to one backend per route with active `option httpchk` health checks on the route's health path,
+ * keep-alive to the backends, retry of idempotent requests on another server, and TCP `listen`
+ * sections for TCP routes (haproxy 2.6 cannot proxy UDP; validateRoutes refuses it).
+ */
+export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOptions = {}): string {
+    requireCertificates(spec);
+    const o = resolve(options);
+    const hosts = virtualHosts(spec);
+    const routes = [...new Set(hosts.flatMap((h) => h.routes))];
+    const lines = [
+        "# Rendered by Keelson (components/edge/render/haproxy.ts); changes on the host are overwritten.",
+        "global",
+        `    log ${o.log}`,
+        ...(o.user ? [`    user ${o.user}`, `    group ${o.user}`] : []),
+        `    nbthread ${o.nbthread}`,
+        "    maxconn 50000",
+        `    stats socket ${o.statsSocket} mode 660 level admin`,
+        "    stats timeout 30s",
+        `    ssl-default-bind-ciphers ${TLS12_CIPHERS}`,
+        `    ssl-default-bind-ciphersuites ${TLS13_CIPHERSUITES}`,
+        "    # Tickets off: their keys never rotate without a reload; the session cache resumes instead.",
+        "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
+        "    tune.ssl.cachesize 100000",
+        "    tune.ssl.lifetime 3600",
+        "",
+        "defaults",
+        "    mode http",
+        "    log global",
+        "    option dontlognull",
+        "    timeout connect 5s",
+        "    timeout client 60s",
+        "    timeout server 60s",
+        "    timeout http-request 15s",
+        "    timeout http-keep-alive 10s",
+        "    timeout queue 30s",
+        "    timeout tunnel 1h",
+        "    timeout client-fin 10s",
+        "    # Up to 3 retries, each on another server; see disable-l7-retry for non-idempotent methods.",
+        "    retries 3",
+        "    option redispatch 1",
+        "    retry-on conn-failure empty-response response-timeout 502 503 504",
+        `    default-server inter ${o.checkInterval} fall 2 rise 2`,
+        "",
+        "frontend http-in",
+        `    bind ${listenOn(o.listenAddress, o.httpPort)}`,
+        "    option httplog",
+    ];
+    const port = o.httpsPort === 443 ? "" : `:${o.httpsPort}`;
+    if (spec.acme) lines.push(`    acl acme path_beg ${ACME_CHALLENGE_PATH}`);
+    lines.push(
+        `    http-request redirect location https://%[req.hdr(host),field(1,:)]${port}%[capture.req.uri] code 301${spec.acme ? " unless acme" : ""}`,
+    );
+    if (spec.acme) lines.push(`    use_backend ${ACME} if acme`);
+    if (spec.certificates.length > 0) lines.push("", ...httpsFrontend(spec, hosts, o));
+    for (const route of routes) lines.push("", ...httpBackend(spec, route));
+    lines.push(
+        "",
+        `backend ${NO_ROUTE}`,
+        '    http-request return status 404 content-type text/plain string "no route"',
+    );
+    if (spec.acme) lines.push("", `backend ${ACME}`, `    server certbot 127.0.0.1:${o.acmePort}`);
+    for (const route of streamRoutes(spec)) lines.push("", ...tcpListen(spec, route, o));
+    return lines.join("\n") + "\n";
+}
+
+function httpsFrontend(spec: EdgeSpec, hosts: VirtualHost[], o: Resolved): string[] {
+    // The first certificate is the default for clients that send no or an unknown SNI name.
+    const crts = spec.certificates.map((c) => `crt ${o.certDir}/${c.name}.pem`).join(" ");
+    const lines = [
+        "frontend https-in",
+        `    bind ${listenOn(o.listenAddress, o.httpsPort)} ssl ${crts} alpn h2,http/1.1 curves X25519:P-256:P-384`,
+        "    option httplog",
+        "    # The edge is the first proxy: client-sent forwarding headers are replaced, never extended.",
+        "    http-request set-header X-Forwarded-For %[src]",
+        "    http-request set-header X-Real-IP %[src]",
+        "    http-request set-header X-Forwarded-Proto https",
+        "    http-request set-header X-Forwarded-Host %[req.hdr(host),field(1,:)]",
+        "    http-request set-header X-Forwarded-Port %[dst_port]",
+        "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+        `    http-after-response set-header Strict-Transport-Security "max-age=${o.hstsMaxAge}"`,
+    ];
+    hosts.forEach((vhost, i) => {
+        lines.push(
+            vhost.host.startsWith("*.")
+                ? `    acl host_${i} var(txn.host) -m end ${vhost.host.slice(1)}`
+                : `    acl host_${i} var(txn.host) -m str ${vhost.host}`,
+        );
+    });
+    const paths = new Set<string>();
+    for (const route of hosts.flatMap((h) => h.routes)) {
+        const path = normalizePath(route.path);
+        if (path === "/" || paths.has(path)) continue;
+        paths.add(path);
+        lines.push(`    acl ${pathAcl(path)} path ${path}`, `    acl ${pathAcl(path)} path_beg ${path}/`);
+    }
+    hosts.forEach((vhost, i) => {
+        for (const route of vhost.routes) {
+            const path = normalizePath(route.path);
+            lines.push(
+                `    use_backend ${route.name} if host_${i}${path === "/" ? "" : ` ${pathAcl(path)}`}`,
+            );
+        }
+    });
+    lines.push(`    default_backend ${NO_ROUTE}`);
+    return lines;
+}
+
+function pathAcl(path: string): string {
+    return `path_${path.slice(1).replace(/[^A-Za-z0-9]/g, "_")}_${path.length}`;
+}
+
+function httpBackend(spec: EdgeSpec, route: HttpRoute): string[] {
+    return [
+        `# ${route.name}: every worker's NodePort ${route.nodePort}; a node without a ready pod fails`,
+        `# ${route.healthPath} (externalTrafficPolicy Local) and is taken out until it passes twice.`,
+        `backend ${route.name}`,
+        "    balance roundrobin",
+        "    option httpchk",
+        `    http-check send meth GET uri ${route.healthPath} ver HTTP/1.1 hdr Host ${route.hosts.find((h) => !h.startsWith("*.")) ?? "localhost"}`,
+        "    http-check expect status 200-399",
+        "    acl idempotent method GET HEAD OPTIONS PUT DELETE TRACE",
+        "    http-request disable-l7-retry unless idempotent",
+        "    http-reuse safe",
+        ...poolMembers(spec, route.nodePort).map((m) => `    server ${m.name} ${m.endpoint} check`),
+    ];
+}
+
+function tcpListen(spec: EdgeSpec, route: StreamRoute, o: Resolved): string[] {
+    return [
+        `listen ${route.name}`,
+        "    mode tcp",
+        `    bind ${listenOn(o.listenAddress, route.listenPort)}`,
+        "    option tcplog",
+        "    balance leastconn",
+        "    timeout client 10m",
+        "    timeout server 10m",
+        ...poolMembers(spec, route.nodePort).map((m) => `    server ${m.name} ${m.endpoint} check`),
+    ];
+}
