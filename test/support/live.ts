@@ -66,7 +66,8 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
             socket.once("error", () => resolve(false));
         });
         if (ok) return;
-        if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+            throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 50));
     }
 }
@@ -111,7 +112,20 @@ export function makeTestCert(dir: string, label: string, names: string[], rsa = 
     const keyArgs = rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
     const caKey = `${label}-ca.key`;
     const caFile = path.join(dir, `${label}-ca.crt`);
-    ossl(["req", "-x509", ...keyArgs, "-nodes", "-keyout", caKey, "-out", caFile, "-days", "2", "-subj", `/CN=${label} test CA`]);
+    ossl([
+        "req",
+        "-x509",
+        ...keyArgs,
+        "-nodes",
+        "-keyout",
+        caKey,
+        "-out",
+        caFile,
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${label} test CA`,
+    ]);
     const keyFile = path.join(dir, `${label}.key`);
     const csr = `${label}.csr`;
     ossl(["req", ...keyArgs, "-nodes", "-keyout", keyFile, "-out", csr, "-subj", `/CN=${names[0]}`]);
@@ -119,7 +133,23 @@ export function makeTestCert(dir: string, label: string, names: string[], rsa = 
     const sans = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
     fs.writeFileSync(ext, `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
     const certFile = path.join(dir, `${label}.crt`);
-    ossl(["x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-out", certFile, "-days", "2", "-extfile", ext]);
+    ossl([
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        caFile,
+        "-CAkey",
+        caKey,
+        "-CAcreateserial",
+        "-out",
+        certFile,
+        "-days",
+        "2",
+        "-extfile",
+        ext,
+    ]);
     const pemBundleFile = path.join(dir, `${label}.pem`);
     fs.writeFileSync(pemBundleFile, fs.readFileSync(certFile, "utf8") + fs.readFileSync(keyFile, "utf8"));
     return { caFile, certFile, keyFile, pemBundleFile };
