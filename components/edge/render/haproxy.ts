@@ -42,6 +42,8 @@ export interface HaproxyRenderOptions {
     readonly checkInterval?: string;
     /** HSTS max-age in seconds. Default two years. */
     readonly hstsMaxAge?: number;
+    /** Connection limit; haproxy needs about twice as many file descriptors. Default 50000. */
+    readonly maxconn?: number;
 }
 
 type Resolved = Required<HaproxyRenderOptions>;
@@ -59,6 +61,7 @@ function resolve(o: HaproxyRenderOptions): Resolved {
         acmePort: o.acmePort ?? 8402,
         checkInterval: o.checkInterval ?? "2s",
         hstsMaxAge: o.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE,
+        maxconn: o.maxconn ?? 50000,
     };
 }
 
@@ -84,7 +87,7 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
         `    log ${o.log}`,
         ...(o.user ? [`    user ${o.user}`, `    group ${o.user}`] : []),
         `    nbthread ${o.nbthread}`,
-        "    maxconn 50000",
+        `    maxconn ${o.maxconn}`,
         `    stats socket ${o.statsSocket} mode 660 level admin`,
         "    stats timeout 30s",
         `    ssl-default-bind-ciphers ${TLS12_CIPHERS}`,

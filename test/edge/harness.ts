@@ -1,0 +1,216 @@
+// Helpers for the edge live tests: loopback backends, an edge process rendered by Keelson's own
+// renderers, and small HTTPS/TCP/UDP clients that pin the source address and SNI name.
+import * as dgram from "dgram";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as net from "net";
+import * as path from "path";
+import * as tls from "tls";
+import { Started, startProcess, waitForPort } from "../support/live";
+
+/** The backend stand-in, a plain node script (see its header for the arguments). */
+export const BACKEND_SCRIPT = path.join(__dirname, "fixtures", "backend.js");
+
+/** Starts one backend process and resolves once every listener is up. */
+export async function startBackend(id: string, address: string, specs: string[]): Promise<Started> {
+    const started = startProcess(process.execPath, [BACKEND_SCRIPT, id, address, ...specs], {
+        cwd: path.join(__dirname, "..", ".."),
+    });
+    const deadline = Date.now() + 10000;
+    while (!started.output().includes(`ready ${id}`)) {
+        if (started.child.exitCode !== null || Date.now() > deadline) {
+            throw new Error(`backend ${id} did not start:\n${started.output()}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    return started;
+}
+
+/** Starts an edge engine and waits until its HTTPS port accepts connections. */
+export async function startEdge(cmd: string, args: string[], port: number): Promise<Started> {
+    const started = startProcess(cmd, args);
+    try {
+        await waitForPort(port, 10000);
+    } catch (e) {
+        await started.stop();
+        throw new Error(`${cmd} did not listen on ${port}: ${(e as Error).message}\n${started.output()}`);
+    }
+    return started;
+}
+
+/** What a client saw. `json` is the backend's echo when the body was JSON. */
+export interface Reply {
+    readonly status: number;
+    readonly headers: http.IncomingHttpHeaders;
+    readonly body: string;
+    readonly json?: Echo;
+}
+
+/** The backend's echo of a request. */
+export interface Echo {
+    readonly id: string;
+    readonly pool: string;
+    readonly method: string;
+    readonly path: string;
+    readonly headers: Record<string, string>;
+    readonly remote: string;
+}
+
+/** A request to the edge on loopback, with the Host header and SNI name of `host`. */
+export interface Call {
+    readonly port: number;
+    readonly host: string;
+    readonly path: string;
+    readonly tls: boolean;
+    readonly ca?: string[];
+    readonly method?: string;
+    readonly headers?: Record<string, string>;
+    /** Source address, to tell the client apart from the edge in the backend's view. Default 127.0.0.5. */
+    readonly localAddress?: string;
+    readonly agent?: http.Agent | false;
+    /** Skip certificate verification (for names no certificate covers). Default false. */
+    readonly insecure?: boolean;
+}
+
+/** Sends one request; rejects on network or TLS errors. */
+export function call(c: Call): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        const options: https.RequestOptions = {
+            host: "127.0.0.1",
+            port: c.port,
+            path: c.path,
+            method: c.method ?? "GET",
+            headers: { host: c.host, ...c.headers },
+            localAddress: c.localAddress ?? "127.0.0.5",
+            agent: c.agent ?? false,
+            servername: c.host,
+            ca: c.ca,
+            rejectUnauthorized: !c.insecure,
+            timeout: 10000,
+        };
+        const req = (c.tls ? https : http).request(options, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => {
+                let json: Echo | undefined;
+                if (String(res.headers["content-type"]).startsWith("application/json"))
+                    json = JSON.parse(body);
+                resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+            });
+            res.on("error", reject);
+        });
+        req.on("timeout", () => req.destroy(new Error("request timed out")));
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+/** The outcome of a bare TLS handshake. */
+export interface Handshake {
+    readonly protocol?: string;
+    readonly subjectCN?: string;
+    /** `prime256v1` for ECDSA P-256 certificates, undefined for RSA. */
+    readonly curve?: string;
+    readonly bits?: number;
+    readonly errorCode?: string;
+}
+
+/** Does one TLS handshake and reports the protocol and certificate, or the error code. */
+export function handshake(
+    port: number,
+    servername: string,
+    opts: tls.ConnectionOptions = {},
+): Promise<Handshake> {
+    return new Promise((resolve) => {
+        const socket = tls.connect({
+            host: "127.0.0.1",
+            port,
+            servername,
+            rejectUnauthorized: false,
+            ...opts,
+        });
+        socket.once("secureConnect", () => {
+            const cert = socket.getPeerCertificate();
+            resolve({
+                protocol: socket.getProtocol() ?? undefined,
+                subjectCN: cert.subject?.CN as string | undefined,
+                curve: (cert as { asn1Curve?: string }).asn1Curve,
+                bits: cert.bits,
+            });
+            socket.end();
+        });
+        socket.once("error", (e: NodeJS.ErrnoException) => resolve({ errorCode: e.code }));
+    });
+}
+
+/** Opens a TCP connection, reads the backend's greeting, echoes `text` and returns both. */
+export function tcpExchange(port: number, text: string): Promise<{ greeting: string; echo: string }> {
+    return new Promise((resolve, reject) => {
+        const socket = net.connect(port, "127.0.0.1");
+        let data = "";
+        socket.setEncoding("utf8");
+        socket.setTimeout(5000, () => socket.destroy(new Error("tcp exchange timed out")));
+        socket.on("data", (d: string) => {
+            data += d;
+            const nl = data.indexOf("\n");
+            if (nl >= 0 && data.length === nl + 1) socket.write(text);
+            if (nl >= 0 && data.length >= nl + 1 + text.length) {
+                socket.end();
+                resolve({ greeting: data.slice(0, nl), echo: data.slice(nl + 1) });
+            }
+        });
+        socket.on("error", reject);
+    });
+}
+
+/** Sends one UDP datagram to the edge and resolves with the first reply. */
+export function udpExchange(port: number, text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const socket = dgram.createSocket("udp4");
+        const timer = setTimeout(() => {
+            socket.close();
+            reject(new Error("no UDP reply within 5s"));
+        }, 5000);
+        socket.on("message", (msg) => {
+            clearTimeout(timer);
+            socket.close();
+            resolve(msg.toString());
+        });
+        socket.send(text, port, "127.0.0.1");
+    });
+}
+
+/** Runs `total` calls with `concurrency` in flight; `onProgress` fires after each completes. */
+export async function loadLoop(
+    total: number,
+    concurrency: number,
+    send: () => Promise<Reply>,
+    onProgress: (done: number, replies: readonly Reply[]) => void,
+): Promise<{ replies: Reply[]; failures: string[] }> {
+    const replies: Reply[] = [];
+    const failures: string[] = [];
+    let started = 0;
+    let done = 0;
+    const worker = async () => {
+        while (started < total) {
+            started++;
+            try {
+                const reply = await send();
+                if (reply.status !== 200) failures.push(`status ${reply.status}: ${reply.body.slice(0, 80)}`);
+                replies.push(reply);
+            } catch (e) {
+                failures.push((e as Error).message);
+            }
+            onProgress(++done, replies);
+        }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return { replies, failures };
+}
+
+/** Reads a file, or "" when it does not exist (logs written lazily). */
+export function readIfExists(file: string): string {
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+}
