@@ -1,6 +1,7 @@
 // The contract between the application graph (which produces routes) and the edge load balancers.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigProblem } from "../config/problems";
 
 /**
  * An HTTP(S) route: requests whose Host is one of `hosts` and whose path is `path` or below it
@@ -43,12 +44,8 @@ export type EdgeRoute = HttpRoute | StreamRoute;
 /** The load balancer software on the edge hosts. */
 export type EdgeEngine = "nginx" | "haproxy";
 
-/** One bad input: the key, the value, and a message that says how to fix it. */
-export interface EdgeProblem {
-    readonly key: string;
-    readonly value: unknown;
-    readonly message: string;
-}
+/** One bad input: the key, the value, and a message that says how to fix it (same shape as config problems). */
+export type EdgeProblem = ConfigProblem;
 
 /** A pool member as the renderers see it: a stable name and a plain address (IP or host name). */
 export interface EdgeBackendAddress {

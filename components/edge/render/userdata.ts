@@ -1,0 +1,61 @@
+// cloud-init user-data (`#cloud-config`) for an edge host: Debian packages, the rendered engine
+// config (staged, installed by the script after the TLS files exist) and the bootstrap script. Pure;
+// it holds no secret: certificates and keys are read from SSM (or issued by ACME) on the host.
+import * as YAML from "yaml";
+import { EdgeEngine } from "../types";
+import {
+    EDGE_BOOTSTRAP_PATH,
+    EdgeBootstrapOptions,
+    renderEdgeBootstrapScript,
+    stagedConfigPath,
+} from "./bootstrap";
+
+/** EC2's limit on raw user-data. */
+export const USER_DATA_LIMIT_BYTES = 16384;
+
+/** Inputs of an edge host's user-data. */
+export interface EdgeUserDataOptions extends EdgeBootstrapOptions {
+    /** Host name, e.g. `edge-0`. */
+    readonly hostname: string;
+    /** The rendered nginx.conf or haproxy.cfg. */
+    readonly config: string;
+    /** The config has TCP/UDP routes (nginx then needs Debian's libnginx-mod-stream). */
+    readonly streams: boolean;
+}
+
+/** Debian 12 packages an edge host installs. */
+export function edgePackages(o: Pick<EdgeUserDataOptions, "engine" | "streams" | "tls">): string[] {
+    const engine: Record<EdgeEngine, string[]> = {
+        nginx: o.streams ? ["nginx", "libnginx-mod-stream"] : ["nginx"],
+        haproxy: ["haproxy"],
+    };
+    const tls =
+        o.tls.kind === "ssm"
+            ? ["awscli"]
+            : o.tls.challenge === "dns-01"
+              ? ["certbot", "python3-certbot-dns-route53"]
+              : ["certbot"];
+    return [...engine[o.engine], ...tls, "openssl", "ca-certificates"];
+}
+
+/** Renders the `#cloud-config` document of one edge host. */
+export function renderEdgeUserData(o: EdgeUserDataOptions): string {
+    const doc = {
+        hostname: o.hostname,
+        package_update: true,
+        packages: edgePackages(o),
+        ssh_pwauth: false,
+        disable_root: true,
+        write_files: [
+            { path: stagedConfigPath(o.engine), content: o.config, permissions: "0644", owner: "root:root" },
+            {
+                path: EDGE_BOOTSTRAP_PATH,
+                content: renderEdgeBootstrapScript(o),
+                permissions: "0700",
+                owner: "root:root",
+            },
+        ],
+        runcmd: [[EDGE_BOOTSTRAP_PATH]],
+    };
+    return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
