@@ -1,0 +1,52 @@
+// StackScore: five metrics graded A to F from a plan's resource graph; the overall grade is the lowest.
+import { PlanResource } from "../../tools/plan/types";
+import { gradeFindings, worst } from "./grade";
+import { viewOf } from "./graph-view";
+import { infrastructureAvailability, workloadAvailability } from "./rules/availability";
+import { capacityFindings } from "./rules/capacity";
+import { operabilityFindings } from "./rules/operability";
+import { databaseRecoverability, stateRecoverability, volumeRecoverability } from "./rules/recoverability";
+import { firewallSecurity, instanceSecurity, podSecurity } from "./rules/security";
+import { Finding, Grade, MetricName, METRICS, ScoreOptions, StackScore, SYSTEM_NAMESPACES } from "./types";
+
+export * from "./types";
+export { gradeFindings, meetsMinimum, minimumGradeError } from "./grade";
+export { computeCost } from "./cost";
+export type { CostEstimate, CostItem } from "./cost";
+
+const SEVERITY_ORDER = ["critical", "high", "medium", "low"];
+
+/**
+ * Scores a plan's resources. Pure: the same resources always give the same score, with findings
+ * sorted by severity (critical first), metric, rule and resource.
+ */
+export function scorePlan(resources: readonly PlanResource[], opts: ScoreOptions = {}): StackScore {
+    const view = viewOf(resources);
+    const system = opts.systemNamespaces ?? SYSTEM_NAMESPACES;
+    const findings: Finding[] = [
+        ...infrastructureAvailability(view),
+        ...workloadAvailability(view, system),
+        ...instanceSecurity(view),
+        ...firewallSecurity(view, opts.publicPorts ?? []),
+        ...podSecurity(view, system),
+        ...stateRecoverability(view),
+        ...volumeRecoverability(view),
+        ...databaseRecoverability(view),
+        ...capacityFindings(view),
+        ...operabilityFindings(view),
+    ];
+    findings.sort(
+        (a, b) =>
+            SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+            METRICS.indexOf(a.metric) - METRICS.indexOf(b.metric) ||
+            a.rule.localeCompare(b.rule) ||
+            a.resource.localeCompare(b.resource),
+    );
+    const metrics = {} as Record<MetricName, Grade>;
+    let overall: Grade = "A";
+    for (const m of METRICS) {
+        metrics[m] = gradeFindings(findings.filter((f) => f.metric === m));
+        overall = worst(overall, metrics[m]);
+    }
+    return { overall, metrics, findings };
+}

@@ -1,0 +1,187 @@
+// Reads Kubernetes workloads out of registered resource inputs (manifest fields). Shared by the
+// StackScore and the policy pack, so it imports nothing from Pulumi.
+
+/** A Kubernetes container spec, loosely typed: inputs come from user code and may be partial. */
+export type Container = Record<string, unknown> & { name?: string; image?: unknown };
+
+/** Workload kinds that run pods, keyed by Pulumi type token. */
+export const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKind>> = {
+    "kubernetes:apps/v1:Deployment": "Deployment",
+    "kubernetes:apps/v1:StatefulSet": "StatefulSet",
+    "kubernetes:apps/v1:DaemonSet": "DaemonSet",
+    "kubernetes:apps/v1:ReplicaSet": "ReplicaSet",
+    "kubernetes:batch/v1:CronJob": "CronJob",
+    "kubernetes:batch/v1:Job": "Job",
+    "kubernetes:core/v1:Pod": "Pod",
+};
+
+/** A kind of pod-running workload. */
+export type WorkloadKind =
+    "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "CronJob" | "Job" | "Pod";
+
+/** A pod-running workload as the score and the policies see it. */
+export interface Workload {
+    readonly kind: WorkloadKind;
+    readonly urn: string;
+    /** `metadata.name`, else the Pulumi resource name. */
+    readonly name: string;
+    /** `metadata.namespace`, else `default`. */
+    readonly namespace: string;
+    /** `spec.replicas` (default 1) for Deployment, StatefulSet and ReplicaSet; undefined otherwise. */
+    readonly replicas?: number;
+    /** The pod spec (`spec.template.spec`, `spec.jobTemplate.spec.template.spec` or `spec`). */
+    readonly podSpec: Record<string, unknown>;
+    /** The pod template's labels. */
+    readonly podLabels: Readonly<Record<string, string>>;
+    /** Regular containers (not init containers). */
+    readonly containers: readonly Container[];
+    /** Init containers. */
+    readonly initContainers: readonly Container[];
+}
+
+/** A plain object, or an empty one for anything else (undefined, unknowns, strings). */
+export function obj(v: unknown): Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** An array, or an empty one for anything else. */
+export function arr(v: unknown): unknown[] {
+    return Array.isArray(v) ? v : [];
+}
+
+/** Reads `a.b.c` from a nested plain object; undefined when any step is missing. */
+export function at(v: unknown, path: string): unknown {
+    let cur: unknown = v;
+    for (const key of path.split(".")) {
+        if (cur === null || typeof cur !== "object") return undefined;
+        cur = (cur as Record<string, unknown>)[key];
+    }
+    return cur;
+}
+
+function labels(v: unknown): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(obj(v))) if (typeof val === "string") out[k] = val;
+    return out;
+}
+
+/** Returns the workload described by a resource's type and inputs, or undefined if it runs no pods. */
+export function asWorkload(
+    type: string,
+    inputs: Record<string, unknown>,
+    urn: string,
+    name: string,
+): Workload | undefined {
+    const kind = WORKLOAD_TYPES[type];
+    if (!kind) return undefined;
+    const spec = obj(inputs.spec);
+    const template =
+        kind === "Pod"
+            ? { metadata: inputs.metadata, spec: inputs.spec }
+            : kind === "CronJob"
+              ? obj(at(spec, "jobTemplate.spec.template"))
+              : obj(spec.template);
+    const podSpec = obj(template.spec);
+    const replicas =
+        kind === "Deployment" || kind === "StatefulSet" || kind === "ReplicaSet"
+            ? typeof spec.replicas === "number"
+                ? spec.replicas
+                : 1
+            : undefined;
+    const metadata = obj(inputs.metadata);
+    return {
+        kind,
+        urn,
+        name: typeof metadata.name === "string" ? metadata.name : name,
+        namespace: typeof metadata.namespace === "string" ? metadata.namespace : "default",
+        replicas,
+        podSpec,
+        podLabels: labels(at(template, "metadata.labels")),
+        containers: arr(podSpec.containers).map(obj) as Container[],
+        initContainers: arr(podSpec.initContainers).map(obj) as Container[],
+    };
+}
+
+/**
+ * True when a label selector selects pods with `podLabels`: every `matchLabels` pair matches and
+ * every `matchExpressions` entry (In, NotIn, Exists, DoesNotExist) holds. An empty selector
+ * selects every pod, as it does for PodDisruptionBudgets and NetworkPolicies.
+ */
+export function selects(selector: unknown, podLabels: Readonly<Record<string, string>>): boolean {
+    const s = obj(selector);
+    const pairsMatch = Object.entries(labels(s.matchLabels)).every(([k, v]) => podLabels[k] === v);
+    return (
+        pairsMatch &&
+        arr(s.matchExpressions).every((raw) => {
+            const e = obj(raw);
+            const key = String(e.key);
+            const values = arr(e.values);
+            switch (e.operator) {
+                case "In":
+                    return values.includes(podLabels[key]);
+                case "NotIn":
+                    return !values.includes(podLabels[key]);
+                case "Exists":
+                    return key in podLabels;
+                case "DoesNotExist":
+                    return !(key in podLabels);
+                default:
+                    return false;
+            }
+        })
+    );
+}
+
+/** The image tag problem of an image reference: `"latest"`, `"untagged"`, or undefined when pinned. */
+export function imageTagProblem(image: unknown): "latest" | "untagged" | undefined {
+    if (typeof image !== "string" || image === "") return undefined;
+    if (image.includes("@sha256:")) return undefined;
+    const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+    const colon = lastSegment.lastIndexOf(":");
+    if (colon < 0) return "untagged";
+    return lastSegment.slice(colon + 1) === "latest" ? "latest" : undefined;
+}
+
+/** Env var names that carry credentials and must come from a Secret, not a plain `value`. */
+export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
+
+/** Names of env vars in a container that look like credentials yet are set with a plain `value`. */
+export function plainSecretEnv(container: Container): string[] {
+    const out: string[] = [];
+    for (const e of arr(container.env).map(obj)) {
+        if (typeof e.name !== "string" || e.value === undefined) continue;
+        if (SECRET_ENV_NAME.test(e.name) || e.value === "[secret]") out.push(e.name);
+    }
+    return out;
+}
+
+/**
+ * The Pod Security Standards "restricted" gaps of one container in a pod (pod-level settings
+ * count as defaults), e.g. `runAsNonRoot`, `allowPrivilegeEscalation=false`, `drop ALL`.
+ * https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
+ */
+export function restrictedGaps(podSpec: Record<string, unknown>, container: Container): string[] {
+    const pod = obj(podSpec.securityContext);
+    const c = obj(container.securityContext);
+    const gaps: string[] = [];
+    if (c.privileged === true) gaps.push("privileged");
+    if ((c.runAsNonRoot ?? pod.runAsNonRoot) !== true) gaps.push("runAsNonRoot");
+    if ((c.runAsUser ?? pod.runAsUser) === 0) gaps.push("runAsUser 0");
+    if (c.allowPrivilegeEscalation !== false) gaps.push("allowPrivilegeEscalation=false");
+    const caps = obj(c.capabilities);
+    if (!arr(caps.drop).includes("ALL")) gaps.push("capabilities.drop [ALL]");
+    const added = arr(caps.add).filter((a) => a !== "NET_BIND_SERVICE");
+    if (added.length > 0) gaps.push(`capabilities.add ${added.join(",")}`);
+    const seccomp = at(c, "seccompProfile.type") ?? at(pod, "seccompProfile.type");
+    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") gaps.push("seccompProfile RuntimeDefault");
+    return gaps;
+}
+
+/** Host access a pod spec asks for: host namespaces, hostPath volumes, host ports. */
+export function hostAccess(podSpec: Record<string, unknown>, containers: readonly Container[]): string[] {
+    const out: string[] = [];
+    for (const k of ["hostNetwork", "hostPID", "hostIPC"]) if (podSpec[k] === true) out.push(k);
+    if (arr(podSpec.volumes).some((v) => obj(v).hostPath !== undefined)) out.push("hostPath volume");
+    if (containers.some((c) => arr(c.ports).some((p) => obj(p).hostPort !== undefined))) out.push("hostPort");
+    return out;
+}
