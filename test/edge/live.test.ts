@@ -286,11 +286,13 @@ function describeEngine(engine: EdgeEngine): void {
         });
 
         it("round-trips a websocket through the edge", async function () {
-            const ws = new WebSocket(`wss://127.0.0.1:${ports.https}/api/socket`, {
+            // ws hands servername to tls.connect; its typings just do not list it.
+            const options: WebSocket.ClientOptions & { servername: string } = {
                 headers: { host: "a.example.com" },
                 servername: "a.example.com",
                 ca,
-            });
+            };
+            const ws = new WebSocket(`wss://127.0.0.1:${ports.https}/api/socket`, options);
             const message = await new Promise<string>((resolve, reject) => {
                 ws.once("open", () => ws.send("ping"));
                 ws.once("message", (data) => resolve(String(data)));
