@@ -1,0 +1,352 @@
+// The pure plan of an application: every Kubernetes object as a plain manifest, the Secrets to fill, the
+// ordering between objects, the NodePorts and the edge routes. Application.ts only turns it into resources.
+import * as pulumi from "@pulumi/pulumi";
+import { HttpRoute, EdgeRoute } from "../edge/types";
+import { FILE_STORE_SECRET_KEYS, engineContext, planConnection } from "./connections";
+import { enginePodPlan, userPodPlan } from "./defaults";
+import { orderServices } from "./graph";
+import { allocateNodePorts } from "./nodeports";
+import { ENGINES, isEngine } from "./render/engines";
+import { Manifest, PlannedSecret, credentialsSecretName, envSecretName, serviceHost } from "./render/meta";
+import * as o from "./render/objects";
+import { PodPort } from "./render/pod";
+import * as w from "./render/workloads";
+import { AppDefinition } from "./validate";
+import { ContainerArgs, CronJobArgs, DaemonSetArgs, DataServiceArgs, ExternalArgs, Service } from "./types";
+
+/** One object to create. */
+export interface PlannedObject {
+    /** Stable key, unique in the application: `<service>-<kind>` or `netpol-<name>`. */
+    readonly key: string;
+    readonly manifest: Manifest;
+    /** Keys of objects this one waits for (Pulumi dependsOn). */
+    readonly dependsOn: readonly string[];
+    /** The owning service, if any. */
+    readonly service?: string;
+    /** For Secrets: where each key's value comes from (the manifest has masked data). */
+    readonly secret?: PlannedSecret;
+}
+
+/** The plan of a whole application. */
+export interface AppPlan {
+    /** Listed services and their dependencies, each dependency before its dependents. */
+    readonly services: readonly Service[];
+    readonly objects: readonly PlannedObject[];
+    /** Routes for the edge load balancer, in service order. */
+    readonly routes: readonly EdgeRoute[];
+    /** Allocated NodePorts by `<namespace>/<service>/<port>/<protocol>`. */
+    readonly nodePorts: Readonly<Record<string, number>>;
+}
+
+/** The key of a service's workload object, which its dependents wait for. */
+export function workloadKey(s: Service): string | undefined {
+    if (isEngine(s.kind)) return `${s.name}-statefulset`;
+    if (s.kind === "container" || s.kind === "worker") return `${s.name}-deployment`;
+    if (s.kind === "daemonset") return `${s.name}-daemonset`;
+    if (s.kind === "filestore") return `${s.name}-secret`;
+    if (s.kind === "external") return `${s.name}-service`;
+    return undefined;
+}
+
+const slug = (path: string) =>
+    path
+        .replace(/[^a-z0-9]+/gi, "-")
+        .replace(/^-+|-+$/g, "")
+        .toLowerCase();
+
+interface Published {
+    readonly type: "ClusterIP" | "NodePort" | "LoadBalancer";
+    readonly ports: o.ServicePortPlan[];
+    readonly extraPorts: PodPort[];
+}
+
+function publishing(
+    s: Service,
+    ns: string,
+    nodePorts: Map<string, number> | undefined,
+): Published | undefined {
+    const a = s.args as ContainerArgs | DaemonSetArgs;
+    if (a.port === undefined) return undefined;
+    const routes = a.routes ?? [];
+    const type = a.expose ?? (routes.length > 0 ? "NodePort" : "ClusterIP");
+    const np = (port: number, proto: string) =>
+        type === "ClusterIP" ? undefined : nodePorts?.get(`${ns}/${s.name}/${port}/${proto}`);
+    const portPlan = (name: string, port: number, protocol: "TCP" | "UDP"): o.ServicePortPlan => {
+        const nodePort = np(port, protocol);
+        return { name, port, targetPort: port, protocol, ...(nodePort === undefined ? {} : { nodePort }) };
+    };
+    const ports: o.ServicePortPlan[] = [portPlan("main", a.port, "TCP")];
+    const extraPorts: PodPort[] = [];
+    for (const r of routes) {
+        if (r.kind === "http") continue;
+        const port = r.port ?? a.port;
+        const protocol = r.kind === "tcp" ? "TCP" : "UDP";
+        if (ports.some((p) => p.port === port && p.protocol === protocol)) continue;
+        const name = `${r.kind}-${port}`;
+        ports.push(portPlan(name, port, protocol));
+        extraPorts.push({ name, containerPort: port, protocol });
+    }
+    return { type, ports, extraPorts };
+}
+
+function nodePortRequests(services: readonly Service[], ns: string) {
+    const requests: { key: string; explicit?: number }[] = [];
+    for (const s of services) {
+        if (s.kind !== "container" && s.kind !== "daemonset") continue;
+        const a = s.args as ContainerArgs | DaemonSetArgs;
+        const pub = publishing(s, ns, undefined);
+        if (!pub || pub.type === "ClusterIP" || a.port === undefined) continue;
+        for (const p of pub.ports) {
+            const route = (a.routes ?? []).find(
+                (r) =>
+                    r.kind !== "http" &&
+                    (r.port ?? a.port) === p.port &&
+                    r.kind.toUpperCase() === p.protocol &&
+                    r.nodePort !== undefined,
+            );
+            const explicit =
+                p.name === "main" ? a.nodePort : route && route.kind !== "http" ? route.nodePort : undefined;
+            requests.push({ key: `${ns}/${s.name}/${p.port}/${p.protocol}`, explicit });
+        }
+    }
+    return requests;
+}
+
+function routesOf(s: Service, ns: string, pub: Published): EdgeRoute[] {
+    const a = s.args as ContainerArgs | DaemonSetArgs;
+    const routes: EdgeRoute[] = [];
+    const names = new Set<string>();
+    (a.routes ?? []).forEach((r, i) => {
+        if (r.kind === "http") {
+            const path = r.path ?? "/";
+            let name = `${ns}-${s.name}${path === "/" ? "" : `-${slug(path)}`}`.slice(0, 63);
+            if (names.has(name)) name = `${name.slice(0, 58)}-r${i}`;
+            names.add(name);
+            const route: HttpRoute = {
+                kind: "http",
+                name,
+                hosts: [...r.hosts],
+                path,
+                nodePort: pub.ports[0].nodePort as number,
+                healthPath: r.healthPath ?? a.readinessPath ?? "/",
+                ...(r.websocket ? { websocket: true } : {}),
+            };
+            routes.push(route);
+        } else {
+            const port = r.port ?? a.port;
+            const proto = r.kind === "tcp" ? "TCP" : "UDP";
+            const nodePort = pub.ports.find((p) => p.port === port && p.protocol === proto)
+                ?.nodePort as number;
+            routes.push({
+                kind: r.kind,
+                name: `${ns}-${s.name}-${r.kind}-${r.listenPort}`.slice(0, 63),
+                listenPort: r.listenPort,
+                nodePort,
+            });
+        }
+    });
+    return routes;
+}
+
+/**
+ * Plans a validated application. `images` gives the built image of every service whose image is a build
+ * context (Application builds them first); string images are used as they are.
+ */
+export function planApplication(
+    def: AppDefinition,
+    images: Readonly<Record<string, pulumi.Input<string>>> = {},
+): AppPlan {
+    const ns = def.namespace;
+    const app = def.name;
+    const { ordered } = orderServices(def.services);
+    const allocated = allocateNodePorts(nodePortRequests(ordered, ns), def.nodePortsInUse ?? []);
+    const objects: PlannedObject[] = [];
+    const routes: EdgeRoute[] = [];
+    const add = (
+        key: string,
+        manifest: Manifest,
+        dependsOn: string[] = [],
+        service?: string,
+        secret?: PlannedSecret,
+    ) => {
+        if (objects.some((x) => x.key === key))
+            throw new Error(`two objects of application ${app} are keyed ${key}; rename a service`);
+        objects.push({
+            key,
+            manifest,
+            dependsOn: ["namespace", ...dependsOn],
+            service,
+            ...(secret ? { secret } : {}),
+        });
+    };
+    objects.push({ key: "namespace", manifest: o.renderNamespace(ns, app), dependsOn: [] });
+    add("netpol-default-deny", o.renderDefaultDeny(ns));
+    add("netpol-allow-dns", o.renderDnsEgress(ns));
+    const secretObject = (s: Service, secret: PlannedSecret, key: string) =>
+        add(key, o.renderSecretSkeleton(app, s.name, ns, secret), [], s.name, secret);
+
+    for (const s of ordered) {
+        if (s.kind === "filestore") {
+            secretObject(
+                s,
+                { name: credentialsSecretName(s.name), keys: FILE_STORE_SECRET_KEYS },
+                `${s.name}-secret`,
+            );
+            continue;
+        }
+        if (s.kind === "external") {
+            const a = s.args as ExternalArgs;
+            add(`${s.name}-service`, o.renderExternalName(app, s.name, ns, a.host, a.port), [], s.name);
+            continue;
+        }
+        if (isEngine(s.kind)) {
+            const ctx = engineContext(s, ns);
+            const spec = ENGINES[s.kind];
+            const pod = enginePodPlan(s as Service<typeof s.kind>, app, ctx);
+            const deps: string[] = [];
+            if (spec.secret) {
+                secretObject(
+                    s,
+                    { name: credentialsSecretName(s.name), keys: spec.secret(ctx) },
+                    `${s.name}-secret`,
+                );
+                deps.push(`${s.name}-secret`);
+            }
+            const replicas = s.kind === "memcached" ? ((s.args as { replicas?: number }).replicas ?? 1) : 1;
+            const ports: o.ServicePortPlan[] = [
+                { name: pod.ports[0].name, port: spec.port, targetPort: spec.port, protocol: "TCP" },
+            ];
+            const a = s.args as DataServiceArgs;
+            const volume = spec.dataPath
+                ? { storageGb: a.storageGb ?? 10, storageClass: a.storageClass }
+                : undefined;
+            add(`${s.name}-headless`, o.renderHeadlessService(app, s.name, s.kind, ns, ports), [], s.name);
+            add(
+                `${s.name}-service`,
+                o.renderService(app, s.name, s.kind, ns, "ClusterIP", ports),
+                [],
+                s.name,
+            );
+            add(
+                `${s.name}-statefulset`,
+                w.renderStatefulSet(pod, ns, replicas, `${s.name}-headless`, volume),
+                deps,
+                s.name,
+            );
+            if (replicas > 1) add(`${s.name}-pdb`, w.renderPdb(pod, ns), [], s.name);
+            continue;
+        }
+        planWorkload(s, def, images, allocated, add, secretObject, routes);
+    }
+    planPolicies(ordered, def, objects);
+    return { services: ordered, objects, routes, nodePorts: Object.fromEntries([...allocated].sort()) };
+}
+
+type Add = (
+    key: string,
+    manifest: Manifest,
+    dependsOn?: string[],
+    service?: string,
+    secret?: PlannedSecret,
+) => void;
+
+function planWorkload(
+    s: Service,
+    def: AppDefinition,
+    images: Readonly<Record<string, pulumi.Input<string>>>,
+    allocated: Map<string, number>,
+    add: Add,
+    secretObject: (s: Service, secret: PlannedSecret, key: string) => void,
+    routes: EdgeRoute[],
+): void {
+    const ns = def.namespace;
+    const a = s.args as ContainerArgs & CronJobArgs;
+    const image = typeof a.image === "string" ? a.image : images[s.name];
+    if (image === undefined)
+        throw new Error(`service ${s.name} builds its image but no built image was given to the plan`);
+    const connections = s.connections.map((c) => planConnection(c.to, c.prefix, ns));
+    const deps = s.connections.map((c) => workloadKey(c.to)).filter((k): k is string => k !== undefined);
+    if (a.secretEnv && Object.keys(a.secretEnv).length > 0) {
+        const keys = Object.fromEntries(Object.entries(a.secretEnv).map(([k, v]) => [k, { input: v }]));
+        secretObject(s, { name: envSecretName(s.name), keys }, `${s.name}-env-secret`);
+        deps.push(`${s.name}-env-secret`);
+    }
+    const pub = s.kind === "container" || s.kind === "daemonset" ? publishing(s, ns, allocated) : undefined;
+    const replicas = a.autoscale ? a.autoscale.maxReplicas : (a.replicas ?? 1);
+    const pod = userPodPlan(s, {
+        app: def.name,
+        image,
+        connections,
+        extraPorts: pub?.extraPorts ?? [],
+        replicas,
+    });
+    const rollout = { maxUnavailable: a.maxUnavailable ?? 0, maxSurge: a.maxSurge ?? 1 };
+    if (s.kind === "cronjob") {
+        add(
+            `${s.name}-cronjob`,
+            w.renderCronJob(pod, ns, a.schedule, a.activeDeadlineSeconds ?? 3600),
+            deps,
+            s.name,
+        );
+        return;
+    }
+    if (s.kind === "daemonset") add(`${s.name}-daemonset`, w.renderDaemonSet(pod, ns), deps, s.name);
+    else
+        add(
+            `${s.name}-deployment`,
+            w.renderDeployment(pod, ns, a.autoscale ? undefined : (a.replicas ?? 1), rollout),
+            deps,
+            s.name,
+        );
+    if (pub) {
+        add(
+            `${s.name}-service`,
+            o.renderService(def.name, s.name, s.kind, ns, pub.type, pub.ports),
+            [],
+            s.name,
+        );
+        if (pub.type !== "ClusterIP") routes.push(...routesOf(s, ns, pub));
+    }
+    if (s.kind === "daemonset") return;
+    if (a.podDisruptionBudget ?? replicas > 1) add(`${s.name}-pdb`, w.renderPdb(pod, ns), [], s.name);
+    if (a.autoscale) {
+        const hpa = {
+            minReplicas: a.autoscale.minReplicas,
+            maxReplicas: a.autoscale.maxReplicas,
+            cpuPercent: a.autoscale.cpuPercent ?? 70,
+        };
+        add(`${s.name}-hpa`, w.renderHpa(pod, ns, hpa), [`${s.name}-deployment`], s.name);
+    }
+}
+
+/** Default deny plus exactly: one ingress and one egress rule per edge, and ingress to published services. */
+function planPolicies(ordered: readonly Service[], def: AppDefinition, objects: PlannedObject[]): void {
+    const ns = def.namespace;
+    const push = (m: Manifest) =>
+        objects.push({ key: `netpol-${m.metadata.name}`, manifest: m, dependsOn: ["namespace"] });
+    for (const s of ordered) {
+        for (const c of s.connections) {
+            const conn = planConnection(c.to, c.prefix, ns);
+            if (!conn.outside) push(o.renderEdgeIngress(def.name, ns, s.name, c.to.name, conn.ports));
+            push(o.renderEdgeEgress(def.name, ns, s.name, c.to.name, conn.ports, conn.outside));
+        }
+        if (s.kind !== "container" && s.kind !== "daemonset") continue;
+        const a = s.args as ContainerArgs | DaemonSetArgs;
+        const pub = publishing(s, ns, undefined);
+        if (!pub || pub.type === "ClusterIP") continue;
+        const cidrs = a.allowFrom ?? def.edgeSourceCidrs ?? [];
+        if (cidrs.length === 0) continue;
+        push(
+            o.renderPublishedIngress(
+                def.name,
+                ns,
+                s.name,
+                cidrs,
+                pub.ports.map((p) => ({ protocol: p.protocol, port: p.port })),
+            ),
+        );
+    }
+}
+
+/** The in-cluster DNS name of a service; exported for callers that print connection info. */
+export { serviceHost };

@@ -1,0 +1,180 @@
+// What each official data-service image needs: pinned tag, its own uid/gid, where it writes, how to probe
+// it, its credentials and what a dependent receives. Checked against the images' Dockerfiles and entrypoints.
+import { Probe, Resources } from "../types";
+import { EnvVar, SecretSource, credentialsSecretName, secretEnv } from "./meta";
+
+/** The data-service kinds. */
+export type EngineKind = "postgres" | "mysql" | "redis" | "memcached" | "rabbitmq";
+
+/** Settings a dependent or the renderer needs from an engine's args. */
+export interface EngineContext {
+    readonly service: string;
+    readonly host: string;
+    readonly database: string;
+    readonly user: string;
+    readonly memoryMb: number;
+}
+
+/** Everything the StatefulSet renderer needs about one engine. */
+export interface EngineSpec {
+    /** Official upstream image, pinned. */
+    readonly image: string;
+    readonly port: number;
+    /** uid = gid = fsGroup of the image's own user. */
+    readonly uid: number;
+    /** Where the PVC is mounted; undefined for a cache without a volume. */
+    readonly dataPath?: string;
+    /** Mount the PVC at a sub directory, for images that refuse a data dir containing `lost+found`. */
+    readonly dataSubPath?: string;
+    /** Directories the image writes besides the data dir (emptyDir each, /tmp always). */
+    readonly writable: readonly string[];
+    readonly resources: Resources;
+    readonly args?: (ctx: EngineContext) => string[];
+    readonly env: (ctx: EngineContext) => EnvVar[];
+    /** The engine-side check: ready when the server accepts work, not merely the port. */
+    readonly readiness: (ctx: EngineContext) => Probe;
+    /** Keys of the credentials Secret; none for memcached. */
+    readonly secret?: (ctx: EngineContext) => Record<string, SecretSource>;
+    /** Variables a dependent receives besides `<P>_HOST` and `<P>_PORT`. */
+    readonly connectionEnv: (prefix: string, ctx: EngineContext) => EnvVar[];
+}
+
+const creds = (ctx: EngineContext) => credentialsSecretName(ctx.service);
+const tcp = (port: number): Probe => ({ tcpSocket: { port } });
+
+/** The engines. Image tags are pinned to official images (never bitnami, never latest). */
+export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
+    postgres: {
+        image: "postgres:17.6",
+        port: 5432,
+        uid: 999,
+        // PGDATA in a sub directory: initdb refuses a mount point that holds lost+found.
+        dataPath: "/var/lib/postgresql/data",
+        writable: ["/var/run/postgresql"],
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        env: (ctx) => [
+            { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+            { name: "POSTGRES_DB", value: ctx.database },
+            { name: "POSTGRES_USER", value: ctx.user },
+            secretEnv("POSTGRES_PASSWORD", creds(ctx), "password"),
+        ],
+        readiness: (ctx) => ({
+            exec: {
+                command: ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", ctx.user, "-d", ctx.database],
+            },
+        }),
+        secret: (ctx) => ({
+            username: { template: ctx.user },
+            password: { generate: "password" },
+            url: { template: `postgres://${ctx.user}:{password}@${ctx.host}:5432/${ctx.database}` },
+        }),
+        connectionEnv: (p, ctx) => [
+            { name: `${p}_NAME`, value: ctx.database },
+            { name: `${p}_USER`, value: ctx.user },
+            secretEnv(`${p}_PASSWORD`, creds(ctx), "password"),
+            secretEnv(`${p}_URL`, creds(ctx), "url"),
+        ],
+    },
+    mysql: {
+        image: "mysql:8.4.6",
+        port: 3306,
+        uid: 999,
+        // mysqld --initialize refuses a data dir that is not empty (lost+found), hence the sub path.
+        dataPath: "/var/lib/mysql",
+        dataSubPath: "mysql",
+        writable: ["/var/run/mysqld"],
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        env: (ctx) => [
+            { name: "MYSQL_DATABASE", value: ctx.database },
+            { name: "MYSQL_USER", value: ctx.user },
+            secretEnv("MYSQL_PASSWORD", creds(ctx), "password"),
+            secretEnv("MYSQL_ROOT_PASSWORD", creds(ctx), "root-password"),
+        ],
+        // The entrypoint's temporary server listens on the socket only, so this fails until init is done.
+        readiness: () => ({ exec: { command: ["mysqladmin", "ping", "-h", "127.0.0.1", "--silent"] } }),
+        secret: (ctx) => ({
+            username: { template: ctx.user },
+            password: { generate: "password" },
+            "root-password": { generate: "password" },
+            url: { template: `mysql://${ctx.user}:{password}@${ctx.host}:3306/${ctx.database}` },
+        }),
+        connectionEnv: (p, ctx) => [
+            { name: `${p}_NAME`, value: ctx.database },
+            { name: `${p}_USER`, value: ctx.user },
+            secretEnv(`${p}_PASSWORD`, creds(ctx), "password"),
+            secretEnv(`${p}_URL`, creds(ctx), "url"),
+        ],
+    },
+    redis: {
+        image: "redis:8.2.1",
+        port: 6379,
+        uid: 999,
+        dataPath: "/data",
+        writable: [],
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+        // Kubernetes expands $(REDIS_PASSWORD) from the container's env, so no shell is needed.
+        args: () => [
+            "redis-server",
+            "--appendonly",
+            "yes",
+            "--dir",
+            "/data",
+            "--requirepass",
+            "$(REDIS_PASSWORD)",
+        ],
+        env: (ctx) => [secretEnv("REDIS_PASSWORD", creds(ctx), "password")],
+        readiness: () => ({
+            exec: {
+                command: ["sh", "-c", 'redis-cli -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG'],
+            },
+        }),
+        secret: (ctx) => ({
+            password: { generate: "password" },
+            url: { template: `redis://:{password}@${ctx.host}:6379/0` },
+        }),
+        connectionEnv: (p, ctx) => [
+            secretEnv(`${p}_PASSWORD`, creds(ctx), "password"),
+            secretEnv(`${p}_URL`, creds(ctx), "url"),
+        ],
+    },
+    memcached: {
+        image: "memcached:1.6.39",
+        port: 11211,
+        uid: 11211,
+        writable: [],
+        resources: { requests: { cpu: "100m", memory: "96Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+        args: (ctx) => ["memcached", "-m", String(ctx.memoryMb), "-c", "1024"],
+        env: () => [],
+        readiness: () => tcp(11211),
+        connectionEnv: () => [],
+    },
+    rabbitmq: {
+        image: "rabbitmq:4.1.4-management",
+        port: 5672,
+        uid: 999,
+        // Also HOME: the Erlang cookie lives here, so the node keeps its identity across restarts.
+        dataPath: "/var/lib/rabbitmq",
+        writable: [],
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        env: (ctx) => [
+            { name: "RABBITMQ_DEFAULT_USER", value: ctx.user },
+            secretEnv("RABBITMQ_DEFAULT_PASS", creds(ctx), "password"),
+        ],
+        readiness: () => ({ exec: { command: ["rabbitmq-diagnostics", "-q", "check_port_connectivity"] } }),
+        secret: (ctx) => ({
+            username: { template: ctx.user },
+            password: { generate: "password" },
+            url: { template: `amqp://${ctx.user}:{password}@${ctx.host}:5672/` },
+        }),
+        connectionEnv: (p, ctx) => [
+            { name: `${p}_USER`, value: ctx.user },
+            secretEnv(`${p}_PASSWORD`, creds(ctx), "password"),
+            secretEnv(`${p}_URL`, creds(ctx), "url"),
+        ],
+    },
+};
+
+/** True for the kinds rendered from ENGINES. */
+export function isEngine(kind: string): kind is EngineKind {
+    return kind in ENGINES;
+}
