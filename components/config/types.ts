@@ -54,6 +54,12 @@ export interface ClusterConfig {
     readonly dedicatedMasters: boolean;
     /** How clients reach the API: the `single` master (only with 1 master), an AWS `nlb`, or `haproxy` hosts. Default `single` for 1 master, else `nlb`. */
     readonly endpoint: "single" | "nlb" | "haproxy";
+    /**
+     * Who may reach the Kubernetes API from outside the VPC (operators, CI running `pulumi up`): CIDRs allowed on
+     * port 6443 of the API endpoint, which is internet-facing so that Pulumi can deploy into the cluster.
+     * Default `["0.0.0.0/0"]` outside production (client certificates still required); required in production.
+     */
+    readonly apiAllowedCidrs: readonly string[];
     /** HAProxy API hosts when `endpoint` is `haproxy`. Default 2. */
     readonly apiLoadBalancers: number;
     /** Pod network CIDR; must not overlap the VPC. Default `192.168.0.0/16`. */

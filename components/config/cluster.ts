@@ -1,0 +1,218 @@
+import { overlaps, parseCidr } from "../network/cidr";
+import { ConfigProblem } from "./problems";
+import { DNS_LABEL, INSTANCE_TYPE, Reader } from "./reader";
+import { ClusterConfig, NetworkConfig, Taint, WorkerPoolConfig } from "./types";
+
+const KEYS = [
+    "name",
+    "kubernetesVersion",
+    "masters",
+    "masterInstanceType",
+    "masterRootVolumeGb",
+    "dedicatedMasters",
+    "endpoint",
+    "apiLoadBalancers",
+    "apiAllowedCidrs",
+    "podCidr",
+    "serviceCidr",
+    "workerPools",
+] as const;
+const POOL_KEYS = ["name", "instanceType", "count", "labels", "taints", "rootVolumeGb"] as const;
+const TAINT_KEYS = ["key", "value", "effect"] as const;
+
+/** The default Kubernetes version; kubeadm, kubelet and kubectl are pinned to it. */
+export const DEFAULT_KUBERNETES_VERSION = "1.33.4";
+/** Oldest minor Keelson renders kubeadm v1beta4 configuration for. */
+export const MIN_KUBERNETES_MINOR = 31;
+
+export const INSTANCE_TYPE_RULE = {
+    pattern: INSTANCE_TYPE,
+    fix: "is not an EC2 instance type; use a name such as t3.medium or m7i.large",
+};
+const LABEL_KEY = {
+    pattern: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    fix: "is not a valid label key; use [prefix/]name with letters, digits, '-', '_' or '.'",
+};
+
+/** Parses `keelson:cluster`, with defaults by stage, reporting every problem. */
+export function parseCluster(
+    raw: unknown,
+    ctx: { stage: string; production: boolean; network: NetworkConfig },
+    problems: ConfigProblem[],
+): ClusterConfig {
+    const r = new Reader("cluster", raw, problems, KEYS);
+    const dnsRule = {
+        pattern: DNS_LABEL,
+        fix: "is not DNS-safe; use lowercase letters, digits and '-', starting with a letter",
+    };
+    const name = r.string("name", `keelson-${ctx.stage}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), dnsRule);
+    const kubernetesVersion = r.string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION, {
+        pattern: /^1\.\d+\.\d+$/,
+        fix: `is not of the form 1.N.P; use a full version such as ${DEFAULT_KUBERNETES_VERSION}`,
+    });
+    const minor = Number(kubernetesVersion.split(".")[1]);
+    if (minor < MIN_KUBERNETES_MINOR) {
+        r.report(
+            "cluster.kubernetesVersion",
+            kubernetesVersion,
+            `is older than 1.${MIN_KUBERNETES_MINOR}; use 1.${MIN_KUBERNETES_MINOR}.0 or newer`,
+        );
+    }
+    const masters = readMasters(r, ctx.production ? 3 : 1);
+    const masterInstanceType = r.string("masterInstanceType", "t3.medium", INSTANCE_TYPE_RULE);
+    const masterRootVolumeGb = r.int("masterRootVolumeGb", 50, 20, 16384);
+    const dedicatedMasters = r.bool("dedicatedMasters", ctx.production);
+    const endpoint = r.oneOf(
+        "endpoint",
+        ["single", "nlb", "haproxy"] as const,
+        masters === 1 ? "single" : "nlb",
+    );
+    if (endpoint === "single" && masters > 1) {
+        r.report(
+            "cluster.endpoint",
+            endpoint,
+            `cannot spread the API over ${masters} masters; use "nlb" or "haproxy"`,
+        );
+    }
+    const apiLoadBalancers = r.int("apiLoadBalancers", 2, 1, 5);
+    if (ctx.production && !r.has("apiAllowedCidrs")) {
+        r.report(
+            "cluster.apiAllowedCidrs",
+            undefined,
+            "is required in a production stage; list the CIDRs of your operators and CI, e.g. [203.0.113.0/24]",
+        );
+    }
+    const apiAllowedCidrs = r.list<string>("apiAllowedCidrs", ["0.0.0.0/0"], (path, c) => {
+        if (typeof c === "string" && parseCidr(c)) return c;
+        r.report(path, c, "is not an IPv4 CIDR block; use a network address such as 203.0.113.0/24");
+        return undefined;
+    });
+    if (masters >= 3 && ctx.network.availabilityZones.length < 3 && ctx.production) {
+        r.report(
+            "network.availabilityZones",
+            ctx.network.availabilityZones,
+            `has ${ctx.network.availabilityZones.length} zones for ${masters} masters; list 3 zones so that etcd keeps quorum when one zone fails`,
+        );
+    }
+
+    const cidrRule = (key: string, fallback: string) => {
+        const text = r.string(key, fallback);
+        const parsed = parseCidr(text);
+        if (!parsed)
+            r.report(
+                r.at(key),
+                text,
+                "is not an IPv4 CIDR block; use a network address such as 10.96.0.0/12",
+            );
+        return { text, parsed };
+    };
+    const pod = cidrRule("podCidr", "192.168.0.0/16");
+    const svc = cidrRule("serviceCidr", "10.96.0.0/12");
+    const vpc = parseCidr(ctx.network.cidr);
+    for (const [key, c] of [
+        ["podCidr", pod],
+        ["serviceCidr", svc],
+    ] as const) {
+        if (c.parsed && vpc && overlaps(c.parsed, vpc)) {
+            r.report(
+                r.at(key),
+                c.text,
+                `overlaps network.cidr ${ctx.network.cidr}; pick a block outside the VPC`,
+            );
+        }
+    }
+    if (pod.parsed && svc.parsed && overlaps(pod.parsed, svc.parsed)) {
+        r.report(
+            "cluster.serviceCidr",
+            svc.text,
+            `overlaps cluster.podCidr ${pod.text}; pick separate blocks`,
+        );
+    }
+
+    const workerPools = r.list("workerPools", [defaultPool()], (path, item) =>
+        parsePool(path, item, problems, dnsRule),
+    );
+    const seen = new Set<string>();
+    workerPools.forEach((p, i) => {
+        if (seen.has(p.name))
+            r.report(
+                `cluster.workerPools[${i}].name`,
+                p.name,
+                "is used by another pool; give each pool its own name",
+            );
+        seen.add(p.name);
+    });
+    const workers = workerPools.reduce((n, p) => n + p.count, 0);
+    if (workers === 0 && dedicatedMasters) {
+        r.report(
+            "cluster.workerPools",
+            workerPools.map((p) => p.name),
+            "has no nodes and the masters are dedicated, so nothing can run workloads; add workers or set cluster.dedicatedMasters: false",
+        );
+    }
+    return {
+        name,
+        kubernetesVersion,
+        masters,
+        masterInstanceType,
+        masterRootVolumeGb,
+        dedicatedMasters,
+        endpoint,
+        apiLoadBalancers,
+        apiAllowedCidrs,
+        podCidr: pod.text,
+        serviceCidr: svc.text,
+        workerPools,
+    };
+}
+
+function readMasters(r: Reader, fallback: number): number {
+    const v = r.raw("masters");
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+        r.report("cluster.masters", v, "is not a whole number; use 1 or an odd number >= 3");
+    } else if (v <= 0) {
+        r.report("cluster.masters", v, "leaves no control plane; use 1 or an odd number >= 3");
+    } else if (v % 2 === 0) {
+        r.report("cluster.masters", v, "is even; use 1 or an odd number >= 3");
+    } else if (v > 7) {
+        r.report("cluster.masters", v, "is more than 7; etcd slows down with every member, use 3, 5 or 7");
+    } else {
+        return v;
+    }
+    return fallback;
+}
+
+function defaultPool(): WorkerPoolConfig {
+    return { name: "general", instanceType: "t3.medium", count: 1, labels: {}, taints: [], rootVolumeGb: 30 };
+}
+
+function parsePool(
+    path: string,
+    raw: unknown,
+    problems: ConfigProblem[],
+    dnsRule: { pattern: RegExp; fix: string },
+): WorkerPoolConfig {
+    const r = new Reader(path, raw, problems, POOL_KEYS);
+    if (!r.has("name")) r.report(r.at("name"), undefined, "is required; name the pool, e.g. general");
+    const taints = r.list<Taint>("taints", [], (tpath, t) => {
+        const tr = new Reader(tpath, t, problems, TAINT_KEYS);
+        const key = tr.string("key", "", LABEL_KEY);
+        if (!key) tr.report(tr.at("key"), undefined, "is required; name the taint key");
+        const value = tr.optionalString("value");
+        const effect = tr.oneOf(
+            "effect",
+            ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const,
+            "NoSchedule",
+        );
+        return value === undefined ? { key, effect } : { key, value, effect };
+    });
+    return {
+        name: r.string("name", "general", dnsRule),
+        instanceType: r.string("instanceType", "t3.medium", INSTANCE_TYPE_RULE),
+        count: r.int("count", 1, 0, 100),
+        labels: r.stringMap("labels", LABEL_KEY),
+        taints,
+        rootVolumeGb: r.int("rootVolumeGb", 30, 20, 16384),
+    };
+}

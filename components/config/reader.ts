@@ -1,0 +1,153 @@
+// A reader over one config object that applies defaults and collects problems instead of throwing.
+import { ConfigProblem, didYouMean, show } from "./problems";
+
+type Obj = Record<string, unknown>;
+
+/** DNS-1123 label: lowercase alphanumerics and '-', starting with a letter, at most 63 characters. */
+export const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A DNS name made of DNS labels (digits allowed first), e.g. `app.example.com`. */
+export const DNS_NAME =
+    /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+/** EC2 instance type such as `t3.medium`, `m7i.2xlarge`, `c7g.metal-48xl`. */
+export const INSTANCE_TYPE =
+    /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$/;
+
+/** Reads typed fields from one object at `path`, reporting unknown keys with a did-you-mean. */
+export class Reader {
+    private readonly obj: Obj;
+
+    constructor(
+        readonly path: string,
+        raw: unknown,
+        private readonly problems: ConfigProblem[],
+        known: readonly string[],
+    ) {
+        if (raw === undefined || raw === null) {
+            this.obj = {};
+        } else if (typeof raw !== "object" || Array.isArray(raw)) {
+            this.report(path, raw, "is not an object; write it as a YAML mapping of keys to values");
+            this.obj = {};
+        } else {
+            this.obj = raw as Obj;
+            for (const key of Object.keys(this.obj)) {
+                if (known.includes(key)) continue;
+                const guess = didYouMean(key, known);
+                this.report(
+                    this.at(key),
+                    this.obj[key],
+                    guess
+                        ? `is not a known key; did you mean ${this.at(guess)}?`
+                        : `is not a known key; remove it (known keys: ${known.join(", ")})`,
+                );
+            }
+        }
+    }
+
+    /** Dotted path of a child key. */
+    at(key: string): string {
+        return this.path ? `${this.path}.${key}` : key;
+    }
+
+    /** Records a problem: `<key>: <value> <problemAndFix>`. */
+    report(key: string, value: unknown, problemAndFix: string): void {
+        this.problems.push({ key, value, message: `${key}: ${show(value)} ${problemAndFix}` });
+    }
+
+    has(key: string): boolean {
+        return this.obj[key] !== undefined && this.obj[key] !== null;
+    }
+
+    raw(key: string): unknown {
+        return this.obj[key];
+    }
+
+    string(key: string, fallback: string, rule?: { pattern: RegExp; fix: string }): string {
+        const v = this.obj[key];
+        if (v === undefined || v === null) return fallback;
+        if (typeof v !== "string") {
+            this.report(this.at(key), v, `is not a string; ${rule?.fix ?? "quote it"}`);
+            return fallback;
+        }
+        if (rule && !rule.pattern.test(v)) {
+            this.report(this.at(key), v, rule.fix);
+            return fallback;
+        }
+        return v;
+    }
+
+    optionalString(key: string, rule?: { pattern: RegExp; fix: string }): string | undefined {
+        return this.has(key) ? this.string(key, "", rule) || undefined : undefined;
+    }
+
+    int(key: string, fallback: number, min: number, max: number): number {
+        const v = this.obj[key];
+        if (v === undefined || v === null) return fallback;
+        if (typeof v !== "number" || !Number.isInteger(v)) {
+            this.report(this.at(key), v, `is not a whole number; use a number from ${min} to ${max}`);
+            return fallback;
+        }
+        if (v < min || v > max) {
+            this.report(this.at(key), v, `is out of range; use a number from ${min} to ${max}`);
+            return fallback;
+        }
+        return v;
+    }
+
+    bool(key: string, fallback: boolean): boolean {
+        const v = this.obj[key];
+        if (v === undefined || v === null) return fallback;
+        if (typeof v !== "boolean") {
+            this.report(this.at(key), v, "is not a boolean; use true or false");
+            return fallback;
+        }
+        return v;
+    }
+
+    oneOf<T extends string>(key: string, values: readonly T[], fallback: T): T {
+        const v = this.obj[key];
+        if (v === undefined || v === null) return fallback;
+        if (typeof v !== "string" || !values.includes(v as T)) {
+            this.report(
+                this.at(key),
+                v,
+                `is not supported; use one of ${values.map((x) => `"${x}"`).join(", ")}`,
+            );
+            return fallback;
+        }
+        return v as T;
+    }
+
+    /** A list; each element is passed to `item` with its own dotted path. */
+    list<T>(key: string, fallback: readonly T[], item: (path: string, raw: unknown) => T | undefined): T[] {
+        const v = this.obj[key];
+        if (v === undefined || v === null) return [...fallback];
+        if (!Array.isArray(v)) {
+            this.report(this.at(key), v, "is not a list; write it as a YAML sequence");
+            return [...fallback];
+        }
+        const out: T[] = [];
+        v.forEach((x, i) => {
+            const parsed = item(`${this.at(key)}[${i}]`, x);
+            if (parsed !== undefined) out.push(parsed);
+        });
+        return out;
+    }
+
+    /** A map of string to string (labels). */
+    stringMap(key: string, keyRule: { pattern: RegExp; fix: string }): Record<string, string> {
+        const v = this.obj[key];
+        if (v === undefined || v === null) return {};
+        if (typeof v !== "object" || Array.isArray(v)) {
+            this.report(this.at(key), v, "is not a mapping; write it as key: value pairs");
+            return {};
+        }
+        const out: Record<string, string> = {};
+        for (const [k, x] of Object.entries(v as Obj)) {
+            if (!keyRule.pattern.test(k)) this.report(`${this.at(key)}.${k}`, k, keyRule.fix);
+            else if (typeof x !== "string")
+                this.report(`${this.at(key)}.${k}`, x, "is not a string; quote it");
+            else out[k] = x;
+        }
+        return out;
+    }
+}

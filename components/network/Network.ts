@@ -1,0 +1,204 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { NetworkConfig } from "../config/types";
+import { firewallRules, FirewallInputs, GroupName } from "./firewall";
+
+/** Arguments of {@link Network}. */
+export interface NetworkArgs {
+    /** Validated `keelson:network`. */
+    readonly config: NetworkConfig;
+    /** Decides the firewall rules: CNI overlay ports, where the API is exposed and to whom. */
+    readonly firewall: FirewallInputs;
+    /** Tags on every resource. Default none. */
+    readonly tags?: Record<string, string>;
+}
+
+/**
+ * The VPC: a public and a private subnet per availability zone, an internet gateway, NAT (one, or one per
+ * zone), routes, and the security groups that are the cluster's firewall (see firewall.ts).
+ */
+export class Network extends pulumi.ComponentResource {
+    readonly vpcId: pulumi.Output<string>;
+    /** Zone names; index i of every subnet list is in zone i. */
+    readonly availabilityZones: string[];
+    readonly publicSubnetIds: pulumi.Output<string>[];
+    readonly privateSubnetIds: pulumi.Output<string>[];
+    readonly publicSubnetCidrs: string[];
+    readonly privateSubnetCidrs: string[];
+    /** Public IPs of the NAT gateways: the source address of nodes' traffic to the internet-facing API. */
+    readonly natPublicIps: pulumi.Output<string>[];
+    readonly securityGroups: Record<GroupName, aws.ec2.SecurityGroup>;
+
+    constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("keelson:network:Network", name, {}, opts);
+        const cfg = args.config;
+        const tags = (n: string, extra: Record<string, string> = {}) => ({ ...args.tags, Name: n, ...extra });
+
+        const vpc = new aws.ec2.Vpc(
+            `${name}-vpc`,
+            {
+                cidrBlock: cfg.cidr,
+                enableDnsHostnames: true,
+                enableDnsSupport: true,
+                tags: tags(`${name}-vpc`),
+            },
+            { parent: this },
+        );
+        this.vpcId = vpc.id;
+        this.availabilityZones = [...cfg.availabilityZones];
+        this.publicSubnetCidrs = [...cfg.publicSubnets];
+        this.privateSubnetCidrs = [...cfg.privateSubnets];
+
+        const igw = new aws.ec2.InternetGateway(
+            `${name}-igw`,
+            { vpcId: vpc.id, tags: tags(`${name}-igw`) },
+            { parent: this },
+        );
+        const publicRoutes = new aws.ec2.RouteTable(
+            `${name}-public`,
+            {
+                vpcId: vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+                tags: tags(`${name}-public`),
+            },
+            { parent: this },
+        );
+
+        const publicSubnets = cfg.availabilityZones.map((zone, i) => {
+            const subnet = new aws.ec2.Subnet(
+                `${name}-public-${zone}`,
+                {
+                    vpcId: vpc.id,
+                    availabilityZone: zone,
+                    cidrBlock: cfg.publicSubnets[i],
+                    mapPublicIpOnLaunch: false,
+                    tags: tags(`${name}-public-${zone}`, { "kubernetes.io/role/elb": "1" }),
+                },
+                { parent: this },
+            );
+            new aws.ec2.RouteTableAssociation(
+                `${name}-public-${zone}`,
+                { subnetId: subnet.id, routeTableId: publicRoutes.id },
+                { parent: this },
+            );
+            return subnet;
+        });
+        this.publicSubnetIds = publicSubnets.map((s) => s.id);
+
+        // One NAT gateway in the first zone, or one per zone so that losing a zone keeps egress elsewhere.
+        const natZones =
+            cfg.natGateways === "perAz" ? cfg.availabilityZones : cfg.availabilityZones.slice(0, 1);
+        const nats = natZones.map((zone, i) => {
+            const eip = new aws.ec2.Eip(
+                `${name}-nat-${zone}`,
+                { domain: "vpc", tags: tags(`${name}-nat-${zone}`) },
+                { parent: this },
+            );
+            const nat = new aws.ec2.NatGateway(
+                `${name}-nat-${zone}`,
+                { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: tags(`${name}-nat-${zone}`) },
+                { parent: this, dependsOn: [igw] },
+            );
+            return { eip, nat };
+        });
+        this.natPublicIps = nats.map((n) => n.eip.publicIp);
+
+        const privateSubnets = cfg.availabilityZones.map((zone, i) => {
+            const subnet = new aws.ec2.Subnet(
+                `${name}-private-${zone}`,
+                {
+                    vpcId: vpc.id,
+                    availabilityZone: zone,
+                    cidrBlock: cfg.privateSubnets[i],
+                    mapPublicIpOnLaunch: false,
+                    tags: tags(`${name}-private-${zone}`, { "kubernetes.io/role/internal-elb": "1" }),
+                },
+                { parent: this },
+            );
+            const nat = nats[cfg.natGateways === "perAz" ? i : 0].nat;
+            const routes = new aws.ec2.RouteTable(
+                `${name}-private-${zone}`,
+                {
+                    vpcId: vpc.id,
+                    routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+                    tags: tags(`${name}-private-${zone}`),
+                },
+                { parent: this },
+            );
+            new aws.ec2.RouteTableAssociation(
+                `${name}-private-${zone}`,
+                { subnetId: subnet.id, routeTableId: routes.id },
+                { parent: this },
+            );
+            return subnet;
+        });
+        this.privateSubnetIds = privateSubnets.map((s) => s.id);
+
+        const purposes: Record<GroupName, string> = {
+            masters: "Kubernetes control-plane nodes",
+            workers: "Kubernetes worker nodes",
+            apiLb: "Kubernetes API load balancer",
+            edge: "Edge load balancers (HTTP/HTTPS and published ports)",
+        };
+        const groups = {} as Record<GroupName, aws.ec2.SecurityGroup>;
+        for (const group of Object.keys(purposes) as GroupName[]) {
+            groups[group] = new aws.ec2.SecurityGroup(
+                `${name}-${group}`,
+                { vpcId: vpc.id, description: purposes[group], tags: tags(`${name}-${group}`) },
+                { parent: this },
+            );
+            new aws.vpc.SecurityGroupEgressRule(
+                `${name}-${group}-egress`,
+                {
+                    securityGroupId: groups[group].id,
+                    ipProtocol: "-1",
+                    cidrIpv4: "0.0.0.0/0",
+                    description: "All outbound traffic (packages, images, AWS APIs)",
+                },
+                { parent: this },
+            );
+        }
+        this.securityGroups = groups;
+
+        for (const rule of firewallRules(args.firewall)) {
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-${rule.key}`,
+                {
+                    securityGroupId: groups[rule.group].id,
+                    ipProtocol: rule.protocol,
+                    fromPort: rule.fromPort,
+                    toPort: rule.toPort,
+                    description: rule.description,
+                    ...("group" in rule.source
+                        ? { referencedSecurityGroupId: groups[rule.source.group].id }
+                        : { cidrIpv4: rule.source.cidr }),
+                },
+                { parent: this },
+            );
+        }
+        // Nodes reach the internet-facing API endpoint through the NAT gateways, from their public IPs.
+        if (args.firewall.endpoint !== "single") {
+            nats.forEach(
+                ({ eip }, i) =>
+                    new aws.vpc.SecurityGroupIngressRule(
+                        `${name}-apiLb-api-from-nat-${natZones[i]}`,
+                        {
+                            securityGroupId: groups.apiLb.id,
+                            ipProtocol: "tcp",
+                            fromPort: 6443,
+                            toPort: 6443,
+                            cidrIpv4: pulumi.interpolate`${eip.publicIp}/32`,
+                            description: `Kubernetes API from nodes through the NAT gateway in ${natZones[i]}`,
+                        },
+                        { parent: this },
+                    ),
+            );
+        }
+
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            publicSubnetIds: this.publicSubnetIds,
+            privateSubnetIds: this.privateSubnetIds,
+        });
+    }
+}

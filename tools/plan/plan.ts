@@ -1,0 +1,67 @@
+// Plans a stage offline: runs the real program (index.ts) under the mock engine with the stage's config.
+import * as path from "path";
+import { runUnderMocks, RecordedResource } from "./runtime";
+import { loadStackConfig, LoadedStackConfig } from "./stack-config";
+import { PlanResult } from "./types";
+
+/** The project root (where Pulumi.yaml lives). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** What to plan. */
+export interface PlanOptions {
+    /** Stack (stage) name. */
+    readonly stack: string;
+    /** Config file to use instead of `Pulumi.<stack>.yaml`. */
+    readonly configFile?: string;
+    /** Config given directly (tests, fuzzing, benchmarks); wins over the file. */
+    readonly config?: LoadedStackConfig;
+    /** The program to run. Default: the project's index.ts. */
+    readonly program?: () => unknown;
+}
+
+/** A plan plus the unmasked registrations, for tests that check where secrets went. */
+export interface FullPlan extends PlanResult {
+    readonly recorded: RecordedResource[];
+    readonly secretOutputs: string[];
+}
+
+/** Loads index.ts's exported program function. */
+export function projectProgram(): () => unknown {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.join(PROJECT_ROOT, "index"));
+    const fn = typeof mod === "function" ? mod : mod.default;
+    if (typeof fn !== "function")
+        throw new Error("index.ts must export a function (export = async () => {...})");
+    return fn;
+}
+
+/**
+ * Runs the stage's program under mocks. Throws a ConfigError (with `.problems`) when the stage config is
+ * invalid, in which case no resource was registered.
+ */
+export async function planStage(options: PlanOptions): Promise<FullPlan> {
+    const config =
+        options.config ??
+        loadStackConfig(options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`));
+    const program = options.program ?? projectProgram();
+    const run = await runUnderMocks(
+        { stack: options.stack, project: "keelson", config: config.values, secretKeys: config.secretKeys },
+        () => program() as Record<string, unknown>,
+    );
+    return {
+        stack: options.stack,
+        resources: run.resources.map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            ...(r.parent ? { parent: r.parent } : {}),
+            dependencies: r.dependencies,
+            inputs: r.inputs,
+            custom: r.custom,
+        })),
+        outputs: run.outputs,
+        artifacts: run.artifacts,
+        recorded: run.resources,
+        secretOutputs: run.secretOutputs,
+    };
+}
