@@ -172,11 +172,12 @@ const computers: Record<string, Computer> = {
         arn: arn("kms", r, `key/${stableHex(n, 32)}`),
         keyId: stableHex(n, 32),
     }),
-    "aws:s3/bucket:Bucket": (n, i) => {
+    "aws:s3/bucket:Bucket": (n, i, r) => {
         const bucket = String(i.bucket ?? `${n}-${stableHex(n, 7)}`);
         return {
             id: bucket,
             bucket,
+            region: r,
             arn: `arn:aws:s3:::${bucket}`,
             bucketRegionalDomainName: `${bucket}.s3.amazonaws.com`,
         };
