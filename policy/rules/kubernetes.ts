@@ -1,0 +1,252 @@
+// Workload rules: the Pod Security Standards "restricted" profile and the core kube-score,
+// Polaris and kube-linter checks, over Kubernetes manifests as registered.
+import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { SYSTEM_NAMESPACES } from "../../components/score/types";
+import {
+    asWorkload,
+    hostAccess,
+    imageTagProblem,
+    obj,
+    plainSecretEnv,
+    restrictedGaps,
+    selects,
+    Workload,
+} from "../../components/score/workloads";
+import { forWorkloads, label } from "./util";
+
+/** Config of the rules that exempt platform namespaces. */
+export interface ExemptConfig {
+    exemptNamespaces: string[];
+}
+
+const exemptSchema: PolicyConfigSchema = {
+    properties: {
+        exemptNamespaces: {
+            type: "array",
+            items: { type: "string" },
+            default: [...SYSTEM_NAMESPACES],
+            description:
+                "Namespaces of platform add-ons (node agents, CNI) that run at the privileged level.",
+        },
+    },
+};
+
+const containersOf = (w: Workload) => [...w.initContainers, ...w.containers];
+
+/** Pod Security Standards "restricted", except in exempt (privileged) namespaces. Mandatory. */
+export const podSecurityRestricted: ResourceValidationPolicy = {
+    name: "k8s-pod-security-restricted",
+    description:
+        "Pods meet the Pod Security Standards restricted profile: non-root, no privilege escalation, drop ALL capabilities, RuntimeDefault seccomp, no host namespaces, hostPath or hostPort.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    configSchema: exemptSchema,
+    validateResource: forWorkloads((w, args, report) => {
+        if (args.getConfig<ExemptConfig>().exemptNamespaces.includes(w.namespace)) return;
+        for (const c of containersOf(w)) {
+            const gaps = restrictedGaps(w.podSpec, c);
+            if (gaps.length > 0) report(`${label(w)} container ${c.name ?? "?"} needs ${gaps.join(", ")}.`);
+        }
+        const host = hostAccess(w.podSpec, w.containers);
+        if (host.length > 0) report(`${label(w)} uses ${host.join(", ")}.`);
+    }),
+};
+
+/** Every container sets CPU and memory requests and a memory limit (kube-score container-resources). */
+export const containerResources: ResourceValidationPolicy = {
+    name: "k8s-container-resources",
+    description: "Containers set CPU and memory requests and a memory limit.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    validateResource: forWorkloads((w, _args, report) => {
+        for (const c of containersOf(w)) {
+            const r = obj(c.resources);
+            const missing = [
+                ...(obj(r.requests).cpu === undefined ? ["requests.cpu"] : []),
+                ...(obj(r.requests).memory === undefined ? ["requests.memory"] : []),
+                ...(obj(r.limits).memory === undefined ? ["limits.memory"] : []),
+            ];
+            if (missing.length > 0)
+                report(`${label(w)} container ${c.name ?? "?"} has no ${missing.join(", ")}.`);
+        }
+    }),
+};
+
+/** Serving containers have readiness and liveness probes that differ (kube-score pod-probes). */
+export const containerProbes: ResourceValidationPolicy = {
+    name: "k8s-container-probes",
+    description: "Serving containers have a readiness and a liveness probe, and the two are not identical.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    validateResource: forWorkloads((w, _args, report) => {
+        if (w.kind === "CronJob" || w.kind === "Job") return;
+        for (const c of w.containers) {
+            const missing = ["readinessProbe", "livenessProbe"].filter((p) => c[p] === undefined);
+            if (missing.length > 0)
+                report(`${label(w)} container ${c.name ?? "?"} has no ${missing.join(" or ")}.`);
+            else if (JSON.stringify(c.readinessProbe) === JSON.stringify(c.livenessProbe))
+                report(
+                    `${label(w)} container ${c.name ?? "?"} uses identical readiness and liveness probes.`,
+                );
+        }
+    }),
+};
+
+/** Images are pinned to a tag or digest, never `latest` or untagged. Mandatory. */
+export const imagePinned: ResourceValidationPolicy = {
+    name: "k8s-image-pinned",
+    description: "Container images are pinned to a version tag or digest (no latest, no missing tag).",
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    validateResource: forWorkloads((w, _args, report) => {
+        for (const c of containersOf(w)) {
+            const problem = imageTagProblem(c.image);
+            if (problem)
+                report(`${label(w)} container ${c.name ?? "?"} image ${String(c.image)} is ${problem}.`);
+        }
+    }),
+};
+
+/** Containers run with a read-only root filesystem (Polaris, kube-score). */
+export const readOnlyRoot: ResourceValidationPolicy = {
+    name: "k8s-read-only-root-filesystem",
+    description: "Containers set securityContext.readOnlyRootFilesystem: true.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    validateResource: forWorkloads((w, _args, report) => {
+        for (const c of containersOf(w)) {
+            if (obj(c.securityContext).readOnlyRootFilesystem !== true)
+                report(`${label(w)} container ${c.name ?? "?"} has a writable root filesystem.`);
+        }
+    }),
+};
+
+/** No credential-looking env var set as a plain value. Mandatory. */
+export const noSecretsInEnv: ResourceValidationPolicy = {
+    name: "k8s-no-secrets-in-env",
+    description:
+        "Credentials reach containers from Secrets (valueFrom.secretKeyRef), never as plain env values.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    validateResource: forWorkloads((w, _args, report) => {
+        for (const c of containersOf(w)) {
+            const names = plainSecretEnv(c);
+            if (names.length > 0)
+                report(
+                    `${label(w)} container ${c.name ?? "?"} sets ${names.join(", ")} as plain env values.`,
+                );
+        }
+    }),
+};
+
+/** Deployments outside system namespaces run two or more replicas. */
+export const replicas: ResourceValidationPolicy = {
+    name: "k8s-replicas",
+    description: "Deployments run 2 or more replicas.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    configSchema: exemptSchema,
+    validateResource: forWorkloads((w, args, report) => {
+        if (w.kind !== "Deployment" || args.getConfig<ExemptConfig>().exemptNamespaces.includes(w.namespace))
+            return;
+        if ((w.replicas ?? 1) < 2) report(`${label(w)} runs ${w.replicas} replica.`);
+    }),
+};
+
+/** Replicated workloads spread over nodes or zones (topology spread or pod anti-affinity). */
+export const topologySpread: ResourceValidationPolicy = {
+    name: "k8s-topology-spread",
+    description: "Workloads with 2 or more replicas set topologySpreadConstraints or pod anti-affinity.",
+    enforcementLevel: "advisory",
+    severity: "low",
+    validateResource: forWorkloads((w, _args, report) => {
+        if ((w.replicas ?? 1) < 2) return;
+        const spread =
+            Array.isArray(w.podSpec.topologySpreadConstraints) &&
+            w.podSpec.topologySpreadConstraints.length > 0;
+        if (!spread && obj(w.podSpec.affinity).podAntiAffinity === undefined)
+            report(`${label(w)} has ${w.replicas} replicas and no topology spread or pod anti-affinity.`);
+    }),
+};
+
+/** Pods do not mount a service-account token unless they call the API (kube-linter). */
+export const serviceAccountToken: ResourceValidationPolicy = {
+    name: "k8s-service-account-token",
+    description: "Pods set automountServiceAccountToken: false unless they call the Kubernetes API.",
+    enforcementLevel: "advisory",
+    severity: "low",
+    configSchema: exemptSchema,
+    validateResource: forWorkloads((w, args, report) => {
+        if (args.getConfig<ExemptConfig>().exemptNamespaces.includes(w.namespace)) return;
+        if (w.podSpec.automountServiceAccountToken !== false)
+            report(`${label(w)} mounts a service-account token.`);
+    }),
+};
+
+function workloadsOf(
+    resources: ReadonlyArray<{ type: string; props: Record<string, unknown>; urn: string; name: string }>,
+): Workload[] {
+    return resources.flatMap((r) => asWorkload(r.type, r.props, r.urn, r.name) ?? []);
+}
+
+const nsOf = (props: Record<string, unknown>) => String(obj(props.metadata).namespace ?? "default");
+
+/** Every replicated workload is covered by a PodDisruptionBudget in its namespace. */
+export const podDisruptionBudget: StackValidationPolicy = {
+    name: "k8s-pod-disruption-budget",
+    description: "Workloads with 2 or more replicas are selected by a PodDisruptionBudget.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    validateStack: (args, report) => {
+        const pdbs = args.resources.filter((r) => r.type === "kubernetes:policy/v1:PodDisruptionBudget");
+        for (const w of workloadsOf(args.resources)) {
+            if ((w.replicas ?? 1) < 2) continue;
+            if (
+                !pdbs.some(
+                    (p) => nsOf(p.props) === w.namespace && selects(obj(p.props.spec).selector, w.podLabels),
+                )
+            )
+                report(`${label(w)} has ${w.replicas} replicas and no PodDisruptionBudget.`, w.urn);
+        }
+    },
+};
+
+/** Every pod outside exempt namespaces is selected by a NetworkPolicy. */
+export const networkPolicyCoverage: StackValidationPolicy = {
+    name: "k8s-network-policy",
+    description: "Every pod is selected by a NetworkPolicy (a default deny plus the declared paths).",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    configSchema: exemptSchema,
+    validateStack: (args, report) => {
+        const exempt = args.getConfig<ExemptConfig>().exemptNamespaces;
+        const policies = args.resources.filter(
+            (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        );
+        for (const w of workloadsOf(args.resources)) {
+            if (exempt.includes(w.namespace)) continue;
+            if (
+                !policies.some(
+                    (p) =>
+                        nsOf(p.props) === w.namespace && selects(obj(p.props.spec).podSelector, w.podLabels),
+                )
+            )
+                report(`No NetworkPolicy selects the pods of ${label(w)}.`, w.urn);
+        }
+    },
+};
+
+/** The Kubernetes policies, resource rules first. */
+export const kubernetesPolicies = [
+    podSecurityRestricted,
+    containerResources,
+    containerProbes,
+    imagePinned,
+    readOnlyRoot,
+    noSecretsInEnv,
+    replicas,
+    topologySpread,
+    serviceAccountToken,
+    podDisruptionBudget,
+    networkPolicyCoverage,
+];

@@ -1,0 +1,28 @@
+// Small helpers for writing policies: type filters and config defaults.
+import { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { asWorkload, Workload } from "../../components/score/workloads";
+
+/** A validation that runs only for resources of the given type tokens. */
+export function forTypes(
+    types: readonly string[],
+    validate: (args: ResourceValidationArgs, report: ReportViolation) => void,
+): ResourceValidation {
+    return (args, report) => {
+        if (types.includes(args.type)) validate(args, report);
+    };
+}
+
+/** A validation that runs for every pod-running Kubernetes workload (Deployment, StatefulSet, ...). */
+export function forWorkloads(
+    validate: (w: Workload, args: ResourceValidationArgs, report: ReportViolation) => void,
+): ResourceValidation {
+    return (args, report) => {
+        const w = asWorkload(args.type, args.props, args.urn, args.name);
+        if (w) validate(w, args, report);
+    };
+}
+
+/** `Deployment app/web`: how messages name a workload. */
+export function label(w: Workload): string {
+    return `${w.kind} ${w.namespace}/${w.name}`;
+}

@@ -1,0 +1,460 @@
+import { strict as assert } from "node:assert";
+import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import * as aws from "../../policy/rules/aws";
+import * as k8s from "../../policy/rules/kubernetes";
+import { policies } from "../../policy/rules";
+import { mandatory, runPolicies } from "../../policy/run";
+import { PlanResource } from "../../tools/plan/types";
+import { container, edit, prodGraph, res, workload, workloadRes } from "../score/fixtures";
+
+function defaults(policy: {
+    configSchema?: { properties: Record<string, { default?: unknown }> };
+}): Record<string, unknown> {
+    return Object.fromEntries(
+        Object.entries(policy.configSchema?.properties ?? {}).map(([k, v]) => [k, v.default]),
+    );
+}
+
+/** Calls a resource policy's validateResource with hand-built args and collects the messages. */
+function validate(policy: ResourceValidationPolicy, r: PlanResource): string[] {
+    const messages: string[] = [];
+    const args = {
+        type: r.type,
+        props: r.inputs,
+        urn: r.urn,
+        name: r.name,
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
+        stackTags: new Map(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: () => defaults(policy),
+        notApplicable: () => {
+            throw new Error("not applicable");
+        },
+    } as unknown as ResourceValidationArgs;
+    const fn = policy.validateResource;
+    if (typeof fn !== "function") throw new Error(`${policy.name} has one validateResource function`);
+    fn(args, (m) => messages.push(m));
+    return messages;
+}
+
+/** Runs one stack policy over a graph through the in-process runner. */
+async function validateStack(
+    policy: StackValidationPolicy,
+    graph: PlanResource[],
+): Promise<Array<[string, string]>> {
+    return (await runPolicies(graph, [policy])).map((v) => [v.urn.split("::").pop() ?? v.urn, v.message]);
+}
+
+const deployment = (
+    c: Record<string, unknown>,
+    spec: Record<string, unknown> = { replicas: 2 },
+    pod: Record<string, unknown> = {},
+) => workloadRes(workload("Deployment", "web", "app", [c], spec, pod));
+const good = () => deployment(container("web", "ghcr.io/example/web:1.0.0"));
+const instance = (extra: Record<string, unknown>) =>
+    res("aws:ec2/instance:Instance", "node-0", {
+        instanceType: "t3.small",
+        metadataOptions: { httpTokens: "required" },
+        rootBlockDevice: { encrypted: true },
+        userData: "#cloud-config\n",
+        ...extra,
+    });
+const ingress = (inputs: Record<string, unknown>) =>
+    res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "rule", {
+        ipProtocol: "tcp",
+        description: "why",
+        ...inputs,
+    });
+
+describe("policy: Kubernetes workload rules", () => {
+    it("k8s-pod-security-restricted passes the restricted context and names each gap", () => {
+        assert.deepEqual(validate(k8s.podSecurityRestricted, good()), []);
+        const bad = deployment(
+            {
+                name: "web",
+                image: "web:1",
+                securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN"] } },
+            },
+            {},
+            { hostNetwork: true },
+        );
+        assert.deepEqual(validate(k8s.podSecurityRestricted, bad), [
+            "Deployment app/web container web needs privileged, runAsNonRoot, allowPrivilegeEscalation=false, capabilities.drop [ALL], capabilities.add SYS_ADMIN, seccompProfile RuntimeDefault.",
+            "Deployment app/web uses hostNetwork.",
+        ]);
+    });
+    it("k8s-pod-security-restricted exempts system namespaces", () => {
+        const agent = workloadRes(
+            workload(
+                "DaemonSet",
+                "agent",
+                "kube-system",
+                [{ name: "a", image: "a:1" }],
+                {},
+                { hostPID: true },
+            ),
+        );
+        assert.deepEqual(validate(k8s.podSecurityRestricted, agent), []);
+    });
+    it("k8s-container-resources", () => {
+        assert.deepEqual(validate(k8s.containerResources, good()), []);
+        assert.deepEqual(
+            validate(
+                k8s.containerResources,
+                deployment({ name: "web", image: "w:1", resources: { requests: { cpu: "1" } } }),
+            ),
+            ["Deployment app/web container web has no requests.memory, limits.memory."],
+        );
+    });
+    it("k8s-container-probes", () => {
+        assert.deepEqual(validate(k8s.containerProbes, good()), []);
+        const same = {
+            ...container("web", "w:1"),
+            livenessProbe: { tcpSocket: { port: 80 } },
+            readinessProbe: { tcpSocket: { port: 80 } },
+        };
+        assert.deepEqual(validate(k8s.containerProbes, deployment(same)), [
+            "Deployment app/web container web uses identical readiness and liveness probes.",
+        ]);
+        assert.deepEqual(validate(k8s.containerProbes, deployment({ name: "web", image: "w:1" })), [
+            "Deployment app/web container web has no readinessProbe or livenessProbe.",
+        ]);
+    });
+    it("k8s-image-pinned", () => {
+        assert.deepEqual(
+            validate(k8s.imagePinned, deployment(container("web", "nginx@sha256:" + "a".repeat(64)))),
+            [],
+        );
+        assert.deepEqual(validate(k8s.imagePinned, deployment(container("web", "nginx:latest"))), [
+            "Deployment app/web container web image nginx:latest is latest.",
+        ]);
+        assert.deepEqual(validate(k8s.imagePinned, deployment(container("web", "registry:5000/nginx"))), [
+            "Deployment app/web container web image registry:5000/nginx is untagged.",
+        ]);
+    });
+    it("k8s-read-only-root-filesystem", () => {
+        assert.deepEqual(validate(k8s.readOnlyRoot, good()), []);
+        assert.deepEqual(validate(k8s.readOnlyRoot, deployment({ name: "web", image: "w:1" })), [
+            "Deployment app/web container web has a writable root filesystem.",
+        ]);
+    });
+    it("k8s-no-secrets-in-env", () => {
+        const fromSecret = {
+            ...container("web", "w:1"),
+            env: [{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }],
+        };
+        assert.deepEqual(validate(k8s.noSecretsInEnv, deployment(fromSecret)), []);
+        const plain = {
+            ...container("web", "w:1"),
+            env: [
+                { name: "API_KEY", value: "x" },
+                { name: "DB_URL", value: "[secret]" },
+                { name: "MODE", value: "prod" },
+            ],
+        };
+        assert.deepEqual(validate(k8s.noSecretsInEnv, deployment(plain)), [
+            "Deployment app/web container web sets API_KEY, DB_URL as plain env values.",
+        ]);
+    });
+    it("k8s-replicas", () => {
+        assert.deepEqual(validate(k8s.replicas, good()), []);
+        assert.deepEqual(validate(k8s.replicas, deployment(container("web", "w:1"), { replicas: 1 })), [
+            "Deployment app/web runs 1 replica.",
+        ]);
+    });
+    it("k8s-topology-spread", () => {
+        assert.deepEqual(validate(k8s.topologySpread, good()), []);
+        assert.deepEqual(
+            validate(
+                k8s.topologySpread,
+                deployment(container("web", "w:1"), { replicas: 3 }, { topologySpreadConstraints: [] }),
+            ),
+            ["Deployment app/web has 3 replicas and no topology spread or pod anti-affinity."],
+        );
+    });
+    it("k8s-service-account-token", () => {
+        assert.deepEqual(
+            validate(
+                k8s.serviceAccountToken,
+                deployment(container("web", "w:1"), {}, { automountServiceAccountToken: false }),
+            ),
+            [],
+        );
+        assert.deepEqual(validate(k8s.serviceAccountToken, good()), [
+            "Deployment app/web mounts a service-account token.",
+        ]);
+    });
+    it("k8s-pod-disruption-budget (stack)", async () => {
+        assert.deepEqual(await validateStack(k8s.podDisruptionBudget, prodGraph()), []);
+        const g = prodGraph().filter((r) => r.name !== "web-pdb");
+        assert.deepEqual(await validateStack(k8s.podDisruptionBudget, g), [
+            ["web", "Deployment app/web has 3 replicas and no PodDisruptionBudget."],
+        ]);
+    });
+    it("k8s-network-policy (stack)", async () => {
+        assert.deepEqual(await validateStack(k8s.networkPolicyCoverage, prodGraph()), []);
+        const g = edit(prodGraph(), "default-deny", (i) => ({
+            ...i,
+            spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"] },
+        }));
+        assert.deepEqual(await validateStack(k8s.networkPolicyCoverage, g), [
+            ["worker", "No NetworkPolicy selects the pods of Deployment app/worker."],
+            ["postgres", "No NetworkPolicy selects the pods of StatefulSet app/postgres."],
+            ["postgres-backup", "No NetworkPolicy selects the pods of CronJob app/postgres-backup."],
+        ]);
+    });
+});
+
+describe("policy: AWS rules", () => {
+    it("aws-ec2-imdsv2", () => {
+        assert.deepEqual(validate(aws.imdsv2, instance({})), []);
+        assert.deepEqual(validate(aws.imdsv2, instance({ metadataOptions: { httpTokens: "optional" } })), [
+            "node-0 allows IMDSv1: set metadataOptions.httpTokens to required.",
+        ]);
+    });
+    it("aws-ebs-encrypted", () => {
+        assert.deepEqual(
+            validate(aws.ebsEncrypted, instance({ ebsBlockDevices: [{ encrypted: true }] })),
+            [],
+        );
+        assert.deepEqual(
+            validate(
+                aws.ebsEncrypted,
+                instance({
+                    rootBlockDevice: {},
+                    ebsBlockDevices: [{ encrypted: true }, { encrypted: false }],
+                }),
+            ),
+            ["node-0's root volume is not encrypted.", "node-0's ebsBlockDevices[1] is not encrypted."],
+        );
+        assert.deepEqual(validate(aws.ebsEncrypted, res("aws:ebs/volume:Volume", "data", { size: 10 })), [
+            "EBS volume data is not encrypted.",
+        ]);
+    });
+    it("aws-no-open-admin-ingress", () => {
+        assert.deepEqual(
+            validate(aws.noAdminIngress, ingress({ cidrIpv4: "10.0.0.0/16", fromPort: 22, toPort: 22 })),
+            [],
+        );
+        assert.deepEqual(
+            validate(aws.noAdminIngress, ingress({ cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443 })),
+            [],
+        );
+        assert.deepEqual(
+            validate(aws.noAdminIngress, ingress({ cidrIpv6: "::/0", fromPort: 0, toPort: 1024 })),
+            ["rule opens tcp 0-1024 to the internet."],
+        );
+        const sg = res("aws:ec2/securityGroup:SecurityGroup", "sg", {
+            ingress: [
+                { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "all" },
+                { protocol: "tcp", fromPort: 3389, toPort: 3389, cidrBlocks: ["0.0.0.0/0"] },
+            ],
+        });
+        assert.deepEqual(validate(aws.noAdminIngress, sg), [
+            "sg opens all ports to the internet.",
+            "sg opens tcp 3389 to the internet.",
+        ]);
+    });
+    it("aws-public-ingress-ports", () => {
+        assert.deepEqual(
+            validate(aws.publicPorts, ingress({ cidrIpv4: "0.0.0.0/0", fromPort: 80, toPort: 80 })),
+            [],
+        );
+        const rule = res("aws:ec2/securityGroupRule:SecurityGroupRule", "np", {
+            type: "ingress",
+            protocol: "tcp",
+            fromPort: 30000,
+            toPort: 32767,
+            cidrBlocks: ["0.0.0.0/0"],
+        });
+        assert.deepEqual(validate(aws.publicPorts, rule), ["np opens tcp 30000-32767 to the internet."]);
+    });
+    it("aws-security-group-rule-description", () => {
+        assert.deepEqual(
+            validate(aws.ruleDescription, ingress({ cidrIpv4: "10.0.0.0/8", fromPort: 1, toPort: 1 })),
+            [],
+        );
+        assert.deepEqual(
+            validate(
+                aws.ruleDescription,
+                ingress({ cidrIpv4: "10.0.0.0/8", fromPort: 1, toPort: 1, description: " " }),
+            ),
+            ["rule has an ingress rule without a description."],
+        );
+    });
+    it("aws-ec2-user-data-secrets", () => {
+        assert.deepEqual(
+            validate(
+                aws.userDataSecretsPolicy,
+                instance({ userData: "aws ssm get-parameter --name /join-token --with-decryption" }),
+            ),
+            [],
+        );
+        assert.deepEqual(
+            validate(
+                aws.userDataSecretsPolicy,
+                instance({ userData: "-----BEGIN EC PRIVATE KEY-----\nAKIAABCDEFGHIJKLMNOP" }),
+            ),
+            ["node-0's user-data carries a private key, an AWS access key: read secrets from SSM at boot."],
+        );
+        assert.deepEqual(validate(aws.userDataSecretsPolicy, instance({ userData: "[secret]" })), [
+            "node-0's user-data carries a Pulumi secret: read secrets from SSM at boot.",
+        ]);
+    });
+    it("aws-lb-listener-tls", () => {
+        const listener = (inputs: Record<string, unknown>) => res("aws:lb/listener:Listener", "l", inputs);
+        assert.deepEqual(
+            validate(
+                aws.listenerTls,
+                listener({ protocol: "TLS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" }),
+            ),
+            [],
+        );
+        assert.deepEqual(validate(aws.listenerTls, listener({ protocol: "TCP", port: 6443 })), []);
+        assert.deepEqual(
+            validate(
+                aws.listenerTls,
+                listener({
+                    protocol: "HTTP",
+                    defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443" } }],
+                }),
+            ),
+            [],
+        );
+        assert.deepEqual(
+            validate(
+                aws.listenerTls,
+                listener({ protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-2016-08" }),
+            ),
+            ["l (HTTPS) uses ssl policy ELBSecurityPolicy-2016-08; use ELBSecurityPolicy-TLS13-1-2-2021-06."],
+        );
+        assert.deepEqual(
+            validate(aws.listenerTls, listener({ protocol: "HTTP", defaultActions: [{ type: "forward" }] })),
+            ["l serves plain HTTP; redirect it to HTTPS."],
+        );
+    });
+    it("edge-tls-1-2", () => {
+        assert.deepEqual(
+            validate(
+                aws.edgeTls,
+                instance({ userData: "ssl_protocols TLSv1.2 TLSv1.3;\nssl-min-ver TLSv1.2" }),
+            ),
+            [],
+        );
+        assert.deepEqual(
+            validate(aws.edgeTls, instance({ userData: "ssl_protocols TLSv1 TLSv1.1 TLSv1.2;" })),
+            ["node-0's edge configuration allows TLSv1: use TLSv1.2 TLSv1.3 only."],
+        );
+        assert.deepEqual(
+            validate(
+                aws.edgeTls,
+                instance({ userData: "bind :443 ssl crt /etc/haproxy/certs ssl-min-ver TLSv1.1" }),
+            ),
+            ["node-0's edge configuration allows TLSv1.1: use TLSv1.2 TLSv1.3 only."],
+        );
+    });
+    it("aws-s3-public-access-block (stack)", async () => {
+        assert.deepEqual(await validateStack(aws.s3PublicAccessBlock, prodGraph()), []);
+        const g = edit(prodGraph(), "etcd-backups-pab", (i) => ({ ...i, restrictPublicBuckets: false }));
+        assert.deepEqual(await validateStack(aws.s3PublicAccessBlock, g), [
+            ["etcd-backups", "Bucket etcd-backups has no complete public access block."],
+        ]);
+    });
+});
+
+describe("policy pack", () => {
+    it("ships every rule once, with the documented enforcement", () => {
+        assert.deepEqual(
+            policies.map((p) => [p.name, p.enforcementLevel]),
+            [
+                ["k8s-pod-security-restricted", "mandatory"],
+                ["k8s-container-resources", "advisory"],
+                ["k8s-container-probes", "advisory"],
+                ["k8s-image-pinned", "mandatory"],
+                ["k8s-read-only-root-filesystem", "advisory"],
+                ["k8s-no-secrets-in-env", "mandatory"],
+                ["k8s-replicas", "advisory"],
+                ["k8s-topology-spread", "advisory"],
+                ["k8s-service-account-token", "advisory"],
+                ["k8s-pod-disruption-budget", "advisory"],
+                ["k8s-network-policy", "advisory"],
+                ["aws-ec2-imdsv2", "mandatory"],
+                ["aws-ebs-encrypted", "mandatory"],
+                ["aws-no-open-admin-ingress", "mandatory"],
+                ["aws-public-ingress-ports", "advisory"],
+                ["aws-security-group-rule-description", "advisory"],
+                ["aws-ec2-user-data-secrets", "mandatory"],
+                ["aws-lb-listener-tls", "mandatory"],
+                ["edge-tls-1-2", "mandatory"],
+                ["aws-s3-public-access-block", "advisory"],
+            ],
+        );
+    });
+
+    it("runs over a whole plan: the prod fixture has advisory findings only", async () => {
+        const v = await runPolicies(prodGraph());
+        assert.deepEqual(mandatory(v), []);
+        assert.deepEqual(
+            v.map((x) => [x.policy, x.urn.split("::").pop()]),
+            [
+                ["k8s-service-account-token", "web"],
+                ["k8s-service-account-token", "worker"],
+                ["k8s-service-account-token", "postgres"],
+                ["k8s-service-account-token", "postgres-backup"],
+            ],
+        );
+    });
+
+    it("reports mandatory violations of a broken plan, honours config and skips disabled policies", async () => {
+        const g = edit(prodGraph(), "general-0", (i) => ({ ...i, metadataOptions: {} }));
+        g.push(ingress({ cidrIpv4: "0.0.0.0/0", fromPort: 8443, toPort: 8443 }));
+        assert.deepEqual(
+            mandatory(await runPolicies(g)).map((x) => [x.policy, x.message]),
+            [["aws-ec2-imdsv2", "general-0 allows IMDSv1: set metadataOptions.httpTokens to required."]],
+        );
+        const ports = await runPolicies(g, [aws.publicPorts]);
+        assert.deepEqual(
+            ports.map((x) => x.message),
+            ["rule opens tcp 8443 to the internet."],
+        );
+        assert.deepEqual(
+            await runPolicies(g, [aws.publicPorts], {
+                "aws-public-ingress-ports": { allowedPorts: [80, 443, 8443] },
+            }),
+            [],
+        );
+        assert.deepEqual(await runPolicies(g, [{ ...aws.imdsv2, enforcementLevel: "disabled" }]), []);
+    });
+
+    it("flags a plain-text secret in a workload as mandatory", async () => {
+        const g = prodGraph();
+        g.push(
+            workloadRes(
+                workload(
+                    "Deployment",
+                    "leaky",
+                    "app",
+                    [{ ...container("leaky", "l:1"), env: [{ name: "TOKEN", value: "t" }] }],
+                    { replicas: 2 },
+                ),
+            ),
+        );
+        assert.deepEqual(
+            mandatory(await runPolicies(g)).map((x) => [x.policy, x.urn.split("::").pop(), x.message]),
+            [
+                [
+                    "k8s-no-secrets-in-env",
+                    "leaky",
+                    "Deployment app/leaky container leaky sets TOKEN as plain env values.",
+                ],
+            ],
+        );
+    });
+});
