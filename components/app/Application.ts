@@ -1,0 +1,163 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { stringify } from "yaml";
+import { recordArtifact } from "../artifacts";
+import { EdgeRoute } from "../edge/types";
+import { FileStore } from "./FileStore";
+import { orderServices } from "./graph";
+import { ImageBuild } from "./ImageBuild";
+import { createObject, manifestPath } from "./k8s-objects";
+import { AppPlan, PlannedObject, planApplication } from "./plan";
+import { Manifest, PlannedSecret } from "./render/meta";
+import { FileStoreArgs, Service } from "./types";
+import { AppDefinition, AppProblem, validateApplication } from "./validate";
+
+/** Arguments of an Application. */
+export interface ApplicationArgs {
+    /** Namespace of every object (created, with the "restricted" Pod Security Standard). Default the application name. */
+    readonly namespace?: string;
+    /** The services; their dependencies are included even when not listed. */
+    readonly services: readonly Service[];
+    /** Provider of the target cluster: a Keelson cluster's, or one built from any kubeconfig. */
+    readonly provider: k8s.Provider;
+    /**
+     * CIDRs of the edge load balancer hosts (the public subnets), allowed to reach published services.
+     * Plain values: the NetworkPolicies are rendered at construction. Default none (nothing outside can reach them).
+     */
+    readonly edgeSourceCidrs?: readonly string[];
+    /** NodePorts other applications use, so allocation avoids them. Default none. */
+    readonly nodePortsInUse?: readonly number[];
+    /** Resources the namespace (and so every object) waits for, e.g. the cluster add-ons. Default none. */
+    readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+/** Thrown before anything is registered when the service graph is invalid; lists every problem. */
+export class ApplicationError extends Error {
+    constructor(
+        readonly application: string,
+        readonly problems: readonly AppProblem[],
+    ) {
+        super(
+            `application ${application} is invalid:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
+        );
+        this.name = "ApplicationError";
+    }
+}
+
+function validated(name: string, def: AppDefinition, opts: pulumi.ComponentResourceOptions) {
+    const problems = validateApplication(def);
+    if (problems.length > 0) throw new ApplicationError(name, problems);
+    return opts;
+}
+
+/**
+ * An application: a typed graph of services deployed onto a Kubernetes cluster. Every edge becomes
+ * connection variables (credentials through `secretKeyRef`), a wait-for initContainer plus `dependsOn`
+ * on the dependency's workload, and a NetworkPolicy path; everything else is denied. Needs only a
+ * Kubernetes provider (and AWS for file stores and image builds), never the VM layer.
+ */
+export class Application extends pulumi.ComponentResource {
+    /** Routes to hand to the Edge component: plain values known at construction. */
+    readonly routes: readonly EdgeRoute[];
+    readonly namespace: string;
+    /** The plan the resources were created from. */
+    readonly plan: AppPlan;
+    /** Every Kubernetes resource by plan key (`web-deployment`, `db-secret`, `netpol-web-to-db`, ...). */
+    readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
+    /** File stores by service name. */
+    readonly fileStores: Readonly<Record<string, FileStore>>;
+
+    constructor(name: string, args: ApplicationArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const def: AppDefinition = {
+            name,
+            namespace: args.namespace ?? name,
+            services: args.services,
+            edgeSourceCidrs: args.edgeSourceCidrs,
+            nodePortsInUse: args.nodePortsInUse,
+        };
+        super("keelson:app:Application", name, {}, validated(name, def, opts));
+        this.namespace = def.namespace;
+
+        const images: Record<string, pulumi.Input<string>> = {};
+        const fileStores: Record<string, FileStore> = {};
+        for (const s of orderServices(args.services).ordered) {
+            const image = (s.args as { image?: unknown }).image;
+            if (image && typeof image === "object") {
+                images[s.name] = new ImageBuild(
+                    `${name}-${s.name}`,
+                    image as ConstructorParameters<typeof ImageBuild>[1],
+                    {
+                        parent: this,
+                    },
+                ).imageName;
+            }
+            if (s.kind === "filestore") {
+                fileStores[s.name] = new FileStore(`${name}-${s.name}`, s.args as FileStoreArgs, {
+                    parent: this,
+                });
+            }
+        }
+        this.fileStores = fileStores;
+        this.plan = planApplication(def, images);
+        this.routes = this.plan.routes;
+
+        const created: Record<string, pulumi.CustomResource> = {};
+        for (const obj of this.plan.objects) {
+            const opts: pulumi.CustomResourceOptions = {
+                provider: args.provider,
+                parent: this,
+                dependsOn:
+                    obj.key === "namespace"
+                        ? [...(args.dependsOn ?? [])]
+                        : obj.dependsOn.map((k) => created[k]),
+            };
+            const manifest = obj.secret ? this.secretManifest(name, obj, obj.secret) : obj.manifest;
+            created[obj.key] = createObject(`${name}-${obj.key}`, manifest, {
+                ...opts,
+                ...(obj.secret ? { additionalSecretOutputs: ["data", "stringData"] } : {}),
+            });
+            recordArtifact(
+                manifestPath(obj.manifest),
+                pulumi.output(obj.manifest as Record<string, unknown>).apply((m) => stringify(m)),
+            );
+        }
+        this.objects = created;
+        this.registerOutputs({ namespace: this.namespace, routes: this.routes });
+    }
+
+    /** The real Secret: each key resolved from its source, all of them Pulumi secrets. */
+    private secretManifest(name: string, obj: PlannedObject, secret: PlannedSecret): Manifest {
+        const service = obj.service ?? "";
+        let password: pulumi.Output<string> | undefined = undefined;
+        const stringData: Record<string, pulumi.Output<string>> = {};
+        for (const [key, source] of Object.entries(secret.keys)) {
+            let value: pulumi.Input<string>;
+            if ("generate" in source) {
+                const generated = new random.RandomPassword(
+                    `${name}-${service}-${key}`,
+                    { length: 32, special: false },
+                    { parent: this },
+                ).result;
+                if (key === "password") password = generated;
+                value = generated;
+            } else if ("template" in source) {
+                value = source.template;
+            } else if ("input" in source) {
+                value = source.input;
+            } else {
+                const store = this.fileStores[service];
+                value = source.fileStore === "bucket" ? store.bucketName : store[source.fileStore];
+            }
+            stringData[key] = pulumi.secret(value);
+        }
+        for (const [key, source] of Object.entries(secret.keys)) {
+            if ("template" in source && source.template.includes("{password}") && password) {
+                stringData[key] = pulumi.secret(
+                    password.apply((p) => source.template.replace("{password}", p)),
+                );
+            }
+        }
+        return { ...obj.manifest, stringData };
+    }
+}

@@ -1,0 +1,77 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { secureBucket } from "./secure-bucket";
+
+/** Arguments of a FileStore. */
+export interface FileStoreArgs {
+    /** Keep old object versions. Default true. */
+    readonly versioning?: boolean;
+    /** Let `pulumi destroy` delete a non-empty bucket. Default false. */
+    readonly forceDestroy?: boolean;
+}
+
+/**
+ * An S3 file store for one application service: a private, encrypted, versioned bucket and an IAM user
+ * whose only permissions are object read/write/delete and list on that bucket, with an access key.
+ * Works without the VM layer: the credentials are static, so any cluster can use them.
+ */
+export class FileStore extends pulumi.ComponentResource {
+    readonly bucket: aws.s3.Bucket;
+    readonly user: aws.iam.User;
+    readonly accessKey: aws.iam.AccessKey;
+    /** Bucket name. */
+    readonly bucketName: pulumi.Output<string>;
+    /** Region of the bucket. */
+    readonly region: pulumi.Output<string>;
+    /** `s3://<bucket>`. */
+    readonly url: pulumi.Output<string>;
+    /** Access key id (secret). */
+    readonly accessKeyId: pulumi.Output<string>;
+    /** Secret access key (secret). */
+    readonly secretAccessKey: pulumi.Output<string>;
+
+    constructor(name: string, args: FileStoreArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
+        super("keelson:app:FileStore", name, {}, opts);
+        const { bucket, controls } = secureBucket(`${name}-bucket`, this, args);
+        this.bucket = bucket;
+        this.user = new aws.iam.User(`${name}-user`, { path: "/keelson/" }, { parent: this });
+        new aws.iam.UserPolicy(
+            `${name}-user-policy`,
+            {
+                user: this.user.name,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+                            Resource: [bucket.arn],
+                        },
+                        {
+                            Effect: "Allow",
+                            Action: [
+                                "s3:GetObject",
+                                "s3:PutObject",
+                                "s3:DeleteObject",
+                                "s3:AbortMultipartUpload",
+                            ],
+                            Resource: [pulumi.interpolate`${bucket.arn}/*`],
+                        },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+        this.accessKey = new aws.iam.AccessKey(
+            `${name}-key`,
+            { user: this.user.name },
+            { parent: this, additionalSecretOutputs: ["id", "secret"], dependsOn: controls },
+        );
+        this.bucketName = bucket.bucket;
+        this.region = bucket.region;
+        this.url = pulumi.interpolate`s3://${bucket.bucket}`;
+        this.accessKeyId = pulumi.secret(this.accessKey.id);
+        this.secretAccessKey = pulumi.secret(this.accessKey.secret);
+        this.registerOutputs({ bucketName: this.bucketName, region: this.region, url: this.url });
+    }
+}

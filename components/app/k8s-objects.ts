@@ -1,0 +1,45 @@
+// Registers a rendered manifest as the matching typed @pulumi/kubernetes resource.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Manifest } from "./render/meta";
+
+type Ctor = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+/** The typed resource class of each kind Keelson renders. */
+const KINDS: Record<string, Ctor> = {
+    "v1/Namespace": k8s.core.v1.Namespace,
+    "v1/Service": k8s.core.v1.Service,
+    "v1/Secret": k8s.core.v1.Secret,
+    "v1/ConfigMap": k8s.core.v1.ConfigMap,
+    "apps/v1/Deployment": k8s.apps.v1.Deployment,
+    "apps/v1/StatefulSet": k8s.apps.v1.StatefulSet,
+    "apps/v1/DaemonSet": k8s.apps.v1.DaemonSet,
+    "batch/v1/CronJob": k8s.batch.v1.CronJob,
+    "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+    "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass,
+};
+
+/**
+ * Creates `manifest` as its typed resource (`k8s.apps.v1.Deployment`, ...). `manifest` may carry Outputs
+ * (a built image, Secret data). Throws for a kind Keelson does not render.
+ */
+export function createObject(
+    name: string,
+    manifest: Manifest | Record<string, unknown>,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
+    const m = manifest as Manifest;
+    const Kind = KINDS[`${m.apiVersion}/${m.kind}`];
+    if (!Kind) throw new Error(`no typed resource for ${m.apiVersion}/${m.kind} (${name})`);
+    return new Kind(name, manifest as never, opts);
+}
+
+/** `manifests/<namespace>/<kind>-<name>.yaml`, the artifact path of an object. */
+export function manifestPath(manifest: Manifest): string {
+    // A Namespace files under itself; other cluster-scoped objects under `cluster/`.
+    const ns =
+        manifest.metadata.namespace ?? (manifest.kind === "Namespace" ? manifest.metadata.name : "cluster");
+    return `manifests/${ns}/${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`;
+}
