@@ -34,16 +34,22 @@ export const INSTANCE_SIZES: Readonly<Record<string, InstanceSize>> = {
     "m7i.large": { vcpu: 2, memoryGiB: 8 },
     "m7i.xlarge": { vcpu: 4, memoryGiB: 16 },
     "m7i.2xlarge": { vcpu: 8, memoryGiB: 32 },
+    "m7i.4xlarge": { vcpu: 16, memoryGiB: 64 },
     "c5.large": { vcpu: 2, memoryGiB: 4 },
     "c5.xlarge": { vcpu: 4, memoryGiB: 8 },
     "c5.2xlarge": { vcpu: 8, memoryGiB: 16 },
     "c6i.large": { vcpu: 2, memoryGiB: 4 },
     "c6i.xlarge": { vcpu: 4, memoryGiB: 8 },
     "c6i.2xlarge": { vcpu: 8, memoryGiB: 16 },
+    "c7i.large": { vcpu: 2, memoryGiB: 4 },
+    "c7i.xlarge": { vcpu: 4, memoryGiB: 8 },
+    "c7i.2xlarge": { vcpu: 8, memoryGiB: 16 },
     "r5.large": { vcpu: 2, memoryGiB: 16 },
     "r5.xlarge": { vcpu: 4, memoryGiB: 32 },
     "r6i.large": { vcpu: 2, memoryGiB: 16 },
     "r6i.xlarge": { vcpu: 4, memoryGiB: 32 },
+    "r7i.large": { vcpu: 2, memoryGiB: 16 },
+    "r7i.xlarge": { vcpu: 4, memoryGiB: 32 },
 };
 
 /** CPU (millicores) and memory (MiB) a node offers to pods. */

@@ -173,18 +173,26 @@ describe("scorePlan", () => {
                     toPort: 5353,
                     description: "declared stream port",
                 }),
+                rule("api", {
+                    cidrIpv4: "0.0.0.0/0",
+                    ipProtocol: "tcp",
+                    fromPort: 6443,
+                    toPort: 6443,
+                    description: "kubectl",
+                }),
             );
             assert.deepEqual(brief(g), [
                 ["security/open-ingress", "critical", "everything"],
                 ["security/open-ingress", "high", "nodeport"],
                 ["security/open-ingress", "high", "stream"],
                 ["security/ssh-rdp", "high", "ssh"],
+                ["security/api-open", "medium", "api"],
                 ["security/rule-description", "low", "nodeport"],
             ]);
             const withStream = scorePlan(g, { publicPorts: [5353] }).findings.map((f) =>
                 f.resource.split("::").pop(),
             );
-            assert.deepEqual(withStream, ["everything", "nodeport", "ssh", "nodeport"]);
+            assert.deepEqual(withStream, ["everything", "nodeport", "ssh", "api", "nodeport"]);
         });
         it("flags pods that miss the restricted context, ask for host access or carry plain secrets", () => {
             const g = edit(prodGraph(), "web", (i) => {

@@ -97,6 +97,16 @@ export function firewallSecurity(view: GraphView, publicPorts: readonly number[]
                     "Remove the rule and use SSM Session Manager.",
                 ),
             );
+        } else if (world && rule.fromPort === 6443 && rule.toPort === 6443) {
+            out.push(
+                finding(
+                    "api-open",
+                    r.urn,
+                    "medium",
+                    `${r.name} opens the Kubernetes API (tcp 6443) to the internet: it still needs a client certificate, but every scanner and API-server CVE can reach it.`,
+                    "Set cluster.apiAllowedCidrs to your office/VPN ranges.",
+                ),
+            );
         } else if (world && !(rule.fromPort === rule.toPort && allowed.has(rule.fromPort))) {
             out.push(
                 finding(
