@@ -23,6 +23,8 @@ export interface RawStageConfig {
 
 const SECTIONS = ["network", "cluster", "edge", "app", "addons", "score", "production", "kubeconfig"];
 const CERT_KEY = /^keelson:tls-([a-z][-a-z0-9]*)-(cert|key)$/;
+/** Shown instead of the value of a secret that was stored in plain text. */
+const PLAIN = "(plain text)";
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
 /** True for stacks named like production. */
@@ -40,7 +42,7 @@ export function validateStageConfig(
 ): { config?: StageConfig; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
     const report = (key: string, value: unknown, text: string) =>
-        problems.push({ key, value, message: `${key}: ${show(value)} ${text}` });
+        problems.push({ key, value, message: `${key}: ${value === PLAIN ? PLAIN : show(value)} ${text}` });
     const values = raw.values;
     const secret = new Set(raw.secretKeys);
 
@@ -82,7 +84,7 @@ export function validateStageConfig(
         if (!secret.has("keelson:kubeconfig")) {
             report(
                 "keelson:kubeconfig",
-                "(plain text)",
+                PLAIN,
                 "is not a secret; run `pulumi config set --secret kubeconfig < ~/.kube/config`",
             );
         }
@@ -132,7 +134,7 @@ export function validateStageConfig(
         if (!secret.has(key)) {
             report(
                 key,
-                "(plain text)",
+                PLAIN,
                 `is not a secret; run \`pulumi config set --secret ${key.slice(8)} < file.pem\``,
             );
         } else if (!wanted.has(key)) {
