@@ -1,0 +1,272 @@
+// The Kubernetes cluster on EC2: PKI and join secrets first, then every master and worker in parallel
+// (kubeadm through cloud-init), the API endpoint, the readiness gate and a Kubernetes provider.
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { recordArtifact } from "../artifacts";
+import { ClusterConfig } from "../config/types";
+import { API_PORT, attachEndpoint, createEndpointFront } from "./endpoint";
+import { createNodeIdentity, MANAGED_POLICIES } from "./iam";
+import { renderKubeconfig } from "./kubeconfig";
+import { createInstance, debianAmi } from "./nodes";
+import { createClusterPki } from "./pki";
+import { ClusterReady } from "./readiness";
+import { compressUserData, NodeEnvironment, planNodes, renderNode } from "./render/layout";
+import { ssmPrefix } from "./render/ssm-layout";
+import { createClusterSecrets } from "./secrets";
+
+/** Something with a security group id (an `aws.ec2.SecurityGroup`, or a fake in tests). */
+export interface SecurityGroupRef {
+    readonly id: pulumi.Output<string>;
+}
+
+/** What the cluster needs from the network (the Network component satisfies it). */
+export interface ClusterNetwork {
+    readonly vpcId: pulumi.Input<string>;
+    /** Zone names; index i of each subnet list is in zone i. */
+    readonly availabilityZones: readonly string[];
+    readonly publicSubnetIds: pulumi.Input<string>[];
+    readonly privateSubnetIds: pulumi.Input<string>[];
+    readonly securityGroups: {
+        readonly masters: SecurityGroupRef;
+        readonly workers: SecurityGroupRef;
+        readonly apiLb: SecurityGroupRef;
+    };
+}
+
+/** Arguments of {@link Cluster}. */
+export interface ClusterArgs {
+    /** Stack name; part of the SSM prefix `/keelson/<stage>/<cluster>`. */
+    readonly stage: string;
+    readonly region: string;
+    /** Validated `keelson:cluster`. */
+    readonly config: ClusterConfig;
+    /** The CNI the add-ons install (exposed for them; the node setup suits both). */
+    readonly cni: "calico" | "cilium";
+    readonly network: ClusterNetwork;
+    /** Tags on every AWS resource. Default none. */
+    readonly tags?: Record<string, string>;
+    /** Readiness gate polling. Default 90 attempts, 10 s apart. */
+    readonly readiness?: { readonly attempts?: number; readonly intervalMs?: number };
+}
+
+/** A worker node. */
+export interface ClusterWorker {
+    /** `<pool>-<index>`. */
+    readonly name: string;
+    readonly pool: string;
+    readonly privateIp: pulumi.Output<string>;
+    readonly instance: aws.ec2.Instance;
+}
+
+/**
+ * An HA kubeadm cluster on EC2 (`keelson:cluster:Cluster`). Masters sit in the private subnets, one
+ * per AZ round-robin (master 0 of a `single`-endpoint dev cluster in a public subnet with an Elastic
+ * IP, since that master is the endpoint); workers by pool the same way. Secrets reach the nodes
+ * only through SSM SecureStrings. `provider` waits for `ready`, which waits for `/readyz`.
+ */
+export class Cluster extends pulumi.ComponentResource {
+    /** Kubernetes provider built from the endpoint, the CA and the admin certificate; depends on `ready`. */
+    readonly provider: k8s.Provider;
+    /** Admin kubeconfig (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** `https://<internet-facing host>:6443`. */
+    readonly endpoint: pulumi.Output<string>;
+    /** `https://api.<cluster>.internal:6443`, what the nodes use. */
+    readonly internalEndpoint: string;
+    /** Cluster CA certificate (PEM). */
+    readonly caCertPem: pulumi.Output<string>;
+    readonly masters: aws.ec2.Instance[];
+    readonly workers: ClusterWorker[];
+    /** Role of the workers (and of nothing else). */
+    readonly nodeRole: aws.iam.Role;
+    /** Role of the masters; the etcd-backup add-on attaches its S3 policy here. */
+    readonly masterRole: aws.iam.Role;
+    /** The readiness gate. */
+    readonly ready: ClusterReady;
+    /** `/keelson/<stage>/<cluster>`. */
+    readonly ssmPrefix: string;
+    readonly clusterName: string;
+    readonly cni: "calico" | "cilium";
+    /** The NLB when `endpoint` is `nlb`. */
+    readonly apiLoadBalancer?: aws.lb.LoadBalancer;
+    /** HAProxy hosts when `endpoint` is `haproxy`. */
+    readonly apiLoadBalancerHosts: aws.ec2.Instance[];
+
+    constructor(name: string, args: ClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("keelson:cluster:Cluster", name, {}, opts);
+        const cfg = args.config;
+        const net = args.network;
+        const tags = { ...args.tags, "keelson:cluster": cfg.name };
+        this.clusterName = cfg.name;
+        this.cni = args.cni;
+        this.ssmPrefix = ssmPrefix(args.stage, cfg.name);
+
+        const pki = createClusterPki(name, cfg.kubernetesVersion, this);
+        const secrets = createClusterSecrets(name, this.ssmPrefix, pki, tags, this);
+        const workload = [MANAGED_POLICIES.sessionManager, MANAGED_POLICIES.ebsCsi, MANAGED_POLICIES.ecrRead];
+        const masterId = createNodeIdentity(
+            `${name}-master`,
+            {
+                region: args.region,
+                parameterArns: [...secrets.joinParameterArns, ...secrets.controlPlaneParameterArns],
+                kmsKeyArn: secrets.kmsKey.arn,
+                // Shared masters run workloads (the EBS CSI controller among them); dedicated ones do not.
+                managedPolicies: cfg.dedicatedMasters ? [MANAGED_POLICIES.sessionManager] : workload,
+                tags,
+            },
+            this,
+        );
+        const workerId = createNodeIdentity(
+            `${name}-worker`,
+            {
+                region: args.region,
+                parameterArns: secrets.joinParameterArns,
+                kmsKeyArn: secrets.kmsKey.arn,
+                managedPolicies: workload,
+                tags,
+            },
+            this,
+        );
+        this.masterRole = masterId.role;
+        this.nodeRole = workerId.role;
+
+        const front = createEndpointFront(
+            name,
+            {
+                kind: cfg.endpoint,
+                clusterName: cfg.name,
+                vpcId: net.vpcId,
+                publicSubnetIds: net.publicSubnetIds,
+                apiLbSecurityGroupId: net.securityGroups.apiLb.id,
+                apiLoadBalancers: cfg.apiLoadBalancers,
+                tags,
+            },
+            this,
+        );
+        this.apiLoadBalancer = front.loadBalancer;
+        this.internalEndpoint = `https://${front.internalHost}:${API_PORT}`;
+
+        const env: pulumi.Output<NodeEnvironment> = pulumi
+            .all([pki.caCertHash, front.externalSans])
+            .apply(([caCertHash, externalSans]) => ({
+                clusterName: cfg.name,
+                kubernetesVersion: cfg.kubernetesVersion,
+                endpointHost: front.internalHost,
+                endpointPort: API_PORT,
+                extraSans: externalSans,
+                podCidr: cfg.podCidr,
+                serviceCidr: cfg.serviceCidr,
+                caCertHash,
+                region: args.region,
+                ssmPrefix: this.ssmPrefix,
+            }));
+        const ami = debianAmi(this);
+        const bootDeps = [...Object.values(secrets.parameters), masterId.parameterPolicy!, workerId.parameterPolicy!];
+        const nodes = planNodes(cfg, net.availabilityZones.length);
+        const instances = nodes.map((node) => {
+            const rendered = env.apply((e) => renderNode(node, e));
+            recordArtifact(`user-data/${node.name}.yaml`, rendered.apply((r) => r.userData));
+            if (node.role === "master" && node.index === 0) {
+                recordArtifact("kubeadm/init.yaml", rendered.apply((r) => r.kubeadmInit ?? ""));
+                recordArtifact("kubeadm/control-plane-join.yaml", rendered.apply((r) => r.kubeadmJoin));
+            }
+            if (node.role === "worker" && node.index === 0) {
+                recordArtifact(`kubeadm/worker-${node.pool}.yaml`, rendered.apply((r) => r.kubeadmJoin));
+            }
+            const master = node.role === "master";
+            const publicMaster = master && node.index === 0 && cfg.endpoint === "single";
+            const instance = createInstance(
+                `${name}-${node.name}`,
+                {
+                    ami,
+                    instanceType: node.instanceType,
+                    subnetId: publicMaster ? net.publicSubnetIds[0] : net.privateSubnetIds[node.azIndex],
+                    securityGroupIds: [master ? net.securityGroups.masters.id : net.securityGroups.workers.id],
+                    instanceProfile: (master ? masterId : workerId).profile.name,
+                    userDataBase64: rendered.apply((r) => compressUserData(r.userData)),
+                    rootVolumeGb: node.rootVolumeGb,
+                    metadataHopLimit: master && cfg.dedicatedMasters ? 1 : 2,
+                    publicIp: publicMaster,
+                    tags: {
+                        ...tags,
+                        "keelson:role": node.role,
+                        ...(node.pool ? { "keelson:pool": node.pool } : {}),
+                    },
+                    dependsOn: bootDeps,
+                },
+                this,
+            );
+            return { node, instance };
+        });
+        this.masters = instances.filter((x) => x.node.role === "master").map((x) => x.instance);
+        this.workers = instances
+            .filter((x) => x.node.role === "worker")
+            .map((x) => ({ name: x.node.name, pool: x.node.pool!, privateIp: x.instance.privateIp, instance: x.instance }));
+
+        const lbId =
+            cfg.endpoint === "haproxy"
+                ? createNodeIdentity(
+                      `${name}-api-lb`,
+                      { region: args.region, parameterArns: [], managedPolicies: [MANAGED_POLICIES.sessionManager], tags },
+                      this,
+                  )
+                : undefined;
+        const back = attachEndpoint(
+            name,
+            front,
+            {
+                masters: instances
+                    .filter((x) => x.node.role === "master")
+                    .map((x) => ({ name: x.node.name, instance: x.instance })),
+                region: args.region,
+                haproxy: lbId && {
+                    ami,
+                    instanceType: "t3.small",
+                    publicSubnetIds: net.publicSubnetIds,
+                    securityGroupId: net.securityGroups.apiLb.id,
+                    instanceProfile: lbId.profile.name,
+                },
+                tags,
+            },
+            this,
+        );
+        this.apiLoadBalancerHosts = back.haproxyHosts;
+
+        this.endpoint = pulumi.interpolate`https://${front.externalHost}:${API_PORT}`;
+        this.caCertPem = pki.ca.cert.certPem;
+        this.ready = new ClusterReady(
+            `${name}-ready`,
+            {
+                url: this.endpoint,
+                caCertPem: pki.ca.cert.certPem,
+                clientCertPem: pki.adminCert.certPem,
+                clientKeyPem: pki.adminKey.privateKeyPem,
+                attempts: args.readiness?.attempts,
+                intervalMs: args.readiness?.intervalMs,
+            },
+            { parent: this, dependsOn: [...this.masters, back.record, ...back.attachments, ...back.haproxyHosts] },
+        );
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([this.endpoint, pki.ca.cert.certPem, pki.adminCert.certPem, pki.adminKey.privateKeyPem])
+                .apply(([server, caCertPem, clientCertPem, clientKeyPem]) =>
+                    renderKubeconfig({ clusterName: cfg.name, server, caCertPem, clientCertPem, clientKeyPem }),
+                ),
+        );
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig },
+            { parent: this, dependsOn: [this.ready] },
+        );
+
+        this.registerOutputs({
+            endpoint: this.endpoint,
+            internalEndpoint: this.internalEndpoint,
+            kubeconfig: this.kubeconfig,
+            caCertPem: this.caCertPem,
+            masterPrivateIps: this.masters.map((m) => m.privateIp),
+            workerPrivateIps: this.workers.map((w) => w.privateIp),
+        });
+    }
+}

@@ -1,0 +1,95 @@
+// Instance roles. Masters and workers read their SSM parameters (GetParameter(s) on exactly those
+// ARNs, kms:Decrypt on the cluster key through SSM only) and get Session Manager access; nodes that
+// run pods also get the EBS CSI driver's and ECR pull permissions.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** AWS managed policies Keelson attaches, by purpose. */
+export const MANAGED_POLICIES = {
+    /** SSM Session Manager (operators' shell, no SSH). */
+    sessionManager: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore,
+    /** The AWS EBS CSI driver's controller and node plugin (they use the node's credentials through IMDS). */
+    ebsCsi: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
+    /** Pulling images from the stage's ECR repositories. */
+    ecrRead: aws.iam.ManagedPolicy.AmazonEC2ContainerRegistryReadOnly,
+} as const;
+
+/** A role with its instance profile. */
+export interface NodeIdentity {
+    readonly role: aws.iam.Role;
+    readonly profile: aws.iam.InstanceProfile;
+    /** The inline policy granting the SSM parameters (absent for roles that read none). */
+    readonly parameterPolicy?: aws.iam.RolePolicy;
+}
+
+/** Options of {@link createNodeIdentity}. */
+export interface NodeIdentityOptions {
+    readonly region: string;
+    /** Parameters this role may read; none means no parameter policy. */
+    readonly parameterArns: pulumi.Input<string>[];
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    /** Managed policy ARNs to attach. */
+    readonly managedPolicies: readonly string[];
+    readonly tags: Record<string, string>;
+}
+
+/** The parameter-read policy document: exact parameter ARNs, decrypt only via SSM in this region. */
+export function parameterPolicyDocument(
+    region: string,
+    parameterArns: string[],
+    kmsKeyArn: string,
+): Record<string, unknown> {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ReadClusterParameters",
+                Effect: "Allow",
+                Action: ["ssm:GetParameter", "ssm:GetParameters"],
+                Resource: parameterArns,
+            },
+            {
+                Sid: "DecryptClusterParameters",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: kmsKeyArn,
+                Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
+            },
+        ],
+    };
+}
+
+/** Creates `<name>` role, `<name>` instance profile, the parameter policy and the attachments. */
+export function createNodeIdentity(name: string, o: NodeIdentityOptions, parent: pulumi.Resource): NodeIdentity {
+    const role = new aws.iam.Role(
+        name,
+        {
+            description: `Keelson ${name}: EC2 instance role`,
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags: { ...o.tags, Name: name },
+        },
+        { parent },
+    );
+    let parameterPolicy: aws.iam.RolePolicy | undefined;
+    if (o.parameterArns.length > 0 && o.kmsKeyArn !== undefined) {
+        parameterPolicy = new aws.iam.RolePolicy(
+            `${name}-parameters`,
+            {
+                role: role.name,
+                policy: pulumi
+                    .all([pulumi.all(o.parameterArns), o.kmsKeyArn])
+                    .apply(([arns, key]) => JSON.stringify(parameterPolicyDocument(o.region, arns, key))),
+            },
+            { parent },
+        );
+    }
+    for (const arn of o.managedPolicies) {
+        const short = arn.split("/").pop()!;
+        new aws.iam.RolePolicyAttachment(`${name}-${short}`, { role: role.name, policyArn: arn }, { parent });
+    }
+    const profile = new aws.iam.InstanceProfile(name, { role: role.name, tags: { ...o.tags, Name: name } }, { parent });
+    return { role, profile, parameterPolicy };
+}

@@ -1,0 +1,128 @@
+// cloud-init user-data (`#cloud-config`) for Kubernetes nodes and API load balancer hosts. Pure.
+// Holds packages, kernel settings, kubeadm templates (placeholders instead of secrets) and the
+// bootstrap script; every secret is fetched by the script from SSM at boot.
+import * as YAML from "yaml";
+import {
+    BOOTSTRAP_SCRIPT_PATH,
+    BootstrapOptions,
+    ENCRYPTION_TEMPLATE_PATH,
+    INIT_TEMPLATE_PATH,
+    JOIN_TEMPLATE_PATH,
+    renderBootstrapScript,
+} from "./bootstrap";
+import { API_LB_SETUP_PATH, ApiHaproxyOptions, renderApiHaproxyConfig, renderApiLbSetupScript } from "./haproxy-api";
+import {
+    AUDIT_POLICY_PATH,
+    AUTHENTICATION_CONFIG_PATH,
+    renderAuditPolicy,
+    renderAuthenticationConfig,
+    renderEncryptionConfigTemplate,
+} from "./policies";
+import { anonymousAuthConfigApiVersion, parseKubernetesVersion } from "./versions";
+
+/** EC2's limit on raw user-data. */
+export const USER_DATA_LIMIT_BYTES = 16384;
+
+/** Debian packages every Kubernetes node gets from the Debian archive (kube* come from pkgs.k8s.io). */
+export const NODE_PACKAGES: readonly string[] = [
+    "apt-transport-https",
+    "ca-certificates",
+    "curl",
+    "gpg",
+    "awscli",
+    "containerd",
+    "conntrack",
+    "socat",
+];
+
+/** Kernel modules for containerd's overlayfs and bridged pod traffic through iptables. */
+export const KERNEL_MODULES = "overlay\nbr_netfilter\n";
+
+/**
+ * sysctls: pod networking needs forwarding and bridged traffic through iptables; the rest are the
+ * values the kubelet insists on with `protectKernelDefaults: true` (it refuses to start otherwise).
+ */
+export const KERNEL_SYSCTLS = [
+    "net.bridge.bridge-nf-call-iptables = 1",
+    "net.bridge.bridge-nf-call-ip6tables = 1",
+    "net.ipv4.ip_forward = 1",
+    "vm.overcommit_memory = 1",
+    "vm.panic_on_oom = 0",
+    "kernel.panic = 10",
+    "kernel.panic_on_oops = 1",
+    "kernel.keys.root_maxkeys = 1000000",
+    "kernel.keys.root_maxbytes = 25000000",
+    "",
+].join("\n");
+
+interface WriteFile {
+    path: string;
+    content: string;
+    permissions: string;
+    owner: string;
+    defer?: boolean;
+}
+
+function file(path: string, content: string, permissions: string, defer?: boolean): WriteFile {
+    const f: WriteFile = { path, content, permissions, owner: "root:root" };
+    if (defer) f.defer = true;
+    return f;
+}
+
+function cloudConfig(doc: Record<string, unknown>): string {
+    return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** Inputs of a node's user-data. */
+export interface NodeUserDataOptions {
+    readonly bootstrap: BootstrapOptions;
+    /** kubeadm init template: master 0 only. */
+    readonly kubeadmInit?: string;
+    /** kubeadm join template (JoinConfiguration): every node. */
+    readonly kubeadmJoin: string;
+}
+
+/**
+ * User-data of a master or worker. Masters also get the audit policy, the anonymous-auth allowlist
+ * and the EncryptionConfiguration template. Files holding kubeadm templates are mode 600 even
+ * though they only hold placeholders, because the script writes secrets next to them.
+ */
+export function renderNodeUserData(o: NodeUserDataOptions): string {
+    const files: WriteFile[] = [
+        file("/etc/modules-load.d/keelson-kubernetes.conf", KERNEL_MODULES, "0644"),
+        file("/etc/sysctl.d/90-keelson-kubernetes.conf", KERNEL_SYSCTLS, "0644"),
+        file(JOIN_TEMPLATE_PATH, o.kubeadmJoin, "0600"),
+    ];
+    if (o.bootstrap.role === "master") {
+        if (o.kubeadmInit !== undefined) files.push(file(INIT_TEMPLATE_PATH, o.kubeadmInit, "0600"));
+        files.push(file(ENCRYPTION_TEMPLATE_PATH, renderEncryptionConfigTemplate(), "0600"));
+        files.push(file(AUDIT_POLICY_PATH, renderAuditPolicy(), "0600"));
+        const authApi = anonymousAuthConfigApiVersion(parseKubernetesVersion(o.bootstrap.kubernetesVersion));
+        if (authApi) files.push(file(AUTHENTICATION_CONFIG_PATH, renderAuthenticationConfig(authApi), "0600"));
+    }
+    files.push(file(BOOTSTRAP_SCRIPT_PATH, renderBootstrapScript(o.bootstrap), "0700"));
+    return cloudConfig({
+        package_update: true,
+        packages: [...NODE_PACKAGES],
+        ssh_pwauth: false,
+        disable_root: true,
+        write_files: files,
+        runcmd: [[BOOTSTRAP_SCRIPT_PATH]],
+    });
+}
+
+/** User-data of an API HAProxy host: haproxy from Debian, the rendered config, the setup script. */
+export function renderApiLbUserData(region: string, haproxy: ApiHaproxyOptions): string {
+    return cloudConfig({
+        package_update: true,
+        packages: ["haproxy", "curl"],
+        ssh_pwauth: false,
+        disable_root: true,
+        write_files: [
+            // Deferred until after the package install, so the package's default config does not win.
+            file("/etc/haproxy/haproxy.cfg", renderApiHaproxyConfig(haproxy), "0644", true),
+            file(API_LB_SETUP_PATH, renderApiLbSetupScript(region), "0700"),
+        ],
+        runcmd: [[API_LB_SETUP_PATH]],
+    });
+}

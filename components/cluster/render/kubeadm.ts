@@ -1,0 +1,232 @@
+// kubeadm configuration documents (InitConfiguration, ClusterConfiguration, JoinConfiguration,
+// KubeletConfiguration, KubeProxyConfiguration) with the CIS settings. Pure: plain values in, YAML out.
+// The bootstrap token is left as a placeholder; the node fills it in from SSM at boot.
+import * as YAML from "yaml";
+import { Taint } from "../../config/types";
+import {
+    APISERVER_CONFIG_DIR,
+    AUDIT_LOG_DIR,
+    AUDIT_POLICY_PATH,
+    AUTHENTICATION_CONFIG_PATH,
+    BOOTSTRAP_TOKEN_PLACEHOLDER,
+    ENCRYPTION_CONFIG_PATH,
+} from "./policies";
+import { anonymousAuthConfigApiVersion, kubeadmApiVersion, parseKubernetesVersion } from "./versions";
+
+/** Cluster-wide inputs of the kubeadm configuration, all plain values. */
+export interface KubeadmClusterOptions {
+    /** Cluster name (kubeadm `clusterName`, kubeconfig cluster name). */
+    readonly clusterName: string;
+    /** Kubernetes version `1.N.P`. */
+    readonly kubernetesVersion: string;
+    /** Stable DNS name of the API endpoint, e.g. `api.keelson-dev.internal`. */
+    readonly endpointHost: string;
+    /** API port on the endpoint and on the masters. Default 6443. */
+    readonly endpointPort?: number;
+    /** Extra API server certificate SANs (e.g. the NLB's DNS name). The endpoint name is always included. */
+    readonly extraSans?: readonly string[];
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+    /** `sha256:<hex>` of the cluster CA public key (see ./cahash.ts). */
+    readonly caCertHash: string;
+}
+
+/** Where a node registers and how. */
+export interface NodeRegistration {
+    /** Node labels applied by the kubelet at registration. */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Node taints applied at registration; an empty list means no taint at all. */
+    readonly taints: readonly Taint[];
+}
+
+/** The taint kubeadm puts on control-plane nodes; kept for dedicated masters, dropped for shared ones. */
+export const CONTROL_PLANE_TAINT: Taint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+/** Label Keelson puts on every worker: its pool name. */
+export const POOL_LABEL = "keelson.io/pool";
+/** containerd's CRI socket. */
+export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+
+/** Taints of a master: the control-plane taint when dedicated, none when shared. */
+export function masterTaints(dedicated: boolean): Taint[] {
+    return dedicated ? [CONTROL_PLANE_TAINT] : [];
+}
+
+type Args = Record<string, string>;
+
+// v1beta4 made extraArgs a list of {name, value} so that a flag can repeat; v1beta3 is a map.
+function extraArgs(apiVersion: string, args: Args): unknown {
+    if (apiVersion.endsWith("v1beta3")) return { ...args };
+    return Object.entries(args).map(([name, value]) => ({ name, value }));
+}
+
+function registration(apiVersion: string, reg: NodeRegistration): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+        criSocket: CRI_SOCKET,
+        // An explicit list, even empty: an omitted list makes kubeadm add the control-plane taint.
+        taints: reg.taints.map((t) => (t.value === undefined ? { ...t } : { key: t.key, value: t.value, effect: t.effect })),
+    };
+    const labels = Object.entries(reg.labels ?? {});
+    if (labels.length > 0) {
+        out.kubeletExtraArgs = extraArgs(apiVersion, { "node-labels": labels.map(([k, v]) => `${k}=${v}`).join(",") });
+    }
+    return out;
+}
+
+function endpoint(o: KubeadmClusterOptions): string {
+    return `${o.endpointHost}:${o.endpointPort ?? 6443}`;
+}
+
+/** The API server flags Keelson sets, as a flat map (the CIS settings live here). */
+export function apiServerArgs(kubernetesVersion: string): Args {
+    const v = parseKubernetesVersion(kubernetesVersion);
+    const args: Args = {
+        "authorization-mode": "Node,RBAC",
+        "enable-admission-plugins": "NodeRestriction",
+        profiling: "false",
+        "audit-policy-file": AUDIT_POLICY_PATH,
+        "audit-log-path": `${AUDIT_LOG_DIR}/audit.log`,
+        "audit-log-maxage": "30",
+        "audit-log-maxbackup": "10",
+        "audit-log-maxsize": "100",
+        "encryption-provider-config": ENCRYPTION_CONFIG_PATH,
+        "tls-min-version": "VersionTLS12",
+    };
+    // Anonymous requests limited to ANONYMOUS_PATHS where the API server supports it; before 1.32
+    // the flag's default (on, with RBAC granting only the public health/version endpoints) stays.
+    if (anonymousAuthConfigApiVersion(v) !== undefined) args["authentication-config"] = AUTHENTICATION_CONFIG_PATH;
+    return args;
+}
+
+/** ClusterConfiguration: endpoint, SANs, networking and the control-plane flags. */
+export function clusterConfiguration(o: KubeadmClusterOptions): Record<string, unknown> {
+    const v = parseKubernetesVersion(o.kubernetesVersion);
+    const apiVersion = kubeadmApiVersion(v);
+    const sans = [o.endpointHost, ...(o.extraSans ?? []), "localhost", "127.0.0.1"];
+    const doc: Record<string, unknown> = {
+        apiVersion,
+        kind: "ClusterConfiguration",
+        clusterName: o.clusterName,
+        kubernetesVersion: `v${o.kubernetesVersion}`,
+        controlPlaneEndpoint: endpoint(o),
+        networking: { podSubnet: o.podCidr, serviceSubnet: o.serviceCidr, dnsDomain: "cluster.local" },
+        apiServer: {
+            certSANs: [...new Set(sans)],
+            extraArgs: extraArgs(apiVersion, apiServerArgs(o.kubernetesVersion)),
+            extraVolumes: [
+                {
+                    name: "keelson-config",
+                    hostPath: APISERVER_CONFIG_DIR,
+                    mountPath: APISERVER_CONFIG_DIR,
+                    readOnly: true,
+                    pathType: "DirectoryOrCreate",
+                },
+                {
+                    name: "audit-log",
+                    hostPath: AUDIT_LOG_DIR,
+                    mountPath: AUDIT_LOG_DIR,
+                    readOnly: false,
+                    pathType: "DirectoryOrCreate",
+                },
+            ],
+        },
+        controllerManager: {
+            extraArgs: extraArgs(apiVersion, {
+                profiling: "false",
+                "bind-address": "127.0.0.1",
+                "use-service-account-credentials": "true",
+                "terminated-pod-gc-threshold": "1000",
+            }),
+        },
+        scheduler: { extraArgs: extraArgs(apiVersion, { profiling: "false", "bind-address": "127.0.0.1" }) },
+    };
+    // The CAs Keelson generates are ECDSA P-256; kubeadm's own leaf certificates follow (v1beta4 only).
+    if (apiVersion.endsWith("v1beta4")) doc.encryptionAlgorithm = "ECDSA-P256";
+    return doc;
+}
+
+/** KubeletConfiguration with the CIS kubelet settings (uploaded by `kubeadm init` for every node). */
+export function kubeletConfiguration(): Record<string, unknown> {
+    return {
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        cgroupDriver: "systemd",
+        authentication: {
+            anonymous: { enabled: false },
+            webhook: { enabled: true },
+            x509: { clientCAFile: "/etc/kubernetes/pki/ca.crt" },
+        },
+        authorization: { mode: "Webhook" },
+        readOnlyPort: 0,
+        // Client certificates rotate through the CSR API (auto-approved by kubeadm's RBAC).
+        rotateCertificates: true,
+        // Serving certificates stay self-signed: signed ones need a CSR approver nobody runs yet.
+        serverTLSBootstrap: false,
+        protectKernelDefaults: true,
+        makeIPTablesUtilChains: true,
+        streamingConnectionIdleTimeout: "5m",
+        eventRecordQPS: 5,
+        tlsMinVersion: "VersionTLS12",
+    };
+}
+
+/** KubeProxyConfiguration: iptables mode, metrics on loopback only. */
+export function kubeProxyConfiguration(podCidr: string): Record<string, unknown> {
+    return {
+        apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+        kind: "KubeProxyConfiguration",
+        mode: "iptables",
+        clusterCIDR: podCidr,
+        metricsBindAddress: "127.0.0.1:10249",
+    };
+}
+
+function stringifyAll(docs: unknown[]): string {
+    return docs.map((d) => YAML.stringify(d)).join("---\n");
+}
+
+/**
+ * `kubeadm init` config for master 0: InitConfiguration (a non-expiring bootstrap token, so that a
+ * node added or replaced months later still joins; rotate it by replacing the random resource and
+ * rolling master 0), ClusterConfiguration, KubeletConfiguration and KubeProxyConfiguration.
+ */
+export function renderInitConfig(o: KubeadmClusterOptions, reg: NodeRegistration): string {
+    const apiVersion = kubeadmApiVersion(parseKubernetesVersion(o.kubernetesVersion));
+    const init = {
+        apiVersion,
+        kind: "InitConfiguration",
+        bootstrapTokens: [
+            {
+                token: BOOTSTRAP_TOKEN_PLACEHOLDER,
+                ttl: "0s",
+                usages: ["signing", "authentication"],
+                groups: ["system:bootstrappers:kubeadm:default-node-token"],
+                description: "Keelson node bootstrap token (value in SSM Parameter Store)",
+            },
+        ],
+        nodeRegistration: registration(apiVersion, reg),
+    };
+    return stringifyAll([init, clusterConfiguration(o), kubeletConfiguration(), kubeProxyConfiguration(o.podCidr)]);
+}
+
+/**
+ * `kubeadm join` config. With `controlPlane`, the node joins as a master using the CA keys already
+ * on disk (read from SSM), so no `kubeadm-certs` Secret and no certificate key are involved and a
+ * replacement master can join at any time.
+ */
+export function renderJoinConfig(o: KubeadmClusterOptions, reg: NodeRegistration, controlPlane: boolean): string {
+    const apiVersion = kubeadmApiVersion(parseKubernetesVersion(o.kubernetesVersion));
+    const join: Record<string, unknown> = {
+        apiVersion,
+        kind: "JoinConfiguration",
+        discovery: {
+            bootstrapToken: {
+                apiServerEndpoint: endpoint(o),
+                token: BOOTSTRAP_TOKEN_PLACEHOLDER,
+                caCertHashes: [o.caCertHash],
+            },
+        },
+        nodeRegistration: registration(apiVersion, reg),
+    };
+    if (controlPlane) join.controlPlane = { localAPIEndpoint: { bindPort: o.endpointPort ?? 6443 } };
+    return stringifyAll([join]);
+}

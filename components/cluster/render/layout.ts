@@ -1,0 +1,106 @@
+// The cluster's node layout and per-node user-data, decided from plain config values only (so the
+// component decides resource counts without waiting on Outputs). Pure.
+import { gzipSync } from "zlib";
+import { ClusterConfig, Taint } from "../../config/types";
+import { renderNodeUserData } from "./cloudinit";
+import { KubeadmClusterOptions, masterTaints, POOL_LABEL, renderInitConfig, renderJoinConfig } from "./kubeadm";
+
+/** One VM of the cluster. */
+export interface NodeSpec {
+    /** Stable name: `master-<i>` or `<pool>-<i>`. */
+    readonly name: string;
+    readonly role: "master" | "worker";
+    /** Index among the masters, or within the pool. */
+    readonly index: number;
+    /** Worker pool name (workers only). */
+    readonly pool?: string;
+    /** Index into the network's private subnets / availability zones (round-robin). */
+    readonly azIndex: number;
+    readonly instanceType: string;
+    readonly rootVolumeGb: number;
+    /** Labels set by the kubelet at registration. */
+    readonly labels: Readonly<Record<string, string>>;
+    /** Taints set at registration (empty list: none). */
+    readonly taints: readonly Taint[];
+}
+
+/**
+ * Masters `master-0..n-1` in AZ `i % azCount`, then each pool's workers `<pool>-0..count-1`, also
+ * round-robin over the AZs. Workers are labelled `keelson.io/pool=<pool>` plus the pool's labels.
+ */
+export function planNodes(config: ClusterConfig, azCount: number): NodeSpec[] {
+    if (azCount < 1) throw new Error("planNodes: the network has no availability zone");
+    const nodes: NodeSpec[] = [];
+    for (let i = 0; i < config.masters; i++) {
+        nodes.push({
+            name: `master-${i}`,
+            role: "master",
+            index: i,
+            azIndex: i % azCount,
+            instanceType: config.masterInstanceType,
+            rootVolumeGb: config.masterRootVolumeGb,
+            labels: {},
+            taints: masterTaints(config.dedicatedMasters),
+        });
+    }
+    for (const pool of config.workerPools) {
+        for (let i = 0; i < pool.count; i++) {
+            nodes.push({
+                name: `${pool.name}-${i}`,
+                role: "worker",
+                index: i,
+                pool: pool.name,
+                azIndex: i % azCount,
+                instanceType: pool.instanceType,
+                rootVolumeGb: pool.rootVolumeGb,
+                labels: { [POOL_LABEL]: pool.name, ...pool.labels },
+                taints: [...pool.taints],
+            });
+        }
+    }
+    return nodes;
+}
+
+/** Everything besides the node itself that its user-data depends on, as plain values. */
+export interface NodeEnvironment extends KubeadmClusterOptions {
+    readonly region: string;
+    /** `/keelson/<stage>/<cluster>`. */
+    readonly ssmPrefix: string;
+}
+
+/** A node's rendered texts: the kubeadm template(s) and the full user-data. */
+export interface RenderedNode {
+    readonly kubeadmInit?: string;
+    readonly kubeadmJoin: string;
+    readonly userData: string;
+}
+
+/** Renders one node: master 0 gets the init template (and join, for when it replaces a lost master 0). */
+export function renderNode(node: NodeSpec, env: NodeEnvironment): RenderedNode {
+    const reg = { labels: node.labels, taints: node.taints };
+    const kubeadmInit = node.role === "master" && node.index === 0 ? renderInitConfig(env, reg) : undefined;
+    const kubeadmJoin = renderJoinConfig(env, reg, node.role === "master");
+    const userData = renderNodeUserData({
+        bootstrap: {
+            role: node.role,
+            masterIndex: node.role === "master" ? node.index : undefined,
+            nodeName: node.name,
+            region: env.region,
+            ssmPrefix: env.ssmPrefix,
+            kubernetesVersion: env.kubernetesVersion,
+            endpointHost: env.endpointHost,
+            endpointPort: env.endpointPort,
+        },
+        kubeadmInit,
+        kubeadmJoin,
+    });
+    return { kubeadmInit, kubeadmJoin, userData };
+}
+
+/**
+ * gzip + base64 for `userDataBase64`: a master's user-data is ~17 KB, over EC2's 16 KB limit, and
+ * cloud-init unpacks gzip itself. The gzip header carries no timestamp, so the output is stable.
+ */
+export function compressUserData(userData: string): string {
+    return gzipSync(Buffer.from(userData, "utf8"), { level: 9 }).toString("base64");
+}

@@ -1,0 +1,112 @@
+// API server policy files that masters get through cloud-init: the audit policy, the anonymous-auth
+// allowlist and the encryption-at-rest template. None holds a secret: the encryption key is a
+// placeholder that the bootstrap script fills in from SSM on the master itself.
+import * as YAML from "yaml";
+
+/** Directory on masters for Keelson's API server files, mounted read-only into kube-apiserver. */
+export const APISERVER_CONFIG_DIR = "/etc/kubernetes/keelson";
+/** Audit policy path on masters. */
+export const AUDIT_POLICY_PATH = `${APISERVER_CONFIG_DIR}/audit-policy.yaml`;
+/** Anonymous-auth allowlist (AuthenticationConfiguration) path on masters. */
+export const AUTHENTICATION_CONFIG_PATH = `${APISERVER_CONFIG_DIR}/authentication-config.yaml`;
+/** EncryptionConfiguration path on masters (mode 600, written at boot with the key from SSM). */
+export const ENCRYPTION_CONFIG_PATH = `${APISERVER_CONFIG_DIR}/encryption-config.yaml`;
+/** Directory of the audit log, rotated by the API server itself. */
+export const AUDIT_LOG_DIR = "/var/log/kubernetes/audit";
+/** Placeholder the bootstrap script replaces with the secretbox key read from SSM. */
+export const ENCRYPTION_KEY_PLACEHOLDER = "__ENCRYPTION_KEY__";
+/** Placeholder the bootstrap script replaces with the bootstrap token read from SSM. */
+export const BOOTSTRAP_TOKEN_PLACEHOLDER = "__BOOTSTRAP_TOKEN__";
+
+/**
+ * Paths that stay reachable without credentials: the kubelet's probes of the API server and the
+ * NLB/HAProxy health checks (`/livez`, `/readyz`, `/healthz`), and the public `cluster-info`
+ * ConfigMap that `kubeadm join` reads before it has credentials (token discovery, which then
+ * checks the CA hash and the token's JWS signature).
+ */
+export const ANONYMOUS_PATHS: readonly string[] = [
+    "/livez",
+    "/readyz",
+    "/healthz",
+    "/api/v1/namespaces/kube-public/configmaps/cluster-info",
+];
+
+/**
+ * The audit policy: metadata only for Secrets, ConfigMaps and token reviews (their bodies hold
+ * credentials), request bodies for every write, metadata for the rest; health checks and the
+ * control plane's own lease/endpoint chatter are dropped.
+ */
+export function renderAuditPolicy(): string {
+    const policy = {
+        apiVersion: "audit.k8s.io/v1",
+        kind: "Policy",
+        omitStages: ["RequestReceived"],
+        rules: [
+            { level: "None", nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version"] },
+            {
+                level: "None",
+                users: ["system:kube-proxy"],
+                verbs: ["watch"],
+                resources: [{ group: "", resources: ["endpoints", "services", "services/status"] }],
+            },
+            {
+                level: "None",
+                users: ["system:kube-controller-manager", "system:kube-scheduler"],
+                verbs: ["get", "update"],
+                namespaces: ["kube-system"],
+                resources: [{ group: "coordination.k8s.io", resources: ["leases"] }],
+            },
+            {
+                level: "None",
+                userGroups: ["system:nodes"],
+                verbs: ["get"],
+                resources: [{ group: "", resources: ["nodes", "nodes/status"] }],
+            },
+            {
+                level: "Metadata",
+                resources: [
+                    { group: "", resources: ["secrets", "configmaps", "serviceaccounts/token"] },
+                    { group: "authentication.k8s.io", resources: ["tokenreviews"] },
+                ],
+            },
+            { level: "Request", verbs: ["create", "update", "patch", "delete", "deletecollection"] },
+            { level: "Metadata" },
+        ],
+    };
+    return YAML.stringify(policy);
+}
+
+/**
+ * The structured authentication config that limits anonymous requests to {@link ANONYMOUS_PATHS}
+ * (CIS 1.2.1, "restrict anonymous requests"). `--anonymous-auth=false` is not used: it would turn
+ * the kubelet's liveness/readiness probes of kube-apiserver (anonymous HTTPS GETs on `/livez` and
+ * `/readyz`) and the load balancer health checks into 401s.
+ */
+export function renderAuthenticationConfig(apiVersion: string): string {
+    return YAML.stringify({
+        apiVersion,
+        kind: "AuthenticationConfiguration",
+        anonymous: { enabled: true, conditions: ANONYMOUS_PATHS.map((path) => ({ path })) },
+    });
+}
+
+/**
+ * EncryptionConfiguration for Secrets at rest: `secretbox` (XSalsa20-Poly1305, 32-byte key) first,
+ * `identity` last so that Secrets written before encryption was on can still be read. The key is
+ * {@link ENCRYPTION_KEY_PLACEHOLDER}; the master fills it in from SSM and writes the file mode 600.
+ */
+export function renderEncryptionConfigTemplate(): string {
+    return YAML.stringify({
+        apiVersion: "apiserver.config.k8s.io/v1",
+        kind: "EncryptionConfiguration",
+        resources: [
+            {
+                resources: ["secrets"],
+                providers: [
+                    { secretbox: { keys: [{ name: "keelson-1", secret: ENCRYPTION_KEY_PLACEHOLDER }] } },
+                    { identity: {} },
+                ],
+            },
+        ],
+    });
+}

@@ -1,0 +1,154 @@
+// Pure tests of the node layout and the bootstrap script's bounds, pins and secret handling.
+import assert from "node:assert/strict";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { gunzipSync } from "zlib";
+import { renderBootstrapScript, shellQuote } from "../../components/cluster/render/bootstrap";
+import { caCertHash } from "../../components/cluster/render/cahash";
+import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/render/cloudinit";
+import { compressUserData, planNodes, renderNode } from "../../components/cluster/render/layout";
+import { requireTool, tempDir } from "../support/live";
+import { environment, prodClusterConfig } from "./fixtures";
+
+const base = {
+    nodeName: "master-1",
+    region: "eu-west-1",
+    ssmPrefix: "/keelson/prod/keelson-prod",
+    kubernetesVersion: "1.33.4",
+    endpointHost: "api.keelson-prod.internal",
+};
+
+describe("cluster/render/layout", () => {
+    it("spreads masters and each pool round-robin over the AZs with stable names", () => {
+        const nodes = planNodes(prodClusterConfig(), 3);
+        assert.deepEqual(
+            nodes.map((n) => `${n.name}@${n.azIndex}:${n.role}:${n.instanceType}:${n.rootVolumeGb}`),
+            [
+                "master-0@0:master:t3.medium:50",
+                "master-1@1:master:t3.medium:50",
+                "master-2@2:master:t3.medium:50",
+                "general-0@0:worker:m6i.large:50",
+                "general-1@1:worker:m6i.large:50",
+                "general-2@2:worker:m6i.large:50",
+                "batch-0@0:worker:c6i.xlarge:80",
+                "batch-1@1:worker:c6i.xlarge:80",
+            ],
+        );
+        assert.deepEqual(
+            planNodes(prodClusterConfig({ masters: 3 }), 2).map((n) => n.azIndex),
+            [0, 1, 0, 0, 1, 0, 0, 1],
+        );
+    });
+
+    it("gives only master 0 an init template", () => {
+        const env = environment(prodClusterConfig(), "prod");
+        const rendered = planNodes(prodClusterConfig(), 3).map((n) => [n.name, renderNode(n, env).kubeadmInit !== undefined]);
+        assert.deepEqual(rendered, [
+            ["master-0", true],
+            ["master-1", false],
+            ["master-2", false],
+            ["general-0", false],
+            ["general-1", false],
+            ["general-2", false],
+            ["batch-0", false],
+            ["batch-1", false],
+        ]);
+    });
+
+    it("compresses user-data under EC2's 16 KB limit, losslessly and deterministically", () => {
+        const env = environment(prodClusterConfig(), "prod");
+        const master0 = renderNode(planNodes(prodClusterConfig(), 3)[0], env).userData;
+        const packed = compressUserData(master0);
+        assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString("utf8"), master0);
+        assert.equal(compressUserData(master0), packed);
+        assert.ok(Buffer.from(packed, "base64").length < USER_DATA_LIMIT_BYTES / 2, "compressed master-0 user-data fits");
+    });
+});
+
+describe("cluster/render/bootstrap", () => {
+    const master = renderBootstrapScript({ ...base, role: "master", masterIndex: 1 });
+    const worker = renderBootstrapScript({ ...base, role: "worker", nodeName: "general-0" });
+
+    it("bounds the wait for the API and the kubeadm attempts", () => {
+        assert.match(master, /^readonly API_WAIT_ATTEMPTS=60$/m);
+        assert.match(master, /^readonly RETRY_INTERVAL=10$/m);
+        assert.match(master, /^readonly KUBEADM_ATTEMPTS=5$/m);
+        assert.match(master, /^readonly JOIN_STAGGER=45$/m);
+        assert.match(master, /retry "\$API_WAIT_ATTEMPTS" "\$RETRY_INTERVAL" "wait for https:\/\/\$API_ENDPOINT\/readyz" api_ready/);
+        assert.match(master, /for \(\(i = 1; i <= KUBEADM_ATTEMPTS; i\+\+\)\); do/);
+        assert.match(master, /kubeadm reset --force \|\| true/);
+        const custom = renderBootstrapScript({ ...base, role: "worker", apiWaitAttempts: 7, retryIntervalSeconds: 3, kubeadmAttempts: 2 });
+        assert.match(custom, /^readonly API_WAIT_ATTEMPTS=7$/m);
+        assert.match(custom, /^readonly RETRY_INTERVAL=3$/m);
+        assert.match(custom, /^readonly KUBEADM_ATTEMPTS=2$/m);
+    });
+
+    it("pins and holds kubelet, kubeadm and kubectl from pkgs.k8s.io", () => {
+        assert.match(master, /^readonly PKG_VERSION='1\.33\.4-1\.1'$/m);
+        assert.match(master, /^readonly K8S_SERIES='1\.33'$/m);
+        assert.match(master, /"kubelet=\$PKG_VERSION" "kubeadm=\$PKG_VERSION" "kubectl=\$PKG_VERSION"/);
+        assert.match(master, /^ {4}apt-mark hold kubelet kubeadm kubectl$/m);
+        assert.match(master, /https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v\$K8S_SERIES\/deb\//);
+    });
+
+    it("lets workers read only the join parameters and masters the CA keys too", () => {
+        const fetched = (s: string) => [...s.matchAll(/^ {4}fetch_parameter '([^']+)' '([^']+)'$/gm)].map((m) => m[1]);
+        assert.deepEqual(fetched(worker), ["join/ca-crt", "join/bootstrap-token"]);
+        assert.deepEqual(fetched(master), [
+            "join/ca-crt",
+            "join/bootstrap-token",
+            "control-plane/ca-key",
+            "control-plane/etcd-ca-crt",
+            "control-plane/etcd-ca-key",
+            "control-plane/front-proxy-ca-crt",
+            "control-plane/front-proxy-ca-key",
+            "control-plane/sa-key",
+            "control-plane/sa-pub",
+            "control-plane/encryption-key",
+        ]);
+        assert.match(master, /install -m 0600 "\$SECRETS_DIR\/ca-key" "\$PKI_DIR\/ca.key"/);
+        assert.match(master, /install -m 0600 "\$SECRETS_DIR\/etcd-ca-key" "\$PKI_DIR\/etcd\/ca.key"/);
+        assert.doesNotMatch(worker, /PKI_DIR/);
+        assert.doesNotMatch(worker, /init_cluster/);
+    });
+
+    it("runs kubeadm init only on master 0 and only when no API answers", () => {
+        const m0 = renderBootstrapScript({ ...base, role: "master", masterIndex: 0 });
+        assert.match(m0, /if \[\[ "\$MASTER_INDEX" -eq 0 \]\] && ! api_ready; then\n {8}init_cluster\n {4}else\n {8}join_cluster "\$JOIN_TEMPLATE"/);
+        assert.match(m0, /^readonly MASTER_INDEX=0$/m);
+        assert.match(worker, /^readonly MASTER_INDEX=-1$/m);
+        assert.match(worker, /^ {4}join_cluster "\$JOIN_TEMPLATE"$/m);
+    });
+
+    it("quotes every value for the shell", () => {
+        assert.equal(shellQuote("it's"), `'it'\\''s'`);
+        assert.equal(shellQuote("/keelson/dev/x"), "'/keelson/dev/x'");
+        const weird = renderBootstrapScript({ ...base, role: "worker", nodeName: "a'b $(reboot)" });
+        assert.match(weird, /^readonly NODE_NAME='a'\\''b \$\(reboot\)'$/m);
+    });
+});
+
+describe("cluster/render/cahash", function () {
+    it("matches openssl's sha256 of the DER SubjectPublicKeyInfo", function () {
+        const openssl = requireTool(this, "openssl");
+        const t = tempDir("cahash");
+        try {
+            const key = path.join(t.dir, "ca.key");
+            execFileSync(openssl, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+            const pub = execFileSync(openssl, ["pkey", "-in", key, "-pubout"]).toString();
+            const der = execFileSync(openssl, ["pkey", "-in", key, "-pubout", "-outform", "DER"]);
+            fs.writeFileSync(path.join(t.dir, "pub.der"), der);
+            const digest = execFileSync(openssl, ["dgst", "-sha256", "-r", path.join(t.dir, "pub.der")]).toString().split(" ")[0];
+            assert.equal(caCertHash(pub), `sha256:${digest}`);
+        } finally {
+            t.cleanup();
+        }
+    });
+
+    it("rejects text without a PUBLIC KEY block", () => {
+        assert.throws(() => caCertHash("-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----"), {
+            message: "caCertHash: expected a PEM block 'BEGIN PUBLIC KEY' (SubjectPublicKeyInfo)",
+        });
+    });
+});

@@ -1,0 +1,210 @@
+// Pure tests of the kubeadm documents: the CIS flags, endpoint, SANs, taints and pool registration.
+import assert from "node:assert/strict";
+import * as YAML from "yaml";
+import {
+    CONTROL_PLANE_TAINT,
+    renderInitConfig,
+    renderJoinConfig,
+    masterTaints,
+} from "../../components/cluster/render/kubeadm";
+import { renderAuthenticationConfig, renderEncryptionConfigTemplate } from "../../components/cluster/render/policies";
+import { planNodes, renderNode } from "../../components/cluster/render/layout";
+import { CA_HASH, clusterConfig, environment, prodClusterConfig } from "./fixtures";
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function docs(text: string): Doc[] {
+    return YAML.parseAllDocuments(text).map((d) => d.toJS() as Doc);
+}
+
+function kind(all: Doc[], k: string): Doc {
+    const found = all.filter((d) => d.kind === k);
+    assert.equal(found.length, 1, `exactly one ${k}`);
+    return found[0];
+}
+
+const argMap = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((a) => [a.name, a.value]));
+
+describe("cluster/render/kubeadm", () => {
+    const prod = prodClusterConfig();
+    const env = environment(prod, "prod");
+
+    it("renders init config as exactly four documents, v1beta4 for 1.33", () => {
+        const all = docs(renderInitConfig(env, { taints: masterTaints(true) }));
+        assert.deepEqual(
+            all.map((d) => `${d.apiVersion} ${d.kind}`),
+            [
+                "kubeadm.k8s.io/v1beta4 InitConfiguration",
+                "kubeadm.k8s.io/v1beta4 ClusterConfiguration",
+                "kubelet.config.k8s.io/v1beta1 KubeletConfiguration",
+                "kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration",
+            ],
+        );
+    });
+
+    it("sets the CIS API server flags exactly", () => {
+        const cc = kind(docs(renderInitConfig(env, { taints: [] })), "ClusterConfiguration");
+        assert.deepEqual(argMap(cc.apiServer.extraArgs), {
+            "authorization-mode": "Node,RBAC",
+            "enable-admission-plugins": "NodeRestriction",
+            profiling: "false",
+            "audit-policy-file": "/etc/kubernetes/keelson/audit-policy.yaml",
+            "audit-log-path": "/var/log/kubernetes/audit/audit.log",
+            "audit-log-maxage": "30",
+            "audit-log-maxbackup": "10",
+            "audit-log-maxsize": "100",
+            "encryption-provider-config": "/etc/kubernetes/keelson/encryption-config.yaml",
+            "tls-min-version": "VersionTLS12",
+            "authentication-config": "/etc/kubernetes/keelson/authentication-config.yaml",
+        });
+        assert.equal(argMap(cc.apiServer.extraArgs)["anonymous-auth"], undefined);
+        assert.deepEqual(cc.apiServer.extraVolumes, [
+            {
+                name: "keelson-config",
+                hostPath: "/etc/kubernetes/keelson",
+                mountPath: "/etc/kubernetes/keelson",
+                readOnly: true,
+                pathType: "DirectoryOrCreate",
+            },
+            {
+                name: "audit-log",
+                hostPath: "/var/log/kubernetes/audit",
+                mountPath: "/var/log/kubernetes/audit",
+                readOnly: false,
+                pathType: "DirectoryOrCreate",
+            },
+        ]);
+        assert.equal(argMap(cc.controllerManager.extraArgs).profiling, "false");
+        assert.equal(argMap(cc.scheduler.extraArgs).profiling, "false");
+        assert.equal(argMap(cc.scheduler.extraArgs)["bind-address"], "127.0.0.1");
+    });
+
+    it("uses the stable endpoint name, the SANs and the networks", () => {
+        const cc = kind(docs(renderInitConfig(env, { taints: [] })), "ClusterConfiguration");
+        assert.equal(cc.controlPlaneEndpoint, "api.keelson-prod.internal:6443");
+        assert.equal(cc.clusterName, "keelson-prod");
+        assert.equal(cc.kubernetesVersion, "v1.33.4");
+        assert.equal(cc.encryptionAlgorithm, "ECDSA-P256");
+        assert.deepEqual(cc.apiServer.certSANs, [
+            "api.keelson-prod.internal",
+            "keelson-prod-api-0123456789.elb.eu-west-1.amazonaws.com",
+            "localhost",
+            "127.0.0.1",
+        ]);
+        assert.deepEqual(cc.networking, {
+            podSubnet: "192.168.0.0/16",
+            serviceSubnet: "10.96.0.0/12",
+            dnsDomain: "cluster.local",
+        });
+    });
+
+    it("sets the CIS kubelet settings", () => {
+        const kc = kind(docs(renderInitConfig(env, { taints: [] })), "KubeletConfiguration");
+        assert.equal(kc.readOnlyPort, 0);
+        assert.deepEqual(kc.authentication.anonymous, { enabled: false });
+        assert.deepEqual(kc.authentication.webhook, { enabled: true });
+        assert.equal(kc.authorization.mode, "Webhook");
+        assert.equal(kc.rotateCertificates, true);
+        assert.equal(kc.serverTLSBootstrap, false);
+        assert.equal(kc.protectKernelDefaults, true);
+        assert.equal(kc.cgroupDriver, "systemd");
+        const kp = kind(docs(renderInitConfig(env, { taints: [] })), "KubeProxyConfiguration");
+        assert.equal(kp.metricsBindAddress, "127.0.0.1:10249");
+        assert.equal(kp.clusterCIDR, "192.168.0.0/16");
+    });
+
+    it("keeps the bootstrap token a placeholder that never expires", () => {
+        const init = kind(docs(renderInitConfig(env, { taints: [] })), "InitConfiguration");
+        assert.deepEqual(init.bootstrapTokens[0].token, "__BOOTSTRAP_TOKEN__");
+        assert.equal(init.bootstrapTokens[0].ttl, "0s");
+        assert.deepEqual(init.bootstrapTokens[0].usages, ["signing", "authentication"]);
+    });
+
+    it("taints dedicated masters and leaves shared masters untainted (explicit empty list)", () => {
+        const dedicated = kind(docs(renderInitConfig(env, { taints: masterTaints(true) })), "InitConfiguration");
+        assert.deepEqual(dedicated.nodeRegistration.taints, [
+            { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+        ]);
+        const shared = kind(docs(renderInitConfig(env, { taints: masterTaints(false) })), "InitConfiguration");
+        assert.deepEqual(shared.nodeRegistration.taints, []);
+        assert.equal(shared.nodeRegistration.criSocket, "unix:///run/containerd/containerd.sock");
+        assert.deepEqual(masterTaints(true), [CONTROL_PLANE_TAINT]);
+    });
+
+    it("joins masters as control plane with the CA hash and the same taints", () => {
+        const [join] = docs(renderJoinConfig(env, { taints: masterTaints(true) }, true));
+        assert.equal(join.kind, "JoinConfiguration");
+        assert.deepEqual(join.discovery, {
+            bootstrapToken: {
+                apiServerEndpoint: "api.keelson-prod.internal:6443",
+                token: "__BOOTSTRAP_TOKEN__",
+                caCertHashes: [CA_HASH],
+            },
+        });
+        assert.deepEqual(join.controlPlane, { localAPIEndpoint: { bindPort: 6443 } });
+        assert.deepEqual(join.nodeRegistration.taints, [
+            { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+        ]);
+    });
+
+    it("registers worker pool labels and taints through the kubelet", () => {
+        const nodes = planNodes(prod, 3);
+        const batch = nodes.find((n) => n.name === "batch-1")!;
+        const [join] = docs(renderNode(batch, env).kubeadmJoin);
+        assert.equal(join.controlPlane, undefined);
+        assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
+            { name: "node-labels", value: "keelson.io/pool=batch,workload.keelson.io/kind=batch" },
+        ]);
+        assert.deepEqual(join.nodeRegistration.taints, [
+            { key: "workload.keelson.io/batch", value: "true", effect: "NoSchedule" },
+        ]);
+        const general = nodes.find((n) => n.name === "general-0")!;
+        const [gjoin] = docs(renderNode(general, env).kubeadmJoin);
+        assert.deepEqual(gjoin.nodeRegistration.taints, []);
+        assert.deepEqual(gjoin.nodeRegistration.kubeletExtraArgs, [{ name: "node-labels", value: "keelson.io/pool=general" }]);
+    });
+
+    it("falls back to v1beta3 maps before 1.31 and keeps anonymous auth default before 1.32", () => {
+        const old = environment(clusterConfig({ kubernetesVersion: "1.30.5" }));
+        const all = docs(renderInitConfig(old, { taints: [] }));
+        const cc = kind(all, "ClusterConfiguration");
+        assert.equal(cc.apiVersion, "kubeadm.k8s.io/v1beta3");
+        assert.equal(cc.apiServer.extraArgs.profiling, "false");
+        assert.equal(cc.apiServer.extraArgs["authentication-config"], undefined);
+        assert.equal(cc.encryptionAlgorithm, undefined);
+        const v132 = kind(docs(renderInitConfig(environment(clusterConfig({ kubernetesVersion: "1.32.0" })), { taints: [] })), "ClusterConfiguration");
+        assert.equal(argMap(v132.apiServer.extraArgs)["authentication-config"], "/etc/kubernetes/keelson/authentication-config.yaml");
+    });
+
+    it("lets anonymous requests reach only health checks and kubeadm's cluster-info", () => {
+        assert.deepEqual(YAML.parse(renderAuthenticationConfig("apiserver.config.k8s.io/v1beta1")), {
+            apiVersion: "apiserver.config.k8s.io/v1beta1",
+            kind: "AuthenticationConfiguration",
+            anonymous: {
+                enabled: true,
+                conditions: [
+                    { path: "/livez" },
+                    { path: "/readyz" },
+                    { path: "/healthz" },
+                    { path: "/api/v1/namespaces/kube-public/configmaps/cluster-info" },
+                ],
+            },
+        });
+    });
+
+    it("encrypts Secrets with secretbox and a placeholder key", () => {
+        assert.deepEqual(YAML.parse(renderEncryptionConfigTemplate()), {
+            apiVersion: "apiserver.config.k8s.io/v1",
+            kind: "EncryptionConfiguration",
+            resources: [
+                {
+                    resources: ["secrets"],
+                    providers: [
+                        { secretbox: { keys: [{ name: "keelson-1", secret: "__ENCRYPTION_KEY__" }] } },
+                        { identity: {} },
+                    ],
+                },
+            ],
+        });
+    });
+});
