@@ -32,12 +32,12 @@ export const DEFAULT_HSTS_MAX_AGE = 63072000;
 export const ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/";
 
 /** The HTTP routes of a spec. */
-export function httpRoutes(spec: EdgeSpec): HttpRoute[] {
+export function httpRoutes(spec: Pick<EdgeSpec, "routes">): HttpRoute[] {
     return spec.routes.filter((r): r is HttpRoute => r.kind === "http");
 }
 
 /** The TCP and UDP routes of a spec. */
-export function streamRoutes(spec: EdgeSpec): StreamRoute[] {
+export function streamRoutes(spec: Pick<EdgeSpec, "routes">): StreamRoute[] {
     return spec.routes.filter((r): r is StreamRoute => r.kind === "tcp" || r.kind === "udp");
 }
 

@@ -1,0 +1,272 @@
+// The edge load balancers: nginx or haproxy hosts in the public subnets, TLS terminated there,
+// forwarding to every worker's NodePort. Config is rendered by the pure renderers beside this file.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { recordArtifact } from "../artifacts";
+import { ConfigError } from "../config/problems";
+import { EdgeConfig } from "../config/types";
+import { createEdgeAccess } from "./access";
+import { NlbPort, createEdgeNlb } from "./nlb";
+import { planEdge, tlsSource } from "./plan";
+import { renderHaproxyConfig } from "./render/haproxy";
+import { streamRoutes } from "./render/model";
+import { renderNginxConfig } from "./render/nginx";
+import { renderEdgeUserData } from "./render/userdata";
+import { EdgeCertificateInput, EdgeNetwork, EdgeRoute, EdgeSpec } from "./types";
+
+/** Arguments of {@link Edge}. */
+export interface EdgeArgs {
+    /** Stage (stack) name; names the SSM prefix `/keelson/<stage>/<name>/tls`. */
+    readonly stage: string;
+    /** The validated `keelson:edge` section. */
+    readonly config: EdgeConfig;
+    readonly network: EdgeNetwork;
+    /** Every worker, by node name and private IP: each HTTP route's pool is `<address>:<nodePort>`. */
+    readonly backends: readonly { readonly name: string; readonly address: pulumi.Input<string> }[];
+    readonly routes: readonly EdgeRoute[];
+    /**
+     * Certificates with their keys (secrets), e.g. from `keelson:tls-<name>-cert/-key` in `provided`
+     * mode. Default none: `self-signed` creates them with @pulumi/tls, `acme` issues them on the hosts.
+     */
+    readonly certificates?: readonly EdgeCertificateInput[];
+}
+
+/**
+ * Edge load balancer hosts (`keelson:edge:Edge`): `config.count` Debian 12 instances spread over the
+ * public subnets, each with an Elastic IP, IMDSv2 only and an encrypted gp3 root volume, running
+ * nginx or haproxy configured by cloud-init; private keys reach the hosts only through SSM
+ * SecureString parameters read by a role scoped to this edge's prefix. Optionally an NLB in front.
+ * Throws a ConfigError (nothing registered) when routes, certificates or backends are unusable.
+ */
+export class Edge extends pulumi.ComponentResource {
+    /** Elastic IPs of the hosts, in host order. Point DNS here (or at `nlbDnsName`). */
+    readonly publicIps: pulumi.Output<string>[];
+    readonly hosts: aws.ec2.Instance[];
+    /** `https://<first route host>`, or the NLB / first host address when no HTTP route exists. */
+    readonly url: pulumi.Output<string>;
+    /** DNS name of the NLB when `config.nlb` is true. */
+    readonly nlbDnsName?: pulumi.Output<string>;
+
+    constructor(name: string, args: EdgeArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const { config } = args;
+        const plan = planEdge({
+            stage: args.stage,
+            name,
+            config,
+            routes: args.routes,
+            backendNames: args.backends.map((b) => b.name),
+            provided: (args.certificates ?? []).map((c) => ({ name: c.name, hosts: c.hosts })),
+            subnetCount: args.network.publicSubnetIds.length,
+        });
+        if (plan.problems.length > 0) throw new ConfigError(args.stage, plan.problems);
+        super("keelson:edge:Edge", name, {}, opts);
+        const parent = { parent: this };
+
+        // TLS material into SSM: the cert as a String, the key as a SecureString, both Pulumi secrets.
+        const material: EdgeCertificateInput[] =
+            plan.source === "provided"
+                ? [...(args.certificates ?? [])]
+                : plan.source === "self-signed"
+                  ? plan.certificates.map((c) => this.selfSigned(name, c.name, c.hosts, config.keyAlgorithm))
+                  : [];
+        const parameters = material.flatMap((c) => [
+            new aws.ssm.Parameter(
+                `${name}-tls-${c.name}-cert`,
+                {
+                    name: `${plan.parameterPrefix}/${c.name}/cert`,
+                    type: "String",
+                    // Full chains can pass the 4 KB of the standard tier.
+                    tier: "Intelligent-Tiering",
+                    value: c.certPem,
+                    description: `Keelson edge certificate chain ${c.name} (${c.hosts.join(", ")})`,
+                },
+                parent,
+            ),
+            new aws.ssm.Parameter(
+                `${name}-tls-${c.name}-key`,
+                {
+                    name: `${plan.parameterPrefix}/${c.name}/key`,
+                    type: "SecureString",
+                    value: pulumi.secret(c.keyPem),
+                    description: `Keelson edge private key ${c.name}`,
+                },
+                { parent: this, additionalSecretOutputs: ["value"] },
+            ),
+        ]);
+
+        this.addIngress(name, args);
+        const access = createEdgeAccess(name, plan.parameterPrefix, plan.acmeChallenge === "dns-01", this);
+
+        const spec = (addresses: string[]): EdgeSpec => ({
+            routes: args.routes,
+            backends: args.backends.map((b, i) => ({ name: b.name, address: addresses[i] })),
+            certificates: plan.certificates,
+            acme: plan.source === "acme",
+        });
+        const render = (s: EdgeSpec) =>
+            config.engine === "nginx"
+                ? renderNginxConfig(s, { ocspStapling: plan.source !== "self-signed" })
+                : renderHaproxyConfig(s);
+        const engineConfig = pulumi.all(args.backends.map((b) => b.address)).apply((a) => render(spec(a)));
+        recordArtifact(`edge/${config.engine === "nginx" ? "nginx.conf" : "haproxy.cfg"}`, engineConfig);
+
+        const region = aws.getRegionOutput({}, parent).region;
+        const ami = aws.ec2.getAmiOutput(
+            {
+                owners: ["136693071363"],
+                mostRecent: true,
+                filters: [
+                    { name: "name", values: ["debian-12-amd64-*"] },
+                    { name: "architecture", values: ["x86_64"] },
+                ],
+            },
+            parent,
+        );
+        const subnets = args.network.publicSubnetIds;
+        this.hosts = [];
+        this.publicIps = [];
+        for (let i = 0; i < config.count; i++) {
+            const hostName = `${name}-${i}`;
+            const userData = pulumi.all([engineConfig, region]).apply(([text, r]) =>
+                renderEdgeUserData({
+                    hostname: hostName,
+                    engine: config.engine,
+                    region: r,
+                    config: text,
+                    streams: streamRoutes(args).length > 0,
+                    certificates: plan.certificates,
+                    tls: tlsSource(plan, config),
+                }),
+            );
+            recordArtifact(`user-data/${hostName}.yaml`, userData);
+            const host = new aws.ec2.Instance(
+                hostName,
+                {
+                    ami: ami.id,
+                    instanceType: config.instanceType,
+                    subnetId: subnets[i % subnets.length],
+                    vpcSecurityGroupIds: [args.network.securityGroups.edge.id],
+                    iamInstanceProfile: access.profile.name,
+                    userData,
+                    // cloud-init runs once: a new config means a new host (EIPs move with it).
+                    userDataReplaceOnChange: true,
+                    metadataOptions: {
+                        httpTokens: "required",
+                        httpEndpoint: "enabled",
+                        httpPutResponseHopLimit: 1,
+                    },
+                    rootBlockDevice: {
+                        volumeType: "gp3",
+                        volumeSize: 10,
+                        encrypted: true,
+                        deleteOnTermination: true,
+                    },
+                    tags: {
+                        Name: `${args.stage}-${hostName}`,
+                        "keelson:role": "edge",
+                        "keelson:engine": config.engine,
+                    },
+                },
+                // The host reads its parameters at boot: they must exist first.
+                { parent: this, dependsOn: parameters },
+            );
+            const eip = new aws.ec2.Eip(
+                `${hostName}-eip`,
+                { domain: "vpc", instance: host.id, tags: { Name: `${args.stage}-${hostName}` } },
+                parent,
+            );
+            this.hosts.push(host);
+            this.publicIps.push(eip.publicIp);
+        }
+
+        if (config.nlb) {
+            const nlb = createEdgeNlb(
+                name,
+                {
+                    vpcId: args.network.vpcId,
+                    subnetIds: [...subnets],
+                    ports: nlbPorts(args.routes),
+                    hosts: this.hosts,
+                },
+                this,
+            );
+            this.nlbDnsName = nlb.dnsName;
+        }
+        const firstHost = args.routes
+            .flatMap((r) => (r.kind === "http" ? r.hosts : []))
+            .find((h) => !h.startsWith("*."));
+        this.url = firstHost
+            ? pulumi.output(`https://${firstHost}`)
+            : pulumi.interpolate`https://${this.nlbDnsName ?? this.publicIps[0]}`;
+        this.registerOutputs({ publicIps: this.publicIps, url: this.url, nlbDnsName: this.nlbDnsName });
+    }
+
+    private selfSigned(
+        name: string,
+        cert: string,
+        hosts: readonly string[],
+        algorithm: EdgeConfig["keyAlgorithm"],
+    ) {
+        const key = new tls.PrivateKey(
+            `${name}-${cert}-key`,
+            algorithm === "rsa-2048"
+                ? { algorithm: "RSA", rsaBits: 2048 }
+                : { algorithm: "ECDSA", ecdsaCurve: "P256" },
+            { parent: this },
+        );
+        const certificate = new tls.SelfSignedCert(
+            `${name}-${cert}-cert`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: hosts[0], organization: "Keelson self-signed" },
+                dnsNames: [...hosts],
+                validityPeriodHours: 24 * 365,
+                earlyRenewalHours: 24 * 30,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            },
+            { parent: this },
+        );
+        return { name: cert, hosts, certPem: certificate.certPem, keyPem: key.privateKeyPem };
+    }
+
+    private addIngress(name: string, args: EdgeArgs): void {
+        const rules = [
+            { key: "http", protocol: "tcp", port: 80, what: "HTTP (redirect to HTTPS, ACME HTTP-01)" },
+            { key: "https", protocol: "tcp", port: 443, what: "HTTPS" },
+            ...streamRoutes(args).map((r) => ({
+                key: `route-${r.name}`,
+                protocol: r.kind,
+                port: r.listenPort,
+                what: `${r.kind.toUpperCase()} route ${r.name}`,
+            })),
+        ];
+        for (const rule of rules) {
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-in-${rule.key}`,
+                {
+                    securityGroupId: args.network.securityGroups.edge.id,
+                    ipProtocol: rule.protocol,
+                    fromPort: rule.port,
+                    toPort: rule.port,
+                    cidrIpv4: "0.0.0.0/0",
+                    description: `Keelson edge: ${rule.what} from anywhere`,
+                },
+                { parent: this },
+            );
+        }
+    }
+}
+
+/** The NLB's ports: 80, 443 and every stream route. */
+export function nlbPorts(routes: readonly EdgeRoute[]): NlbPort[] {
+    return [
+        { key: "http", port: 80, protocol: "TCP" },
+        { key: "https", port: 443, protocol: "TCP" },
+        ...streamRoutes({ routes }).map((r) => ({
+            key: `route-${r.name}`,
+            port: r.listenPort,
+            protocol: r.kind === "udp" ? ("UDP" as const) : ("TCP" as const),
+        })),
+    ];
+}
