@@ -1,0 +1,191 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { recordArtifact } from "../artifacts";
+import { AddonsConfig } from "../config/types";
+import { manifestPath } from "../app/k8s-objects";
+import { secureBucket } from "../app/secure-bucket";
+import { ChartSpec, addonCharts } from "./charts";
+import { backupPolicy, lifecycleRules, renderEtcdBackupCronJob } from "./etcd-backup";
+import { renderStorageClass } from "./storage-class";
+
+/** Arguments of the cluster add-ons. */
+export interface AddonsArgs {
+    readonly config: AddonsConfig;
+    /** Provider of the cluster. */
+    readonly provider: k8s.Provider;
+    readonly clusterName: string;
+    readonly region: string;
+    /** Pod network CIDR, handed to the CNI. */
+    readonly podCidr: string;
+    /** Master instance role: gets the EBS CSI controller policy and, with etcd backups, write access to the bucket. */
+    readonly masterRole?: aws.iam.Role;
+    /** Worker instance roles by pool name: get CloudWatch Logs write access when logging is on. Default none. */
+    readonly nodeRoles?: Readonly<Record<string, aws.iam.Role>>;
+    /** The cluster-ready gate: nothing is installed before it. Default none. */
+    readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+/** Thrown before anything is registered when the add-ons cannot be built as configured. */
+export class AddonsError extends Error {}
+
+/** Why the args cannot work, as `{ key, value, message }`. */
+export function validateAddons(args: Pick<AddonsArgs, "config" | "masterRole">) {
+    const problems: { key: string; value: unknown; message: string }[] = [];
+    if (args.config.etcdBackups && !args.masterRole) {
+        problems.push({
+            key: "addons.etcdBackups",
+            value: true,
+            message:
+                "addons.etcdBackups: true needs the master instance role; pass masterRole (Keelson cluster) or set etcdBackups false (existing cluster)",
+        });
+    }
+    return problems;
+}
+
+/** Namespaces the charts install into that Kubernetes does not create; host-level agents need "privileged". */
+const NAMESPACES: Record<string, string> = {
+    "tigera-operator": "privileged",
+    logging: "privileged",
+    monitoring: "privileged",
+};
+
+/**
+ * Cluster add-ons from pinned upstream Helm charts: a NetworkPolicy-enforcing CNI (Calico or Cilium),
+ * the EBS CSI driver with Keelson's encrypted gp3 default StorageClass, metrics-server on the masters,
+ * fluent-bit and node-exporter DaemonSets (each switchable), and etcd snapshots to S3 every 15 minutes.
+ */
+export class Addons extends pulumi.ComponentResource {
+    /** The CNI release; every other add-on waits for it. */
+    readonly cni: k8s.helm.v4.Chart;
+    readonly charts: Readonly<Record<string, k8s.helm.v4.Chart>>;
+    readonly storageClass: k8s.storage.v1.StorageClass;
+    /** The etcd snapshot bucket, when backups are on. */
+    readonly backupBucket?: aws.s3.Bucket;
+    /** What applications should wait for: the CNI and the default StorageClass. */
+    readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: AddonsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const problems = validateAddons(args);
+        if (problems.length > 0) throw new AddonsError(problems.map((p) => p.message).join("\n"));
+        super("keelson:addons:Addons", name, {}, opts);
+        const k8sOpts = { provider: args.provider, parent: this };
+        const facts = { clusterName: args.clusterName, region: args.region, podCidr: args.podCidr };
+        const specs = addonCharts(args.config, facts);
+
+        const namespaces: Record<string, k8s.core.v1.Namespace> = {};
+        for (const ns of new Set(specs.map((s) => s.namespace))) {
+            if (!(ns in NAMESPACES)) continue;
+            namespaces[ns] = new k8s.core.v1.Namespace(
+                `${name}-ns-${ns}`,
+                {
+                    metadata: {
+                        name: ns,
+                        labels: {
+                            "pod-security.kubernetes.io/enforce": NAMESPACES[ns],
+                            "app.kubernetes.io/managed-by": "keelson",
+                        },
+                    },
+                },
+                { ...k8sOpts, dependsOn: [...(args.dependsOn ?? [])] },
+            );
+        }
+        const chart = (spec: ChartSpec, after: pulumi.Resource[]) =>
+            new k8s.helm.v4.Chart(
+                `${name}-${spec.key}`,
+                {
+                    chart: spec.chart,
+                    version: spec.version,
+                    repositoryOpts: { repo: spec.repo },
+                    namespace: spec.namespace,
+                    values: spec.values,
+                },
+                {
+                    ...k8sOpts,
+                    dependsOn: [
+                        ...after,
+                        ...(namespaces[spec.namespace] ? [namespaces[spec.namespace]] : []),
+                    ],
+                },
+            );
+        const [cniSpec, ...rest] = specs;
+        this.cni = chart(cniSpec, [...(args.dependsOn ?? [])]);
+        const charts: Record<string, k8s.helm.v4.Chart> = { [cniSpec.key]: this.cni };
+        for (const spec of rest) charts[spec.key] = chart(spec, [this.cni]);
+        this.charts = charts;
+
+        const sc = renderStorageClass();
+        this.storageClass = new k8s.storage.v1.StorageClass(
+            `${name}-storage-class`,
+            sc as unknown as k8s.storage.v1.StorageClassArgs,
+            {
+                ...k8sOpts,
+                dependsOn: [charts["ebs-csi"]],
+            },
+        );
+        recordArtifact(manifestPath(sc), stringify(sc));
+
+        if (args.masterRole) {
+            new aws.iam.RolePolicyAttachment(
+                `${name}-ebs-csi-policy`,
+                {
+                    role: args.masterRole.name,
+                    policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+                },
+                { parent: this },
+            );
+        }
+        if (args.config.logging) {
+            const roles: Record<string, aws.iam.Role> = {
+                ...(args.masterRole ? { master: args.masterRole } : {}),
+                ...args.nodeRoles,
+            };
+            for (const [key, role] of Object.entries(roles)) {
+                new aws.iam.RolePolicyAttachment(
+                    `${name}-logs-${key}`,
+                    { role: role.name, policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy" },
+                    { parent: this },
+                );
+            }
+        }
+        if (args.config.etcdBackups && args.masterRole) {
+            this.backupBucket = this.etcdBackups(name, args, args.masterRole, k8sOpts);
+        }
+        this.ready = [this.cni, this.storageClass];
+        this.registerOutputs({ backupBucket: this.backupBucket?.bucket });
+    }
+
+    private etcdBackups(
+        name: string,
+        args: AddonsArgs,
+        masterRole: aws.iam.Role,
+        k8sOpts: { provider: k8s.Provider; parent: pulumi.Resource },
+    ): aws.s3.Bucket {
+        // Versioning off: every snapshot has a unique key, and lifecycle expiry must really delete.
+        const { bucket, controls } = secureBucket(`${name}-etcd-backups`, this, {
+            versioning: false,
+            tags: { "keelson/cluster": args.clusterName },
+        });
+        const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+            `${name}-etcd-backups-lifecycle`,
+            { bucket: bucket.id, rules: lifecycleRules() },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicy(
+            `${name}-etcd-backups-write`,
+            { role: masterRole.id, policy: backupPolicy(bucket.arn) },
+            { parent: this },
+        );
+        const job = renderEtcdBackupCronJob(bucket.bucket, args.region, args.clusterName);
+        new k8s.batch.v1.CronJob(`${name}-etcd-backup`, job as unknown as k8s.batch.v1.CronJobArgs, {
+            ...k8sOpts,
+            dependsOn: [...controls, lifecycle, policy, this.cni, ...(args.dependsOn ?? [])],
+        });
+        recordArtifact(
+            manifestPath(job),
+            pulumi.output(job as Record<string, unknown>).apply((m) => stringify(m)),
+        );
+        return bucket;
+    }
+}

@@ -1,0 +1,175 @@
+// The upstream Helm charts Keelson installs, pinned, with the values that fit a kubeadm cluster on EC2.
+// Pure: tested without mocks, and the Addons component passes each spec to k8s.helm.v4.Chart unchanged.
+import { AddonsConfig } from "../config/types";
+
+/** One Helm release. */
+export interface ChartSpec {
+    /** Stable key; the resource is `<addons name>-<key>`. */
+    readonly key: string;
+    readonly chart: string;
+    /** Pinned chart version. */
+    readonly version: string;
+    readonly repo: string;
+    readonly namespace: string;
+    readonly values: Record<string, unknown>;
+}
+
+/** Pinned chart versions and repositories (upstream, checked September 2025). */
+export const CHARTS = {
+    calico: { chart: "tigera-operator", version: "v3.30.3", repo: "https://docs.tigera.io/calico/charts" },
+    cilium: { chart: "cilium", version: "1.18.1", repo: "https://helm.cilium.io" },
+    ebsCsi: {
+        chart: "aws-ebs-csi-driver",
+        version: "2.48.0",
+        repo: "https://kubernetes-sigs.github.io/aws-ebs-csi-driver",
+    },
+    metricsServer: {
+        chart: "metrics-server",
+        version: "3.13.0",
+        repo: "https://kubernetes-sigs.github.io/metrics-server",
+    },
+    fluentBit: { chart: "fluent-bit", version: "0.50.0", repo: "https://fluent.github.io/helm-charts" },
+    nodeExporter: {
+        chart: "prometheus-node-exporter",
+        version: "4.47.3",
+        repo: "https://prometheus-community.github.io/helm-charts",
+    },
+} as const;
+
+/** Schedules a pod on control-plane nodes, tainted (dedicated masters) or not. */
+export const CONTROL_PLANE_PLACEMENT = {
+    nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+    tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+};
+
+/** What the charts need to know about the cluster. */
+export interface ClusterFacts {
+    readonly clusterName: string;
+    readonly region: string;
+    readonly podCidr: string;
+}
+
+/** The CNI release: Calico (tigera-operator, VXLAN on UDP 4789) or Cilium (VXLAN on UDP 8472). */
+export function cniChart(cni: AddonsConfig["cni"], facts: ClusterFacts): ChartSpec {
+    if (cni === "cilium") {
+        return {
+            key: "cilium",
+            ...CHARTS.cilium,
+            namespace: "kube-system",
+            values: {
+                ipam: { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [facts.podCidr] } },
+                // Encapsulation: EC2's source/destination check drops unencapsulated pod traffic between nodes.
+                routingMode: "tunnel",
+                tunnelProtocol: "vxlan",
+                kubeProxyReplacement: false,
+                policyEnforcementMode: "default",
+                cluster: { name: facts.clusterName },
+            },
+        };
+    }
+    return {
+        key: "calico",
+        ...CHARTS.calico,
+        namespace: "tigera-operator",
+        values: {
+            installation: {
+                cni: { type: "Calico" },
+                calicoNetwork: {
+                    bgp: "Disabled",
+                    ipPools: [
+                        {
+                            cidr: facts.podCidr,
+                            encapsulation: "VXLAN",
+                            natOutgoing: "Enabled",
+                            nodeSelector: "all()",
+                            blockSize: 26,
+                        },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+/** The EBS CSI driver; its controller runs on masters and uses the master instance role. */
+export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
+    return {
+        key: "ebs-csi",
+        ...CHARTS.ebsCsi,
+        namespace: "kube-system",
+        values: {
+            controller: {
+                region: facts.region,
+                k8sTagClusterId: facts.clusterName,
+                extraVolumeTags: { "keelson/cluster": facts.clusterName },
+                ...CONTROL_PLANE_PLACEMENT,
+            },
+            node: { tolerateAllTaints: true },
+            // Keelson writes its own encrypted gp3 default class.
+            storageClasses: [],
+        },
+    };
+}
+
+/**
+ * metrics-server on the masters with host networking: kubelets accept port 10250 only from the masters.
+ * `--kubelet-insecure-tls` because kubeadm's kubelet serving certificates are self-signed unless
+ * serverTLSBootstrap is enabled; the connection is still TLS, only the kubelet's identity is unchecked.
+ */
+export function metricsServerChart(): ChartSpec {
+    return {
+        key: "metrics-server",
+        ...CHARTS.metricsServer,
+        namespace: "kube-system",
+        values: {
+            ...CONTROL_PLANE_PLACEMENT,
+            hostNetwork: { enabled: true },
+            // 10250 is the kubelet's own port on the host network.
+            containerPort: 4443,
+            args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
+        },
+    };
+}
+
+/** fluent-bit on every node, shipping container logs to CloudWatch Logs group `/keelson/<cluster>/containers`. */
+export function fluentBitChart(facts: ClusterFacts): ChartSpec {
+    return {
+        key: "fluent-bit",
+        ...CHARTS.fluentBit,
+        namespace: "logging",
+        values: {
+            tolerations: [{ operator: "Exists" }],
+            config: {
+                outputs: [
+                    "[OUTPUT]",
+                    "    Name cloudwatch_logs",
+                    "    Match kube.*",
+                    `    region ${facts.region}`,
+                    `    log_group_name /keelson/${facts.clusterName}/containers`,
+                    "    log_stream_prefix node-",
+                    "    auto_create_group On",
+                    "",
+                ].join("\n"),
+            },
+        },
+    };
+}
+
+/** prometheus-node-exporter on every node (host network, port 9100). */
+export function nodeExporterChart(): ChartSpec {
+    return {
+        key: "node-exporter",
+        ...CHARTS.nodeExporter,
+        namespace: "monitoring",
+        values: { tolerations: [{ operator: "Exists" }] },
+    };
+}
+
+/** Every release the config asks for, CNI first. */
+export function addonCharts(config: AddonsConfig, facts: ClusterFacts): ChartSpec[] {
+    const charts = [cniChart(config.cni, facts), ebsCsiChart(facts)];
+    if (config.metricsServer) charts.push(metricsServerChart());
+    if (config.logging) charts.push(fluentBitChart(facts));
+    if (config.nodeMetrics) charts.push(nodeExporterChart());
+    return charts;
+}

@@ -1,0 +1,96 @@
+// The application Keelson ships: a web service published on 443 through the edge, a background worker,
+// Postgres, Redis, Memcached, RabbitMQ and an S3 file store, sized per stage from `keelson:app`.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig } from "../config/types";
+import { Application } from "./Application";
+import { container, fileStore, memcached, postgres, rabbitmq, redis, worker } from "./services";
+
+/**
+ * podinfo: a small Go web service that listens on a configurable port and answers `/healthz` (alive)
+ * and `/readyz` (ready) separately, so the probes are real. Runs as any non-root uid.
+ */
+export const REFERENCE_IMAGE = "ghcr.io/stefanprodan/podinfo:6.9.2";
+
+/** Arguments of the reference application. */
+export interface ReferenceAppArgs {
+    readonly config: AppConfig;
+    readonly provider: k8s.Provider;
+    /** Public subnet CIDRs of the edge hosts. */
+    readonly edgeSourceCidrs: readonly string[];
+    /** What the application waits for (e.g. the add-ons: CNI and StorageClass). Default none. */
+    readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+/**
+ * Builds the reference application. With one web replica (dev) everything is single; with more (prod)
+ * the web service is autoscaled from `webReplicas` up to three times that, and memcached runs two pods.
+ */
+export function referenceApp(
+    name: string,
+    args: ReferenceAppArgs,
+    opts: pulumi.ComponentResourceOptions = {},
+): Application {
+    const cfg = args.config;
+    const replicated = cfg.webReplicas > 1;
+    const db = postgres("db", { storageGb: cfg.databaseStorageGb });
+    const cache = redis("cache", { storageGb: Math.max(1, Math.ceil(cfg.databaseStorageGb / 10)) });
+    const sessions = memcached("sessions", { replicas: replicated ? 2 : 1, memoryMb: 64 });
+    const queue = rabbitmq("queue", { storageGb: cfg.databaseStorageGb });
+    const files = fileStore("files");
+    const web = container("web", {
+        image: REFERENCE_IMAGE,
+        command: ["./podinfo"],
+        args: ["--port=3000", "--port-metrics=9797", "--level=info"],
+        port: 3000,
+        readinessPath: "/readyz",
+        livenessPath: "/healthz",
+        // podinfo keeps uploads under /data.
+        writablePaths: ["/data"],
+        env: { PODINFO_UI_MESSAGE: "Keelson reference application" },
+        ...(replicated
+            ? {
+                  autoscale: {
+                      minReplicas: cfg.webReplicas,
+                      maxReplicas: cfg.webReplicas * 3,
+                      cpuPercent: 70,
+                  },
+              }
+            : { replicas: cfg.webReplicas }),
+        connects: [
+            { to: db, as: "DATABASE" },
+            { to: cache, as: "REDIS" },
+            { to: sessions, as: "MEMCACHED" },
+            { to: queue, as: "AMQP" },
+            { to: files, as: "S3" },
+        ],
+        routes: [{ kind: "http", hosts: [cfg.hostname], path: "/", healthPath: "/readyz" }],
+    });
+    const jobs = worker("worker", {
+        image: REFERENCE_IMAGE,
+        command: ["./podinfo"],
+        args: ["--port=8080", "--level=info"],
+        replicas: cfg.workerReplicas,
+        healthPort: 8080,
+        readinessPath: "/readyz",
+        livenessPath: "/healthz",
+        writablePaths: ["/data"],
+        connects: [
+            { to: db, as: "DATABASE" },
+            { to: queue, as: "AMQP" },
+            { to: cache, as: "REDIS" },
+            { to: files, as: "S3" },
+        ],
+    });
+    return new Application(
+        name,
+        {
+            namespace: cfg.namespace,
+            services: [web, jobs],
+            provider: args.provider,
+            edgeSourceCidrs: args.edgeSourceCidrs,
+            dependsOn: args.dependsOn,
+        },
+        opts,
+    );
+}
