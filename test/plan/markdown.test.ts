@@ -1,0 +1,131 @@
+import { strict as assert } from "node:assert";
+import { computeCost, scorePlan, StackScore } from "../../components/score";
+import { diffPlans, PlanJson } from "../../tools/plan/diff";
+import { marker, renderMarkdown } from "../../tools/plan/markdown";
+import { res } from "../score/fixtures";
+
+const nat = res("aws:ec2/natGateway:NatGateway", "nat-a", { subnetId: "s" }, { stack: "dev" });
+const bucket = res("aws:s3/bucket:Bucket", "logs|x", {}, { stack: "dev" });
+const plan: PlanJson = {
+    stack: "dev",
+    resources: [nat, bucket, res("aws:ec2/natGateway:NatGateway", "nat-b", {}, { stack: "dev" })],
+};
+
+const score: StackScore = {
+    overall: "D",
+    metrics: { availability: "D", security: "A", recoverability: "B", capacity: "A", operability: "A" },
+    findings: [
+        {
+            metric: "availability",
+            rule: "availability/single-master",
+            resource: "urn:pulumi:dev::keelson::aws:ec2/instance:Instance::m0",
+            severity: "high",
+            message: "One master.",
+            fix: "Use 3.",
+        },
+        {
+            metric: "recoverability",
+            rule: "recoverability/s3-versioning",
+            resource: bucket.urn,
+            severity: "medium",
+            message: "Not | versioned.",
+            fix: "Version it.",
+        },
+    ],
+};
+
+describe("renderMarkdown", () => {
+    it("renders score, cost, counts and changes for a PR comment", () => {
+        const old: PlanJson = {
+            stack: "dev",
+            resources: [
+                { ...nat, inputs: { subnetId: "t" } },
+                res("aws:ec2/eip:Eip", "gone", {}, { stack: "dev" }),
+            ],
+        };
+        const text = renderMarkdown({ plan, score, cost: computeCost([nat]), diff: diffPlans(old, plan) });
+        assert.equal(
+            text,
+            [
+                "<!-- keelson-plan:dev -->",
+                "## Keelson plan: `dev`",
+                "",
+                "### StackScore: D",
+                "",
+                "| availability | security | recoverability | capacity | operability |",
+                "|:-:|:-:|:-:|:-:|:-:|",
+                "| D | A | B | A | A |",
+                "",
+                "2 finding(s):",
+                "",
+                "| Severity | Rule | Resource | Finding | Fix |",
+                "|---|---|---|---|---|",
+                "| high | `availability/single-master` | m0 | One master. | Use 3. |",
+                "| medium | `recoverability/s3-versioning` | logs\\|x | Not \\| versioned. | Version it. |",
+                "",
+                "### Cost: $32.85 per month",
+                "",
+                "On-demand us-east-1 prices of 2026-11-22. An EKS control plane would add $73.00 per month; Keelson's masters are in the total above.",
+                "",
+                "<details><summary>Cost by resource</summary>",
+                "",
+                "| Resource | Priced as | Monthly |",
+                "|---|---|--:|",
+                "| nat-a | NAT gateway 730 h | $32.85 |",
+                "",
+                "- On-demand Linux prices for us-east-1 as of 2026-11-22; 730 hours per month.",
+                "- NAT gateway data processing ($0.045/GB) and data transfer out are excluded.",
+                "- Load balancers include one baseline LCU; S3 assumes 10 GB stored per bucket, requests excluded.",
+                "",
+                "</details>",
+                "",
+                "### Resources: 3",
+                "",
+                "<details><summary>By type</summary>",
+                "",
+                "| Type | Count |",
+                "|---|--:|",
+                "| `aws:ec2/natGateway:NatGateway` | 2 |",
+                "| `aws:s3/bucket:Bucket` | 1 |",
+                "",
+                "</details>",
+                "",
+                "### Changes against the base branch: +2 ~1 -1",
+                "",
+                "| | Resource | Type | Changed fields |",
+                "|---|---|---|---|",
+                "| + | nat-b | `aws:ec2/natGateway:NatGateway` | |",
+                "| + | logs\\|x | `aws:s3/bucket:Bucket` | |",
+                "| ~ | nat-a | `aws:ec2/natGateway:NatGateway` | `subnetId` |",
+                "| - | gone | `aws:ec2/eip:Eip` | |",
+                "",
+                "_Offline plan under Pulumi mocks: secrets are masked and not compared._",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("shows only the sections it is given, caps findings and changes", () => {
+        const many: StackScore = { ...score, findings: Array.from({ length: 12 }, () => score.findings[0]) };
+        const text = renderMarkdown({
+            plan,
+            score: many,
+            maxFindings: 3,
+            diff: diffPlans({ stack: "dev", resources: [] }, plan),
+            maxChanges: 2,
+        });
+        assert.match(text, /^<!-- keelson-plan:dev -->\n/);
+        assert.ok(text.includes("12 finding(s), top 3:"));
+        assert.equal(text.split("\n").filter((l) => l.startsWith("| high |")).length, 3);
+        assert.ok(text.includes("\n… and 1 more.\n"));
+        assert.ok(!text.includes("### Cost"));
+    });
+
+    it("says so when there are no findings and no changes", () => {
+        const text = renderMarkdown({ plan, score: scorePlan([]), diff: diffPlans(plan, plan) });
+        assert.ok(text.includes("### StackScore: A\n"));
+        assert.ok(text.includes("No findings."));
+        assert.ok(text.includes("### Changes against the base branch: +0 ~0 -0\n\nNo resource changes."));
+        assert.equal(marker("prod"), "<!-- keelson-plan:prod -->");
+    });
+});

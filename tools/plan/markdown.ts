@@ -1,0 +1,116 @@
+// The plan summary posted on a pull request: stage, StackScore with top findings, cost, resource
+// counts by type, and the changes against the base branch's plan.
+import type { CostEstimate } from "../../components/score/cost";
+import { METRICS, StackScore } from "../../components/score/types";
+import type { PlanDiff, PlanJson } from "./diff";
+
+/** What the summary shows; everything but the plan is optional. */
+export interface MarkdownInput {
+    readonly plan: PlanJson;
+    readonly score?: StackScore;
+    readonly cost?: CostEstimate;
+    /** Changes against the base branch's plan. */
+    readonly diff?: PlanDiff;
+    /** Findings listed (worst first). Default 10. */
+    readonly maxFindings?: number;
+    /** Changed resources listed before "… and N more". Default 40. */
+    readonly maxChanges?: number;
+}
+
+/** The first line of every summary, so that a workflow can find and update its own comment. */
+export function marker(stack: string): string {
+    return `<!-- keelson-plan:${stack} -->`;
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const shortUrn = (urn: string) => urn.split("::").pop() ?? urn;
+
+function scoreSection(score: StackScore, max: number): string[] {
+    const lines = [
+        `### StackScore: ${score.overall}`,
+        "",
+        `| ${METRICS.join(" | ")} |`,
+        `|${METRICS.map(() => ":-:").join("|")}|`,
+        `| ${METRICS.map((m) => score.metrics[m]).join(" | ")} |`,
+        "",
+    ];
+    if (score.findings.length === 0) return [...lines, "No findings."];
+    lines.push(
+        `${score.findings.length} finding(s)${score.findings.length > max ? `, top ${max}` : ""}:`,
+        "",
+        "| Severity | Rule | Resource | Finding | Fix |",
+        "|---|---|---|---|---|",
+    );
+    for (const f of score.findings.slice(0, max))
+        lines.push(
+            `| ${f.severity} | \`${f.rule}\` | ${cell(shortUrn(f.resource))} | ${cell(f.message)} | ${cell(f.fix)} |`,
+        );
+    return lines;
+}
+
+function costSection(cost: CostEstimate): string[] {
+    return [
+        `### Cost: ${usd(cost.monthlyUsd)} per month`,
+        "",
+        `On-demand ${cost.region} prices of ${cost.priceDate}. An EKS control plane would add ${usd(cost.eksControlPlaneMonthlyUsd)} per month; Keelson's masters are in the total above.`,
+        "",
+        "<details><summary>Cost by resource</summary>",
+        "",
+        "| Resource | Priced as | Monthly |",
+        "|---|---|--:|",
+        ...cost.items.map((i) => `| ${cell(i.name)} | ${cell(i.detail)} | ${usd(i.monthlyUsd)} |`),
+        "",
+        ...cost.notes.map((n) => `- ${n}`),
+        "",
+        "</details>",
+    ];
+}
+
+function countsSection(plan: PlanJson): string[] {
+    const counts = new Map<string, number>();
+    for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    const rows = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    return [
+        `### Resources: ${plan.resources.length}`,
+        "",
+        "<details><summary>By type</summary>",
+        "",
+        "| Type | Count |",
+        "|---|--:|",
+        ...rows.map(([t, n]) => `| \`${t}\` | ${n} |`),
+        "",
+        "</details>",
+    ];
+}
+
+function diffSection(diff: PlanDiff, max: number): string[] {
+    const total = diff.added.length + diff.changed.length + diff.removed.length;
+    const lines = [
+        `### Changes against the base branch: +${diff.added.length} ~${diff.changed.length} -${diff.removed.length}`,
+        "",
+    ];
+    if (total === 0) return [...lines, "No resource changes."];
+    const rows = [
+        ...diff.added.map((r) => `| + | ${cell(r.name)} | \`${r.type}\` | |`),
+        ...diff.changed.map(
+            (r) => `| ~ | ${cell(r.name)} | \`${r.type}\` | ${r.fields.map((f) => `\`${f}\``).join(", ")} |`,
+        ),
+        ...diff.removed.map((r) => `| - | ${cell(r.name)} | \`${r.type}\` | |`),
+    ];
+    lines.push("| | Resource | Type | Changed fields |", "|---|---|---|---|", ...rows.slice(0, max));
+    if (rows.length > max) lines.push("", `… and ${rows.length - max} more.`);
+    return lines;
+}
+
+/** Renders the PR comment for one stage. Pure; sections appear only for the inputs given. */
+export function renderMarkdown(input: MarkdownInput): string {
+    const { plan } = input;
+    const lines = [marker(plan.stack), `## Keelson plan: \`${plan.stack}\``, ""];
+    if (input.score) lines.push(...scoreSection(input.score, input.maxFindings ?? 10), "");
+    if (input.cost) lines.push(...costSection(input.cost), "");
+    lines.push(...countsSection(plan), "");
+    if (input.diff) lines.push(...diffSection(input.diff, input.maxChanges ?? 40), "");
+    lines.push("_Offline plan under Pulumi mocks: secrets are masked and not compared._", "");
+    return lines.join("\n");
+}
