@@ -162,17 +162,33 @@ export class Cluster extends pulumi.ComponentResource {
                 ssmPrefix: this.ssmPrefix,
             }));
         const ami = debianAmi(this);
-        const bootDeps = [...Object.values(secrets.parameters), masterId.parameterPolicy!, workerId.parameterPolicy!];
+        const bootDeps = [
+            ...Object.values(secrets.parameters),
+            masterId.parameterPolicy!,
+            workerId.parameterPolicy!,
+        ];
         const nodes = planNodes(cfg, net.availabilityZones.length);
         const instances = nodes.map((node) => {
             const rendered = env.apply((e) => renderNode(node, e));
-            recordArtifact(`user-data/${node.name}.yaml`, rendered.apply((r) => r.userData));
+            recordArtifact(
+                `user-data/${node.name}.yaml`,
+                rendered.apply((r) => r.userData),
+            );
             if (node.role === "master" && node.index === 0) {
-                recordArtifact("kubeadm/init.yaml", rendered.apply((r) => r.kubeadmInit ?? ""));
-                recordArtifact("kubeadm/control-plane-join.yaml", rendered.apply((r) => r.kubeadmJoin));
+                recordArtifact(
+                    "kubeadm/init.yaml",
+                    rendered.apply((r) => r.kubeadmInit ?? ""),
+                );
+                recordArtifact(
+                    "kubeadm/control-plane-join.yaml",
+                    rendered.apply((r) => r.kubeadmJoin),
+                );
             }
             if (node.role === "worker" && node.index === 0) {
-                recordArtifact(`kubeadm/worker-${node.pool}.yaml`, rendered.apply((r) => r.kubeadmJoin));
+                recordArtifact(
+                    `kubeadm/worker-${node.pool}.yaml`,
+                    rendered.apply((r) => r.kubeadmJoin),
+                );
             }
             const master = node.role === "master";
             const publicMaster = master && node.index === 0 && cfg.endpoint === "single";
@@ -182,7 +198,9 @@ export class Cluster extends pulumi.ComponentResource {
                     ami,
                     instanceType: node.instanceType,
                     subnetId: publicMaster ? net.publicSubnetIds[0] : net.privateSubnetIds[node.azIndex],
-                    securityGroupIds: [master ? net.securityGroups.masters.id : net.securityGroups.workers.id],
+                    securityGroupIds: [
+                        master ? net.securityGroups.masters.id : net.securityGroups.workers.id,
+                    ],
                     instanceProfile: (master ? masterId : workerId).profile.name,
                     userDataBase64: rendered.apply((r) => compressUserData(r.userData)),
                     rootVolumeGb: node.rootVolumeGb,
@@ -202,13 +220,23 @@ export class Cluster extends pulumi.ComponentResource {
         this.masters = instances.filter((x) => x.node.role === "master").map((x) => x.instance);
         this.workers = instances
             .filter((x) => x.node.role === "worker")
-            .map((x) => ({ name: x.node.name, pool: x.node.pool!, privateIp: x.instance.privateIp, instance: x.instance }));
+            .map((x) => ({
+                name: x.node.name,
+                pool: x.node.pool!,
+                privateIp: x.instance.privateIp,
+                instance: x.instance,
+            }));
 
         const lbId =
             cfg.endpoint === "haproxy"
                 ? createNodeIdentity(
                       `${name}-api-lb`,
-                      { region: args.region, parameterArns: [], managedPolicies: [MANAGED_POLICIES.sessionManager], tags },
+                      {
+                          region: args.region,
+                          parameterArns: [],
+                          managedPolicies: [MANAGED_POLICIES.sessionManager],
+                          tags,
+                      },
                       this,
                   )
                 : undefined;
@@ -245,13 +273,22 @@ export class Cluster extends pulumi.ComponentResource {
                 attempts: args.readiness?.attempts,
                 intervalMs: args.readiness?.intervalMs,
             },
-            { parent: this, dependsOn: [...this.masters, back.record, ...back.attachments, ...back.haproxyHosts] },
+            {
+                parent: this,
+                dependsOn: [...this.masters, back.record, ...back.attachments, ...back.haproxyHosts],
+            },
         );
         this.kubeconfig = pulumi.secret(
             pulumi
                 .all([this.endpoint, pki.ca.cert.certPem, pki.adminCert.certPem, pki.adminKey.privateKeyPem])
                 .apply(([server, caCertPem, clientCertPem, clientKeyPem]) =>
-                    renderKubeconfig({ clusterName: cfg.name, server, caCertPem, clientCertPem, clientKeyPem }),
+                    renderKubeconfig({
+                        clusterName: cfg.name,
+                        server,
+                        caCertPem,
+                        clientCertPem,
+                        clientKeyPem,
+                    }),
                 ),
         );
         this.provider = new k8s.Provider(

@@ -47,7 +47,11 @@ export interface EndpointFront {
 }
 
 /** Creates the private zone and, by kind, the NLB (+ target group, listener) or the Elastic IPs. */
-export function createEndpointFront(name: string, o: EndpointFrontOptions, parent: pulumi.Resource): EndpointFront {
+export function createEndpointFront(
+    name: string,
+    o: EndpointFrontOptions,
+    parent: pulumi.Resource,
+): EndpointFront {
     const internalHost = internalApiHost(o.clusterName);
     const zone = new aws.route53.Zone(
         `${name}-internal`,
@@ -127,7 +131,11 @@ export function createEndpointFront(name: string, o: EndpointFrontOptions, paren
     const count = o.kind === "single" ? 1 : o.apiLoadBalancers;
     const eips = Array.from({ length: count }, (_, i) => {
         const key = o.kind === "single" ? "master-0" : `api-lb-${i}`;
-        return new aws.ec2.Eip(`${name}-${key}`, { domain: "vpc", tags: { ...o.tags, Name: `${name}-${key}` } }, { parent });
+        return new aws.ec2.Eip(
+            `${name}-${key}`,
+            { domain: "vpc", tags: { ...o.tags, Name: `${name}-${key}` } },
+            { parent },
+        );
     });
     return {
         kind: o.kind,
@@ -169,7 +177,12 @@ export interface EndpointBack {
 }
 
 /** Points the endpoint at the masters: NLB targets, or HAProxy hosts, or master 0's Elastic IP. */
-export function attachEndpoint(name: string, front: EndpointFront, o: AttachOptions, parent: pulumi.Resource): EndpointBack {
+export function attachEndpoint(
+    name: string,
+    front: EndpointFront,
+    o: AttachOptions,
+    parent: pulumi.Resource,
+): EndpointBack {
     const ttl = o.ttl ?? 60;
     const recordName = front.internalHost;
     if (front.kind === "nlb") {
@@ -187,7 +200,13 @@ export function attachEndpoint(name: string, front: EndpointFront, o: AttachOpti
                 zoneId: front.zone.zoneId,
                 name: recordName,
                 type: "A",
-                aliases: [{ name: front.loadBalancer!.dnsName, zoneId: front.loadBalancer!.zoneId, evaluateTargetHealth: true }],
+                aliases: [
+                    {
+                        name: front.loadBalancer!.dnsName,
+                        zoneId: front.loadBalancer!.zoneId,
+                        evaluateTargetHealth: true,
+                    },
+                ],
             },
             { parent },
         );
@@ -202,7 +221,13 @@ export function attachEndpoint(name: string, front: EndpointFront, o: AttachOpti
         );
         const record = new aws.route53.Record(
             `${name}-api`,
-            { zoneId: front.zone.zoneId, name: recordName, type: "A", ttl, records: [master0.instance.privateIp] },
+            {
+                zoneId: front.zone.zoneId,
+                name: recordName,
+                type: "A",
+                ttl,
+                records: [master0.instance.privateIp],
+            },
             { parent },
         );
         return { record, attachments: [], haproxyHosts: [] };
@@ -233,12 +258,22 @@ export function attachEndpoint(name: string, front: EndpointFront, o: AttachOpti
             },
             parent,
         );
-        new aws.ec2.EipAssociation(`${name}-api-lb-${i}`, { allocationId: eip.allocationId, instanceId: host.id }, { parent });
+        new aws.ec2.EipAssociation(
+            `${name}-api-lb-${i}`,
+            { allocationId: eip.allocationId, instanceId: host.id },
+            { parent },
+        );
         return host;
     });
     const record = new aws.route53.Record(
         `${name}-api`,
-        { zoneId: front.zone.zoneId, name: recordName, type: "A", ttl, records: hosts.map((x) => x.privateIp) },
+        {
+            zoneId: front.zone.zoneId,
+            name: recordName,
+            type: "A",
+            ttl,
+            records: hosts.map((x) => x.privateIp),
+        },
         { parent },
     );
     return { record, attachments: [], haproxyHosts: hosts };

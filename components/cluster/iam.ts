@@ -60,14 +60,24 @@ export function parameterPolicyDocument(
 }
 
 /** Creates `<name>` role, `<name>` instance profile, the parameter policy and the attachments. */
-export function createNodeIdentity(name: string, o: NodeIdentityOptions, parent: pulumi.Resource): NodeIdentity {
+export function createNodeIdentity(
+    name: string,
+    o: NodeIdentityOptions,
+    parent: pulumi.Resource,
+): NodeIdentity {
     const role = new aws.iam.Role(
         name,
         {
             description: `Keelson ${name}: EC2 instance role`,
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: "ec2.amazonaws.com" },
+                        Action: "sts:AssumeRole",
+                    },
+                ],
             }),
             tags: { ...o.tags, Name: name },
         },
@@ -90,6 +100,10 @@ export function createNodeIdentity(name: string, o: NodeIdentityOptions, parent:
         const short = arn.split("/").pop()!;
         new aws.iam.RolePolicyAttachment(`${name}-${short}`, { role: role.name, policyArn: arn }, { parent });
     }
-    const profile = new aws.iam.InstanceProfile(name, { role: role.name, tags: { ...o.tags, Name: name } }, { parent });
+    const profile = new aws.iam.InstanceProfile(
+        name,
+        { role: role.name, tags: { ...o.tags, Name: name } },
+        { parent },
+    );
     return { role, profile, parameterPolicy };
 }

@@ -21,11 +21,19 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
     return YAML.stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: o.clusterName, cluster: { server: o.server, "certificate-authority-data": b64(o.caCertPem) } }],
+        clusters: [
+            {
+                name: o.clusterName,
+                cluster: { server: o.server, "certificate-authority-data": b64(o.caCertPem) },
+            },
+        ],
         users: [
             {
                 name: user,
-                user: { "client-certificate-data": b64(o.clientCertPem), "client-key-data": b64(o.clientKeyPem) },
+                user: {
+                    "client-certificate-data": b64(o.clientCertPem),
+                    "client-key-data": b64(o.clientKeyPem),
+                },
             },
         ],
         contexts: [{ name: `${user}@${o.clusterName}`, context: { cluster: o.clusterName, user } }],

@@ -38,7 +38,9 @@ export const ADMIN_EARLY_RENEWAL_HOURS = 720;
  * can take away. Before 1.29 only `system:masters` exists.
  */
 export function adminGroup(kubernetesVersion: string): string {
-    return parseKubernetesVersion(kubernetesVersion).minor >= 29 ? "kubeadm:cluster-admins" : "system:masters";
+    return parseKubernetesVersion(kubernetesVersion).minor >= 29
+        ? "kubeadm:cluster-admins"
+        : "system:masters";
 }
 
 function authority(name: string, commonName: string, parent: pulumi.Resource): CertificateAuthority {
@@ -59,12 +61,24 @@ function authority(name: string, commonName: string, parent: pulumi.Resource): C
 }
 
 /** Creates the PKI as children of `parent`, named `<name>-ca`, `<name>-etcd-ca`, and so on. */
-export function createClusterPki(name: string, kubernetesVersion: string, parent: pulumi.Resource): ClusterPki {
+export function createClusterPki(
+    name: string,
+    kubernetesVersion: string,
+    parent: pulumi.Resource,
+): ClusterPki {
     const ca = authority(`${name}-ca`, "kubernetes", parent);
     const etcdCa = authority(`${name}-etcd-ca`, "etcd-ca", parent);
     const frontProxyCa = authority(`${name}-front-proxy-ca`, "front-proxy-ca", parent);
-    const serviceAccountKey = new tls.PrivateKey(`${name}-sa`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent });
-    const adminKey = new tls.PrivateKey(`${name}-admin`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent });
+    const serviceAccountKey = new tls.PrivateKey(
+        `${name}-sa`,
+        { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        { parent },
+    );
+    const adminKey = new tls.PrivateKey(
+        `${name}-admin`,
+        { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        { parent },
+    );
     const adminCsr = new tls.CertRequest(
         `${name}-admin`,
         {

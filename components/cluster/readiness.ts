@@ -69,7 +69,10 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
                 // /readyz is anonymous; reading kube-system proves the admin certificate is bound too.
                 const authorised = readyz === 200 ? await get("/api/v1/namespaces/kube-system") : 0;
                 if (readyz === 200 && authorised === 200) {
-                    return { id: inputs.url, outs: { url: inputs.url, caCertPem: inputs.caCertPem, attempts: i } };
+                    return {
+                        id: inputs.url,
+                        outs: { url: inputs.url, caCertPem: inputs.caCertPem, attempts: i },
+                    };
                 }
                 last = `/readyz ${readyz}, kube-system ${authorised}`;
             } catch (err) {

@@ -44,7 +44,9 @@ export function createClusterSecrets(
         { parent },
     );
     const bootstrapToken = pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`);
-    const certificateKey = pulumi.secret(new random.RandomBytes(`${name}-certificate-key`, { length: 32 }, { parent }).hex);
+    const certificateKey = pulumi.secret(
+        new random.RandomBytes(`${name}-certificate-key`, { length: 32 }, { parent }).hex,
+    );
     const encryptionKey = pulumi.secret(
         new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, { parent }).base64,
     );
@@ -76,7 +78,7 @@ export function createClusterSecrets(
     const parameters: Record<string, aws.ssm.Parameter> = {};
     const make = (spec: ParameterSpec) => {
         parameters[spec.key] = new aws.ssm.Parameter(
-            `${name}-${spec.key}`,
+            `${name}-ssm-${spec.key}`,
             {
                 name: `${prefix}/${spec.path}`,
                 description: `Keelson ${name}: ${spec.key}, read by the nodes at boot`,
@@ -85,7 +87,7 @@ export function createClusterSecrets(
                 keyId: kmsKey.arn,
                 // Certificates are public, but one rule (all SecureString, all secret) is easier to audit.
                 value: pulumi.secret(values[spec.key]),
-                tags: { ...tags, Name: `${name}-${spec.key}` },
+                tags: { ...tags, Name: `${name}-ssm-${spec.key}` },
             },
             { parent },
         );

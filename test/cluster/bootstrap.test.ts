@@ -43,7 +43,10 @@ describe("cluster/render/layout", () => {
 
     it("gives only master 0 an init template", () => {
         const env = environment(prodClusterConfig(), "prod");
-        const rendered = planNodes(prodClusterConfig(), 3).map((n) => [n.name, renderNode(n, env).kubeadmInit !== undefined]);
+        const rendered = planNodes(prodClusterConfig(), 3).map((n) => [
+            n.name,
+            renderNode(n, env).kubeadmInit !== undefined,
+        ]);
         assert.deepEqual(rendered, [
             ["master-0", true],
             ["master-1", false],
@@ -62,7 +65,10 @@ describe("cluster/render/layout", () => {
         const packed = compressUserData(master0);
         assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString("utf8"), master0);
         assert.equal(compressUserData(master0), packed);
-        assert.ok(Buffer.from(packed, "base64").length < USER_DATA_LIMIT_BYTES / 2, "compressed master-0 user-data fits");
+        assert.ok(
+            Buffer.from(packed, "base64").length < USER_DATA_LIMIT_BYTES / 2,
+            "compressed master-0 user-data fits",
+        );
     });
 });
 
@@ -75,10 +81,19 @@ describe("cluster/render/bootstrap", () => {
         assert.match(master, /^readonly RETRY_INTERVAL=10$/m);
         assert.match(master, /^readonly KUBEADM_ATTEMPTS=5$/m);
         assert.match(master, /^readonly JOIN_STAGGER=45$/m);
-        assert.match(master, /retry "\$API_WAIT_ATTEMPTS" "\$RETRY_INTERVAL" "wait for https:\/\/\$API_ENDPOINT\/readyz" api_ready/);
+        assert.match(
+            master,
+            /retry "\$API_WAIT_ATTEMPTS" "\$RETRY_INTERVAL" "wait for https:\/\/\$API_ENDPOINT\/readyz" api_ready/,
+        );
         assert.match(master, /for \(\(i = 1; i <= KUBEADM_ATTEMPTS; i\+\+\)\); do/);
         assert.match(master, /kubeadm reset --force \|\| true/);
-        const custom = renderBootstrapScript({ ...base, role: "worker", apiWaitAttempts: 7, retryIntervalSeconds: 3, kubeadmAttempts: 2 });
+        const custom = renderBootstrapScript({
+            ...base,
+            role: "worker",
+            apiWaitAttempts: 7,
+            retryIntervalSeconds: 3,
+            kubeadmAttempts: 2,
+        });
         assert.match(custom, /^readonly API_WAIT_ATTEMPTS=7$/m);
         assert.match(custom, /^readonly RETRY_INTERVAL=3$/m);
         assert.match(custom, /^readonly KUBEADM_ATTEMPTS=2$/m);
@@ -93,7 +108,8 @@ describe("cluster/render/bootstrap", () => {
     });
 
     it("lets workers read only the join parameters and masters the CA keys too", () => {
-        const fetched = (s: string) => [...s.matchAll(/^ {4}fetch_parameter '([^']+)' '([^']+)'$/gm)].map((m) => m[1]);
+        const fetched = (s: string) =>
+            [...s.matchAll(/^ {4}fetch_parameter '([^']+)' '([^']+)'$/gm)].map((m) => m[1]);
         assert.deepEqual(fetched(worker), ["join/ca-crt", "join/bootstrap-token"]);
         assert.deepEqual(fetched(master), [
             "join/ca-crt",
@@ -115,7 +131,10 @@ describe("cluster/render/bootstrap", () => {
 
     it("runs kubeadm init only on master 0 and only when no API answers", () => {
         const m0 = renderBootstrapScript({ ...base, role: "master", masterIndex: 0 });
-        assert.match(m0, /if \[\[ "\$MASTER_INDEX" -eq 0 \]\] && ! api_ready; then\n {8}init_cluster\n {4}else\n {8}join_cluster "\$JOIN_TEMPLATE"/);
+        assert.match(
+            m0,
+            /if \[\[ "\$MASTER_INDEX" -eq 0 \]\] && ! api_ready; then\n {8}init_cluster\n {4}else\n {8}join_cluster "\$JOIN_TEMPLATE"/,
+        );
         assert.match(m0, /^readonly MASTER_INDEX=0$/m);
         assert.match(worker, /^readonly MASTER_INDEX=-1$/m);
         assert.match(worker, /^ {4}join_cluster "\$JOIN_TEMPLATE"$/m);
@@ -139,7 +158,9 @@ describe("cluster/render/cahash", function () {
             const pub = execFileSync(openssl, ["pkey", "-in", key, "-pubout"]).toString();
             const der = execFileSync(openssl, ["pkey", "-in", key, "-pubout", "-outform", "DER"]);
             fs.writeFileSync(path.join(t.dir, "pub.der"), der);
-            const digest = execFileSync(openssl, ["dgst", "-sha256", "-r", path.join(t.dir, "pub.der")]).toString().split(" ")[0];
+            const digest = execFileSync(openssl, ["dgst", "-sha256", "-r", path.join(t.dir, "pub.der")])
+                .toString()
+                .split(" ")[0];
             assert.equal(caCertHash(pub), `sha256:${digest}`);
         } finally {
             t.cleanup();

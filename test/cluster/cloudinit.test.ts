@@ -55,17 +55,16 @@ describe("cluster/render/cloudinit", function () {
         }
         // The validator really rejects: an unknown write_files key and a non-list of packages.
         assert.equal(validate({ packages: "curl", write_files: [{ path: "/x", mode: "0600" }] }), false);
-        assert.deepEqual(
-            validate.errors!.map((e) => e.instancePath).sort(),
-            ["/packages", "/write_files/0"],
-        );
+        assert.deepEqual(validate.errors!.map((e) => e.instancePath).sort(), ["/packages", "/write_files/0"]);
     });
 
     it("passes `cloud-init schema` for each kind of node", function () {
         const cloudInit = requireTool(this, "cloud-init");
         const t = tempDir("cloudinit");
         try {
-            for (const { label, text } of all.filter((d) => /^3m-dedicated-(master-0|master-1|batch-0)$|^api-lb$/.test(d.label))) {
+            for (const { label, text } of all.filter((d) =>
+                /^3m-dedicated-(master-0|master-1|batch-0)$|^api-lb$/.test(d.label),
+            )) {
                 const file = path.join(t.dir, `${label}.yaml`);
                 fs.writeFileSync(file, text);
                 const out = execFileSync(cloudInit, ["schema", "-c", file], { stdio: "pipe" }).toString();
@@ -117,7 +116,9 @@ describe("cluster/render/cloudinit", function () {
                 }
             }
             assert.equal(scripts.length, all.length, "one script per document");
-            const result = spawnSync(shellcheck, ["--severity=style", "--shell=bash", ...scripts], { encoding: "utf8" });
+            const result = spawnSync(shellcheck, ["--severity=style", "--shell=bash", ...scripts], {
+                encoding: "utf8",
+            });
             assert.equal(result.stdout + result.stderr, "");
             assert.equal(result.status, 0);
         } finally {

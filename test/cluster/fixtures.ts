@@ -1,6 +1,12 @@
 // Shared inputs for the cluster tests: validated-looking ClusterConfigs and node environments.
 import { ClusterConfig } from "../../components/config/types";
-import { NodeEnvironment, planNodes, renderNode, RenderedNode, NodeSpec } from "../../components/cluster/render/layout";
+import {
+    NodeEnvironment,
+    planNodes,
+    renderNode,
+    RenderedNode,
+    NodeSpec,
+} from "../../components/cluster/render/layout";
 
 /** A dev-like cluster config (1 shared master, single endpoint); override any field. */
 export function clusterConfig(overrides: Partial<ClusterConfig> = {}): ClusterConfig {
@@ -17,7 +23,14 @@ export function clusterConfig(overrides: Partial<ClusterConfig> = {}): ClusterCo
         podCidr: "192.168.0.0/16",
         serviceCidr: "10.96.0.0/12",
         workerPools: [
-            { name: "general", instanceType: "t3.medium", count: 1, labels: {}, taints: [], rootVolumeGb: 30 },
+            {
+                name: "general",
+                instanceType: "t3.medium",
+                count: 1,
+                labels: {},
+                taints: [],
+                rootVolumeGb: 30,
+            },
         ],
         ...overrides,
     };
@@ -31,7 +44,14 @@ export function prodClusterConfig(overrides: Partial<ClusterConfig> = {}): Clust
         dedicatedMasters: true,
         endpoint: "nlb",
         workerPools: [
-            { name: "general", instanceType: "m6i.large", count: 3, labels: {}, taints: [], rootVolumeGb: 50 },
+            {
+                name: "general",
+                instanceType: "m6i.large",
+                count: 3,
+                labels: {},
+                taints: [],
+                rootVolumeGb: 50,
+            },
             {
                 name: "batch",
                 instanceType: "c6i.xlarge",
@@ -54,7 +74,8 @@ export function environment(config: ClusterConfig, stage = "dev"): NodeEnvironme
         clusterName: config.name,
         kubernetesVersion: config.kubernetesVersion,
         endpointHost: `api.${config.name}.internal`,
-        extraSans: config.endpoint === "nlb" ? [`${config.name}-api-0123456789.elb.eu-west-1.amazonaws.com`] : [],
+        extraSans:
+            config.endpoint === "nlb" ? [`${config.name}-api-0123456789.elb.eu-west-1.amazonaws.com`] : [],
         podCidr: config.podCidr,
         serviceCidr: config.serviceCidr,
         caCertHash: CA_HASH,
@@ -68,7 +89,11 @@ export function renderMatrix(): { label: string; node: NodeSpec; rendered: Rende
     const out: { label: string; node: NodeSpec; rendered: RenderedNode }[] = [];
     for (const masters of [1, 3]) {
         for (const dedicated of [false, true]) {
-            const config = prodClusterConfig({ masters, dedicatedMasters: dedicated, endpoint: masters === 1 ? "single" : "nlb" });
+            const config = prodClusterConfig({
+                masters,
+                dedicatedMasters: dedicated,
+                endpoint: masters === 1 ? "single" : "nlb",
+            });
             const env = environment(config);
             for (const node of planNodes(config, 3)) {
                 const label = `${masters}m-${dedicated ? "dedicated" : "shared"}-${node.name}`;

@@ -5,7 +5,15 @@ import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import { renderApiHaproxyConfig, renderApiLbSetupScript } from "../../components/cluster/render/haproxy-api";
-import { freePort, makeTestCert, requireTool, startProcess, Started, tempDir, waitForPort } from "../support/live";
+import {
+    freePort,
+    makeTestCert,
+    requireTool,
+    startProcess,
+    Started,
+    tempDir,
+    waitForPort,
+} from "../support/live";
 
 const masters = [
     { name: "master-0", address: "10.0.0.10" },
@@ -30,7 +38,9 @@ function get(port: number, ca: Buffer): Promise<string> {
             (res) => {
                 let body = "";
                 res.on("data", (d) => (body += d));
-                res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}`))));
+                res.on("end", () =>
+                    res.statusCode === 200 ? resolve(body) : reject(new Error(`status ${res.statusCode}`)),
+                );
             },
         );
         req.on("timeout", () => req.destroy(new Error("timeout")));
@@ -112,7 +122,16 @@ describe("cluster/render/haproxy-api", function () {
             const ca = fs.readFileSync(cert.caFile);
             const ports = [await freePort(), await freePort(), await freePort()];
             ports.forEach((port, i) =>
-                started.push(startProcess(process.execPath, ["-e", FAKE_API, String(port), cert.certFile, cert.keyFile, `master-${i}`])),
+                started.push(
+                    startProcess(process.execPath, [
+                        "-e",
+                        FAKE_API,
+                        String(port),
+                        cert.certFile,
+                        cert.keyFile,
+                        `master-${i}`,
+                    ]),
+                ),
             );
             for (const port of ports) await waitForPort(port);
             const front = await freePort();

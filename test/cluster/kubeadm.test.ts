@@ -7,7 +7,10 @@ import {
     renderJoinConfig,
     masterTaints,
 } from "../../components/cluster/render/kubeadm";
-import { renderAuthenticationConfig, renderEncryptionConfigTemplate } from "../../components/cluster/render/policies";
+import {
+    renderAuthenticationConfig,
+    renderEncryptionConfigTemplate,
+} from "../../components/cluster/render/policies";
 import { planNodes, renderNode } from "../../components/cluster/render/layout";
 import { CA_HASH, clusterConfig, environment, prodClusterConfig } from "./fixtures";
 
@@ -23,7 +26,8 @@ function kind(all: Doc[], k: string): Doc {
     return found[0];
 }
 
-const argMap = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((a) => [a.name, a.value]));
+const argMap = (list: { name: string; value: string }[]) =>
+    Object.fromEntries(list.map((a) => [a.name, a.value]));
 
 describe("cluster/render/kubeadm", () => {
     const prod = prodClusterConfig();
@@ -121,11 +125,17 @@ describe("cluster/render/kubeadm", () => {
     });
 
     it("taints dedicated masters and leaves shared masters untainted (explicit empty list)", () => {
-        const dedicated = kind(docs(renderInitConfig(env, { taints: masterTaints(true) })), "InitConfiguration");
+        const dedicated = kind(
+            docs(renderInitConfig(env, { taints: masterTaints(true) })),
+            "InitConfiguration",
+        );
         assert.deepEqual(dedicated.nodeRegistration.taints, [
             { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
         ]);
-        const shared = kind(docs(renderInitConfig(env, { taints: masterTaints(false) })), "InitConfiguration");
+        const shared = kind(
+            docs(renderInitConfig(env, { taints: masterTaints(false) })),
+            "InitConfiguration",
+        );
         assert.deepEqual(shared.nodeRegistration.taints, []);
         assert.equal(shared.nodeRegistration.criSocket, "unix:///run/containerd/containerd.sock");
         assert.deepEqual(masterTaints(true), [CONTROL_PLANE_TAINT]);
@@ -161,7 +171,9 @@ describe("cluster/render/kubeadm", () => {
         const general = nodes.find((n) => n.name === "general-0")!;
         const [gjoin] = docs(renderNode(general, env).kubeadmJoin);
         assert.deepEqual(gjoin.nodeRegistration.taints, []);
-        assert.deepEqual(gjoin.nodeRegistration.kubeletExtraArgs, [{ name: "node-labels", value: "keelson.io/pool=general" }]);
+        assert.deepEqual(gjoin.nodeRegistration.kubeletExtraArgs, [
+            { name: "node-labels", value: "keelson.io/pool=general" },
+        ]);
     });
 
     it("falls back to v1beta3 maps before 1.31 and keeps anonymous auth default before 1.32", () => {
@@ -172,8 +184,16 @@ describe("cluster/render/kubeadm", () => {
         assert.equal(cc.apiServer.extraArgs.profiling, "false");
         assert.equal(cc.apiServer.extraArgs["authentication-config"], undefined);
         assert.equal(cc.encryptionAlgorithm, undefined);
-        const v132 = kind(docs(renderInitConfig(environment(clusterConfig({ kubernetesVersion: "1.32.0" })), { taints: [] })), "ClusterConfiguration");
-        assert.equal(argMap(v132.apiServer.extraArgs)["authentication-config"], "/etc/kubernetes/keelson/authentication-config.yaml");
+        const v132 = kind(
+            docs(
+                renderInitConfig(environment(clusterConfig({ kubernetesVersion: "1.32.0" })), { taints: [] }),
+            ),
+            "ClusterConfiguration",
+        );
+        assert.equal(
+            argMap(v132.apiServer.extraArgs)["authentication-config"],
+            "/etc/kubernetes/keelson/authentication-config.yaml",
+        );
     });
 
     it("lets anonymous requests reach only health checks and kubeadm's cluster-info", () => {

@@ -65,11 +65,14 @@ function header(o: BootstrapOptions): string {
         ["KUBEADM_ATTEMPTS", o.kubeadmAttempts ?? 5],
         ["JOIN_STAGGER", o.joinStaggerSeconds ?? 45],
     ];
-    return vars.map(([k, val]) => `readonly ${k}=${typeof val === "number" ? val : shellQuote(val)}`).join("\n");
+    return vars
+        .map(([k, val]) => `readonly ${k}=${typeof val === "number" ? val : shellQuote(val)}`)
+        .join("\n");
 }
 
 function fetchCommands(o: BootstrapOptions): string {
-    const params = o.role === "master" ? [...JOIN_PARAMETERS, ...CONTROL_PLANE_PARAMETERS] : [...JOIN_PARAMETERS];
+    const params =
+        o.role === "master" ? [...JOIN_PARAMETERS, ...CONTROL_PLANE_PARAMETERS] : [...JOIN_PARAMETERS];
     return params
         .filter((p) => p.key !== "certificate-key")
         .map((p) => `    fetch_parameter ${shellQuote(p.path)} ${shellQuote(p.key)}`)
@@ -77,8 +80,12 @@ function fetchCommands(o: BootstrapOptions): string {
 }
 
 function pkiCommands(o: BootstrapOptions): string {
-    if (o.role !== "master") return "    : # workers keep the CA outside /etc/kubernetes/pki: kubeadm join refuses an existing ca.crt";
-    const lines = ['    install -d -m 0755 "$PKI_DIR" "$PKI_DIR/etcd"', '    install -m 0600 "$SECRETS_DIR/ca-crt" "$PKI_DIR/ca.crt"'];
+    if (o.role !== "master")
+        return "    : # workers keep the CA outside /etc/kubernetes/pki: kubeadm join refuses an existing ca.crt";
+    const lines = [
+        '    install -d -m 0755 "$PKI_DIR" "$PKI_DIR/etcd"',
+        '    install -m 0600 "$SECRETS_DIR/ca-crt" "$PKI_DIR/ca.crt"',
+    ];
     for (const p of CONTROL_PLANE_PARAMETERS) {
         if (p.file) lines.push(`    install -m 0600 "$SECRETS_DIR/${p.key}" "$PKI_DIR/${p.file}"`);
     }

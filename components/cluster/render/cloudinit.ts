@@ -10,7 +10,12 @@ import {
     JOIN_TEMPLATE_PATH,
     renderBootstrapScript,
 } from "./bootstrap";
-import { API_LB_SETUP_PATH, ApiHaproxyOptions, renderApiHaproxyConfig, renderApiLbSetupScript } from "./haproxy-api";
+import {
+    API_LB_SETUP_PATH,
+    ApiHaproxyOptions,
+    renderApiHaproxyConfig,
+    renderApiLbSetupScript,
+} from "./haproxy-api";
 import {
     AUDIT_POLICY_PATH,
     AUTHENTICATION_CONFIG_PATH,
@@ -98,7 +103,8 @@ export function renderNodeUserData(o: NodeUserDataOptions): string {
         files.push(file(ENCRYPTION_TEMPLATE_PATH, renderEncryptionConfigTemplate(), "0600"));
         files.push(file(AUDIT_POLICY_PATH, renderAuditPolicy(), "0600"));
         const authApi = anonymousAuthConfigApiVersion(parseKubernetesVersion(o.bootstrap.kubernetesVersion));
-        if (authApi) files.push(file(AUTHENTICATION_CONFIG_PATH, renderAuthenticationConfig(authApi), "0600"));
+        if (authApi)
+            files.push(file(AUTHENTICATION_CONFIG_PATH, renderAuthenticationConfig(authApi), "0600"));
     }
     files.push(file(BOOTSTRAP_SCRIPT_PATH, renderBootstrapScript(o.bootstrap), "0700"));
     return cloudConfig({

@@ -36,7 +36,8 @@ export interface ApiHaproxyOptions {
  * `retries` + `option redispatch` send a failed connect to another master before the checks notice.
  */
 export function renderApiHaproxyConfig(o: ApiHaproxyOptions): string {
-    if (o.backends.length === 0) throw new Error("renderApiHaproxyConfig: at least one API backend is required");
+    if (o.backends.length === 0)
+        throw new Error("renderApiHaproxyConfig: at least one API backend is required");
     const system = o.system ?? true;
     const inter = o.checkIntervalMs ?? 2000;
     const global = ["global", "    maxconn 4096", "    nbthread 2"];
@@ -88,7 +89,8 @@ export const API_LB_SETUP_PATH = "/usr/local/sbin/keelson-api-lb-setup";
  * checks the config with `haproxy -c` and (re)starts haproxy.
  */
 export function renderApiLbSetupScript(region: string): string {
-    if (!/^[a-z0-9-]+$/.test(region)) throw new Error(`renderApiLbSetupScript: bad region ${JSON.stringify(region)}`);
+    if (!/^[a-z0-9-]+$/.test(region))
+        throw new Error(`renderApiLbSetupScript: bad region ${JSON.stringify(region)}`);
     return `#!/usr/bin/env bash
 # Keelson API load balancer setup, rendered by components/cluster/render/haproxy-api.ts.
 set -Eeuo pipefail

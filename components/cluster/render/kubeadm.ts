@@ -40,7 +40,10 @@ export interface NodeRegistration {
 }
 
 /** The taint kubeadm puts on control-plane nodes; kept for dedicated masters, dropped for shared ones. */
-export const CONTROL_PLANE_TAINT: Taint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+export const CONTROL_PLANE_TAINT: Taint = {
+    key: "node-role.kubernetes.io/control-plane",
+    effect: "NoSchedule",
+};
 /** Label Keelson puts on every worker: its pool name. */
 export const POOL_LABEL = "keelson.io/pool";
 /** containerd's CRI socket. */
@@ -63,11 +66,15 @@ function registration(apiVersion: string, reg: NodeRegistration): Record<string,
     const out: Record<string, unknown> = {
         criSocket: CRI_SOCKET,
         // An explicit list, even empty: an omitted list makes kubeadm add the control-plane taint.
-        taints: reg.taints.map((t) => (t.value === undefined ? { ...t } : { key: t.key, value: t.value, effect: t.effect })),
+        taints: reg.taints.map((t) =>
+            t.value === undefined ? { ...t } : { key: t.key, value: t.value, effect: t.effect },
+        ),
     };
     const labels = Object.entries(reg.labels ?? {});
     if (labels.length > 0) {
-        out.kubeletExtraArgs = extraArgs(apiVersion, { "node-labels": labels.map(([k, v]) => `${k}=${v}`).join(",") });
+        out.kubeletExtraArgs = extraArgs(apiVersion, {
+            "node-labels": labels.map(([k, v]) => `${k}=${v}`).join(","),
+        });
     }
     return out;
 }
@@ -93,7 +100,8 @@ export function apiServerArgs(kubernetesVersion: string): Args {
     };
     // Anonymous requests limited to ANONYMOUS_PATHS where the API server supports it; before 1.32
     // the flag's default (on, with RBAC granting only the public health/version endpoints) stays.
-    if (anonymousAuthConfigApiVersion(v) !== undefined) args["authentication-config"] = AUTHENTICATION_CONFIG_PATH;
+    if (anonymousAuthConfigApiVersion(v) !== undefined)
+        args["authentication-config"] = AUTHENTICATION_CONFIG_PATH;
     return args;
 }
 
@@ -205,7 +213,12 @@ export function renderInitConfig(o: KubeadmClusterOptions, reg: NodeRegistration
         ],
         nodeRegistration: registration(apiVersion, reg),
     };
-    return stringifyAll([init, clusterConfiguration(o), kubeletConfiguration(), kubeProxyConfiguration(o.podCidr)]);
+    return stringifyAll([
+        init,
+        clusterConfiguration(o),
+        kubeletConfiguration(),
+        kubeProxyConfiguration(o.podCidr),
+    ]);
 }
 
 /**
@@ -213,7 +226,11 @@ export function renderInitConfig(o: KubeadmClusterOptions, reg: NodeRegistration
  * on disk (read from SSM), so no `kubeadm-certs` Secret and no certificate key are involved and a
  * replacement master can join at any time.
  */
-export function renderJoinConfig(o: KubeadmClusterOptions, reg: NodeRegistration, controlPlane: boolean): string {
+export function renderJoinConfig(
+    o: KubeadmClusterOptions,
+    reg: NodeRegistration,
+    controlPlane: boolean,
+): string {
     const apiVersion = kubeadmApiVersion(parseKubernetesVersion(o.kubernetesVersion));
     const join: Record<string, unknown> = {
         apiVersion,

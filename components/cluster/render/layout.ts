@@ -3,7 +3,13 @@
 import { gzipSync } from "zlib";
 import { ClusterConfig, Taint } from "../../config/types";
 import { renderNodeUserData } from "./cloudinit";
-import { KubeadmClusterOptions, masterTaints, POOL_LABEL, renderInitConfig, renderJoinConfig } from "./kubeadm";
+import {
+    KubeadmClusterOptions,
+    masterTaints,
+    POOL_LABEL,
+    renderInitConfig,
+    renderJoinConfig,
+} from "./kubeadm";
 
 /** One VM of the cluster. */
 export interface NodeSpec {

@@ -12,7 +12,8 @@ export interface KubernetesVersion {
 /** Parses `1.N.P`; throws on anything else (config validation rejects bad versions earlier). */
 export function parseKubernetesVersion(text: string): KubernetesVersion {
     const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(text);
-    if (!m) throw new Error(`cluster.kubernetesVersion: ${JSON.stringify(text)} is not 1.N.P; use e.g. 1.33.4`);
+    if (!m)
+        throw new Error(`cluster.kubernetesVersion: ${JSON.stringify(text)} is not 1.N.P; use e.g. 1.33.4`);
     return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text };
 }
 

@@ -1,0 +1,430 @@
+// The Cluster component under the mock engine: exact resources and inputs for prod-like (3 masters,
+// NLB), dev-like (1 master, single endpoint) and HAProxy clusters.
+import assert from "node:assert/strict";
+import * as crypto from "crypto";
+import * as YAML from "yaml";
+import { gunzipSync } from "zlib";
+import { caCertHash } from "../../components/cluster/render/cahash";
+import { renderApiHaproxyConfig } from "../../components/cluster/render/haproxy-api";
+import { stableHex } from "../../tools/plan/mock-state";
+import { resolveOutput, RecordedResource } from "../../tools/plan/runtime";
+import { clusterConfig, prodClusterConfig } from "./fixtures";
+import { ofType, runCluster } from "./graph-support";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const INSTANCE = "aws:ec2/instance:Instance";
+const PREFIX = "arn:aws:ssm:eu-west-1:123456789012:parameter/keelson/prod/keelson-prod";
+
+function byName(resources: RecordedResource[], name: string): RecordedResource {
+    const found = resources.filter((r) => r.name === name);
+    assert.equal(found.length, 1, `exactly one resource named ${name}`);
+    return found[0];
+}
+
+function userData(r: RecordedResource): string {
+    return gunzipSync(Buffer.from(String(r.rawInputs.userDataBase64), "base64")).toString("utf8");
+}
+
+describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)", function () {
+    this.timeout(120000);
+    let run: Awaited<ReturnType<typeof runCluster>>;
+    before(async () => {
+        run = await runCluster(prodClusterConfig(), "prod");
+    });
+
+    it("parents every resource to the cluster component", () => {
+        const [component] = ofType(run.resources, "keelson:cluster:Cluster");
+        assert.equal(component.name, "keelson-prod");
+        const orphans = run.resources.filter((r) => r !== component && r.parent !== component.urn);
+        assert.deepEqual(
+            orphans.map((r) => r.name),
+            [],
+        );
+    });
+
+    it("registers exactly 3 masters in 3 distinct private subnets, then the pools", () => {
+        const instances = ofType(run.resources, INSTANCE);
+        assert.deepEqual(
+            instances.map((r) => [
+                r.name,
+                r.inputs.subnetId,
+                r.inputs.instanceType,
+                r.inputs.vpcSecurityGroupIds,
+            ]),
+            [
+                ["keelson-prod-master-0", "subnet-private-a", "t3.medium", ["sg-masters"]],
+                ["keelson-prod-master-1", "subnet-private-b", "t3.medium", ["sg-masters"]],
+                ["keelson-prod-master-2", "subnet-private-c", "t3.medium", ["sg-masters"]],
+                ["keelson-prod-general-0", "subnet-private-a", "m6i.large", ["sg-workers"]],
+                ["keelson-prod-general-1", "subnet-private-b", "m6i.large", ["sg-workers"]],
+                ["keelson-prod-general-2", "subnet-private-c", "m6i.large", ["sg-workers"]],
+                ["keelson-prod-batch-0", "subnet-private-a", "c6i.xlarge", ["sg-workers"]],
+                ["keelson-prod-batch-1", "subnet-private-b", "c6i.xlarge", ["sg-workers"]],
+            ],
+        );
+        assert.equal(run.cluster.masters.length, 3);
+        assert.deepEqual(
+            run.cluster.workers.map((w) => `${w.pool}/${w.name}`),
+            ["general/general-0", "general/general-1", "general/general-2", "batch/batch-0", "batch/batch-1"],
+        );
+    });
+
+    it("makes every instance IMDSv2-only with an encrypted gp3 root volume and no public IP", () => {
+        for (const r of ofType(run.resources, INSTANCE)) {
+            const hop = r.name.includes("master") ? 1 : 2;
+            assert.deepEqual(
+                r.inputs.metadataOptions,
+                {
+                    httpEndpoint: "enabled",
+                    httpTokens: "required",
+                    httpPutResponseHopLimit: hop,
+                    instanceMetadataTags: "disabled",
+                },
+                r.name,
+            );
+            const size = r.name.includes("master") ? 50 : r.name.includes("batch") ? 80 : 50;
+            assert.deepEqual(
+                r.inputs.rootBlockDevice,
+                { volumeType: "gp3", volumeSize: size, encrypted: true, deleteOnTermination: true },
+                r.name,
+            );
+            assert.equal(r.inputs.associatePublicIpAddress, false, r.name);
+            assert.equal(r.inputs.ami, "ami-0d1e2b3c4f5a6b7c8", r.name);
+            assert.equal(r.inputs.userData, undefined, r.name);
+        }
+    });
+
+    it("puts an internet-facing NLB on 6443/TCP with an HTTPS /readyz health check in front of the masters", () => {
+        const [lb] = ofType(run.resources, "aws:lb/loadBalancer:LoadBalancer");
+        assert.equal(lb.inputs.internal, false);
+        assert.equal(lb.inputs.loadBalancerType, "network");
+        assert.deepEqual(lb.inputs.subnets, ["subnet-public-a", "subnet-public-b", "subnet-public-c"]);
+        assert.deepEqual(lb.inputs.securityGroups, ["sg-apilb"]);
+        assert.equal(lb.inputs.enableCrossZoneLoadBalancing, true);
+        const [tg] = ofType(run.resources, "aws:lb/targetGroup:TargetGroup");
+        assert.equal(tg.inputs.port, 6443);
+        assert.equal(tg.inputs.protocol, "TCP");
+        assert.equal(tg.inputs.targetType, "instance");
+        assert.equal(tg.inputs.preserveClientIp, "false");
+        assert.deepEqual(tg.inputs.healthCheck, {
+            enabled: true,
+            protocol: "HTTPS",
+            path: "/readyz",
+            port: "traffic-port",
+            matcher: "200",
+            interval: 10,
+            timeout: 6,
+            healthyThreshold: 2,
+            unhealthyThreshold: 2,
+        });
+        const [listener] = ofType(run.resources, "aws:lb/listener:Listener");
+        assert.equal(listener.inputs.port, 6443);
+        assert.equal(listener.inputs.protocol, "TCP");
+        assert.match(String(listener.inputs.loadBalancerArn), /:loadbalancer\/net\/keelson-prod-api\//);
+        assert.deepEqual(listener.inputs.defaultActions, [
+            {
+                type: "forward",
+                targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/keelson-prod-api/${stableHex("keelson-prod-api", 16)}`,
+            },
+        ]);
+        assert.deepEqual(
+            ofType(run.resources, "aws:lb/targetGroupAttachment:TargetGroupAttachment").map((a) => [
+                a.name,
+                a.inputs.targetId,
+                a.inputs.port,
+            ]),
+            [0, 1, 2].map((i) => [
+                `keelson-prod-api-master-${i}`,
+                `i-${stableHex(`keelson-prod-master-${i}`)}`,
+                6443,
+            ]),
+        );
+        const [record] = ofType(run.resources, "aws:route53/record:Record");
+        assert.equal(record.inputs.name, "api.keelson-prod.internal");
+        assert.equal(record.inputs.type, "A");
+        const dnsName = `keelson-prod-api-${stableHex("keelson-prod-api", 16)}.elb.eu-west-1.amazonaws.com`;
+        assert.deepEqual(record.inputs.aliases, [
+            { name: dnsName, zoneId: "Z26RNL4JYFTOTI", evaluateTargetHealth: true },
+        ]);
+        assert.equal(run.outputs.endpoint, `https://${dnsName}:6443`);
+    });
+
+    it("stores every secret as a secret SecureString under the cluster's path, encrypted with the cluster key", () => {
+        const params = ofType(run.resources, "aws:ssm/parameter:Parameter");
+        assert.deepEqual(
+            params.map((p) => p.inputs.name).sort(),
+            [
+                "control-plane/ca-key",
+                "control-plane/certificate-key",
+                "control-plane/encryption-key",
+                "control-plane/etcd-ca-crt",
+                "control-plane/etcd-ca-key",
+                "control-plane/front-proxy-ca-crt",
+                "control-plane/front-proxy-ca-key",
+                "control-plane/sa-key",
+                "control-plane/sa-pub",
+                "join/bootstrap-token",
+                "join/ca-crt",
+            ].map((p) => `/keelson/prod/keelson-prod/${p}`),
+        );
+        const [key] = ofType(run.resources, "aws:kms/key:Key");
+        assert.equal(key.inputs.enableKeyRotation, true);
+        for (const p of params) {
+            assert.equal(p.inputs.type, "SecureString", p.name);
+            assert.equal(p.inputs.value, "[secret]", p.name);
+            assert.match(String(p.inputs.keyId), /^arn:aws:kms:eu-west-1:123456789012:key\//, p.name);
+        }
+        const raw = (k: string) => String(byName(run.resources, `keelson-prod-ssm-${k}`).rawInputs.value);
+        assert.match(raw("bootstrap-token"), /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+        assert.match(raw("certificate-key"), /^[0-9a-f]{64}$/);
+        assert.equal(Buffer.from(raw("encryption-key"), "base64").length, 32);
+        assert.match(raw("ca-key"), /^-----BEGIN EC PRIVATE KEY-----/);
+    });
+
+    it("grants exactly the parameter ARNs: masters all, workers the join ones; decrypt only via SSM", () => {
+        const doc = (name: string) => JSON.parse(String(byName(run.resources, name).inputs.policy));
+        const master = doc("keelson-prod-master-parameters");
+        const worker = doc("keelson-prod-worker-parameters");
+        const join = ["join/ca-crt", "join/bootstrap-token"].map((p) => `${PREFIX}/${p}`);
+        assert.deepEqual(worker.Statement[0], {
+            Sid: "ReadClusterParameters",
+            Effect: "Allow",
+            Action: ["ssm:GetParameter", "ssm:GetParameters"],
+            Resource: join,
+        });
+        assert.equal(master.Statement[0].Resource.length, 11);
+        assert.ok(master.Statement[0].Resource.every((a: string) => a.startsWith(`${PREFIX}/`)));
+        assert.deepEqual(master.Statement[0].Resource.slice(0, 2), join);
+        const [key] = ofType(run.resources, "aws:kms/key:Key");
+        assert.deepEqual(worker.Statement[1], {
+            Sid: "DecryptClusterParameters",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: `arn:aws:kms:eu-west-1:123456789012:key/${stableHex(key.name, 32)}`,
+            Condition: { StringEquals: { "kms:ViaService": "ssm.eu-west-1.amazonaws.com" } },
+        });
+        const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
+            (a) => [a.name, a.inputs.policyArn],
+        );
+        assert.deepEqual(attached, [
+            [
+                "keelson-prod-master-AmazonSSMManagedInstanceCore",
+                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            ],
+            [
+                "keelson-prod-worker-AmazonSSMManagedInstanceCore",
+                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            ],
+            [
+                "keelson-prod-worker-AmazonEBSCSIDriverPolicy",
+                "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+            ],
+            [
+                "keelson-prod-worker-AmazonEC2ContainerRegistryReadOnly",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            ],
+        ]);
+    });
+
+    it("never puts a secret value in user-data, an artifact, a non-secret input or output", () => {
+        const secretKeys = [
+            "bootstrap-token",
+            "certificate-key",
+            "encryption-key",
+            "ca-key",
+            "etcd-ca-key",
+            "front-proxy-ca-key",
+            "sa-key",
+        ];
+        const secrets = secretKeys.map((k) =>
+            String(byName(run.resources, `keelson-prod-ssm-${k}`).rawInputs.value).trim(),
+        );
+        const tokenSecret = secrets[0].split(".")[1];
+        const haystacks: [string, string][] = [
+            ...ofType(run.resources, INSTANCE).map((r): [string, string] => [
+                `${r.name} user-data`,
+                userData(r),
+            ]),
+            ...run.artifacts.map((a): [string, string] => [a.path, a.content]),
+            ...run.resources.map((r): [string, string] => [`${r.name} inputs`, JSON.stringify(r.inputs)]),
+            ["outputs", JSON.stringify(run.outputs)],
+        ];
+        for (const [where, text] of haystacks) {
+            for (const [i, s] of [...secrets, tokenSecret].entries()) {
+                const body = s
+                    .replace(/-----[A-Z ]+-----/g, "")
+                    .replace(/\s+/g, "")
+                    .slice(0, 40);
+                assert.ok(
+                    !text.includes(s) && !text.replace(/\\n|\s/g, "").includes(body),
+                    `${where} leaks ${secretKeys[i] ?? "token secret"}`,
+                );
+            }
+        }
+        assert.deepEqual(run.secretOutputs, ["kubeconfig"]);
+        assert.equal(run.outputs.kubeconfig, "[secret]");
+    });
+
+    it("records user-data per node equal to what the instances get, with the computed CA hash", () => {
+        for (const r of ofType(run.resources, INSTANCE)) {
+            const node = r.name.replace("keelson-prod-", "");
+            const artifact = run.artifacts.find((a) => a.path === `user-data/${node}.yaml`);
+            assert.equal(artifact?.content, userData(r), node);
+        }
+        const caKey = String(byName(run.resources, "keelson-prod-ssm-ca-key").rawInputs.value);
+        const publicPem = crypto.createPublicKey(caKey).export({ type: "spki", format: "pem" }).toString();
+        const join = YAML.parse(
+            run.artifacts.find((a) => a.path === "kubeadm/control-plane-join.yaml")!.content,
+        );
+        assert.deepEqual(join.discovery.bootstrapToken.caCertHashes, [caCertHash(publicPem)]);
+        assert.deepEqual(
+            run.artifacts.map((a) => a.path).filter((p) => p.startsWith("kubeadm/")),
+            [
+                "kubeadm/control-plane-join.yaml",
+                "kubeadm/init.yaml",
+                "kubeadm/worker-batch.yaml",
+                "kubeadm/worker-general.yaml",
+            ],
+        );
+        const init = YAML.parseAllDocuments(
+            run.artifacts.find((a) => a.path === "kubeadm/init.yaml")!.content,
+        ).map((d) => d.toJS());
+        const endpointHost = String(run.outputs.endpoint).replace(/^https:\/\/|:6443$/g, "");
+        assert.deepEqual(init[1].apiServer.certSANs, [
+            "api.keelson-prod.internal",
+            endpointHost,
+            "localhost",
+            "127.0.0.1",
+        ]);
+        assert.equal(init[1].controlPlaneEndpoint, "api.keelson-prod.internal:6443");
+    });
+
+    it("gates the Kubernetes provider on the readiness resource, which waits for masters and the NLB", () => {
+        const [gate] = ofType(run.resources, "pulumi-nodejs:dynamic/keelson:ClusterReady");
+        const [provider] = ofType(run.resources, "pulumi:providers:kubernetes");
+        assert.ok(provider.dependencies.includes(gate.urn), "provider depends on the gate");
+        assert.equal(provider.inputs.kubeconfig, "[secret]");
+        const needed = run.resources
+            .filter(
+                (r) =>
+                    /master-\d$/.test(r.name) ||
+                    r.type.endsWith("TargetGroupAttachment") ||
+                    r.type.endsWith("record:Record"),
+            )
+            .map((r) => r.urn);
+        assert.equal(needed.length, 7);
+        for (const urn of needed) assert.ok(gate.dependencies.includes(urn), `gate depends on ${urn}`);
+        assert.equal(gate.inputs.url, run.outputs.endpoint);
+        assert.equal(gate.inputs.clientKeyPem, "[secret]");
+        assert.equal(gate.inputs.attempts, 90);
+        assert.equal(gate.inputs.intervalMs, 10000);
+    });
+
+    it("builds the kubeconfig from the endpoint, the generated CA and the admin certificate", async () => {
+        const { value, secret } = await resolveOutput(run.cluster.kubeconfig);
+        assert.equal(secret, true);
+        const kc = YAML.parse(String(value));
+        assert.equal(kc.clusters[0].cluster.server, run.outputs.endpoint);
+        assert.equal(
+            Buffer.from(kc.clusters[0].cluster["certificate-authority-data"], "base64").toString(),
+            run.outputs.caCertPem,
+        );
+        assert.equal(kc["current-context"], "keelson-admin@keelson-prod");
+        assert.match(
+            Buffer.from(kc.users[0].user["client-key-data"], "base64").toString(),
+            /^-----BEGIN EC PRIVATE KEY-----/,
+        );
+        const [csr] = ofType(run.resources, "tls:index/certRequest:CertRequest");
+        assert.deepEqual(csr.inputs.subject, {
+            commonName: "keelson-admin",
+            organization: "kubeadm:cluster-admins",
+        });
+    });
+});
+
+describe("cluster/Cluster (mocked, dev-like: 1 shared master, single endpoint)", function () {
+    this.timeout(120000);
+    let run: Awaited<ReturnType<typeof runCluster>>;
+    before(async () => {
+        run = await runCluster(clusterConfig(), "dev", 1);
+    });
+
+    it("registers no load balancer, one master with an Elastic IP as the endpoint", () => {
+        assert.deepEqual(
+            run.resources.filter((r) => r.type.startsWith("aws:lb/")),
+            [],
+        );
+        const instances = ofType(run.resources, INSTANCE);
+        assert.deepEqual(
+            instances.map((r) => [r.name, r.inputs.subnetId, r.inputs.associatePublicIpAddress]),
+            [
+                ["keelson-dev-master-0", "subnet-public-a", true],
+                ["keelson-dev-general-0", "subnet-private-a", false],
+            ],
+        );
+        // Shared master: pods run there, so IMDS hop limit 2 and the workload policies.
+        assert.equal((instances[0].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 2);
+        assert.ok(run.resources.some((r) => r.name === "keelson-dev-master-AmazonEBSCSIDriverPolicy"));
+        const [eip] = ofType(run.resources, "aws:ec2/eip:Eip");
+        assert.equal(eip.name, "keelson-dev-master-0");
+        const [assoc] = ofType(run.resources, "aws:ec2/eipAssociation:EipAssociation");
+        assert.equal(assoc.inputs.instanceId, `i-${stableHex("keelson-dev-master-0")}`);
+        const [record] = ofType(run.resources, "aws:route53/record:Record");
+        assert.deepEqual(
+            [record.inputs.name, record.inputs.type, record.inputs.records],
+            ["api.keelson-dev.internal", "A", [(run.outputs.masterIps as string[])[0]]],
+        );
+        assert.match(String(run.outputs.endpoint), /^https:\/\/203\.0\.113\.\d+:6443$/);
+        const init = YAML.parseAllDocuments(
+            run.artifacts.find((a) => a.path === "kubeadm/init.yaml")!.content,
+        ).map((d) => d.toJS());
+        assert.deepEqual(init[0].nodeRegistration.taints, []);
+        assert.deepEqual(init[1].apiServer.certSANs, [
+            "api.keelson-dev.internal",
+            String(run.outputs.endpoint).replace(/^https:\/\/|:6443$/g, ""),
+            "localhost",
+            "127.0.0.1",
+        ]);
+    });
+});
+
+describe("cluster/Cluster (mocked, 3 masters behind HAProxy hosts)", function () {
+    this.timeout(120000);
+    it("runs two HAProxy hosts in public subnets over the three masters' private IPs", async () => {
+        const run = await runCluster(prodClusterConfig({ endpoint: "haproxy" }), "prod");
+        assert.deepEqual(
+            run.resources.filter((r) => r.type.startsWith("aws:lb/")),
+            [],
+        );
+        const hosts = ofType(run.resources, INSTANCE).filter((r) => r.name.includes("api-lb"));
+        assert.deepEqual(
+            hosts.map((h) => [
+                h.name,
+                h.inputs.subnetId,
+                h.inputs.vpcSecurityGroupIds,
+                h.inputs.userDataReplaceOnChange,
+            ]),
+            [
+                ["keelson-prod-api-lb-0", "subnet-public-a", ["sg-apilb"], true],
+                ["keelson-prod-api-lb-1", "subnet-public-b", ["sg-apilb"], true],
+            ],
+        );
+        const ips = run.outputs.masterIps as string[];
+        const expected = renderApiHaproxyConfig({
+            backends: ips.map((address, i) => ({ name: `master-${i}`, address })),
+        });
+        assert.equal(run.artifacts.find((a) => a.path === "haproxy/api.cfg")?.content, expected);
+        const written = YAML.parse(userData(hosts[0])).write_files.find(
+            (f: Obj) => f.path === "/etc/haproxy/haproxy.cfg",
+        );
+        assert.equal(written.content, expected);
+        const [record] = ofType(run.resources, "aws:route53/record:Record");
+        assert.equal(record.inputs.name, "api.keelson-prod.internal");
+        assert.equal((record.inputs.records as string[]).length, 2);
+        assert.deepEqual(
+            ofType(run.resources, "aws:ec2/eip:Eip").map((e) => e.name),
+            ["keelson-prod-api-lb-0", "keelson-prod-api-lb-1"],
+        );
+    });
+});

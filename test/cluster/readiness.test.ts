@@ -1,0 +1,178 @@
+// The readiness gate's provider against a real TLS server on loopback, and the kubeconfig renderer.
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as https from "https";
+import * as tls from "tls";
+import * as YAML from "yaml";
+import { renderKubeconfig } from "../../components/cluster/kubeconfig";
+import { readinessProviderForTests as provider } from "../../components/cluster/readiness";
+import { freePort, makeTestCert, requireTool, tempDir, TestCert } from "../support/live";
+
+// A fake API: /readyz answers `readyz`; kube-system answers 200 only to a client certificate.
+function fakeApi(
+    cert: TestCert,
+    port: number,
+    readyz: number,
+    kubeSystemWithCert: number,
+): Promise<https.Server> {
+    const server = https.createServer(
+        {
+            cert: fs.readFileSync(cert.certFile),
+            key: fs.readFileSync(cert.keyFile),
+            requestCert: true,
+            rejectUnauthorized: false,
+        },
+        (req, res) => {
+            const peer = (req.socket as tls.TLSSocket).getPeerCertificate();
+            const hasCert = peer && Object.keys(peer).length > 0;
+            const status =
+                req.url === "/readyz"
+                    ? readyz
+                    : req.url === "/api/v1/namespaces/kube-system"
+                      ? hasCert
+                          ? kubeSystemWithCert
+                          : 401
+                      : 404;
+            res.writeHead(status).end();
+        },
+    );
+    return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+const close = (s: https.Server) => new Promise<void>((r) => s.close(() => r()));
+
+describe("cluster/readiness (live TLS on loopback)", function () {
+    this.timeout(30000);
+    let t: ReturnType<typeof tempDir>;
+    let cert: TestCert;
+    let inputs: (port: number, attempts: number) => Record<string, unknown>;
+
+    before(function () {
+        requireTool(this, "openssl");
+        t = tempDir("readiness");
+        cert = makeTestCert(t.dir, "api", ["127.0.0.1"]);
+        inputs = (port, attempts) => ({
+            url: `https://127.0.0.1:${port}`,
+            caCertPem: fs.readFileSync(cert.caFile, "utf8"),
+            clientCertPem: fs.readFileSync(cert.certFile, "utf8"),
+            clientKeyPem: fs.readFileSync(cert.keyFile, "utf8"),
+            attempts,
+            intervalMs: 100,
+        });
+    });
+    after(() => t?.cleanup());
+
+    it("succeeds once /readyz and the admin's kube-system read answer 200", async () => {
+        const port = await freePort();
+        const server = await fakeApi(cert, port, 200, 200);
+        try {
+            const result = await provider.create(inputs(port, 3));
+            assert.deepEqual(result, {
+                id: `https://127.0.0.1:${port}`,
+                outs: { url: `https://127.0.0.1:${port}`, caCertPem: inputs(port, 3).caCertPem, attempts: 1 },
+            });
+        } finally {
+            await close(server);
+        }
+    });
+
+    it("keeps polling while nothing listens, then succeeds", async () => {
+        const port = await freePort();
+        let server: https.Server | undefined;
+        const late = new Promise<void>((r) =>
+            setTimeout(async () => {
+                server = await fakeApi(cert, port, 200, 200);
+                r();
+            }, 450),
+        );
+        try {
+            const result = await provider.create(inputs(port, 30));
+            const attempts = (result.outs as { attempts: number }).attempts;
+            assert.ok(attempts >= 3 && attempts <= 10, `took ${attempts} attempts`);
+        } finally {
+            await late;
+            if (server) await close(server);
+        }
+    });
+
+    it("gives up after the bounded attempts with the last status in the message", async () => {
+        const port = await freePort();
+        const server = await fakeApi(cert, port, 200, 403);
+        try {
+            await assert.rejects(provider.create(inputs(port, 3)), {
+                message:
+                    `the Kubernetes API at https://127.0.0.1:${port} was not ready after 3 attempts ` +
+                    "(last: /readyz 200, kube-system 403); check the masters' bootstrap with " +
+                    "`journalctl -t keelson-bootstrap` over SSM Session Manager",
+            });
+        } finally {
+            await close(server);
+        }
+    });
+
+    it("refuses a server that the generated CA did not sign", async () => {
+        const port = await freePort();
+        const other = makeTestCert(t.dir, "other", ["127.0.0.1"]);
+        const server = await fakeApi(other, port, 200, 200);
+        try {
+            await assert.rejects(
+                provider.create(inputs(port, 2)),
+                /was not ready after 2 attempts \(last: .*certificate/,
+            );
+        } finally {
+            await close(server);
+        }
+    });
+
+    it("replaces on a new endpoint or CA, not on a renewed client certificate", async () => {
+        const a = inputs(1, 3);
+        assert.deepEqual(await provider.diff!("x", a, { ...a, clientCertPem: "renewed" }), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        assert.deepEqual(await provider.diff!("x", a, { ...a, url: "https://elsewhere:6443" }), {
+            changes: true,
+            replaces: ["url"],
+            deleteBeforeReplace: false,
+        });
+    });
+});
+
+describe("cluster/kubeconfig", () => {
+    it("embeds the CA, certificate and key as base64 with one context", () => {
+        const kc = YAML.parse(
+            renderKubeconfig({
+                clusterName: "keelson-dev",
+                server: "https://203.0.113.7:6443",
+                caCertPem: "CA",
+                clientCertPem: "CERT",
+                clientKeyPem: "KEY",
+            }),
+        );
+        assert.deepEqual(kc, {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [
+                {
+                    name: "keelson-dev",
+                    cluster: { server: "https://203.0.113.7:6443", "certificate-authority-data": "Q0E=" },
+                },
+            ],
+            users: [
+                {
+                    name: "keelson-admin",
+                    user: { "client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ" },
+                },
+            ],
+            contexts: [
+                {
+                    name: "keelson-admin@keelson-dev",
+                    context: { cluster: "keelson-dev", user: "keelson-admin" },
+                },
+            ],
+            "current-context": "keelson-admin@keelson-dev",
+            preferences: {},
+        });
+    });
+});
