@@ -12,7 +12,7 @@ import { planEdge, tlsSource } from "./plan";
 import { renderHaproxyConfig } from "./render/haproxy";
 import { streamRoutes } from "./render/model";
 import { renderNginxConfig } from "./render/nginx";
-import { renderEdgeUserData } from "./render/userdata";
+import { compressUserData, renderEdgeUserData } from "./render/userdata";
 import { EdgeCertificateInput, EdgeNetwork, EdgeRoute, EdgeSpec } from "./types";
 
 /** Arguments of {@link Edge}. */
@@ -148,7 +148,7 @@ export class Edge extends pulumi.ComponentResource {
                     subnetId: subnets[i % subnets.length],
                     vpcSecurityGroupIds: [args.network.securityGroups.edge.id],
                     iamInstanceProfile: access.profile.name,
-                    userData,
+                    userDataBase64: userData.apply(compressUserData),
                     // cloud-init runs once: a new config means a new host (EIPs move with it).
                     userDataReplaceOnChange: true,
                     metadataOptions: {

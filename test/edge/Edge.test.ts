@@ -8,6 +8,7 @@ import { Edge, EdgeArgs } from "../../components/edge/Edge";
 import { EdgeRoute } from "../../components/edge/types";
 import { stableHex } from "../../tools/plan/mock-state";
 import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
+import { gunzipSync } from "zlib";
 
 const KEY_PEM = "-----BEGIN EC PRIVATE KEY-----\nS3CR3T-EDGE-KEY-MATERIAL\n-----END EC PRIVATE KEY-----\n";
 const CERT_PEM = "-----BEGIN CERTIFICATE-----\nPUBLIC-CHAIN\n-----END CERTIFICATE-----\n";
@@ -71,6 +72,10 @@ function program(overrides: Partial<EdgeArgs> = {}, cfg: Partial<EdgeConfig> = {
         return { url: edge.url, ip0: edge.publicIps[0], ip1: edge.publicIps[1], nlb: edge.nlbDnsName };
     };
 }
+
+/** The instance's user-data as cloud-init sees it (the input is gzip + base64). */
+const userDataOf = (r: RecordedResource) =>
+    gunzipSync(Buffer.from(String(r.inputs.userDataBase64), "base64")).toString();
 
 const byName = (rs: RecordedResource[], name: string) => {
     const found = rs.find((r) => r.name === name && r.custom);
@@ -189,7 +194,7 @@ describe("edge/Edge (mocked)", () => {
                 `${a.path} holds the key`,
             );
         }
-        const userData = String(byName(resources, "edge-0").inputs.userData);
+        const userData = userDataOf(byName(resources, "edge-0"));
         assert.match(userData, /^#cloud-config\n/);
         assert.match(userData, /SSM_PREFIX='\/keelson\/prod\/edge\/tls'/);
         assert.match(userData, /server 10\.0\.64\.10:30080 max_fails=2 fail_timeout=10s;/);
@@ -272,8 +277,8 @@ describe("edge/Edge (mocked)", () => {
         assert.match(String(param.rawInputs.value), /^-----BEGIN EC PRIVATE KEY-----/);
         const host = resources.find((r) => r.name === "edge-0")!;
         // Self-signed certificates name no OCSP responder, so stapling stays off.
-        assert.doesNotMatch(String(host.inputs.userData), /ssl_stapling/);
-        assert.match(String(host.inputs.userData), /ssl_certificate \/etc\/keelson\/tls\/default\.crt;/);
+        assert.doesNotMatch(userDataOf(host), /ssl_stapling/);
+        assert.match(userDataOf(host), /ssl_certificate \/etc\/keelson\/tls\/default\.crt;/);
     });
 
     it("falls back to RSA-2048 for self-signed certificates when configured", async () => {

@@ -78,6 +78,9 @@ const ACME = "keelson-acme";
  */
 export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOptions = {}): string {
     requireCertificates(spec);
+    const udp = streamRoutes(spec).find((r) => r.kind === "udp");
+    if (udp)
+        throw new Error(`route ${udp.name} is udp, which haproxy 2.6 cannot proxy; run validateRoutes first`);
     const o = resolve(options);
     const hosts = virtualHosts(spec);
     const routes = [...new Set(hosts.flatMap((h) => h.routes))];

@@ -161,6 +161,9 @@ function httpBlock(spec: EdgeSpec, o: Resolved): string[] {
         "proxy_next_upstream error timeout http_502 http_503 http_504;",
         "proxy_next_upstream_tries 3;",
         "proxy_next_upstream_timeout 15s;",
+        ...PROXY_HEADERS,
+        "# Keeps upstream keep-alive connections open (websocket locations set their own).",
+        'proxy_set_header Connection "";',
     );
     for (const route of routes) lines.push("", ...upstream(spec, route));
     const hsts = `add_header Strict-Transport-Security "max-age=${o.hstsMaxAge}" always;`;
@@ -227,27 +230,29 @@ function upstream(spec: EdgeSpec, route: HttpRoute): string[] {
     ];
 }
 
+/** Forwarding headers, set once in `http` and repeated only where a location adds its own. */
+const PROXY_HEADERS = [
+    "proxy_set_header Host $host;",
+    "proxy_set_header X-Real-IP $remote_addr;",
+    "# The edge is the first proxy: a client-sent X-Forwarded-For is replaced, never extended.",
+    "proxy_set_header X-Forwarded-For $remote_addr;",
+    "proxy_set_header X-Forwarded-Proto $scheme;",
+    "proxy_set_header X-Forwarded-Host $host;",
+    "proxy_set_header X-Forwarded-Port $server_port;",
+];
+
 function locations(route: HttpRoute): string[] {
     const path = normalizePath(route.path);
-    const body = [
-        `proxy_pass http://${route.name};`,
-        "proxy_set_header Host $host;",
-        "proxy_set_header X-Real-IP $remote_addr;",
-        "# The edge is the first proxy: a client-sent X-Forwarded-For is replaced, never extended.",
-        "proxy_set_header X-Forwarded-For $remote_addr;",
-        "proxy_set_header X-Forwarded-Proto $scheme;",
-        "proxy_set_header X-Forwarded-Host $host;",
-        "proxy_set_header X-Forwarded-Port $server_port;",
-    ];
+    const body = [`proxy_pass http://${route.name};`];
     if (route.websocket) {
+        // Any proxy_set_header here drops every inherited one, so the whole set is repeated.
         body.push(
+            ...PROXY_HEADERS,
             "proxy_set_header Upgrade $http_upgrade;",
             "proxy_set_header Connection $connection_upgrade;",
             "proxy_read_timeout 3600s;",
             "proxy_send_timeout 3600s;",
         );
-    } else {
-        body.push('proxy_set_header Connection "";');
     }
     const block = (match: string) => [`location ${match} {`, ...indent(body), "}"];
     return path === "/" ? block("/") : [...block(`= ${path}`), ...block(`${path}/`)];

@@ -2,6 +2,7 @@
 // config (staged, installed by the script after the TLS files exist) and the bootstrap script. Pure;
 // it holds no secret: certificates and keys are read from SSM (or issued by ACME) on the host.
 import * as YAML from "yaml";
+import { gzipSync } from "zlib";
 import { EdgeEngine } from "../types";
 import {
     EDGE_BOOTSTRAP_PATH,
@@ -58,4 +59,12 @@ export function renderEdgeUserData(o: EdgeUserDataOptions): string {
         runcmd: [[EDGE_BOOTSTRAP_PATH]],
     };
     return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+/**
+ * gzip + base64 for `userDataBase64`: cloud-init unpacks gzip itself, and repetitive configs shrink
+ * about tenfold, which keeps large route sets under EC2's 16 KB limit. Deterministic (no mtime).
+ */
+export function compressUserData(userData: string): string {
+    return gzipSync(Buffer.from(userData, "utf8"), { level: 9 }).toString("base64");
 }
