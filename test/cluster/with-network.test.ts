@@ -1,0 +1,76 @@
+// The Cluster on the real Network component and a validated stage config, under mocks: the
+// composition index.ts does, checked for the wiring of security groups, subnets and zones.
+import assert from "node:assert/strict";
+import { Cluster } from "../../components/cluster/Cluster";
+import { requireValidStageConfig } from "../../components/config";
+import { Network } from "../../components/network/Network";
+import { stableHex } from "../../tools/plan/mock-state";
+import { runUnderMocks } from "../../tools/plan/runtime";
+
+describe("cluster/Cluster on the real Network (mocked)", function () {
+    this.timeout(120000);
+
+    for (const stage of ["dev", "prod"] as const) {
+        it(`wires subnets and security groups for the ${stage} defaults`, async () => {
+            const cfg = requireValidStageConfig(stage, {
+                values: {
+                    "aws:region": "eu-west-1",
+                    "keelson:cluster": stage === "prod" ? { apiAllowedCidrs: ["203.0.113.0/24"] } : {},
+                    "keelson:edge": { tlsMode: "self-signed" },
+                },
+                secretKeys: [],
+            });
+            const name = `keelson-${stage}`;
+            const run = await runUnderMocks({ stack: stage, config: { "aws:region": "eu-west-1" } }, () => {
+                const network = new Network(name, {
+                    config: cfg.network,
+                    firewall: {
+                        cni: cfg.addons.cni,
+                        endpoint: cfg.cluster.endpoint,
+                        apiAllowedCidrs: cfg.cluster.apiAllowedCidrs,
+                    },
+                });
+                const cluster = new Cluster(name, {
+                    stage,
+                    region: cfg.region,
+                    config: cfg.cluster,
+                    cni: cfg.addons.cni,
+                    network,
+                });
+                return { endpoint: cluster.endpoint, kubeconfig: cluster.kubeconfig };
+            });
+            const sg = (group: string) => `sg-${stableHex(`${name}-${group}`)}`;
+            const subnet = (kind: string, zone: string) =>
+                `subnet-${stableHex(`${name}-${kind}-eu-west-1${zone}`)}`;
+            const instances = run.resources
+                .filter((r) => r.type === "aws:ec2/instance:Instance")
+                .map((r) => [r.name, r.inputs.subnetId, r.inputs.vpcSecurityGroupIds]);
+            if (stage === "prod") {
+                assert.deepEqual(instances, [
+                    [`${name}-master-0`, subnet("private", "a"), [sg("masters")]],
+                    [`${name}-master-1`, subnet("private", "b"), [sg("masters")]],
+                    [`${name}-master-2`, subnet("private", "c"), [sg("masters")]],
+                    [`${name}-general-0`, subnet("private", "a"), [sg("workers")]],
+                ]);
+                const [lb] = run.resources.filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer");
+                assert.deepEqual(
+                    lb.inputs.subnets,
+                    ["a", "b", "c"].map((z) => subnet("public", z)),
+                );
+                assert.deepEqual(lb.inputs.securityGroups, [sg("apiLb")]);
+            } else {
+                assert.deepEqual(instances, [
+                    [`${name}-master-0`, subnet("public", "a"), [sg("masters")]],
+                    [`${name}-general-0`, subnet("private", "a"), [sg("workers")]],
+                ]);
+                assert.deepEqual(
+                    run.resources.filter((r) => r.type.startsWith("aws:lb/")),
+                    [],
+                );
+            }
+            const [zone] = run.resources.filter((r) => r.type === "aws:route53/zone:Zone");
+            assert.deepEqual(zone.inputs.vpcs, [{ vpcId: `vpc-${stableHex(`${name}-vpc`)}` }]);
+            assert.deepEqual(run.secretOutputs, ["kubeconfig"]);
+        });
+    }
+});
