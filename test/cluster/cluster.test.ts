@@ -419,6 +419,20 @@ describe("cluster/Cluster (mocked, 3 masters behind HAProxy hosts)", function ()
             (f: Obj) => f.path === "/etc/haproxy/haproxy.cfg",
         );
         assert.equal(written.content, expected);
+        for (const h of hosts) {
+            assert.deepEqual(h.inputs.metadataOptions, {
+                httpEndpoint: "enabled",
+                httpTokens: "required",
+                httpPutResponseHopLimit: 1,
+                instanceMetadataTags: "disabled",
+            });
+            assert.deepEqual(h.inputs.rootBlockDevice, {
+                volumeType: "gp3",
+                volumeSize: 20,
+                encrypted: true,
+                deleteOnTermination: true,
+            });
+        }
         const [record] = ofType(run.resources, "aws:route53/record:Record");
         assert.equal(record.inputs.name, "api.keelson-prod.internal");
         assert.equal((record.inputs.records as string[]).length, 2);

@@ -5,7 +5,8 @@ import * as https from "https";
 import * as tls from "tls";
 import * as YAML from "yaml";
 import { renderKubeconfig } from "../../components/cluster/kubeconfig";
-import { readinessProviderForTests as provider } from "../../components/cluster/readiness";
+import { ClusterReady, readinessProviderForTests as provider } from "../../components/cluster/readiness";
+import { runUnderMocks } from "../../tools/plan/runtime";
 import { freePort, makeTestCert, requireTool, tempDir, TestCert } from "../support/live";
 
 // A fake API: /readyz answers `readyz`; kube-system answers 200 only to a client certificate.
@@ -137,6 +138,32 @@ describe("cluster/readiness (live TLS on loopback)", function () {
             deleteBeforeReplace: false,
         });
     });
+});
+
+describe("cluster/readiness under mocks", function () {
+    this.timeout(60000);
+    for (const preview of [true, false]) {
+        it(`registers without polling, client key secret (${preview ? "preview" : "update"})`, async () => {
+            const port = await freePort(); // nothing listens: a poll would fail the run
+            const started = Date.now();
+            const run = await runUnderMocks({ preview }, () => {
+                const gate = new ClusterReady("gate", {
+                    url: `https://127.0.0.1:${port}`,
+                    caCertPem: "CA",
+                    clientCertPem: "CERT",
+                    clientKeyPem: "KEY",
+                    attempts: 1,
+                    intervalMs: 1,
+                });
+                return { url: gate.urn };
+            });
+            assert.ok(Date.now() - started < 30000);
+            const [gate] = run.resources;
+            assert.equal(gate.type, "pulumi-nodejs:dynamic/keelson:ClusterReady");
+            assert.equal(gate.inputs.clientKeyPem, "[secret]");
+            assert.equal(gate.inputs.url, `https://127.0.0.1:${port}`);
+        });
+    }
 });
 
 describe("cluster/kubeconfig", () => {
