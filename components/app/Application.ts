@@ -117,9 +117,13 @@ export class Application extends pulumi.ComponentResource {
                 ...opts,
                 ...(obj.secret ? { additionalSecretOutputs: ["data", "stringData"] } : {}),
             });
+            // Only a built image makes a manifest hold an Output; the others are plain and rendered now.
+            const built = obj.service !== undefined && obj.service in images;
             recordArtifact(
                 manifestPath(obj.manifest),
-                pulumi.output(obj.manifest as Record<string, unknown>).apply((m) => stringify(m)),
+                built
+                    ? pulumi.output(obj.manifest as Record<string, unknown>).apply((m) => stringify(m))
+                    : stringify(obj.manifest),
             );
         }
         this.objects = created;

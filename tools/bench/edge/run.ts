@@ -1,0 +1,301 @@
+// `npm run bench:edge [-- --json] [-- --seconds N]`: Keelson's nginx and haproxy edge configs (TLS,
+// rendered by components/edge/render exactly as in production) against the backend served directly
+// (the limit) and a naive TLS proxy (the baseline), plus full TLS handshakes/s with ECDSA vs RSA.
+// Everything runs on loopback with wrk; one run of each, about 70 s in all with the default 8 s.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderHaproxyConfig } from "../../../components/edge/render/haproxy";
+import { renderNginxConfig } from "../../../components/edge/render/nginx";
+import { EdgeSpec } from "../../../components/edge/types";
+import {
+    Started,
+    findTool,
+    freePort,
+    makeTestCert,
+    startProcess,
+    tempDir,
+    waitForPort,
+} from "../../../test/support/live";
+import { NginxPaths, renderNaiveProxy, renderStaticBackend } from "./configs";
+import { WrkResult, runWrk } from "./wrk";
+
+const HOST = "bench.example.com";
+const BACKENDS = [
+    { name: "b1", address: "127.0.0.2" },
+    { name: "b2", address: "127.0.0.3" },
+];
+
+/** One reported run. */
+interface Run extends WrkResult {
+    readonly name: string;
+    readonly description: string;
+}
+
+function arg(name: string): string | undefined {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function machine(): { nproc: number; cpu: string } {
+    const cpuinfo = fs.readFileSync("/proc/cpuinfo", "utf8");
+    return { nproc: os.cpus().length, cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown" };
+}
+
+/** Single-core signatures per second from `openssl speed` (context for the handshake figures). */
+function opensslSigns(): { rsa2048: number; ecdsap256: number } {
+    const out = execFileSync("openssl", ["speed", "-seconds", "1", "rsa2048", "ecdsap256"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+    });
+    const rsa = /^rsa 2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)/m.exec(out);
+    const ecdsa = /^\s*256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)/m.exec(out);
+    if (!rsa || !ecdsa) throw new Error(`unreadable openssl speed output:\n${out}`);
+    return { rsa2048: Number(rsa[1]), ecdsap256: Number(ecdsa[1]) };
+}
+
+async function main(): Promise<number> {
+    const json = process.argv.includes("--json");
+    const seconds = Number(arg("--seconds") ?? 8);
+    const say = (line: string) => (json ? undefined : console.log(line));
+    for (const tool of ["nginx", "haproxy", "wrk", "openssl"]) {
+        if (!findTool(tool)) {
+            console.error(`bench:edge needs ${tool}; install the Debian packages nginx haproxy wrk openssl`);
+            return 2;
+        }
+    }
+    const tmp = tempDir("bench-edge");
+    const running: Started[] = [];
+    const start = async (cmd: string, args: string[], port: number) => {
+        const p = startProcess(cmd, args);
+        running.push(p);
+        await waitForPort(port, 10000).catch((e) => {
+            throw new Error(`${cmd} did not start: ${(e as Error).message}\n${p.output()}`);
+        });
+        return p;
+    };
+    const stop = async (p: Started) => {
+        await p.stop();
+        running.splice(running.indexOf(p), 1);
+    };
+    const paths = (label: string): NginxPaths => {
+        const dir = path.join(tmp.dir, label);
+        fs.mkdirSync(dir);
+        return { pidFile: path.join(dir, "nginx.pid"), errorLog: path.join(dir, "error.log"), tempDir: dir };
+    };
+    try {
+        const ecdsa = makeTestCert(tmp.dir, "ecdsa", [HOST]);
+        const rsa = makeTestCert(tmp.dir, "rsa", [HOST], true);
+        const backendPort = await freePort();
+        const httpPort = await freePort();
+        const httpsPort = await freePort();
+        const spec = (cert: string): EdgeSpec => ({
+            routes: [
+                {
+                    kind: "http",
+                    name: "web",
+                    hosts: [HOST],
+                    path: "/",
+                    nodePort: backendPort,
+                    healthPath: "/",
+                },
+            ],
+            backends: BACKENDS,
+            certificates: [{ name: cert, hosts: [HOST] }],
+        });
+        const common = { listenAddress: "127.0.0.1", httpPort, httpsPort, certDir: tmp.dir };
+        const keelsonNginx = (cert: string) => {
+            const p = paths(`nginx-${cert}`);
+            const file = path.join(p.tempDir, "nginx.conf");
+            fs.writeFileSync(
+                file,
+                renderNginxConfig(spec(cert), {
+                    ...common,
+                    user: "root",
+                    pidFile: p.pidFile,
+                    errorLog: p.errorLog,
+                    accessLog: path.join(p.tempDir, "access.log"),
+                    tempDir: p.tempDir,
+                    ocspStapling: false,
+                }),
+            );
+            return start("nginx", ["-p", p.tempDir, "-c", file, "-g", "daemon off;"], httpsPort);
+        };
+        const keelsonHaproxy = (cert: string) => {
+            const file = path.join(tmp.dir, `haproxy-${cert}.cfg`);
+            const config = renderHaproxyConfig(spec(cert), {
+                ...common,
+                user: "",
+                // Logs go to a UDP port nobody reads: the cost of sending them stays, the output does not.
+                log: "127.0.0.1:9 local0",
+                statsSocket: path.join(tmp.dir, `haproxy-${cert}.sock`),
+                maxconn: 4000,
+            });
+            fs.writeFileSync(file, config);
+            return start("haproxy", ["-db", "-f", file], httpsPort);
+        };
+
+        const m = machine();
+        const load = { seconds, connections: 64, threads: 2 };
+        say(
+            `Keelson edge benchmark: ${m.nproc} x ${m.cpu}; wrk ${load.threads} threads, ${load.connections} connections, ${seconds}s per run`,
+        );
+        const runs: Run[] = [];
+        const measure = async (
+            name: string,
+            description: string,
+            url: string,
+            headers: string[],
+            secs = seconds,
+        ) => {
+            await runWrk({ ...load, seconds: 1, url, headers }); // warm-up: workers, caches, upstream pools
+            const result = await runWrk({ ...load, seconds: secs, url, headers });
+            runs.push({ name, description, ...result });
+            say(
+                `  ${name.padEnd(24)} ${result.rps.toFixed(0).padStart(8)} req/s  p99 ${result.p99_ms.toFixed(2).padStart(7)} ms  failures ${result.failures}`,
+            );
+        };
+        const host = [`Host: ${HOST}`];
+        const close = [`Host: ${HOST}`, "Connection: close"];
+        const handshakeSeconds = Math.max(2, Math.round(seconds * 0.6));
+        const tlsUrl = `https://127.0.0.1:${httpsPort}/`;
+
+        const backendPaths = paths("backend");
+        const backendConf = path.join(backendPaths.tempDir, "nginx.conf");
+        fs.writeFileSync(
+            backendConf,
+            renderStaticBackend(
+                backendPaths,
+                BACKENDS.map((b) => b.address),
+                backendPort,
+            ),
+        );
+        const backendArgs = ["-p", backendPaths.tempDir, "-c", backendConf, "-g", "daemon off;"];
+        const backend = startProcess("nginx", backendArgs);
+        running.push(backend);
+        await new Promise((r) => setTimeout(r, 300));
+        await measure(
+            "limit",
+            "static nginx backend, plain HTTP, no proxy",
+            `http://127.0.0.2:${backendPort}/`,
+            host,
+        );
+
+        let p = await keelsonNginx("ecdsa");
+        await measure(
+            "keelson-nginx",
+            "Keelson nginx.conf, TLS 1.3 ECDSA, keep-alive upstream",
+            tlsUrl,
+            host,
+        );
+        await measure(
+            "handshakes-nginx-ecdsa",
+            "new TLS connection per request, ECDSA P-256",
+            tlsUrl,
+            close,
+            handshakeSeconds,
+        );
+        const log = fs.readFileSync(path.join(tmp.dir, "nginx-ecdsa", "access.log"), "utf8");
+        const resumed = (log.match(/ TLSv1\.[23] r /g) ?? []).length;
+        await stop(p);
+        p = await keelsonNginx("rsa");
+        await measure(
+            "handshakes-nginx-rsa",
+            "new TLS connection per request, RSA-2048",
+            tlsUrl,
+            close,
+            handshakeSeconds,
+        );
+        await stop(p);
+
+        p = await keelsonHaproxy("ecdsa");
+        await measure("keelson-haproxy", "Keelson haproxy.cfg, TLS 1.3 ECDSA, nbthread 2", tlsUrl, host);
+        await measure(
+            "handshakes-haproxy-ecdsa",
+            "new TLS connection per request, ECDSA P-256",
+            tlsUrl,
+            close,
+            handshakeSeconds,
+        );
+        await stop(p);
+        p = await keelsonHaproxy("rsa");
+        await measure(
+            "handshakes-haproxy-rsa",
+            "new TLS connection per request, RSA-2048",
+            tlsUrl,
+            close,
+            handshakeSeconds,
+        );
+        await stop(p);
+
+        const naivePaths = paths("naive");
+        const naiveConf = path.join(naivePaths.tempDir, "nginx.conf");
+        fs.writeFileSync(
+            naiveConf,
+            renderNaiveProxy(naivePaths, {
+                port: httpsPort,
+                certFile: ecdsa.certFile,
+                keyFile: ecdsa.keyFile,
+                backend: `127.0.0.2:${backendPort}`,
+                accessLog: path.join(naivePaths.tempDir, "access.log"),
+            }),
+        );
+        p = await start("nginx", ["-p", naivePaths.tempDir, "-c", naiveConf, "-g", "daemon off;"], httpsPort);
+        await measure(
+            "naive-nginx",
+            "tutorial TLS proxy: no upstream keep-alive, no session cache",
+            tlsUrl,
+            host,
+        );
+        await stop(p);
+        void rsa;
+
+        const signs = opensslSigns();
+        const rps = (name: string) => runs.find((r) => r.name === name)!.rps;
+        const ratio = (a: string, b: string) => Number((rps(a) / rps(b)).toFixed(3));
+        const ratios = {
+            nginx_vs_limit: ratio("keelson-nginx", "limit"),
+            haproxy_vs_limit: ratio("keelson-haproxy", "limit"),
+            naive_vs_limit: ratio("naive-nginx", "limit"),
+            nginx_vs_naive: ratio("keelson-nginx", "naive-nginx"),
+            haproxy_vs_naive: ratio("keelson-haproxy", "naive-nginx"),
+            nginx_handshakes_ecdsa_vs_rsa: ratio("handshakes-nginx-ecdsa", "handshakes-nginx-rsa"),
+            haproxy_handshakes_ecdsa_vs_rsa: ratio("handshakes-haproxy-ecdsa", "handshakes-haproxy-rsa"),
+        };
+        const report = {
+            machine: m,
+            load: { tool: "wrk", ...load, handshakeSeconds },
+            backend: "nginx 1.22, 1 worker, static 2-byte body (return 200)",
+            runs: runs.map((r) => ({ name: r.name, rps: r.rps, p99_ms: r.p99_ms, failures: r.failures })),
+            ratios,
+            // Share of the nginx ECDSA handshake run's requests that resumed a session (wrk never does).
+            handshake_resumed_share: Number((resumed / Math.max(1, log.split("\n").length - 1)).toFixed(4)),
+            openssl_speed_signs_per_s_one_core: signs,
+        };
+        if (json) {
+            console.log(JSON.stringify(report, null, 2));
+        } else {
+            say("");
+            for (const [k, v] of Object.entries(ratios)) say(`  ${k.padEnd(34)} ${v}`);
+            say(
+                `  openssl speed, one core: RSA-2048 ${signs.rsa2048} signs/s, ECDSA P-256 ${signs.ecdsap256} signs/s`,
+            );
+        }
+        const keelsonFailures = runs
+            .filter((r) => !r.name.startsWith("naive") && r.name !== "limit")
+            .reduce((s, r) => s + r.failures, 0);
+        return keelsonFailures > 0 ? 1 : 0;
+    } finally {
+        for (const p of [...running].reverse()) await p.stop();
+        tmp.cleanup();
+    }
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        console.error(err instanceof Error ? err.message : err);
+        process.exit(1);
+    },
+);
