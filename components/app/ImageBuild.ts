@@ -38,10 +38,8 @@ export class ImageBuild extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const auth = aws.ecr.getAuthorizationTokenOutput(
-            { registryId: this.repository.registryId },
-            { parent: this },
-        );
+        // The repository lives in the account's default registry, so no registryId is needed.
+        const auth = aws.ecr.getAuthorizationTokenOutput({}, { parent: this });
         this.image = new docker.Image(
             `${name}-image`,
             {
