@@ -1,7 +1,7 @@
 // A typed view of a plan's resource graph: the VMs by role, the workloads, and the other
 // resources the StackScore rules look at.
 import { PlanResource } from "../../tools/plan/types";
-import { asWorkload, obj, Workload } from "./workloads";
+import { asWorkload, at, obj, Workload } from "./workloads";
 
 /** What a VM does in a Keelson stage. */
 export type InstanceRole = "master" | "worker" | "edge" | "api-lb" | "other";
@@ -69,6 +69,24 @@ export function instanceRole(r: PlanResource): InstanceRole {
     return parents.some((t) => t.startsWith("keelson:cluster:")) ? "worker" : "other";
 }
 
+/**
+ * A Deployment or StatefulSet that leaves `spec.replicas` to a HorizontalPodAutoscaler runs at
+ * least the HPA's `minReplicas` (default 1): that is the count the rules judge.
+ */
+function withAutoscaling(w: Workload, r: PlanResource, hpas: readonly PlanResource[]): Workload {
+    if (w.replicas === undefined || obj(r.inputs.spec).replicas !== undefined) return w;
+    const hpa = hpas.find((h) => {
+        const target = obj(at(h.inputs, "spec.scaleTargetRef"));
+        return (
+            (obj(h.inputs.metadata).namespace ?? "default") === w.namespace &&
+            target.kind === w.kind &&
+            target.name === w.name
+        );
+    });
+    const min = at(hpa?.inputs, "spec.minReplicas");
+    return hpa ? { ...w, replicas: typeof min === "number" ? min : 1 } : w;
+}
+
 /** Builds the view once so that each rule does not re-scan the graph. */
 export function viewOf(resources: readonly PlanResource[]): GraphView {
     const byType = new Map<string, PlanResource[]>();
@@ -83,10 +101,11 @@ export function viewOf(resources: readonly PlanResource[]): GraphView {
         instanceType: typeof r.inputs.instanceType === "string" ? r.inputs.instanceType : "unknown",
         zone: String(r.inputs.availabilityZone ?? r.inputs.subnetId ?? "unknown"),
     }));
+    const hpas = byType.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") ?? [];
     const workloads: Workload[] = [];
     for (const r of resources) {
         const w = asWorkload(r.type, r.inputs, r.urn, r.name);
-        if (w) workloads.push(w);
+        if (w) workloads.push(withAutoscaling(w, r, hpas));
     }
     const cluster = resources.find(
         (r) =>

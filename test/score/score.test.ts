@@ -122,6 +122,24 @@ describe("scorePlan", () => {
             ]);
             assert.equal(scorePlan(g).metrics.availability, "B");
         });
+        it("judges an HPA-managed Deployment by the HPA's minReplicas", () => {
+            const g = edit(prodGraph(), "web", (i) => {
+                delete spec(i).replicas;
+                return i;
+            });
+            const hpa = (min?: number) =>
+                res("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web-hpa", {
+                    metadata: { name: "web", namespace: "app" },
+                    spec: {
+                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+                        minReplicas: min,
+                        maxReplicas: 6,
+                    },
+                });
+            assert.deepEqual(brief([...g, hpa(3)]), []);
+            assert.deepEqual(brief([...g, hpa(undefined)]), [["availability/replicas", "medium", "web"]]);
+            assert.deepEqual(brief(g), [["availability/replicas", "medium", "web"]]);
+        });
         it("exempts system namespaces from the replica rules", () => {
             const g = edit(prodGraph(), "metrics-server", (i) => ({
                 ...i,
@@ -217,6 +235,15 @@ describe("scorePlan", () => {
         });
         it("allows host access for node agents in system namespaces but not elsewhere", () => {
             const g = prodGraph();
+            const etcdBackup = workload(
+                "DaemonSet",
+                "etcd-backup",
+                "kube-system",
+                [container("backup", "registry.k8s.io/etcd:3.5.21-0")],
+                {},
+                { hostNetwork: true },
+            );
+            g.push(workloadRes(etcdBackup));
             g.push(
                 workloadRes(
                     workload(
@@ -268,6 +295,20 @@ describe("scorePlan", () => {
                 scorePlan(g).findings[1].message,
                 "PVC uploads uses storage class fast, which this stage does not define: encryption cannot be checked.",
             );
+        });
+        it("does not ask caches and queues (redis, rabbitmq) for backups", () => {
+            const g = prodGraph();
+            for (const [name, image] of [
+                ["cache", "redis:7.4.2"],
+                ["queue", "rabbitmq:4.0.5-management"],
+            ]) {
+                g.push(
+                    workloadRes(
+                        workload("StatefulSet", name, "app", [container(name, image)], { replicas: 1 }),
+                    ),
+                );
+            }
+            assert.deepEqual(brief(g), []);
         });
         it("wants a single-replica database backed up", () => {
             const g = without(prodGraph(), "postgres-backup");

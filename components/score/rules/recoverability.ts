@@ -11,8 +11,11 @@ function finding(rule: string, resource: string, severity: Severity, message: st
 /** A resource whose URN or name says it takes etcd snapshots (`etcd-backup`, `etcd-snapshot`). */
 export const ETCD_BACKUP = /etcd-?(backup|snapshot)/i;
 
-/** Database images whose StatefulSets need replicas or a backup job. */
-export const DATABASE_IMAGE = /(^|\/)(postgres|mysql|mariadb|mongo|redis|rabbitmq)(:|@|$)/;
+/**
+ * Database images whose StatefulSets need replicas or a backup job. Redis, Memcached and RabbitMQ
+ * are treated as caches and queues whose contents can be rebuilt, so they are not listed.
+ */
+export const DATABASE_IMAGE = /(^|\/)(postgres|mysql|mariadb|mongo)(:|@|$)/;
 
 const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
 

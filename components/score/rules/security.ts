@@ -162,14 +162,14 @@ export function podSecurity(view: GraphView, systemNamespaces: readonly string[]
             if (obj(c.securityContext).readOnlyRootFilesystem !== true) gaps.add("readOnlyRootFilesystem");
         }
         const host = hostAccess(w.podSpec, w.containers);
-        if (gaps.has("privileged") || (host.length > 0 && !(system && w.kind === "DaemonSet"))) {
+        if (gaps.has("privileged") || (host.length > 0 && !system)) {
             out.push(
                 finding(
                     "host-access",
                     w.urn,
                     "high",
                     `${id} asks for ${[...(gaps.has("privileged") ? ["privileged"] : []), ...host].join(", ")}.`,
-                    "Drop privileged mode and host namespaces/paths/ports; only node agents in system namespaces may use them.",
+                    "Drop privileged mode and host namespaces/paths/ports; only node agents and control-plane jobs in system namespaces may use them.",
                 ),
             );
         }
