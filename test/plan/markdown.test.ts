@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { computeCost, scorePlan, StackScore } from "../../components/score";
 import { diffPlans, PlanJson } from "../../tools/plan/diff";
-import { marker, renderMarkdown } from "../../tools/plan/markdown";
+import { marker, renderMarkdown, renderScoreText } from "../../tools/plan/markdown";
 import { res } from "../score/fixtures";
 
 const nat = res("aws:ec2/natGateway:NatGateway", "nat-a", { subnetId: "s" }, { stack: "dev" });
@@ -127,5 +127,25 @@ describe("renderMarkdown", () => {
         assert.ok(text.includes("No findings."));
         assert.ok(text.includes("### Changes against the base branch: +0 ~0 -0\n\nNo resource changes."));
         assert.equal(marker("prod"), "<!-- keelson-plan:prod -->");
+    });
+});
+
+describe("renderScoreText", () => {
+    it("prints the grades, the findings with fixes and the cost", () => {
+        assert.equal(
+            renderScoreText(score, computeCost([nat])),
+            [
+                "StackScore: D (availability D, security A, recoverability B, capacity A, operability A)",
+                "  [high] availability/single-master on m0: One master. Fix: Use 3.",
+                "  [medium] recoverability/s3-versioning on logs|x: Not | versioned. Fix: Version it.",
+                "",
+                "Cost: $32.85 per month (us-east-1 on-demand prices of 2026-11-22); an EKS control plane would add $73.00",
+                "      $32.85  nat-a (NAT gateway 730 h)",
+            ].join("\n"),
+        );
+    });
+    it("caps the findings", () => {
+        const many: StackScore = { ...score, findings: Array.from({ length: 3 }, () => score.findings[0]) };
+        assert.equal(renderScoreText(many, computeCost([]), 1).split("\n")[2], "  … and 2 more (see --json)");
     });
 });

@@ -1,10 +1,16 @@
-// `npm run plan -- --stack <stage> [--config-file <file>] [--json] [--out <dir>]`
+// `npm run plan -- --stack <stage> [--config-file <file>] [--json] [--markdown] [--diff <old.json>] [--out <dir>]`
 // The offline plan: runs the real program under the mock engine, prints the resource tree, writes every
 // rendered artifact under out/<stage>/, masks every secret. No cloud credentials, no Pulumi CLI.
 import * as fs from "fs";
 import * as path from "path";
+import { validateStageConfig } from "../../components/config";
 import { ConfigError } from "../../components/config/problems";
+import { computeCost, CostEstimate, minimumGradeError, scorePlan, StackScore } from "../../components/score";
+import { diffPlans, PlanJson } from "./diff";
+import { renderGraphMarkdown } from "./graph";
+import { renderMarkdown, renderScoreText } from "./markdown";
 import { FullPlan, planStage, PROJECT_ROOT } from "./plan";
+import { loadStackConfig } from "./stack-config";
 import { countByType, renderTree } from "./tree";
 import { PlanResult } from "./types";
 
@@ -13,10 +19,15 @@ export interface CliOptions {
     stack: string;
     configFile?: string;
     json: boolean;
+    /** Write out/<stage>/summary.md (the PR comment) and print it unless --json. */
+    markdown: boolean;
+    /** A previous plan.json to list changes against. */
+    diff?: string;
     out: string;
 }
 
-const USAGE = "usage: npm run plan -- --stack <stage> [--config-file <file>] [--json] [--out <dir>]";
+const USAGE =
+    "usage: npm run plan -- --stack <stage> [--config-file <file>] [--json] [--markdown] [--diff <old.json>] [--out <dir>]";
 
 /** Parses argv (without node and script); throws with the usage on bad arguments. */
 export function parseArgs(argv: string[]): CliOptions {
@@ -24,6 +35,8 @@ export function parseArgs(argv: string[]): CliOptions {
     let configFile: string | undefined;
     let out: string | undefined;
     let json = false;
+    let markdown = false;
+    let diff: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -35,14 +48,16 @@ export function parseArgs(argv: string[]): CliOptions {
         else if (arg === "--config-file") configFile = value();
         else if (arg === "--out") out = value();
         else if (arg === "--json") json = true;
+        else if (arg === "--markdown") markdown = true;
+        else if (arg === "--diff") diff = value();
         else throw new Error(`unknown argument ${arg}\n${USAGE}`);
     }
     if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-    return { stack, configFile, json, out: out ?? path.join(PROJECT_ROOT, "out", stack) };
+    return { stack, configFile, json, markdown, diff, out: out ?? path.join(PROJECT_ROOT, "out", stack) };
 }
 
 /** The JSON document `--json` prints and `out/<stage>/plan.json` holds. */
-export function planJson(plan: PlanResult): Record<string, unknown> {
+export function planJson(plan: PlanResult, score?: StackScore, cost?: CostEstimate): Record<string, unknown> {
     return {
         stack: plan.stack,
         resources: plan.resources.map((r) => ({
@@ -54,6 +69,10 @@ export function planJson(plan: PlanResult): Record<string, unknown> {
             inputs: r.inputs,
         })),
         outputs: plan.outputs,
+        ...(score
+            ? { score: { overall: score.overall, metrics: score.metrics, findings: score.findings } }
+            : {}),
+        ...(cost ? { cost } : {}),
     };
 }
 
@@ -121,9 +140,29 @@ export async function main(argv: string[], print: (s: string) => void = console.
         }
         throw err;
     }
-    const json = planJson(plan);
+    const score = scorePlan(plan.resources);
+    const cost = computeCost(plan.resources);
+    const json = planJson(plan, score, cost);
     writeOutDir(options.out, plan, json);
-    print(options.json ? JSON.stringify(json, null, 2) : renderText(plan, options.out));
+    fs.writeFileSync(path.join(options.out, "graph.md"), renderGraphMarkdown(plan.stack, plan.resources));
+    const diff = options.diff
+        ? diffPlans(
+              JSON.parse(fs.readFileSync(options.diff, "utf8")) as PlanJson,
+              json as unknown as PlanJson,
+          )
+        : undefined;
+    const summary = options.markdown ? renderMarkdown({ plan, score, cost, diff }) : undefined;
+    if (summary) fs.writeFileSync(path.join(options.out, "summary.md"), summary);
+    if (options.json) print(JSON.stringify(json, null, 2));
+    else print(summary ?? `${renderText(plan, options.out)}\n\n${renderScoreText(score, cost)}`);
+    // The stage's score.minimumGrade gates the plan, after the outputs are written so reviewers see why.
+    const file = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
+    const minimum = validateStageConfig(options.stack, loadStackConfig(file)).config?.score.minimumGrade;
+    const failure = minimum ? minimumGradeError(score, minimum) : undefined;
+    if (failure) {
+        console.error(failure);
+        return 1;
+    }
     return 0;
 }
 

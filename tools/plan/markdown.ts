@@ -114,3 +114,22 @@ export function renderMarkdown(input: MarkdownInput): string {
     lines.push("_Offline plan under Pulumi mocks: secrets are masked and not compared._", "");
     return lines.join("\n");
 }
+
+/** The score and cost lines the plan prints in text mode (findings capped at `maxFindings`, default 10). */
+export function renderScoreText(score: StackScore, cost: CostEstimate, maxFindings = 10): string {
+    const lines = [
+        `StackScore: ${score.overall} (${METRICS.map((m) => `${m} ${score.metrics[m]}`).join(", ")})`,
+        ...score.findings
+            .slice(0, maxFindings)
+            .map((f) => `  [${f.severity}] ${f.rule} on ${shortUrn(f.resource)}: ${f.message} Fix: ${f.fix}`),
+    ];
+    if (score.findings.length > maxFindings)
+        lines.push(`  … and ${score.findings.length - maxFindings} more (see --json)`);
+    lines.push(
+        "",
+        `Cost: ${usd(cost.monthlyUsd)} per month (${cost.region} on-demand prices of ${cost.priceDate}); an EKS control plane would add ${usd(cost.eksControlPlaneMonthlyUsd)}`,
+        ...cost.items.slice(0, 10).map((i) => `  ${usd(i.monthlyUsd).padStart(10)}  ${i.name} (${i.detail})`),
+    );
+    if (cost.items.length > 10) lines.push(`  … and ${cost.items.length - 10} more items (see --json)`);
+    return lines.join("\n");
+}
