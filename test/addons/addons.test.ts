@@ -1,0 +1,222 @@
+import * as assert from "node:assert/strict";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { parse } from "yaml";
+import { Addons, AddonsArgs, AddonsError } from "../../components/addons/Addons";
+import { AddonsConfig } from "../../components/config/types";
+import { stableHex } from "../../tools/plan/mock-state";
+import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
+import { validateManifest } from "../app/support/schema";
+
+const all: AddonsConfig = {
+    cni: "calico",
+    metricsServer: true,
+    logging: true,
+    nodeMetrics: true,
+    etcdBackups: true,
+};
+
+async function plan(config: AddonsConfig, withRole = true) {
+    return runUnderMocks({ config: { "aws:region": "eu-west-1" } }, () => {
+        const provider = new k8s.Provider("k8s", { kubeconfig: "test" });
+        const gate = new random.RandomId("gate", { byteLength: 4 });
+        const masterRole = withRole ? new aws.iam.Role("master", { assumeRolePolicy: "{}" }) : undefined;
+        const args: AddonsArgs = {
+            config,
+            provider,
+            clusterName: "keelson-prod",
+            region: "eu-west-1",
+            podCidr: "192.168.0.0/16",
+            masterRole,
+            nodeRoles: withRole
+                ? { general: new aws.iam.Role("general", { assumeRolePolicy: "{}" }) }
+                : undefined,
+            dependsOn: [gate],
+        };
+        new Addons("addons", args);
+        return {};
+    });
+}
+
+const get = (rs: RecordedResource[], name: string) => {
+    const r = rs.find((x) => x.name === name);
+    if (!r) throw new Error(`no resource ${name}`);
+    return r;
+};
+
+describe("addons/Addons (mocked)", () => {
+    let run: Awaited<ReturnType<typeof plan>>;
+    before(async () => {
+        run = await plan(all);
+    });
+
+    it("registers exactly these children", () => {
+        const parent = get(run.resources, "addons").urn;
+        assert.deepEqual(
+            run.resources
+                .filter((r) => r.parent === parent)
+                .map((r) => `${r.type} ${r.name}`)
+                .sort(),
+            [
+                "aws:iam/rolePolicy:RolePolicy addons-etcd-backups-write",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-ebs-csi-policy",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-general",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-master",
+                "aws:s3/bucket:Bucket addons-etcd-backups",
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration addons-etcd-backups-lifecycle",
+                "aws:s3/bucketOwnershipControls:BucketOwnershipControls addons-etcd-backups-ownership",
+                "aws:s3/bucketPolicy:BucketPolicy addons-etcd-backups-tls-only",
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock addons-etcd-backups-public-access",
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration addons-etcd-backups-sse",
+                "kubernetes:batch/v1:CronJob addons-etcd-backup",
+                "kubernetes:core/v1:Namespace addons-ns-logging",
+                "kubernetes:core/v1:Namespace addons-ns-monitoring",
+                "kubernetes:core/v1:Namespace addons-ns-tigera-operator",
+                "kubernetes:helm.sh/v4:Chart addons-calico",
+                "kubernetes:helm.sh/v4:Chart addons-ebs-csi",
+                "kubernetes:helm.sh/v4:Chart addons-fluent-bit",
+                "kubernetes:helm.sh/v4:Chart addons-metrics-server",
+                "kubernetes:helm.sh/v4:Chart addons-node-exporter",
+                "kubernetes:storage.k8s.io/v1:StorageClass addons-storage-class",
+            ],
+        );
+    });
+
+    it("installs charts from pinned upstream repositories, CNI after the gate and everything else after the CNI", () => {
+        const cni = get(run.resources, "addons-calico");
+        assert.deepEqual(
+            {
+                chart: cni.inputs.chart,
+                version: cni.inputs.version,
+                repo: cni.inputs.repositoryOpts,
+                ns: cni.inputs.namespace,
+            },
+            {
+                chart: "tigera-operator",
+                version: "v3.30.3",
+                repo: { repo: "https://docs.tigera.io/calico/charts" },
+                ns: "tigera-operator",
+            },
+        );
+        assert.ok(cni.dependencies.includes(get(run.resources, "gate").urn));
+        for (const name of [
+            "addons-ebs-csi",
+            "addons-metrics-server",
+            "addons-fluent-bit",
+            "addons-node-exporter",
+        ]) {
+            assert.ok(get(run.resources, name).dependencies.includes(cni.urn), `${name} waits for the CNI`);
+        }
+        assert.ok(
+            get(run.resources, "addons-storage-class").dependencies.includes(
+                get(run.resources, "addons-ebs-csi").urn,
+            ),
+        );
+        assert.equal(
+            (get(run.resources, "addons-ns-logging").inputs.metadata as { labels: Record<string, string> })
+                .labels["pod-security.kubernetes.io/enforce"],
+            "privileged",
+        );
+    });
+
+    it("gives the master role the EBS CSI policy and write access to the snapshot bucket only", () => {
+        assert.equal(
+            get(run.resources, "addons-ebs-csi-policy").inputs.policyArn,
+            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        );
+        const write = get(run.resources, "addons-etcd-backups-write");
+        assert.equal(write.inputs.role, "master-id");
+        assert.equal(get(run.resources, "addons-etcd-backups").inputs.forceDestroy, false);
+        const arn = `arn:aws:s3:::addons-etcd-backups-${stableHex("addons-etcd-backups", 7)}`;
+        assert.deepEqual(JSON.parse(String(write.inputs.policy)), {
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [arn] },
+                {
+                    Sid: "ReadWriteSnapshots",
+                    Effect: "Allow",
+                    Action: ["s3:PutObject", "s3:GetObject"],
+                    Resource: [`${arn}/*`],
+                },
+            ],
+        });
+    });
+
+    it("encrypts the snapshot bucket, blocks public access and expires tiers by prefix", () => {
+        assert.deepEqual(get(run.resources, "addons-etcd-backups-sse").inputs.rules, [
+            { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
+        ]);
+        const pab = get(run.resources, "addons-etcd-backups-public-access").inputs;
+        assert.deepEqual(
+            [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
+            [true, true, true, true],
+        );
+        const rules = get(run.resources, "addons-etcd-backups-lifecycle").inputs.rules as {
+            filter: { prefix: string };
+            expiration: { days: number };
+        }[];
+        assert.deepEqual(
+            rules.map((r) => [r.filter.prefix, r.expiration.days]),
+            [
+                ["15min/", 1],
+                ["hourly/", 7],
+                ["daily/", 90],
+            ],
+        );
+    });
+
+    it("records the StorageClass and the backup CronJob as schema-valid artifacts, the bucket name resolved", () => {
+        const paths = run.artifacts.map((a) => a.path);
+        assert.deepEqual(paths, [
+            "manifests/cluster/storageclass-gp3-encrypted.yaml",
+            "manifests/kube-system/cronjob-etcd-backup.yaml",
+        ]);
+        for (const a of run.artifacts) validateManifest(parse(a.content), a.path);
+        assert.match(run.artifacts[1].content, /value: addons-etcd-backups-[0-9a-f]{7}/);
+    });
+
+    it("installs only the CNI and the CSI driver when everything switchable is off", async () => {
+        const small = await plan({
+            cni: "cilium",
+            metricsServer: false,
+            logging: false,
+            nodeMetrics: false,
+            etcdBackups: false,
+        });
+        assert.deepEqual(
+            small.resources
+                .filter((r) => r.type === "kubernetes:helm.sh/v4:Chart")
+                .map((r) => `${r.name} ${r.inputs.chart}@${r.inputs.version}`),
+            ["addons-cilium cilium@1.18.1", "addons-ebs-csi aws-ebs-csi-driver@2.48.0"],
+        );
+        assert.equal(
+            small.resources.some((r) => r.type.startsWith("aws:s3")),
+            false,
+        );
+    });
+
+    it("refuses etcd backups without the master role before registering anything", async () => {
+        let thrown: unknown;
+        const failed = await runUnderMocks({}, () => {
+            try {
+                new Addons("addons", {
+                    config: all,
+                    provider: undefined as unknown as k8s.Provider,
+                    clusterName: "c",
+                    region: "eu-west-1",
+                    podCidr: "192.168.0.0/16",
+                });
+            } catch (e) {
+                thrown = e;
+            }
+            return {};
+        });
+        assert.ok(thrown instanceof AddonsError);
+        assert.equal(
+            (thrown as Error).message,
+            "addons.etcdBackups: true needs the master instance role; pass masterRole (Keelson cluster) or set etcdBackups false (existing cluster)",
+        );
+        assert.deepEqual(failed.resources, []);
+    });
+});
