@@ -62,15 +62,15 @@ export class Cluster extends pulumi.ComponentResource {
 
         const pki = createClusterPki(name, cfg.kubernetesVersion, this);
         const secrets = createClusterSecrets(name, this.ssmPrefix, pki, tags, this);
-        const workload = [MANAGED_POLICIES.sessionManager, MANAGED_POLICIES.ebsCsi, MANAGED_POLICIES.ecrRead];
         const masterId = createNodeIdentity(
             `${name}-master`,
             {
                 region: args.region,
                 parameterArns: [...secrets.joinParameterArns, ...secrets.controlPlaneParameterArns],
                 kmsKeyArn: secrets.kmsKey.arn,
-                // Shared masters run workloads (the EBS CSI controller among them); dedicated ones do not.
-                managedPolicies: cfg.dedicatedMasters ? [MANAGED_POLICIES.sessionManager] : workload,
+                // Nothing for workloads: pods cannot reach this role (IMDS hop limit 1), which can
+                // read the CA keys. The EBS CSI controller belongs on the workers.
+                managedPolicies: [MANAGED_POLICIES.sessionManager],
                 tags,
             },
             this,
@@ -81,7 +81,7 @@ export class Cluster extends pulumi.ComponentResource {
                 region: args.region,
                 parameterArns: secrets.joinParameterArns,
                 kmsKeyArn: secrets.kmsKey.arn,
-                managedPolicies: workload,
+                managedPolicies: [MANAGED_POLICIES.sessionManager, MANAGED_POLICIES.ebsCsi],
                 tags,
             },
             this,
@@ -125,7 +125,7 @@ export class Cluster extends pulumi.ComponentResource {
             masterId.parameterPolicy!,
             workerId.parameterPolicy!,
         ];
-        const nodes = planNodes(cfg, net.availabilityZones.length);
+        const nodes = planNodes(cfg, net.availabilityZones, args.region);
         const instances = nodes.map((node) => {
             const rendered = env.apply((e) => renderNode(node, e));
             recordArtifact(
@@ -162,7 +162,7 @@ export class Cluster extends pulumi.ComponentResource {
                     instanceProfile: (master ? masterId : workerId).profile.name,
                     userDataBase64: rendered.apply((r) => compressUserData(r.userData)),
                     rootVolumeGb: node.rootVolumeGb,
-                    metadataHopLimit: master && cfg.dedicatedMasters ? 1 : 2,
+                    metadataHopLimit: master ? 1 : 2,
                     publicIp: publicMaster,
                     tags: {
                         ...tags,

@@ -1,6 +1,6 @@
 // Instance roles. Masters and workers read their SSM parameters (GetParameter(s) on exactly those
-// ARNs, kms:Decrypt on the cluster key through SSM only) and get Session Manager access; nodes that
-// run pods also get the EBS CSI driver's and ECR pull permissions.
+// ARNs, kms:Decrypt on the cluster key through SSM only) and get Session Manager access; workers
+// also get the EBS CSI driver's permissions (its pods use the worker role through IMDSv2).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -8,10 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const MANAGED_POLICIES = {
     /** SSM Session Manager (operators' shell, no SSH). */
     sessionManager: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore,
-    /** The AWS EBS CSI driver's controller and node plugin (they use the node's credentials through IMDS). */
+    /** The AWS EBS CSI driver's controller (it uses the worker's credentials through IMDSv2, hop limit 2). */
     ebsCsi: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
-    /** Pulling images from the stage's ECR repositories. */
-    ecrRead: aws.iam.ManagedPolicy.AmazonEC2ContainerRegistryReadOnly,
 } as const;
 
 /** A role with its instance profile. */

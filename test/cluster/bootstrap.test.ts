@@ -9,7 +9,7 @@ import { caCertHash } from "../../components/cluster/render/cahash";
 import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/render/cloudinit";
 import { compressUserData, planNodes, renderNode } from "../../components/cluster/render/layout";
 import { requireTool, tempDir } from "../support/live";
-import { environment, prodClusterConfig } from "./fixtures";
+import { environment, prodClusterConfig, ZONES } from "./fixtures";
 
 const base = {
     nodeName: "master-1",
@@ -21,7 +21,7 @@ const base = {
 
 describe("cluster/render/layout", () => {
     it("spreads masters and each pool round-robin over the AZs with stable names", () => {
-        const nodes = planNodes(prodClusterConfig(), 3);
+        const nodes = planNodes(prodClusterConfig(), ZONES, "eu-west-1");
         assert.deepEqual(
             nodes.map((n) => `${n.name}@${n.azIndex}:${n.role}:${n.instanceType}:${n.rootVolumeGb}`),
             [
@@ -36,14 +36,16 @@ describe("cluster/render/layout", () => {
             ],
         );
         assert.deepEqual(
-            planNodes(prodClusterConfig({ masters: 3 }), 2).map((n) => n.azIndex),
+            planNodes(prodClusterConfig({ masters: 3 }), ZONES.slice(0, 2), "eu-west-1").map(
+                (n) => n.azIndex,
+            ),
             [0, 1, 0, 0, 1, 0, 0, 1],
         );
     });
 
     it("gives only master 0 an init template", () => {
         const env = environment(prodClusterConfig(), "prod");
-        const rendered = planNodes(prodClusterConfig(), 3).map((n) => [
+        const rendered = planNodes(prodClusterConfig(), ZONES, "eu-west-1").map((n) => [
             n.name,
             renderNode(n, env).kubeadmInit !== undefined,
         ]);
@@ -61,7 +63,7 @@ describe("cluster/render/layout", () => {
 
     it("compresses user-data under EC2's 16 KB limit, losslessly and deterministically", () => {
         const env = environment(prodClusterConfig(), "prod");
-        const master0 = renderNode(planNodes(prodClusterConfig(), 3)[0], env).userData;
+        const master0 = renderNode(planNodes(prodClusterConfig(), ZONES, "eu-west-1")[0], env).userData;
         const packed = compressUserData(master0);
         assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString("utf8"), master0);
         assert.equal(compressUserData(master0), packed);
@@ -138,6 +140,21 @@ describe("cluster/render/bootstrap", () => {
         assert.match(m0, /^readonly MASTER_INDEX=0$/m);
         assert.match(worker, /^readonly MASTER_INDEX=-1$/m);
         assert.match(worker, /^ {4}join_cluster "\$JOIN_TEMPLATE"$/m);
+    });
+
+    it("fills the provider id from IMDSv2 and the secrets from SSM into the kubeadm config", () => {
+        assert.match(master, /-X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'/);
+        assert.match(master, /echo "aws:\/\/\/\$zone\/\$instance"/);
+        assert.match(worker, /^ {4}text="\$\{text\/\/__PROVIDER_ID__\/\$PROVIDER_ID\}"$/m);
+        assert.match(
+            worker,
+            /^ {4}text="\$\{text\/\/__BOOTSTRAP_TOKEN__\/\$\(<"\$SECRETS_DIR\/bootstrap-token"\)\}"$/m,
+        );
+        assert.doesNotMatch(worker, /__ENCRYPTION_KEY__/);
+        assert.match(
+            master,
+            /^ {4}text="\$\{text\/\/__ENCRYPTION_KEY__\/\$\(<"\$SECRETS_DIR\/encryption-key"\)\}"$/m,
+        );
     });
 
     it("quotes every value for the shell", () => {

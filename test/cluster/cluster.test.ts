@@ -220,10 +220,6 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 "keelson-prod-worker-AmazonEBSCSIDriverPolicy",
                 "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
             ],
-            [
-                "keelson-prod-worker-AmazonEC2ContainerRegistryReadOnly",
-                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-            ],
         ]);
     });
 
@@ -363,9 +359,17 @@ describe("cluster/Cluster (mocked, dev-like: 1 shared master, single endpoint)",
                 ["keelson-dev-general-0", "subnet-private-a", false],
             ],
         );
-        // Shared master: pods run there, so IMDS hop limit 2 and the workload policies.
-        assert.equal((instances[0].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 2);
-        assert.ok(run.resources.some((r) => r.name === "keelson-dev-master-AmazonEBSCSIDriverPolicy"));
+        // Even a shared master keeps pods away from its role (it reads the CA keys): hop limit 1.
+        assert.equal((instances[0].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 1);
+        assert.equal((instances[1].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 2);
+        assert.deepEqual(
+            ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.name),
+            [
+                "keelson-dev-master-AmazonSSMManagedInstanceCore",
+                "keelson-dev-worker-AmazonSSMManagedInstanceCore",
+                "keelson-dev-worker-AmazonEBSCSIDriverPolicy",
+            ],
+        );
         const [eip] = ofType(run.resources, "aws:ec2/eip:Eip");
         assert.equal(eip.name, "keelson-dev-master-0");
         const [assoc] = ofType(run.resources, "aws:ec2/eipAssociation:EipAssociation");

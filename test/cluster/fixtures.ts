@@ -65,6 +65,9 @@ export function prodClusterConfig(overrides: Partial<ClusterConfig> = {}): Clust
     });
 }
 
+/** The zones of the fake network. */
+export const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
+
 /** A fixed CA hash (the real one is computed from the generated CA key). */
 export const CA_HASH = "sha256:0f2c5d4b8e3a1f6d7c9b0a2e4f6d8c1b3a5e7f9d0c2b4a6e8f1d3c5b7a9e0f2d";
 
@@ -95,7 +98,7 @@ export function renderMatrix(): { label: string; node: NodeSpec; rendered: Rende
                 endpoint: masters === 1 ? "single" : "nlb",
             });
             const env = environment(config);
-            for (const node of planNodes(config, 3)) {
+            for (const node of planNodes(config, ZONES, "eu-west-1")) {
                 const label = `${masters}m-${dedicated ? "dedicated" : "shared"}-${node.name}`;
                 out.push({ label, node, rendered: renderNode(node, env) });
             }

@@ -12,7 +12,7 @@ import {
     renderEncryptionConfigTemplate,
 } from "../../components/cluster/render/policies";
 import { planNodes, renderNode } from "../../components/cluster/render/layout";
-import { CA_HASH, clusterConfig, environment, prodClusterConfig } from "./fixtures";
+import { CA_HASH, clusterConfig, environment, prodClusterConfig, ZONES } from "./fixtures";
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -158,12 +158,22 @@ describe("cluster/render/kubeadm", () => {
     });
 
     it("registers worker pool labels and taints through the kubelet", () => {
-        const nodes = planNodes(prod, 3);
+        const nodes = planNodes(prod, ZONES, "eu-west-1");
         const batch = nodes.find((n) => n.name === "batch-1")!;
         const [join] = docs(renderNode(batch, env).kubeadmJoin);
         assert.equal(join.controlPlane, undefined);
         assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
-            { name: "node-labels", value: "keelson.io/pool=batch,workload.keelson.io/kind=batch" },
+            { name: "provider-id", value: "__PROVIDER_ID__" },
+            {
+                name: "node-labels",
+                value: [
+                    "topology.kubernetes.io/region=eu-west-1",
+                    "topology.kubernetes.io/zone=eu-west-1b",
+                    "node.kubernetes.io/instance-type=c6i.xlarge",
+                    "keelson.io/pool=batch",
+                    "workload.keelson.io/kind=batch",
+                ].join(","),
+            },
         ]);
         assert.deepEqual(join.nodeRegistration.taints, [
             { key: "workload.keelson.io/batch", value: "true", effect: "NoSchedule" },
@@ -172,7 +182,24 @@ describe("cluster/render/kubeadm", () => {
         const [gjoin] = docs(renderNode(general, env).kubeadmJoin);
         assert.deepEqual(gjoin.nodeRegistration.taints, []);
         assert.deepEqual(gjoin.nodeRegistration.kubeletExtraArgs, [
-            { name: "node-labels", value: "keelson.io/pool=general" },
+            { name: "provider-id", value: "__PROVIDER_ID__" },
+            {
+                name: "node-labels",
+                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1a,node.kubernetes.io/instance-type=m6i.large,keelson.io/pool=general",
+            },
+        ]);
+        const [mjoin] = docs(
+            renderNode(
+                nodes.find((n) => n.name === "master-2")!,
+                env,
+            ).kubeadmJoin,
+        );
+        assert.deepEqual(mjoin.nodeRegistration.kubeletExtraArgs, [
+            { name: "provider-id", value: "__PROVIDER_ID__" },
+            {
+                name: "node-labels",
+                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1c,node.kubernetes.io/instance-type=t3.medium",
+            },
         ]);
     });
 

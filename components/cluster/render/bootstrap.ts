@@ -2,7 +2,12 @@
 // secrets from SSM with the instance role, then `kubeadm init` (master 0) or `kubeadm join`.
 // Pure: the script holds names, versions and paths, never a secret value.
 import { CONTROL_PLANE_PARAMETERS, JOIN_PARAMETERS } from "./ssm-layout";
-import { BOOTSTRAP_TOKEN_PLACEHOLDER, ENCRYPTION_CONFIG_PATH, ENCRYPTION_KEY_PLACEHOLDER } from "./policies";
+import {
+    BOOTSTRAP_TOKEN_PLACEHOLDER,
+    ENCRYPTION_CONFIG_PATH,
+    ENCRYPTION_KEY_PLACEHOLDER,
+    PROVIDER_ID_PLACEHOLDER,
+} from "./policies";
 import { aptPackageVersion, minorSeries, parseKubernetesVersion } from "./versions";
 
 /** Where cloud-init writes the kubeadm templates and the script. */
@@ -93,7 +98,10 @@ function pkiCommands(o: BootstrapOptions): string {
 }
 
 function substitutions(o: BootstrapOptions): string {
-    const lines = [`    text="\${text//${BOOTSTRAP_TOKEN_PLACEHOLDER}/$(<"$SECRETS_DIR/bootstrap-token")}"`];
+    const lines = [
+        `    text="\${text//${BOOTSTRAP_TOKEN_PLACEHOLDER}/$(<"$SECRETS_DIR/bootstrap-token")}"`,
+        `    text="\${text//${PROVIDER_ID_PLACEHOLDER}/$PROVIDER_ID}"`,
+    ];
     if (o.role === "master") {
         lines.push(`    text="\${text//${ENCRYPTION_KEY_PLACEHOLDER}/$(<"$SECRETS_DIR/encryption-key")}"`);
     }
@@ -235,6 +243,20 @@ ${substitutions(o)}
     (umask 077 && printf '%s\\n' "$text" >"$2")
 }
 
+# imds <path>: instance metadata through IMDSv2 (a session token first; v1 is disabled).
+imds() {
+    local token
+    token="$(curl -fsS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \
+        http://169.254.169.254/latest/api/token)"
+    curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+read_provider_id() {
+    local zone instance
+    zone="$(imds placement/availability-zone)" && instance="$(imds instance-id)" &&
+        echo "aws:///$zone/$instance"
+}
+
 api_ready() {
     curl --silent --fail --max-time 5 --cacert "$SECRETS_DIR/ca-crt" "https://$API_ENDPOINT/readyz" >/dev/null
 }
@@ -286,6 +308,9 @@ main() {
     configure_containerd
     install_kubernetes
     fetch_secrets
+    PROVIDER_ID="$(retry 10 3 "read the instance identity from IMDS" read_provider_id)" ||
+        die "cannot read the instance identity from IMDSv2"
+    readonly PROVIDER_ID
 ${mainBody(o)}
     log "done: node registered"
 }

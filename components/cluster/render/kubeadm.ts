@@ -10,6 +10,7 @@ import {
     AUTHENTICATION_CONFIG_PATH,
     BOOTSTRAP_TOKEN_PLACEHOLDER,
     ENCRYPTION_CONFIG_PATH,
+    PROVIDER_ID_PLACEHOLDER,
 } from "./policies";
 import { anonymousAuthConfigApiVersion, kubeadmApiVersion, parseKubernetesVersion } from "./versions";
 
@@ -70,12 +71,12 @@ function registration(apiVersion: string, reg: NodeRegistration): Record<string,
             t.value === undefined ? { ...t } : { key: t.key, value: t.value, effect: t.effect },
         ),
     };
+    // provider-id (aws:///<zone>/<instance-id>, filled in from IMDS at boot) lets tools that read
+    // node metadata from the API (the EBS CSI node plugin's fallback) find the instance.
+    const args: Args = { "provider-id": PROVIDER_ID_PLACEHOLDER };
     const labels = Object.entries(reg.labels ?? {});
-    if (labels.length > 0) {
-        out.kubeletExtraArgs = extraArgs(apiVersion, {
-            "node-labels": labels.map(([k, v]) => `${k}=${v}`).join(","),
-        });
-    }
+    if (labels.length > 0) args["node-labels"] = labels.map(([k, v]) => `${k}=${v}`).join(",");
+    out.kubeletExtraArgs = extraArgs(apiVersion, args);
     return out;
 }
 

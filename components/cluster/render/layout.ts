@@ -22,6 +22,8 @@ export interface NodeSpec {
     readonly pool?: string;
     /** Index into the network's private subnets / availability zones (round-robin). */
     readonly azIndex: number;
+    /** The availability zone's name. */
+    readonly zone: string;
     readonly instanceType: string;
     readonly rootVolumeGb: number;
     /** Labels set by the kubelet at registration. */
@@ -31,11 +33,25 @@ export interface NodeSpec {
 }
 
 /**
- * Masters `master-0..n-1` in AZ `i % azCount`, then each pool's workers `<pool>-0..count-1`, also
- * round-robin over the AZs. Workers are labelled `keelson.io/pool=<pool>` plus the pool's labels.
+ * Well-known labels every node sets on itself (the NodeRestriction admission plugin allows these):
+ * zone and region for topology spread and the EBS CSI driver, instance type for scheduling.
  */
-export function planNodes(config: ClusterConfig, azCount: number): NodeSpec[] {
-    if (azCount < 1) throw new Error("planNodes: the network has no availability zone");
+export function wellKnownLabels(region: string, zone: string, instanceType: string): Record<string, string> {
+    return {
+        "topology.kubernetes.io/region": region,
+        "topology.kubernetes.io/zone": zone,
+        "node.kubernetes.io/instance-type": instanceType,
+    };
+}
+
+/**
+ * Masters `master-0..n-1` in zone `i % zones.length`, then each pool's workers `<pool>-0..count-1`,
+ * also round-robin over the zones. Every node carries {@link wellKnownLabels}; workers also
+ * `keelson.io/pool=<pool>` and the pool's labels.
+ */
+export function planNodes(config: ClusterConfig, zones: readonly string[], region: string): NodeSpec[] {
+    if (zones.length < 1) throw new Error("planNodes: the network has no availability zone");
+    const azCount = zones.length;
     const nodes: NodeSpec[] = [];
     for (let i = 0; i < config.masters; i++) {
         nodes.push({
@@ -43,9 +59,10 @@ export function planNodes(config: ClusterConfig, azCount: number): NodeSpec[] {
             role: "master",
             index: i,
             azIndex: i % azCount,
+            zone: zones[i % azCount],
             instanceType: config.masterInstanceType,
             rootVolumeGb: config.masterRootVolumeGb,
-            labels: {},
+            labels: wellKnownLabels(region, zones[i % azCount], config.masterInstanceType),
             taints: masterTaints(config.dedicatedMasters),
         });
     }
@@ -57,9 +74,14 @@ export function planNodes(config: ClusterConfig, azCount: number): NodeSpec[] {
                 index: i,
                 pool: pool.name,
                 azIndex: i % azCount,
+                zone: zones[i % azCount],
                 instanceType: pool.instanceType,
                 rootVolumeGb: pool.rootVolumeGb,
-                labels: { [POOL_LABEL]: pool.name, ...pool.labels },
+                labels: {
+                    ...wellKnownLabels(region, zones[i % azCount], pool.instanceType),
+                    [POOL_LABEL]: pool.name,
+                    ...pool.labels,
+                },
                 taints: [...pool.taints],
             });
         }

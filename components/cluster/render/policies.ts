@@ -15,6 +15,8 @@ export const ENCRYPTION_CONFIG_PATH = `${APISERVER_CONFIG_DIR}/encryption-config
 export const AUDIT_LOG_DIR = "/var/log/kubernetes/audit";
 /** Placeholder the bootstrap script replaces with the secretbox key read from SSM. */
 export const ENCRYPTION_KEY_PLACEHOLDER = "__ENCRYPTION_KEY__";
+/** Placeholder the bootstrap script replaces with `aws:///<zone>/<instance-id>` read from IMDS. */
+export const PROVIDER_ID_PLACEHOLDER = "__PROVIDER_ID__";
 /** Placeholder the bootstrap script replaces with the bootstrap token read from SSM. */
 export const BOOTSTRAP_TOKEN_PLACEHOLDER = "__BOOTSTRAP_TOKEN__";
 
