@@ -1,7 +1,12 @@
 import { strict as assert } from "node:assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { computeCost, scorePlan, StackScore } from "../../components/score";
+import { main } from "../../tools/plan/cli";
 import { diffPlans, PlanJson } from "../../tools/plan/diff";
 import { marker, renderMarkdown, renderScoreText } from "../../tools/plan/markdown";
+import { PROJECT_ROOT } from "../../tools/plan/plan";
 import { res } from "../score/fixtures";
 
 const nat = res("aws:ec2/natGateway:NatGateway", "nat-a", { subnetId: "s" }, { stack: "dev" });
@@ -147,5 +152,75 @@ describe("renderScoreText", () => {
     it("caps the findings", () => {
         const many: StackScore = { ...score, findings: Array.from({ length: 3 }, () => score.findings[0]) };
         assert.equal(renderScoreText(many, computeCost([]), 1).split("\n")[2], "  … and 2 more (see --json)");
+    });
+});
+
+describe("plan CLI: --markdown, --diff and the minimum grade", function () {
+    this.timeout(120000);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "keelson-cli-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("writes plan.json with score and cost, graph.md and summary.md with the diff", async () => {
+        const base = path.join(tmp, "base");
+        assert.equal(await main(["--stack", "dev", "--json", "--out", base], () => undefined), 0);
+        const old = JSON.parse(fs.readFileSync(path.join(base, "plan.json"), "utf8"));
+        assert.deepEqual(Object.keys(old.score), ["overall", "metrics", "findings"]);
+        assert.deepEqual(Object.keys(old.score.metrics), [
+            "availability",
+            "security",
+            "recoverability",
+            "capacity",
+            "operability",
+        ]);
+        assert.equal(old.cost.monthlyUsd, computeCost(old.resources).monthlyUsd);
+        assert.deepEqual(old.score, JSON.parse(JSON.stringify(scorePlan(old.resources))));
+        old.resources.pop();
+        fs.writeFileSync(path.join(tmp, "old.json"), JSON.stringify(old));
+
+        const out = path.join(tmp, "new");
+        const printed: string[] = [];
+        const code = await main(
+            ["--stack", "dev", "--markdown", "--diff", path.join(tmp, "old.json"), "--out", out],
+            (s) => printed.push(s),
+        );
+        assert.equal(code, 0);
+        const summary = fs.readFileSync(path.join(out, "summary.md"), "utf8");
+        assert.equal(printed.join("\n"), summary);
+        assert.ok(summary.startsWith("<!-- keelson-plan:dev -->\n## Keelson plan: `dev`\n"));
+        assert.ok(summary.includes("### Changes against the base branch: +1 ~0 -0\n"));
+        assert.ok(
+            fs
+                .readFileSync(path.join(out, "graph.md"), "utf8")
+                .startsWith("# Keelson stage `dev`\n\n```mermaid\nflowchart LR\n"),
+        );
+    });
+
+    it("fails with the failing findings when the score is below score.minimumGrade", async () => {
+        const file = path.join(tmp, "Pulumi.dev.yaml");
+        const text = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8");
+        fs.writeFileSync(file, `${text.trimEnd()}\n  keelson:score:\n    minimumGrade: A\n`);
+        const out = path.join(tmp, "gated");
+        const errors: string[] = [];
+        const original = console.error;
+        console.error = (s: string) => errors.push(s);
+        let code: number;
+        try {
+            code = await main(
+                ["--stack", "dev", "--config-file", file, "--json", "--out", out],
+                () => undefined,
+            );
+        } finally {
+            console.error = original;
+        }
+        const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8"));
+        // dev is not highly available by design, so it never reaches A.
+        assert.notEqual(plan.score.overall, "A");
+        assert.equal(code, 1);
+        assert.equal(errors.length, 1);
+        assert.ok(
+            errors[0].startsWith(
+                `score.minimumGrade: StackScore ${plan.score.overall} is below the required A (`,
+            ),
+        );
     });
 });
