@@ -90,6 +90,7 @@ describe("workflow: preview.yml", () => {
         assert.equal(step(job, (s) => s.uses === "actions/checkout@v4").with?.["fetch-depth"], 0);
         const base = step(job, (s) => s.name === "Plan the base branch").run ?? "";
         assert.ok(base.includes('git worktree add "$base" "$BASE_SHA"'));
+        assert.ok(base.includes('if [ -f "$RUNNER_TEMP/base-out/plan.json" ]; then'));
         assert.ok(
             base.includes('npm run --silent plan -- --stack "$STAGE" --json --out "$RUNNER_TEMP/base-out"'),
         );
