@@ -1,5 +1,6 @@
 // Runs wrk and parses its report (requests/s, p99 latency, failures). The parser is pure.
 import { execFile } from "child_process";
+import * as fs from "fs";
 
 /** One load run's figures. */
 export interface WrkResult {
@@ -63,4 +64,57 @@ export function runWrk(run: WrkRun): Promise<WrkResult> {
             }
         });
     });
+}
+
+/** CPU seconds (user + system) used so far by a process and its direct children (nginx workers). */
+export function processTreeCpuSeconds(pid: number): number {
+    const ticks = (p: string) => {
+        try {
+            const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+            // Fields after the command name, which is in parentheses and may contain spaces.
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            return { ppid: Number(fields[1]), cpu: Number(fields[11]) + Number(fields[12]) };
+        } catch {
+            return { ppid: -1, cpu: 0 };
+        }
+    };
+    let total = ticks(String(pid)).cpu;
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry) || entry === String(pid)) continue;
+        const t = ticks(entry);
+        if (t.ppid === pid) total += t.cpu;
+    }
+    return total / CLOCK_TICKS;
+}
+
+// USER_HZ: 100 on every Linux/x86-64 kernel this runs on (getconf CLK_TCK).
+const CLOCK_TICKS = 100;
+
+/** Parses `openssl s_time` output: the number of connections it completed. */
+export function parseSTime(output: string): number {
+    const m = /^(\d+) connections in [\d.]+ real seconds/m.exec(output);
+    if (!m) throw new Error(`unreadable openssl s_time output:\n${output}`);
+    return Number(m[1]);
+}
+
+/**
+ * Full TLS handshakes against 127.0.0.1:port for `seconds`, from `clients` parallel `openssl s_time
+ * -new` processes (every connection a new session: no resumption, unlike wrk, which resumes).
+ */
+export async function runHandshakes(port: number, seconds: number, clients: number): Promise<{ handshakes: number; seconds: number }> {
+    const started = Date.now();
+    const one = () =>
+        new Promise<number>((resolve, reject) => {
+            const args = ["s_time", "-connect", `127.0.0.1:${port}`, "-new", "-time", String(seconds)];
+            execFile("openssl", args, { timeout: (seconds + 20) * 1000 }, (err, stdout) => {
+                if (err) return reject(new Error(`openssl ${args.join(" ")} failed: ${err.message}`));
+                try {
+                    resolve(parseSTime(stdout));
+                } catch (e) {
+                    reject(e);
+                }
+            });
+        });
+    const counts = await Promise.all(Array.from({ length: clients }, one));
+    return { handshakes: counts.reduce((a, b) => a + b, 0), seconds: (Date.now() - started) / 1000 };
 }
