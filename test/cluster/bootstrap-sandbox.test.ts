@@ -1,0 +1,329 @@
+// Runs the real rendered bootstrap script in a private mount namespace (a throw-away copy of /etc),
+// with stub programs for aws, curl, kubeadm, apt and systemd: checks what it writes (kubeadm config
+// with the SSM secrets filled in, PKI and config modes), which path it takes, and its retry bounds.
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { BootstrapOptions } from "../../components/cluster/render/bootstrap";
+import { renderNodeUserData } from "../../components/cluster/render/cloudinit";
+import { planNodes, renderNode } from "../../components/cluster/render/layout";
+import { inCI, requireTool, tempDir } from "../support/live";
+import { environment, prodClusterConfig, ZONES } from "./fixtures";
+
+const PREFIX = "/keelson/prod/keelson-prod";
+const SECRETS: Record<string, string> = {
+    "join/ca-crt": "-----BEGIN CERTIFICATE-----\nQ0EtQ0VSVA==\n-----END CERTIFICATE-----",
+    "join/bootstrap-token": "abc123.0123456789abcdef",
+    "control-plane/ca-key":
+        "-----BEGIN EC PRIVATE KEY-----\nU0VDUkVULUNBLUtFWQ==\n-----END EC PRIVATE KEY-----",
+    "control-plane/etcd-ca-crt": "-----BEGIN CERTIFICATE-----\nRVRDRA==\n-----END CERTIFICATE-----",
+    "control-plane/etcd-ca-key":
+        "-----BEGIN EC PRIVATE KEY-----\nU0VDUkVULUVUQ0Q=\n-----END EC PRIVATE KEY-----",
+    "control-plane/front-proxy-ca-crt": "-----BEGIN CERTIFICATE-----\nRlA=\n-----END CERTIFICATE-----",
+    "control-plane/front-proxy-ca-key":
+        "-----BEGIN EC PRIVATE KEY-----\nU0VDUkVULUZQ\n-----END EC PRIVATE KEY-----",
+    "control-plane/sa-key": "-----BEGIN EC PRIVATE KEY-----\nU0VDUkVULVNB\n-----END EC PRIVATE KEY-----",
+    "control-plane/sa-pub": "-----BEGIN PUBLIC KEY-----\nU0EtUFVC\n-----END PUBLIC KEY-----",
+    "control-plane/encryption-key": "c2VjcmV0Ym94LWtleS0zMi1ieXRlcy1sb25nLi4uLi4=",
+};
+
+const log = (name: string) => `echo "${name} $*" >>"$KEELSON_STATE/calls.log"`;
+const counter = (file: string) => `n=$(cat "$KEELSON_STATE/${file}" 2>/dev/null || echo 0)`;
+const STUBS: Record<string, string> = {
+    aws: `${log("aws")}
+name=""; while [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done
+${counter("aws-failures")}
+if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$KEELSON_STATE/aws-failures"; echo "AccessDeniedException" >&2; exit 254; fi
+[ -f "$KEELSON_STATE/ssm$name" ] || { echo "ParameterNotFound: $name" >&2; exit 254; }
+cat "$KEELSON_STATE/ssm$name"`,
+    curl: `${log("curl")}
+case "$*" in
+*api/token*) printf TOKEN ;;
+*placement/availability-zone*) printf eu-west-1b ;;
+*meta-data/instance-id*) printf i-0123456789abcdef0 ;;
+*Release.key*) printf KEY ;;
+*amazon-ssm-agent*) exit 0 ;;
+*/readyz*)
+    ${counter("api-failures")}
+    if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$KEELSON_STATE/api-failures"; exit 7; fi ;;
+*) echo "unexpected curl $*" >&2; exit 99 ;;
+esac`,
+    kubeadm: `${log("kubeadm")}
+[ "$1" = reset ] && exit 0
+${counter("kubeadm-count")}; n=$((n + 1)); echo $n >"$KEELSON_STATE/kubeadm-count"
+cfg=""; prev=""; for a in "$@"; do [ "$prev" = --config ] && cfg=$a; prev=$a; done
+cp "$cfg" "$KEELSON_STATE/kubeadm-config-$n.yaml"
+stat -c %a "$cfg" >"$KEELSON_STATE/kubeadm-config-$n.mode"
+if [ "$n" -le "$(cat "$KEELSON_STATE/kubeadm-failures" 2>/dev/null || echo 0)" ]; then echo "simulated failure" >&2; exit 1; fi
+mkdir -p /etc/kubernetes && echo admin >/etc/kubernetes/admin.conf && chmod 644 /etc/kubernetes/admin.conf`,
+    gpg: `${log("gpg")}
+out=""; prev=""; for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done
+cat >"$out"`,
+    containerd: `${log("containerd")}
+printf '    SystemdCgroup = false\\n    sandbox_image = "registry.k8s.io/pause:3.6"\\n'`,
+};
+for (const name of ["apt-get", "apt-mark", "systemctl", "dpkg", "modprobe", "sysctl", "logger", "sleep"]) {
+    STUBS[name] = log(name);
+}
+
+// Inside the namespace: a private copy of /etc, cloud-init's write_files, the script, a snapshot.
+const DRIVER = `set -euo pipefail
+root=$1
+cp -a /etc "$root/etc"
+mount --bind "$root/etc" /etc
+while read -r mode file src; do
+    [[ "$file" == /etc/* ]] || continue
+    install -D -m "$mode" "$src" "$file"
+done <"$root/files"
+rc=0
+bash "$root/bootstrap.sh" >"$root/output" 2>&1 || rc=$?
+mkdir -p "$root/out"
+find /etc/keelson /etc/kubernetes /etc/containerd -exec stat -c '%a %n' {} + >"$root/out/modes" 2>/dev/null || true
+grep -F ".internal" /etc/hosts >"$root/out/hosts" || true
+cp /etc/containerd/config.toml "$root/out/config.toml" 2>/dev/null || true
+for f in /etc/kubernetes/keelson/encryption-config.yaml /etc/kubernetes/pki/ca.key; do
+    [ -f "$f" ] && cp "$f" "$root/out/$(basename "$f")"
+done
+exit $rc
+`;
+
+interface Sandbox {
+    readonly status: number | null;
+    readonly output: string;
+    readonly calls: string[];
+    readonly modes: Map<string, string>;
+    readonly hosts: string;
+    kubeadmConfigs(): { text: string; mode: string }[];
+    out(file: string): string;
+}
+
+function runBootstrap(
+    dir: string,
+    nodeName: string,
+    overrides: Partial<BootstrapOptions>,
+    state: { apiFailures?: number; kubeadmFailures?: number; awsFailures?: number },
+): Sandbox {
+    const root = fs.mkdtempSync(path.join(dir, `${nodeName}-`));
+    const stateDir = path.join(root, "state");
+    const bin = path.join(root, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    for (const [name, body] of Object.entries(STUBS)) {
+        fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    }
+    for (const [param, value] of Object.entries(SECRETS)) {
+        const file = path.join(stateDir, "ssm", PREFIX, param);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, value);
+    }
+    fs.writeFileSync(path.join(stateDir, "api-failures"), String(state.apiFailures ?? 0));
+    fs.writeFileSync(path.join(stateDir, "kubeadm-failures"), String(state.kubeadmFailures ?? 0));
+    fs.writeFileSync(path.join(stateDir, "aws-failures"), String(state.awsFailures ?? 0));
+
+    const config = prodClusterConfig();
+    const node = planNodes(config, ZONES, "eu-west-1").find((n) => n.name === nodeName)!;
+    const rendered = renderNode(node, environment(config, "prod"));
+    const userData = renderNodeUserData({
+        bootstrap: {
+            role: node.role,
+            masterIndex: node.role === "master" ? node.index : undefined,
+            nodeName,
+            region: "eu-west-1",
+            ssmPrefix: PREFIX,
+            kubernetesVersion: config.kubernetesVersion,
+            endpointHost: "api.keelson-prod.internal",
+            ...overrides,
+        },
+        kubeadmInit: rendered.kubeadmInit,
+        kubeadmJoin: rendered.kubeadmJoin,
+    });
+    const files = (
+        YAML.parse(userData).write_files as { path: string; content: string; permissions: string }[]
+    ).map((f, i) => {
+        const src = path.join(root, `file-${i}`);
+        fs.writeFileSync(src, f.content);
+        if (f.path === "/usr/local/sbin/keelson-bootstrap")
+            fs.writeFileSync(path.join(root, "bootstrap.sh"), f.content);
+        return `${f.permissions} ${f.path} ${src}`;
+    });
+    fs.writeFileSync(path.join(root, "files"), files.join("\n") + "\n");
+    fs.writeFileSync(path.join(root, "driver.sh"), DRIVER);
+    const r = spawnSync("unshare", ["--mount", "--fork", "bash", path.join(root, "driver.sh"), root], {
+        env: { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`, KEELSON_STATE: stateDir },
+        encoding: "utf8",
+        timeout: 60000,
+    });
+    const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
+    const modes = new Map(
+        read(path.join(root, "out", "modes"))
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => [l.split(" ")[1], l.split(" ")[0]] as [string, string]),
+    );
+    return {
+        status: r.status,
+        output: read(path.join(root, "output")) + r.stderr,
+        calls: read(path.join(stateDir, "calls.log")).split("\n").filter(Boolean),
+        modes,
+        hosts: read(path.join(root, "out", "hosts")),
+        kubeadmConfigs: () =>
+            fs
+                .readdirSync(stateDir)
+                .filter((f) => /^kubeadm-config-\d+\.yaml$/.test(f))
+                .sort()
+                .map((f) => ({
+                    text: read(path.join(stateDir, f)),
+                    mode: read(path.join(stateDir, f.replace(".yaml", ".mode"))).trim(),
+                })),
+        out: (file) => read(path.join(root, "out", file)),
+    };
+}
+
+describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", function () {
+    this.timeout(120000);
+    let t: ReturnType<typeof tempDir>;
+
+    before(function () {
+        requireTool(this, "unshare");
+        if (process.getuid?.() !== 0) {
+            if (inCI)
+                throw new Error("the bootstrap sandbox needs root for a private mount namespace (CI=true)");
+            this.skip();
+        }
+        t = tempDir("bootstrap-sandbox");
+    });
+    after(() => t?.cleanup());
+
+    it("master 0 on a fresh cluster: init with the SSM secrets filled in, files mode 600", () => {
+        const s = runBootstrap(t.dir, "master-0", {}, { apiFailures: 1, awsFailures: 2 });
+        assert.equal(s.status, 0, s.output);
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("kubeadm")),
+            ["kubeadm init --skip-token-print --config /etc/keelson/kubeadm.yaml"],
+        );
+        const [cfg] = s.kubeadmConfigs();
+        assert.equal(cfg.mode, "600");
+        const docs = YAML.parseAllDocuments(cfg.text).map((d) => d.toJS());
+        assert.equal(docs[0].bootstrapTokens[0].token, "abc123.0123456789abcdef");
+        assert.deepEqual(docs[0].nodeRegistration.kubeletExtraArgs[0], {
+            name: "provider-id",
+            value: "aws:///eu-west-1b/i-0123456789abcdef0",
+        });
+        assert.equal(s.hosts.trim(), "127.0.0.1 api.keelson-prod.internal");
+        const enc = YAML.parse(s.out("encryption-config.yaml"));
+        assert.equal(
+            enc.resources[0].providers[0].secretbox.keys[0].secret,
+            SECRETS["control-plane/encryption-key"],
+        );
+        assert.equal(s.out("ca.key").trim(), SECRETS["control-plane/ca-key"]);
+        for (const file of [
+            "/etc/kubernetes/pki/ca.crt",
+            "/etc/kubernetes/pki/ca.key",
+            "/etc/kubernetes/pki/etcd/ca.key",
+            "/etc/kubernetes/pki/front-proxy-ca.key",
+            "/etc/kubernetes/pki/sa.key",
+            "/etc/kubernetes/pki/sa.pub",
+            "/etc/kubernetes/keelson/encryption-config.yaml",
+            "/etc/kubernetes/admin.conf",
+            "/etc/keelson/secrets/bootstrap-token",
+            "/etc/keelson/kubeadm.yaml",
+        ]) {
+            assert.equal(s.modes.get(file), "600", file);
+        }
+        assert.equal(s.modes.get("/etc/keelson/secrets"), "700");
+        assert.match(s.out("config.toml"), /SystemdCgroup = true/);
+        assert.match(s.out("config.toml"), /sandbox_image = "registry.k8s.io\/pause:3.10"/);
+        // Two denied SSM reads were retried, 10 s apart, then every parameter was read with decryption.
+        assert.equal(s.calls.filter((c) => c === "sleep 10").length, 2);
+        assert.equal(
+            s.calls.filter((c) => c.startsWith("aws ssm get-parameter") && c.includes("--with-decryption"))
+                .length,
+            12,
+        );
+        assert.ok(
+            s.calls.includes(
+                "apt-get install -y -q kubelet=1.33.4-1.1 kubeadm=1.33.4-1.1 kubectl=1.33.4-1.1",
+            ),
+        );
+        assert.ok(s.calls.includes("apt-mark hold kubelet kubeadm kubectl"));
+        for (const value of Object.values(SECRETS).filter((v) => !v.includes("CERTIFICATE"))) {
+            assert.ok(!s.output.includes(value.split("\n")[1] ?? value), "no secret in the log");
+        }
+        assert.match(s.output, /keelson-bootstrap\[master-0\/master\]: done: node registered/);
+    });
+
+    it("master 0 when the API already answers (a replacement): joins as control plane, no pin", () => {
+        const s = runBootstrap(t.dir, "master-0", {}, {});
+        assert.equal(s.status, 0, s.output);
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("kubeadm")),
+            ["kubeadm join --config /etc/keelson/kubeadm.yaml"],
+        );
+        const [join] = YAML.parseAllDocuments(s.kubeadmConfigs()[0].text).map((d) => d.toJS());
+        assert.equal(join.kind, "JoinConfiguration");
+        assert.equal(join.discovery.bootstrapToken.token, "abc123.0123456789abcdef");
+        assert.deepEqual(join.controlPlane, { localAPIEndpoint: { bindPort: 6443 } });
+        assert.equal(s.hosts, "");
+    });
+
+    it("master 2 waits its turn after the API answers, then joins", () => {
+        const s = runBootstrap(t.dir, "master-2", {}, { apiFailures: 3 });
+        assert.equal(s.status, 0, s.output);
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("sleep")),
+            ["sleep 10", "sleep 10", "sleep 10", "sleep 45"],
+        );
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("kubeadm")),
+            ["kubeadm join --config /etc/keelson/kubeadm.yaml"],
+        );
+    });
+
+    it("a worker retries a failed join after kubeadm reset, and never writes the CA into /etc/kubernetes/pki", () => {
+        const s = runBootstrap(t.dir, "batch-1", {}, { kubeadmFailures: 2 });
+        assert.equal(s.status, 0, s.output);
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("kubeadm")),
+            [
+                "kubeadm join --config /etc/keelson/kubeadm.yaml",
+                "kubeadm reset --force",
+                "kubeadm join --config /etc/keelson/kubeadm.yaml",
+                "kubeadm reset --force",
+                "kubeadm join --config /etc/keelson/kubeadm.yaml",
+            ],
+        );
+        assert.equal(s.modes.get("/etc/kubernetes/pki/ca.crt"), undefined);
+        assert.equal(
+            s.calls.filter((c) => c.includes("control-plane/")).length,
+            0,
+            "workers read only join/*",
+        );
+        const [join] = YAML.parseAllDocuments(s.kubeadmConfigs()[2].text).map((d) => d.toJS());
+        assert.deepEqual(join.nodeRegistration.taints, [
+            { key: "workload.keelson.io/batch", value: "true", effect: "NoSchedule" },
+        ]);
+    });
+
+    it("gives up after the bounded waits when the API never answers", () => {
+        const s = runBootstrap(t.dir, "general-0", { apiWaitAttempts: 4 }, { apiFailures: 1000 });
+        assert.equal(s.status, 1);
+        assert.equal(s.calls.filter((c) => c.startsWith("curl") && c.includes("/readyz")).length, 4);
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("kubeadm")),
+            [],
+        );
+        assert.match(
+            s.output,
+            /wait for https:\/\/api\.keelson-prod\.internal:6443\/readyz: giving up after 4 attempts/,
+        );
+        assert.match(s.output, /FATAL: the API at api\.keelson-prod\.internal:6443 never answered/);
+    });
+
+    it("gives up after KUBEADM_ATTEMPTS failed joins", () => {
+        const s = runBootstrap(t.dir, "general-1", { kubeadmAttempts: 2 }, { kubeadmFailures: 100 });
+        assert.equal(s.status, 1);
+        assert.equal(s.calls.filter((c) => c.startsWith("kubeadm join")).length, 2);
+        assert.match(s.output, /FATAL: kubeadm join failed 2 times/);
+    });
+});
