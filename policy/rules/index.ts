@@ -2,6 +2,7 @@
 import { Policies } from "@pulumi/policy";
 import { awsPolicies } from "./aws";
 import { kubernetesPolicies } from "./kubernetes";
+import { stackScore } from "./stackscore";
 
-/** The Keelson policies: Kubernetes workload rules, then AWS rules. */
-export const policies: Policies = [...kubernetesPolicies, ...awsPolicies];
+/** The Keelson policies: Kubernetes workload rules, AWS rules, then the StackScore gate. */
+export const policies: Policies = [...kubernetesPolicies, ...awsPolicies, stackScore];

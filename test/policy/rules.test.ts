@@ -3,6 +3,7 @@ import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
 import * as aws from "../../policy/rules/aws";
 import * as k8s from "../../policy/rules/kubernetes";
 import { policies } from "../../policy/rules";
+import { stackScore } from "../../policy/rules/stackscore";
 import { mandatory, runPolicies } from "../../policy/run";
 import { PlanResource } from "../../tools/plan/types";
 import { container, edit, prodGraph, res, workload, workloadRes } from "../score/fixtures";
@@ -394,6 +395,7 @@ describe("policy pack", () => {
                 ["aws-lb-listener-tls", "mandatory"],
                 ["edge-tls-1-2", "mandatory"],
                 ["aws-s3-public-access-block", "advisory"],
+                ["keelson-stackscore", "mandatory"],
             ],
         );
     });
@@ -455,6 +457,35 @@ describe("policy pack", () => {
                     "Deployment app/leaky container leaky sets TOKEN as plain env values.",
                 ],
             ],
+        );
+    });
+});
+
+describe("policy: keelson-stackscore", () => {
+    it("passes by default (minimum F) and when the score meets the configured grade", async () => {
+        const broken = prodGraph().filter(
+            (r) => !r.name.startsWith("keelson-prod-master-") || r.name.endsWith("-0"),
+        );
+        assert.deepEqual(await runPolicies(broken, [stackScore]), []);
+        assert.deepEqual(
+            await runPolicies(prodGraph(), [stackScore], { "keelson-stackscore": { minimumGrade: "A" } }),
+            [],
+        );
+    });
+    it("reports the minimum-grade error naming the failing findings", async () => {
+        const broken = prodGraph().filter(
+            (r) => !r.name.startsWith("keelson-prod-master-") || r.name.endsWith("-0"),
+        );
+        const v = await runPolicies(broken, [stackScore], { "keelson-stackscore": { minimumGrade: "B" } });
+        assert.deepEqual(
+            v.map((x) => [x.policy, x.enforcementLevel, x.urn]),
+            [["keelson-stackscore", "mandatory", ""]],
+        );
+        assert.equal(
+            v[0].message,
+            "score.minimumGrade: StackScore D is below the required B (availability D)\n" +
+                "  - [high] availability/single-master on urn:pulumi:prod::keelson::keelson:cluster:Cluster$keelson:cluster:ControlPlane$aws:ec2/instance:Instance::keelson-prod-master-0: " +
+                "The control plane is one master: losing it stops the Kubernetes API and etcd. Fix: Set cluster.masters to 3 (one per availability zone).",
         );
     });
 });
