@@ -101,7 +101,11 @@ export function parseSTime(output: string): number {
  * Full TLS handshakes against 127.0.0.1:port for `seconds`, from `clients` parallel `openssl s_time
  * -new` processes (every connection a new session: no resumption, unlike wrk, which resumes).
  */
-export async function runHandshakes(port: number, seconds: number, clients: number): Promise<{ handshakes: number; seconds: number }> {
+export async function runHandshakes(
+    port: number,
+    seconds: number,
+    clients: number,
+): Promise<{ handshakes: number; seconds: number }> {
     const started = Date.now();
     const one = () =>
         new Promise<number>((resolve, reject) => {

@@ -115,10 +115,12 @@ function main(argv: string[]): number {
     const overheadCpu = ok ? Number((app.cpu_seconds / direct.cpu_seconds).toFixed(2)) : null;
     const growth = linearity(runs, "app-");
     log("");
-    for (const g of growth)
-        log(
-            `${g.name.padEnd(14)} ${g.per_service_ms.toFixed(2)} ms/service${g.ratio === null ? "" : `  (x${g.ratio} vs previous size)`}`,
-        );
+    for (const g of growth) {
+        const marginal = g.marginal_ms === null ? "" : `, ${g.marginal_ms.toFixed(2)} ms per added service`;
+        const ratio =
+            g.marginal_ratio === null ? "" : ` (x${g.marginal_ratio} the previous step: 1.0 is linear)`;
+        log(`${g.name.padEnd(14)} ${g.per_service_ms.toFixed(2)} ms/service${marginal}${ratio}`);
+    }
     log(
         `overhead ratio at ${largest} services: ${overhead} wall, ${overheadCpu} cpu (Application vs direct @pulumi/kubernetes)`,
     );
