@@ -3,6 +3,7 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as http2 from "http2";
 import * as https from "https";
 import * as path from "path";
 import WebSocket from "ws";
@@ -185,6 +186,37 @@ function describeEngine(engine: EdgeEngine): void {
             assert.equal((await handshake(ports.https, "a.example.com")).protocol, "TLSv1.3");
             const tls12 = await handshake(ports.https, "a.example.com", { maxVersion: "TLSv1.2" });
             assert.equal(tls12.protocol, "TLSv1.2");
+        });
+
+        it("speaks HTTP/2 over ALPN and forwards the request as HTTP/1.1", async function () {
+            const session = http2.connect(`https://127.0.0.1:${ports.https}`, {
+                servername: "a.example.com",
+                ca,
+            });
+            try {
+                const reply = await new Promise<{ status: number; body: string; alpn?: string }>(
+                    (resolve, reject) => {
+                        const req = session.request({ ":path": "/h2", ":authority": "a.example.com" });
+                        let body = "";
+                        let status = 0;
+                        req.on("response", (h) => (status = Number(h[":status"])));
+                        req.setEncoding("utf8");
+                        req.on("data", (d: string) => (body += d));
+                        req.on("end", () => resolve({ status, body, alpn: session.alpnProtocol }));
+                        req.on("error", reject);
+                        req.end();
+                    },
+                );
+                assert.equal(reply.alpn, "h2");
+                assert.equal(reply.status, 200);
+                const echo = JSON.parse(reply.body);
+                assert.deepEqual(
+                    [echo.pool, echo.path, echo.headers["x-forwarded-proto"]],
+                    ["web", "/h2", "https"],
+                );
+            } finally {
+                session.close();
+            }
         });
 
         it("refuses TLS 1.0 and TLS 1.1 with a protocol_version alert", async function () {
