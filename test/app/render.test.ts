@@ -200,10 +200,24 @@ describe("app/render: engines use the official images' own users and writable pa
                     undefined,
                     ["/var/run/postgresql"],
                 ],
-                mysql: ["mysql:8.4.6", 999, 3306, "/var/lib/mysql", "mysql", ["/var/run/mysqld"]],
+                mysql: [
+                    "mysql:8.4.6",
+                    999,
+                    3306,
+                    "/var/lib/mysql",
+                    "mysql",
+                    ["/var/run/mysqld", "/var/lib/mysql-files"],
+                ],
                 redis: ["redis:8.2.1", 999, 6379, "/data", undefined, []],
                 memcached: ["memcached:1.6.39", 11211, 11211, undefined, undefined, []],
-                rabbitmq: ["rabbitmq:4.1.4-management", 999, 5672, "/var/lib/rabbitmq", undefined, []],
+                rabbitmq: [
+                    "rabbitmq:4.1.4-management",
+                    999,
+                    5672,
+                    "/var/lib/rabbitmq",
+                    undefined,
+                    ["/var/log/rabbitmq"],
+                ],
             },
         );
     });

@@ -82,7 +82,8 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         // mysqld --initialize refuses a data dir that is not empty (lost+found), hence the sub path.
         dataPath: "/var/lib/mysql",
         dataSubPath: "mysql",
-        writable: ["/var/run/mysqld"],
+        // The socket and pid file, and secure_file_priv, which mysqld checks at start.
+        writable: ["/var/run/mysqld", "/var/lib/mysql-files"],
         resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         env: (ctx) => [
             { name: "MYSQL_DATABASE", value: ctx.database },
@@ -154,7 +155,8 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         uid: 999,
         // Also HOME: the Erlang cookie lives here, so the node keeps its identity across restarts.
         dataPath: "/var/lib/rabbitmq",
-        writable: [],
+        // Console logging is the image's default; the log directory is still created at start.
+        writable: ["/var/log/rabbitmq"],
         resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         env: (ctx) => [
             { name: "RABBITMQ_DEFAULT_USER", value: ctx.user },
