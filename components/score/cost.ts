@@ -52,7 +52,8 @@ function ebs(prices: PriceTable, sizeGb: unknown, type: unknown): { usd: number;
 /**
  * Prices every resource that costs money by the hour or by the gigabyte: EC2 instances (type,
  * root and extra EBS volumes, an auto-assigned public IPv4 unless an Elastic IP replaces it), EBS
- * volumes, network/application load balancers (hourly plus one baseline LCU), NAT gateways
+ * volumes, network/application load balancers (hourly plus one baseline LCU, plus one public IPv4
+ * per subnet when internet-facing), NAT gateways
  * (hourly; data processing excluded), Elastic IPs (public IPv4 charge) and S3 buckets
  * ({@link S3_BASELINE_GB} GB each). Months are 730 hours.
  */
@@ -112,7 +113,15 @@ export function computeCost(resources: readonly PlanResource[], prices: PriceTab
                 const [hourly, lcu] = nlb
                     ? [prices.nlbHourlyUsd, prices.nlbLcuHourlyUsd]
                     : [prices.albHourlyUsd, prices.albLcuHourlyUsd];
-                add(r, `${nlb ? "NLB" : "ALB"} ${h} h + 1 LCU`, (hourly + lcu) * h);
+                // An internet-facing load balancer holds one public IPv4 address per subnet.
+                const ips =
+                    i.internal === true ? 0 : Math.max(arr(i.subnets).length, arr(i.subnetMappings).length);
+                const ipText = ips > 0 ? ` + ${ips} public IPv4` : "";
+                add(
+                    r,
+                    `${nlb ? "NLB" : "ALB"} ${h} h + 1 LCU${ipText}`,
+                    (hourly + lcu + ips * prices.publicIpv4HourlyUsd) * h,
+                );
                 break;
             }
             case "aws:ec2/natGateway:NatGateway":

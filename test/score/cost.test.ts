@@ -47,19 +47,23 @@ describe("computeCost", () => {
             }),
             instance("b", "z1.mega", "s", [], { rootBlockDevice: {} }),
             res("aws:ebs/volume:Volume", "data", { size: 200, type: "io2" }),
-            res("aws:lb/loadBalancer:LoadBalancer", "web", { loadBalancerType: "application" }),
+            res("aws:lb/loadBalancer:LoadBalancer", "web", {
+                loadBalancerType: "application",
+                subnets: ["a", "b"],
+            }),
         ]);
         assert.deepEqual(
             cost.items.map((i) => [i.name, i.detail, i.monthlyUsd]),
             [
                 // 0.096 × 730 + 100 × 0.10 + 500 × 0.045 + 0.005 × 730
                 ["a", "m5.large 730 h + 100 GiB gp2 + 500 GiB st1 + public IPv4", 106.23],
-                ["web", "ALB 730 h + 1 LCU", 22.27],
+                // (0.0225 + 0.008 + 2 × 0.005) × 730
+                ["web", "ALB 730 h + 1 LCU + 2 public IPv4", 29.57],
                 ["data", "200 GiB io2", 25],
                 ["b", "z1.mega (price unknown) + 8 GiB gp3", 0.64],
             ].sort((x, y) => (y[2] as number) - (x[2] as number)),
         );
-        assert.equal(cost.monthlyUsd, 154.14);
+        assert.equal(cost.monthlyUsd, 161.44);
         assert.equal(cost.notes[3], "No price for instance type z1.mega (b); only its volumes are counted.");
     });
 
