@@ -80,6 +80,7 @@ export class Cluster extends pulumi.ComponentResource {
             {
                 region: args.region,
                 parameterArns: secrets.joinParameterArns,
+                deniedParameterArns: secrets.controlPlaneParameterArns,
                 kmsKeyArn: secrets.kmsKey.arn,
                 managedPolicies: [MANAGED_POLICIES.sessionManager, MANAGED_POLICIES.ebsCsi],
                 tags,

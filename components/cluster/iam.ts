@@ -25,36 +25,56 @@ export interface NodeIdentityOptions {
     readonly region: string;
     /** Parameters this role may read; none means no parameter policy. */
     readonly parameterArns: pulumi.Input<string>[];
+    /** Parameters this role must never read (explicit Deny). Default none. */
+    readonly deniedParameterArns?: pulumi.Input<string>[];
     readonly kmsKeyArn?: pulumi.Input<string>;
     /** Managed policy ARNs to attach. */
     readonly managedPolicies: readonly string[];
     readonly tags: Record<string, string>;
 }
 
-/** The parameter-read policy document: exact parameter ARNs, decrypt only via SSM in this region. */
+/**
+ * The parameter-read policy document: GetParameter(s) on the exact parameter ARNs, and kms:Decrypt
+ * of the cluster key only through SSM and only for those parameters (SSM's encryption context is
+ * the parameter ARN). The KMS condition is the real boundary: AmazonSSMManagedInstanceCore, which
+ * Session Manager needs, allows ssm:GetParameter(s) on every parameter; without it a worker (or a
+ * pod on one, through IMDS) could decrypt the CA keys. `deniedArns` adds an explicit Deny on top.
+ */
 export function parameterPolicyDocument(
     region: string,
     parameterArns: string[],
     kmsKeyArn: string,
+    deniedArns: string[] = [],
 ): Record<string, unknown> {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "ReadClusterParameters",
-                Effect: "Allow",
-                Action: ["ssm:GetParameter", "ssm:GetParameters"],
-                Resource: parameterArns,
+    const statements: Record<string, unknown>[] = [
+        {
+            Sid: "ReadClusterParameters",
+            Effect: "Allow",
+            Action: ["ssm:GetParameter", "ssm:GetParameters"],
+            Resource: parameterArns,
+        },
+        {
+            Sid: "DecryptClusterParameters",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: kmsKeyArn,
+            Condition: {
+                StringEquals: {
+                    "kms:ViaService": `ssm.${region}.amazonaws.com`,
+                    "kms:EncryptionContext:PARAMETER_ARN": parameterArns,
+                },
             },
-            {
-                Sid: "DecryptClusterParameters",
-                Effect: "Allow",
-                Action: "kms:Decrypt",
-                Resource: kmsKeyArn,
-                Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
-            },
-        ],
-    };
+        },
+    ];
+    if (deniedArns.length > 0) {
+        statements.push({
+            Sid: "NoControlPlaneParameters",
+            Effect: "Deny",
+            Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"],
+            Resource: deniedArns,
+        });
+    }
+    return { Version: "2012-10-17", Statement: statements };
 }
 
 /** Creates `<name>` role, `<name>` instance profile, the parameter policy and the attachments. */
@@ -88,8 +108,10 @@ export function createNodeIdentity(
             {
                 role: role.name,
                 policy: pulumi
-                    .all([pulumi.all(o.parameterArns), o.kmsKeyArn])
-                    .apply(([arns, key]) => JSON.stringify(parameterPolicyDocument(o.region, arns, key))),
+                    .all([pulumi.all(o.parameterArns), o.kmsKeyArn, pulumi.all(o.deniedParameterArns ?? [])])
+                    .apply(([arns, key, denied]) =>
+                        JSON.stringify(parameterPolicyDocument(o.region, arns, key, denied)),
+                    ),
             },
             { parent },
         );

@@ -202,8 +202,30 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             Effect: "Allow",
             Action: "kms:Decrypt",
             Resource: `arn:aws:kms:eu-west-1:123456789012:key/${stableHex(key.name, 32)}`,
-            Condition: { StringEquals: { "kms:ViaService": "ssm.eu-west-1.amazonaws.com" } },
+            Condition: {
+                StringEquals: {
+                    "kms:ViaService": "ssm.eu-west-1.amazonaws.com",
+                    "kms:EncryptionContext:PARAMETER_ARN": join,
+                },
+            },
         });
+        // SSM core allows GetParameter on every parameter: the worker is denied the control plane's
+        // explicitly, and could not decrypt them anyway (encryption context above).
+        const controlPlane = master.Statement[0].Resource.slice(2);
+        assert.equal(controlPlane.length, 9);
+        assert.deepEqual(worker.Statement[2], {
+            Sid: "NoControlPlaneParameters",
+            Effect: "Deny",
+            Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"],
+            Resource: controlPlane,
+        });
+        assert.ok(controlPlane.every((a: string) => a.startsWith(`${PREFIX}/control-plane/`)));
+        assert.equal(worker.Statement.length, 3);
+        assert.equal(master.Statement.length, 2);
+        assert.deepEqual(master.Statement[1].Condition.StringEquals["kms:EncryptionContext:PARAMETER_ARN"], [
+            ...join,
+            ...controlPlane,
+        ]);
         const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
             (a) => [a.name, a.inputs.policyArn],
         );
