@@ -1,9 +1,14 @@
 // Workload rules: the Pod Security Standards "restricted" profile and the core kube-score,
 // Polaris and kube-linter checks, over Kubernetes manifests as registered.
-import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import {
+    PolicyConfigSchema,
+    PolicyResource,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { viewOf } from "../../components/score/graph-view";
 import { SYSTEM_NAMESPACES } from "../../components/score/types";
 import {
-    asWorkload,
     hostAccess,
     imageTagProblem,
     obj,
@@ -12,7 +17,7 @@ import {
     selects,
     Workload,
 } from "../../components/score/workloads";
-import { forWorkloads, label } from "./util";
+import { asPlanResources, forWorkloads, label } from "./util";
 
 /** Config of the rules that exempt platform namespaces. */
 export interface ExemptConfig {
@@ -139,18 +144,20 @@ export const noSecretsInEnv: ResourceValidationPolicy = {
     }),
 };
 
-/** Deployments outside system namespaces run two or more replicas. */
-export const replicas: ResourceValidationPolicy = {
+/** Deployments outside system namespaces run two or more replicas (an HPA's minReplicas when it owns the count). */
+export const replicas: StackValidationPolicy = {
     name: "k8s-replicas",
     description: "Deployments run 2 or more replicas.",
     enforcementLevel: "advisory",
     severity: "medium",
     configSchema: exemptSchema,
-    validateResource: forWorkloads((w, args, report) => {
-        if (w.kind !== "Deployment" || args.getConfig<ExemptConfig>().exemptNamespaces.includes(w.namespace))
-            return;
-        if ((w.replicas ?? 1) < 2) report(`${label(w)} runs ${w.replicas} replica.`);
-    }),
+    validateStack: (args, report) => {
+        const exempt = args.getConfig<ExemptConfig>().exemptNamespaces;
+        for (const w of workloadsOf(args.resources)) {
+            if (w.kind !== "Deployment" || exempt.includes(w.namespace)) continue;
+            if ((w.replicas ?? 1) < 2) report(`${label(w)} runs ${w.replicas} replica.`, w.urn);
+        }
+    },
 };
 
 /** Replicated workloads spread over nodes or zones (topology spread or pod anti-affinity). */
@@ -183,10 +190,9 @@ export const serviceAccountToken: ResourceValidationPolicy = {
     }),
 };
 
-function workloadsOf(
-    resources: ReadonlyArray<{ type: string; props: Record<string, unknown>; urn: string; name: string }>,
-): Workload[] {
-    return resources.flatMap((r) => asWorkload(r.type, r.props, r.urn, r.name) ?? []);
+/** The stack's workloads, with HPA-managed replica counts resolved as the StackScore does. */
+function workloadsOf(resources: readonly PolicyResource[]): readonly Workload[] {
+    return viewOf(asPlanResources(resources)).workloads;
 }
 
 const nsOf = (props: Record<string, unknown>) => String(obj(props.metadata).namespace ?? "default");

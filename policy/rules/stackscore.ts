@@ -3,7 +3,7 @@
 import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { minimumGradeError, scorePlan } from "../../components/score";
 import { Grade, GRADES } from "../../components/score/types";
-import { PlanResource } from "../../tools/plan/types";
+import { asPlanResources } from "./util";
 
 /** Config of {@link stackScore}. */
 export interface StackScoreConfig {
@@ -30,15 +30,7 @@ export const stackScore: StackValidationPolicy = {
     severity: "medium",
     configSchema: schema,
     validateStack: (args, report) => {
-        const resources: PlanResource[] = args.resources.map((r) => ({
-            urn: r.urn,
-            type: r.type,
-            name: r.name,
-            parent: r.parent?.urn,
-            dependencies: r.dependencies.map((d) => d.urn),
-            inputs: r.props,
-            custom: !r.type.startsWith("keelson:"),
-        }));
+        const resources = asPlanResources(args.resources);
         const error = minimumGradeError(
             scorePlan(resources),
             args.getConfig<StackScoreConfig>().minimumGrade,

@@ -1,6 +1,7 @@
 // Small helpers for writing policies: type filters and config defaults.
-import { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { asWorkload, Workload } from "../../components/score/workloads";
+import { PlanResource } from "../../tools/plan/types";
 
 /** A validation that runs only for resources of the given type tokens. */
 export function forTypes(
@@ -25,4 +26,17 @@ export function forWorkloads(
 /** `Deployment app/web`: how messages name a workload. */
 export function label(w: Workload): string {
     return `${w.kind} ${w.namespace}/${w.name}`;
+}
+
+/** The stack's resources in the plan's shape, so that stack policies can use the StackScore's graph view. */
+export function asPlanResources(resources: readonly PolicyResource[]): PlanResource[] {
+    return resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent?.urn,
+        dependencies: r.dependencies.map((d) => d.urn),
+        inputs: r.props,
+        custom: !r.type.startsWith("keelson:"),
+    }));
 }

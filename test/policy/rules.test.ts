@@ -17,7 +17,7 @@ function defaults(policy: {
 }
 
 /** Calls a resource policy's validateResource with hand-built args and collects the messages. */
-function validate(policy: ResourceValidationPolicy, r: PlanResource): string[] {
+function validate(policy: ResourceValidationPolicy & { validateStack?: never }, r: PlanResource): string[] {
     const messages: string[] = [];
     const args = {
         type: r.type,
@@ -164,10 +164,20 @@ describe("policy: Kubernetes workload rules", () => {
             "Deployment app/web container web sets API_KEY, DB_URL as plain env values.",
         ]);
     });
-    it("k8s-replicas", () => {
-        assert.deepEqual(validate(k8s.replicas, good()), []);
-        assert.deepEqual(validate(k8s.replicas, deployment(container("web", "w:1"), { replicas: 1 })), [
-            "Deployment app/web runs 1 replica.",
+    it("k8s-replicas (stack): counts an HPA's minReplicas when the Deployment leaves replicas to it", async () => {
+        assert.deepEqual(await validateStack(k8s.replicas, [good()]), []);
+        const single = deployment(container("web", "w:1"), { replicas: 1 });
+        assert.deepEqual(await validateStack(k8s.replicas, [single]), [
+            ["web", "Deployment app/web runs 1 replica."],
+        ]);
+        const unset = deployment(container("web", "w:1"), {});
+        const hpa = res("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web-hpa", {
+            metadata: { name: "web", namespace: "app" },
+            spec: { scaleTargetRef: { kind: "Deployment", name: "web" }, minReplicas: 2, maxReplicas: 5 },
+        });
+        assert.deepEqual(await validateStack(k8s.replicas, [unset, hpa]), []);
+        assert.deepEqual(await validateStack(k8s.replicas, [unset]), [
+            ["web", "Deployment app/web runs 1 replica."],
         ]);
     });
     it("k8s-topology-spread", () => {
