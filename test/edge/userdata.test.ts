@@ -87,6 +87,33 @@ describe("edge/render/userdata", () => {
         assert.doesNotMatch(script, /BEGIN [A-Z ]*PRIVATE KEY/);
     });
 
+    it("refreshes haproxy's stapled OCSP responses at boot and from a daily timer", () => {
+        const doc = YAML.parse(userData(variants["haproxy-ssm"]).replace(/^#cloud-config\n/, ""));
+        assert.deepEqual(
+            doc.write_files.map((f: { path: string }) => f.path),
+            [
+                "/etc/keelson/edge/haproxy.cfg",
+                "/usr/local/sbin/keelson-edge-bootstrap",
+                "/etc/systemd/system/keelson-edge-ocsp.service",
+                "/etc/systemd/system/keelson-edge-ocsp.timer",
+            ],
+        );
+        assert.match(
+            doc.write_files[2].content,
+            /^ExecStart=\/usr\/local\/sbin\/keelson-edge-bootstrap ocsp$/m,
+        );
+        assert.match(doc.write_files[3].content, /^OnCalendar=daily$/m);
+        assert.deepEqual(doc.runcmd, [
+            ["/usr/local/sbin/keelson-edge-bootstrap"],
+            ["systemctl", "enable", "--now", "keelson-edge-ocsp.timer"],
+        ]);
+        const script = doc.write_files[1].content as string;
+        assert.match(script, /^    refresh_ocsp \|\| log "no OCSP response yet; the daily timer retries"$/m);
+        assert.match(script, /^    ocsp\) refresh_ocsp && systemctl reload haproxy ;;$/m);
+        // nginx staples by itself: no timer, no refresh function.
+        assert.doesNotMatch(userData(ssm), /refresh_ocsp|keelson-edge-ocsp/);
+    });
+
     it("asks certbot for the configured key type and challenge", () => {
         const http01 = renderEdgeBootstrapScript(variants["nginx-acme-http01"]);
         assert.ok(

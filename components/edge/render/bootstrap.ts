@@ -36,6 +36,57 @@ export interface EdgeBootstrapOptions {
     readonly tls: EdgeTlsSource;
 }
 
+// haproxy 2.6 staples only what it finds in `<bundle>.ocsp` (automatic updates came in 2.8), so the
+// script fetches responses itself: at boot and from a daily timer. nginx fetches its own.
+const OCSP_FUNCTION = `# refresh_ocsp: <name>.pem.ocsp for every certificate whose chain names an OCSP responder.
+refresh_ocsp() {
+    local name uri tmp
+    for name in "\${CERTIFICATES[@]}"; do
+        uri="$(openssl x509 -noout -ocsp_uri -in "$CERT_DIR/$name.crt" 2>/dev/null || true)"
+        [ -n "$uri" ] || continue
+        tmp="$(mktemp -d)"
+        # The leaf is the chain's first certificate, its issuer the second.
+        awk -v dir="$tmp" '/BEGIN CERTIFICATE/ { n++ } n { print > (dir "/" n ".pem") }' "$CERT_DIR/$name.crt"
+        if [ -s "$tmp/2.pem" ] && openssl ocsp -no_nonce -issuer "$tmp/2.pem" -cert "$tmp/1.pem" -url "$uri" \\
+            -CAfile /etc/ssl/certs/ca-certificates.crt -respout "$tmp/ocsp" >/dev/null 2>&1; then
+            install -m 0600 "$tmp/ocsp" "$CERT_DIR/$name.pem.ocsp"
+            log "refreshed the OCSP response of $name"
+        fi
+        rm -rf "$tmp"
+    done
+}
+
+`;
+
+/** systemd units that refresh haproxy's OCSP responses daily. */
+export function renderOcspUnits(): { service: string; timer: string } {
+    return {
+        service: [
+            "[Unit]",
+            "Description=Keelson edge: refresh stapled OCSP responses for haproxy",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            `ExecStart=${EDGE_BOOTSTRAP_PATH} ocsp`,
+            "",
+        ].join("\n"),
+        timer: [
+            "[Unit]",
+            "Description=Daily OCSP refresh for the Keelson edge",
+            "",
+            "[Timer]",
+            "OnCalendar=daily",
+            "RandomizedDelaySec=1h",
+            "Persistent=true",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+            "",
+        ].join("\n"),
+    };
+}
+
 /** Path of the engine's live config on Debian 12. */
 export function liveConfigPath(engine: EdgeEngine): string {
     return engine === "nginx" ? "/etc/nginx/nginx.conf" : "/etc/haproxy/haproxy.cfg";
@@ -175,9 +226,9 @@ deploy() {
     log "deployed certificate $1"
 }
 
-first_boot() {
+${o.engine === "haproxy" ? OCSP_FUNCTION : ""}first_boot() {
     install -d -m 0700 "$CERT_DIR"
-${tlsSetup}
+${tlsSetup}${o.engine === "haproxy" ? '\n    refresh_ocsp || log "no OCSP response yet; the daily timer retries"' : ""}
     install -m 0644 "$STAGED_CONFIG" "$LIVE_CONFIG"
     install -d -m 0755 /run/haproxy ${ACME_WEBROOT}
     ${check} || die "$ENGINE rejected $LIVE_CONFIG"
@@ -188,9 +239,9 @@ ${acme}
 }
 
 case "\${1:-}" in
-    deploy) deploy "$2" ;;
+    deploy) deploy "$2" ;;${o.engine === "haproxy" ? `\n    ocsp) refresh_ocsp && ${reload} ;;` : ""}
     "") first_boot ;;
-    *) die "unknown command $1; use no argument or: deploy <certificate>" ;;
+    *) die "unknown command $1; use no argument or: deploy <certificate>${o.engine === "haproxy" ? " | ocsp" : ""}" ;;
 esac
 `;
 }

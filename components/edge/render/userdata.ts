@@ -8,8 +8,12 @@ import {
     EDGE_BOOTSTRAP_PATH,
     EdgeBootstrapOptions,
     renderEdgeBootstrapScript,
+    renderOcspUnits,
     stagedConfigPath,
 } from "./bootstrap";
+
+/** The systemd service and timer that refresh haproxy's stapled OCSP responses. */
+export const OCSP_UNIT = "keelson-edge-ocsp";
 
 /** EC2's limit on raw user-data. */
 export const USER_DATA_LIMIT_BYTES = 16384;
@@ -41,22 +45,31 @@ export function edgePackages(o: Pick<EdgeUserDataOptions, "engine" | "streams" |
 
 /** Renders the `#cloud-config` document of one edge host. */
 export function renderEdgeUserData(o: EdgeUserDataOptions): string {
+    const file = (path: string, content: string, permissions: string) => ({
+        path,
+        content,
+        permissions,
+        owner: "root:root",
+    });
+    const files = [
+        file(stagedConfigPath(o.engine), o.config, "0644"),
+        file(EDGE_BOOTSTRAP_PATH, renderEdgeBootstrapScript(o), "0700"),
+    ];
+    const runcmd: string[][] = [[EDGE_BOOTSTRAP_PATH]];
+    if (o.engine === "haproxy") {
+        const units = renderOcspUnits();
+        files.push(file(`/etc/systemd/system/${OCSP_UNIT}.service`, units.service, "0644"));
+        files.push(file(`/etc/systemd/system/${OCSP_UNIT}.timer`, units.timer, "0644"));
+        runcmd.push(["systemctl", "enable", "--now", `${OCSP_UNIT}.timer`]);
+    }
     const doc = {
         hostname: o.hostname,
         package_update: true,
         packages: edgePackages(o),
         ssh_pwauth: false,
         disable_root: true,
-        write_files: [
-            { path: stagedConfigPath(o.engine), content: o.config, permissions: "0644", owner: "root:root" },
-            {
-                path: EDGE_BOOTSTRAP_PATH,
-                content: renderEdgeBootstrapScript(o),
-                permissions: "0700",
-                owner: "root:root",
-            },
-        ],
-        runcmd: [[EDGE_BOOTSTRAP_PATH]],
+        write_files: files,
+        runcmd,
     };
     return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
 }
