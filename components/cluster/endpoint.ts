@@ -3,6 +3,7 @@
 // Pulumi (reachable from cluster.apiAllowedCidrs only): the NLB's DNS name, the first HAProxy host's
 // Elastic IP, or master 0's Elastic IP. Every one of them is in the API server certificate.
 import * as aws from "@pulumi/aws";
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { recordArtifact } from "../artifacts";
 import { createInstance } from "./nodes";
@@ -16,6 +17,17 @@ export const API_PORT = 6443;
 /** The stable in-VPC name of the API. */
 export function internalApiHost(clusterName: string): string {
     return `api.${clusterName}.internal`;
+}
+
+/**
+ * A logical name that fits AWS's 32-character limit on NLB and target group names once Pulumi
+ * appends its 8-character random suffix: longer names are cut to 19 characters plus a 4-character
+ * hash of the whole, so they stay unique and stable.
+ */
+export function boundedName(logical: string, max = 24): string {
+    if (logical.length <= max) return logical;
+    const hash = createHash("sha256").update(logical).digest("hex").slice(0, 4);
+    return `${logical.slice(0, max - 5).replace(/-+$/, "")}-${hash}`;
 }
 
 /** Inputs of {@link createEndpointFront}. */
@@ -65,8 +77,9 @@ export function createEndpointFront(
         { parent },
     );
     if (o.kind === "nlb") {
+        const awsName = boundedName(`${name}-api`);
         const loadBalancer = new aws.lb.LoadBalancer(
-            `${name}-api`,
+            awsName,
             {
                 internal: false,
                 loadBalancerType: "network",
@@ -79,7 +92,7 @@ export function createEndpointFront(
             { parent },
         );
         const targetGroup = new aws.lb.TargetGroup(
-            `${name}-api`,
+            awsName,
             {
                 port: API_PORT,
                 protocol: "TCP",

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { gunzipSync } from "zlib";
+import { boundedName } from "../../components/cluster/endpoint";
 import { caCertHash } from "../../components/cluster/render/cahash";
 import { renderApiHaproxyConfig } from "../../components/cluster/render/haproxy-api";
 import { stableHex } from "../../tools/plan/mock-state";
@@ -358,6 +359,18 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             commonName: "keelson-admin",
             organization: "kubeadm:cluster-admins",
         });
+    });
+});
+
+describe("cluster/endpoint boundedName", () => {
+    it("keeps NLB and target group names within AWS's 32 characters after Pulumi's suffix", () => {
+        assert.equal(boundedName("keelson-prod-api"), "keelson-prod-api");
+        assert.equal(boundedName("keelson-production-api"), "keelson-production-api");
+        const long = boundedName("keelson-customer-acceptance-api");
+        assert.equal(long.length, 24);
+        assert.match(long, /^keelson-customer-ac-[0-9a-f]{4}$/);
+        assert.equal(boundedName("keelson-customer-acceptance-api"), long);
+        assert.notEqual(boundedName("keelson-customer-acceptance2-api"), long);
     });
 });
 
