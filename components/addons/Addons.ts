@@ -19,9 +19,9 @@ export interface AddonsArgs {
     readonly region: string;
     /** Pod network CIDR, handed to the CNI. */
     readonly podCidr: string;
-    /** Master instance role: gets the EBS CSI controller policy and, with etcd backups, write access to the bucket. */
+    /** Master instance role: gets CloudWatch Logs access (logging) and write access to the etcd snapshot bucket. */
     readonly masterRole?: aws.iam.Role;
-    /** Worker instance roles by pool name: get CloudWatch Logs write access when logging is on. Default none. */
+    /** Worker instance roles by key (e.g. `{ workers: cluster.nodeRole }`): get the EBS CSI driver policy and CloudWatch Logs access. Default none. */
     readonly nodeRoles?: Readonly<Record<string, aws.iam.Role>>;
     /** The cluster-ready gate: nothing is installed before it. Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
@@ -126,11 +126,12 @@ export class Addons extends pulumi.ComponentResource {
         );
         recordArtifact(manifestPath(sc), stringify(sc));
 
-        if (args.masterRole) {
+        // The EBS CSI driver runs on workers (see charts.ts), so the worker roles carry its policy.
+        for (const [key, role] of Object.entries(args.nodeRoles ?? {})) {
             new aws.iam.RolePolicyAttachment(
-                `${name}-ebs-csi-policy`,
+                `${name}-ebs-csi-policy-${key}`,
                 {
-                    role: args.masterRole.name,
+                    role: role.name,
                     policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
                 },
                 { parent: this },

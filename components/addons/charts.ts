@@ -91,7 +91,26 @@ export function cniChart(cni: AddonsConfig["cni"], facts: ClusterFacts): ChartSp
     };
 }
 
-/** The EBS CSI driver; its controller runs on masters and uses the master instance role. */
+/** Keeps a pod off control-plane nodes. */
+export const NOT_ON_CONTROL_PLANE = {
+    nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+                {
+                    matchExpressions: [
+                        { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+                    ],
+                },
+            ],
+        },
+    },
+};
+
+/**
+ * The EBS CSI driver on the workers only: workers allow pods to reach IMDSv2 (hop limit 2) and carry the
+ * EBS policy on their role; masters keep hop limit 1, so neither the controller nor the node plugin could
+ * get credentials or instance metadata there. Volume-backed pods are kept off masters accordingly.
+ */
 export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
     return {
         key: "ebs-csi",
@@ -102,9 +121,9 @@ export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
                 region: facts.region,
                 k8sTagClusterId: facts.clusterName,
                 extraVolumeTags: { "keelson/cluster": facts.clusterName },
-                ...CONTROL_PLANE_PLACEMENT,
+                affinity: NOT_ON_CONTROL_PLANE,
             },
-            node: { tolerateAllTaints: true },
+            node: { affinity: NOT_ON_CONTROL_PLANE },
             // Keelson writes its own encrypted gp3 default class.
             storageClasses: [],
         },
@@ -139,6 +158,9 @@ export function fluentBitChart(facts: ClusterFacts): ChartSpec {
         namespace: "logging",
         values: {
             tolerations: [{ operator: "Exists" }],
+            // Host network: on masters (IMDS hop limit 1) the instance role is only reachable from the host.
+            hostNetwork: true,
+            dnsPolicy: "ClusterFirstWithHostNet",
             config: {
                 outputs: [
                     "[OUTPUT]",

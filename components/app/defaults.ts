@@ -133,6 +133,7 @@ export function enginePodPlan(s: Service<EngineKind>, app: string, ctx: EngineCo
         readOnlyRootFilesystem: true,
         writablePaths: spec.writable,
         dataMount: spec.dataPath ? { mountPath: spec.dataPath, subPath: spec.dataSubPath } : undefined,
+        avoidControlPlane: spec.dataPath !== undefined,
         automountServiceAccountToken: false,
         waitFor: [],
         topologySpread: replicas > 1,

@@ -60,7 +60,7 @@ describe("addons/Addons (mocked)", () => {
                 .sort(),
             [
                 "aws:iam/rolePolicy:RolePolicy addons-etcd-backups-write",
-                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-ebs-csi-policy",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-ebs-csi-policy-general",
                 "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-general",
                 "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-master",
                 "aws:s3/bucket:Bucket addons-etcd-backups",
@@ -120,10 +120,11 @@ describe("addons/Addons (mocked)", () => {
         );
     });
 
-    it("gives the master role the EBS CSI policy and write access to the snapshot bucket only", () => {
-        assert.equal(
-            get(run.resources, "addons-ebs-csi-policy").inputs.policyArn,
-            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+    it("gives the worker roles the EBS CSI policy and the master role write access to the snapshot bucket only", () => {
+        const ebs = get(run.resources, "addons-ebs-csi-policy-general").inputs;
+        assert.deepEqual(
+            [ebs.role, ebs.policyArn],
+            ["general", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
         );
         const write = get(run.resources, "addons-etcd-backups-write");
         assert.equal(write.inputs.role, "master-id");

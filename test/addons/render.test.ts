@@ -99,24 +99,45 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
         assert.equal(cilium.values.tunnelProtocol, "vxlan");
     });
 
-    it("schedules metrics-server and the EBS controller on the masters", () => {
-        const [, ebs, metrics] = addonCharts(all, facts);
+    it("schedules metrics-server on the masters and the EBS CSI driver on the workers", () => {
+        const [, ebs, metrics, fluent] = addonCharts(all, facts);
         assert.deepEqual(metrics.values, {
             ...masters,
             hostNetwork: { enabled: true },
             containerPort: 4443,
             args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
         });
+        const notOnMasters = {
+            nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [
+                        {
+                            matchExpressions: [
+                                { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+                            ],
+                        },
+                    ],
+                },
+            },
+        };
         assert.deepEqual(ebs.values, {
             controller: {
                 region: "eu-west-1",
                 k8sTagClusterId: "keelson-prod",
                 extraVolumeTags: { "keelson/cluster": "keelson-prod" },
-                ...masters,
+                affinity: notOnMasters,
             },
-            node: { tolerateAllTaints: true },
+            node: { affinity: notOnMasters },
             storageClasses: [],
         });
+        assert.deepEqual(
+            [fluent.values.hostNetwork, fluent.values.dnsPolicy],
+            [true, "ClusterFirstWithHostNet"],
+        );
+        assert.match(
+            String((fluent.values.config as { outputs: string }).outputs),
+            /log_group_name \/keelson\/keelson-prod\/containers/,
+        );
     });
 });
 

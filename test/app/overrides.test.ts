@@ -150,6 +150,27 @@ describe("app: safe defaults and their overrides", () => {
     });
 });
 
+describe("app: volume-backed pods stay off control-plane nodes", () => {
+    it("gives StatefulSets with a claim a control-plane anti-affinity, and nothing else", () => {
+        const plan = planOf([container("web", { image: IMAGE, port: 3000, connects: [postgres("db")] })]);
+        const spec = (key: string) => podSpec(plan.objects.find((o) => o.key === key)!.manifest);
+        assert.deepEqual(spec("db-statefulset").affinity, {
+            nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [
+                        {
+                            matchExpressions: [
+                                { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+                            ],
+                        },
+                    ],
+                },
+            },
+        });
+        assert.equal("affinity" in spec("web-deployment"), false);
+    });
+});
+
 describe("app: the graph cannot be changed after creation", () => {
     it("freezes services and their edges", () => {
         const db = postgres("db");

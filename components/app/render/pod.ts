@@ -47,6 +47,11 @@ export interface PodPlan {
     readonly automountServiceAccountToken: boolean;
     readonly waitFor: readonly WaitFor[];
     readonly topologySpread: boolean;
+    /**
+     * Keep the pod off control-plane nodes: volume-backed pods, because Keelson runs the EBS CSI driver
+     * on workers only (masters keep IMDS closed to pods). On clusters without such nodes it is a no-op.
+     */
+    readonly avoidControlPlane?: boolean;
     /** `Never`/`OnFailure` for jobs; Always otherwise. */
     readonly restartPolicy?: "Always" | "OnFailure" | "Never";
 }
@@ -126,6 +131,21 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
         containers: [main],
         volumes,
     };
+    if (plan.avoidControlPlane) {
+        spec.affinity = {
+            nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [
+                        {
+                            matchExpressions: [
+                                { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+                            ],
+                        },
+                    ],
+                },
+            },
+        };
+    }
     if (plan.topologySpread) {
         // ScheduleAnyway: a single-zone dev cluster still schedules; spreading is best effort, never a blocker.
         spec.topologySpreadConstraints = ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map(
