@@ -2,7 +2,7 @@
 import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ingressRulesOf, openToWorld, portsText, userDataSecrets } from "../../components/score/aws-rules";
 import { arr, obj } from "../../components/score/workloads";
-import { forTypes } from "./util";
+import { configWithDefaults, forTypes } from "./util";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
@@ -83,7 +83,7 @@ export const publicPorts: ResourceValidationPolicy = {
     severity: "high",
     configSchema: publicPortsSchema,
     validateResource: forTypes(SG_TYPES, (args, report) => {
-        const allowed = args.getConfig<PublicPortsConfig>().allowedPorts;
+        const allowed = configWithDefaults<PublicPortsConfig>(args, { allowedPorts: [80, 443] }).allowedPorts;
         for (const r of ingressRules(args)) {
             if (!openToWorld(r) || r.protocol === "-1") continue;
             if (!(r.fromPort === r.toPort && allowed.includes(r.fromPort)))

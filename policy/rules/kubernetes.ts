@@ -17,7 +17,7 @@ import {
     selects,
     Workload,
 } from "../../components/score/workloads";
-import { asPlanResources, forWorkloads, label } from "./util";
+import { asPlanResources, configWithDefaults, forWorkloads, label } from "./util";
 
 /** Config of the rules that exempt platform namespaces. */
 export interface ExemptConfig {
@@ -36,6 +36,9 @@ const exemptSchema: PolicyConfigSchema = {
     },
 };
 
+const exemptNamespaces = (args: { getConfig<C extends object>(): C }) =>
+    configWithDefaults<ExemptConfig>(args, { exemptNamespaces: [...SYSTEM_NAMESPACES] }).exemptNamespaces;
+
 const containersOf = (w: Workload) => [...w.initContainers, ...w.containers];
 
 /** Pod Security Standards "restricted", except in exempt (privileged) namespaces. Mandatory. */
@@ -47,7 +50,7 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
     severity: "high",
     configSchema: exemptSchema,
     validateResource: forWorkloads((w, args, report) => {
-        if (args.getConfig<ExemptConfig>().exemptNamespaces.includes(w.namespace)) return;
+        if (exemptNamespaces(args).includes(w.namespace)) return;
         for (const c of containersOf(w)) {
             const gaps = restrictedGaps(w.podSpec, c);
             if (gaps.length > 0) report(`${label(w)} container ${c.name ?? "?"} needs ${gaps.join(", ")}.`);
@@ -152,7 +155,7 @@ export const replicas: StackValidationPolicy = {
     severity: "medium",
     configSchema: exemptSchema,
     validateStack: (args, report) => {
-        const exempt = args.getConfig<ExemptConfig>().exemptNamespaces;
+        const exempt = exemptNamespaces(args);
         for (const w of workloadsOf(args.resources)) {
             if (w.kind !== "Deployment" || exempt.includes(w.namespace)) continue;
             if ((w.replicas ?? 1) < 2) report(`${label(w)} runs ${w.replicas} replica.`, w.urn);
@@ -184,7 +187,7 @@ export const serviceAccountToken: ResourceValidationPolicy = {
     severity: "low",
     configSchema: exemptSchema,
     validateResource: forWorkloads((w, args, report) => {
-        if (args.getConfig<ExemptConfig>().exemptNamespaces.includes(w.namespace)) return;
+        if (exemptNamespaces(args).includes(w.namespace)) return;
         if (w.podSpec.automountServiceAccountToken !== false)
             report(`${label(w)} mounts a service-account token.`);
     }),
@@ -225,7 +228,7 @@ export const networkPolicyCoverage: StackValidationPolicy = {
     severity: "medium",
     configSchema: exemptSchema,
     validateStack: (args, report) => {
-        const exempt = args.getConfig<ExemptConfig>().exemptNamespaces;
+        const exempt = exemptNamespaces(args);
         const policies = args.resources.filter(
             (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy",
         );

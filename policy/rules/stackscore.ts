@@ -3,7 +3,7 @@
 import { PolicyConfigSchema, StackValidationPolicy } from "@pulumi/policy";
 import { minimumGradeError, scorePlan } from "../../components/score";
 import { Grade, GRADES } from "../../components/score/types";
-import { asPlanResources } from "./util";
+import { asPlanResources, configWithDefaults } from "./util";
 
 /** Config of {@link stackScore}. */
 export interface StackScoreConfig {
@@ -33,7 +33,7 @@ export const stackScore: StackValidationPolicy = {
         const resources = asPlanResources(args.resources);
         const error = minimumGradeError(
             scorePlan(resources),
-            args.getConfig<StackScoreConfig>().minimumGrade,
+            configWithDefaults<StackScoreConfig>(args, { minimumGrade: "F" }).minimumGrade,
         );
         if (error) report(error);
     },

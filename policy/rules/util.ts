@@ -40,3 +40,17 @@ export function asPlanResources(resources: readonly PolicyResource[]): PlanResou
         custom: !r.type.startsWith("keelson:"),
     }));
 }
+
+/**
+ * A policy's config with its schema defaults filled in. The Pulumi engine sends the defaults when it
+ * configures the pack, but an analyzer that is never configured gets `{}` from `getConfig`.
+ */
+export function configWithDefaults<T extends object>(
+    args: { getConfig<C extends object>(): C },
+    defaults: T,
+): T {
+    const given = args.getConfig<Partial<T>>();
+    const out = { ...defaults };
+    for (const [k, v] of Object.entries(given)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+    return out;
+}

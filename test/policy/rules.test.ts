@@ -499,3 +499,41 @@ describe("policy: keelson-stackscore", () => {
         );
     });
 });
+
+describe("policy pack without engine config", () => {
+    it("every policy falls back to its schema defaults when getConfig returns {}", async () => {
+        const g = prodGraph();
+        g.push(ingress({ cidrIpv4: "0.0.0.0/0", fromPort: 8443, toPort: 8443 }));
+        const args = (r: PlanResource) =>
+            ({
+                type: r.type,
+                props: r.inputs,
+                urn: r.urn,
+                name: r.name,
+                getConfig: () => ({}),
+            }) as unknown as ResourceValidationArgs;
+        const messages: string[] = [];
+        for (const p of policies) {
+            if ("validateStack" in p) {
+                const resources = g.map((r) => ({
+                    type: r.type,
+                    props: r.inputs,
+                    urn: r.urn,
+                    name: r.name,
+                    dependencies: r.dependencies.map((urn) => ({ urn })),
+                }));
+                await p.validateStack({ resources, getConfig: () => ({}) } as never, (m) =>
+                    messages.push(`${p.name}: ${m}`),
+                );
+                continue;
+            }
+            const fn = p.validateResource;
+            if (typeof fn !== "function") throw new Error(p.name);
+            for (const r of g) await fn(args(r), (m) => messages.push(`${p.name}: ${m}`));
+        }
+        assert.deepEqual(
+            messages.filter((m) => !m.startsWith("k8s-service-account-token")),
+            ["aws-public-ingress-ports: rule opens tcp 8443 to the internet."],
+        );
+    });
+});
