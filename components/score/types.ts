@@ -33,6 +33,20 @@ export interface Finding {
     readonly fix: string;
 }
 
+/** A finding constructor for one metric: rules prefix their ids with the metric (`security/imdsv2`). */
+export function findingsFor(
+    metric: MetricName,
+): (rule: string, resource: string, severity: Severity, message: string, fix: string) => Finding {
+    return (rule, resource, severity, message, fix) => ({
+        metric,
+        rule: `${metric}/${rule}`,
+        resource,
+        severity,
+        message,
+        fix,
+    });
+}
+
 /** The StackScore of a plan: one grade per metric, the overall (lowest) grade and every finding. */
 export interface StackScore {
     readonly overall: Grade;

@@ -84,17 +84,13 @@ export const publicPorts: ResourceValidationPolicy = {
     configSchema: publicPortsSchema,
     validateResource: forTypes(SG_TYPES, (args, report) => {
         const allowed = configWithDefaults<PublicPortsConfig>(args, { allowedPorts: [80, 443] }).allowedPorts;
-        for (const r of ingressRules(args)) {
+        for (const r of ingressRulesOf(args.type, args.props, args.urn, args.name)) {
             if (!openToWorld(r) || r.protocol === "-1") continue;
             if (!(r.fromPort === r.toPort && allowed.includes(r.fromPort)))
                 report(`${args.name} opens ${portsText(r)} to the internet.`);
         }
     }),
 };
-
-function ingressRules(args: { type: string; props: Record<string, unknown>; urn: string; name: string }) {
-    return ingressRulesOf(args.type, args.props, args.urn, args.name);
-}
 
 /** Every security group rule says why it exists (CKV_AWS_23). */
 export const ruleDescription: ResourceValidationPolicy = {
@@ -103,7 +99,11 @@ export const ruleDescription: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "low",
     validateResource: forTypes(SG_TYPES, (args, report) => {
-        if (ingressRules(args).some((r) => r.description === undefined))
+        if (
+            ingressRulesOf(args.type, args.props, args.urn, args.name).some(
+                (r) => r.description === undefined,
+            )
+        )
             report(`${args.name} has an ingress rule without a description.`);
     }),
 };

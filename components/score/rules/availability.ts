@@ -1,11 +1,9 @@
 // Availability: can the stage lose one VM, one AZ or one pod without an outage?
 import { GraphView, InstanceView } from "../graph-view";
-import { Finding, Severity } from "../types";
+import { Finding, findingsFor } from "../types";
 import { obj, selects, Workload } from "../workloads";
 
-function finding(rule: string, resource: string, severity: Severity, message: string, fix: string): Finding {
-    return { metric: "availability", rule: `availability/${rule}`, resource, severity, message, fix };
-}
+const finding = findingsFor("availability");
 
 function zones(list: readonly InstanceView[]): number {
     return new Set(list.map((i) => i.zone)).size;

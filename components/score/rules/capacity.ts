@@ -2,12 +2,10 @@
 import { GraphView } from "../graph-view";
 import { allocatable, INSTANCE_SIZES } from "../instance-types";
 import { parseCpuMillis, parseMemoryMiB } from "../quantity";
-import { Finding, Severity } from "../types";
+import { Finding, findingsFor } from "../types";
 import { obj, Workload } from "../workloads";
 
-function finding(rule: string, resource: string, severity: Severity, message: string, fix: string): Finding {
-    return { metric: "capacity", rule: `capacity/${rule}`, resource, severity, message, fix };
-}
+const finding = findingsFor("capacity");
 
 /** Utilisation (of the cluster with one node lost) above which rollouts have no surge room. */
 export const HEADROOM_LIMIT = 0.85;

@@ -1,11 +1,9 @@
 // Operability: can the stage be run day to day (probes, pinned images, limits, logs and metrics)?
 import { GraphView } from "../graph-view";
-import { Finding, Severity } from "../types";
+import { Finding, findingsFor } from "../types";
 import { imageTagProblem, obj } from "../workloads";
 
-function finding(rule: string, resource: string, severity: Severity, message: string, fix: string): Finding {
-    return { metric: "operability", rule: `operability/${rule}`, resource, severity, message, fix };
-}
+const finding = findingsFor("operability");
 
 /** A resource whose URN names a log collector. */
 export const LOGGING_ADDON = /fluent-?bit|fluentd|vector|promtail|log-?collector|logging/i;

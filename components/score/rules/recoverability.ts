@@ -1,12 +1,10 @@
 // Recoverability: after a loss, can the stage be restored (etcd, object storage, volumes, databases)?
 import { PlanResource } from "../../../tools/plan/types";
 import { GraphView } from "../graph-view";
-import { Finding, Severity } from "../types";
+import { Finding, findingsFor } from "../types";
 import { arr, at, obj, Workload } from "../workloads";
 
-function finding(rule: string, resource: string, severity: Severity, message: string, fix: string): Finding {
-    return { metric: "recoverability", rule: `recoverability/${rule}`, resource, severity, message, fix };
-}
+const finding = findingsFor("recoverability");
 
 /** A resource whose URN or name says it takes etcd snapshots (`etcd-backup`, `etcd-snapshot`). */
 export const ETCD_BACKUP = /etcd-?(backup|snapshot)/i;

@@ -2,12 +2,10 @@
 import { PlanResource } from "../../../tools/plan/types";
 import { GraphView } from "../graph-view";
 import { ingressRules, openToWorld, portsText, userDataSecrets } from "../aws-rules";
-import { Finding, Severity } from "../types";
+import { Finding, findingsFor } from "../types";
 import { hostAccess, obj, plainSecretEnv, restrictedGaps } from "../workloads";
 
-function finding(rule: string, resource: string, severity: Severity, message: string, fix: string): Finding {
-    return { metric: "security", rule: `security/${rule}`, resource, severity, message, fix };
-}
+const finding = findingsFor("security");
 
 /** Instances: IMDSv2, encrypted volumes, no secrets in user-data. */
 export function instanceSecurity(view: GraphView): Finding[] {
