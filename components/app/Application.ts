@@ -63,7 +63,7 @@ export class Application extends pulumi.ComponentResource {
     readonly namespace: string;
     /** The plan the resources were created from. */
     readonly plan: AppPlan;
-    /** Every Kubernetes resource by plan key (`web-deployment`, `db-secret`, `netpol-web-to-db`, ...). */
+    /** Every Kubernetes resource by plan key (`web.deployment`, `db.secret`, `netpol.web-to-db`, ...). */
     readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
     /** File stores by service name. */
     readonly fileStores: Readonly<Record<string, FileStore>>;
@@ -139,7 +139,7 @@ export class Application extends pulumi.ComponentResource {
             let value: pulumi.Input<string>;
             if ("generate" in source) {
                 const generated = new random.RandomPassword(
-                    `${name}-${service}-${key}`,
+                    `${name}-${obj.key}-${key}`,
                     { length: 32, special: false },
                     { parent: this },
                 ).result;

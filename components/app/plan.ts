@@ -7,16 +7,16 @@ import { enginePodPlan, userPodPlan } from "./defaults";
 import { orderServices } from "./graph";
 import { allocateNodePorts } from "./nodeports";
 import { ENGINES, isEngine } from "./render/engines";
-import { Manifest, PlannedSecret, credentialsSecretName, envSecretName, serviceHost } from "./render/meta";
+import { Manifest, PlannedSecret, credentialsSecretName, envSecretName } from "./render/meta";
 import * as o from "./render/objects";
 import { PodPort } from "./render/pod";
 import * as w from "./render/workloads";
-import { AppDefinition } from "./validate";
+import type { AppDefinition } from "./validate";
 import { ContainerArgs, CronJobArgs, DaemonSetArgs, DataServiceArgs, ExternalArgs, Service } from "./types";
 
 /** One object to create. */
 export interface PlannedObject {
-    /** Stable key, unique in the application: `<service>-<kind>` or `netpol-<name>`. */
+    /** Stable key, unique in the application: `<service>.<kind>` or `netpol.<name>` ('.' never occurs in a service name). */
     readonly key: string;
     readonly manifest: Manifest;
     /** Keys of objects this one waits for (Pulumi dependsOn). */
@@ -40,11 +40,11 @@ export interface AppPlan {
 
 /** The key of a service's workload object, which its dependents wait for. */
 export function workloadKey(s: Service): string | undefined {
-    if (isEngine(s.kind)) return `${s.name}-statefulset`;
-    if (s.kind === "container" || s.kind === "worker") return `${s.name}-deployment`;
-    if (s.kind === "daemonset") return `${s.name}-daemonset`;
-    if (s.kind === "filestore") return `${s.name}-secret`;
-    if (s.kind === "external") return `${s.name}-service`;
+    if (isEngine(s.kind)) return `${s.name}.statefulset`;
+    if (s.kind === "container" || s.kind === "worker") return `${s.name}.deployment`;
+    if (s.kind === "daemonset") return `${s.name}.daemonset`;
+    if (s.kind === "filestore") return `${s.name}.secret`;
+    if (s.kind === "external") return `${s.name}.service`;
     return undefined;
 }
 
@@ -161,6 +161,7 @@ export function planApplication(
     const { ordered } = orderServices(def.services);
     const allocated = allocateNodePorts(nodePortRequests(ordered, ns), def.nodePortsInUse ?? []);
     const objects: PlannedObject[] = [];
+    const keys = new Set<string>();
     const routes: EdgeRoute[] = [];
     const add = (
         key: string,
@@ -169,8 +170,9 @@ export function planApplication(
         service?: string,
         secret?: PlannedSecret,
     ) => {
-        if (objects.some((x) => x.key === key))
-            throw new Error(`two objects of application ${app} are keyed ${key}; rename a service`);
+        if (keys.has(key))
+            throw new Error(`two objects would be keyed ${key}; rename one of the services it derives from`);
+        keys.add(key);
         objects.push({
             key,
             manifest,
@@ -180,8 +182,9 @@ export function planApplication(
         });
     };
     objects.push({ key: "namespace", manifest: o.renderNamespace(ns, app), dependsOn: [] });
-    add("netpol-default-deny", o.renderDefaultDeny(ns));
-    add("netpol-allow-dns", o.renderDnsEgress(ns));
+    keys.add("namespace");
+    add("netpol.default-deny", o.renderDefaultDeny(ns));
+    add("netpol.allow-dns", o.renderDnsEgress(ns));
     const secretObject = (s: Service, secret: PlannedSecret, key: string) =>
         add(key, o.renderSecretSkeleton(app, s.name, ns, secret), [], s.name, secret);
 
@@ -190,13 +193,13 @@ export function planApplication(
             secretObject(
                 s,
                 { name: credentialsSecretName(s.name), keys: FILE_STORE_SECRET_KEYS },
-                `${s.name}-secret`,
+                `${s.name}.secret`,
             );
             continue;
         }
         if (s.kind === "external") {
             const a = s.args as ExternalArgs;
-            add(`${s.name}-service`, o.renderExternalName(app, s.name, ns, a.host, a.port), [], s.name);
+            add(`${s.name}.service`, o.renderExternalName(app, s.name, ns, a.host, a.port), [], s.name);
             continue;
         }
         if (isEngine(s.kind)) {
@@ -208,9 +211,9 @@ export function planApplication(
                 secretObject(
                     s,
                     { name: credentialsSecretName(s.name), keys: spec.secret(ctx) },
-                    `${s.name}-secret`,
+                    `${s.name}.secret`,
                 );
-                deps.push(`${s.name}-secret`);
+                deps.push(`${s.name}.secret`);
             }
             const replicas = s.kind === "memcached" ? ((s.args as { replicas?: number }).replicas ?? 1) : 1;
             const ports: o.ServicePortPlan[] = [
@@ -220,20 +223,20 @@ export function planApplication(
             const volume = spec.dataPath
                 ? { storageGb: a.storageGb ?? 10, storageClass: a.storageClass }
                 : undefined;
-            add(`${s.name}-headless`, o.renderHeadlessService(app, s.name, s.kind, ns, ports), [], s.name);
+            add(`${s.name}.headless`, o.renderHeadlessService(app, s.name, s.kind, ns, ports), [], s.name);
             add(
-                `${s.name}-service`,
+                `${s.name}.service`,
                 o.renderService(app, s.name, s.kind, ns, "ClusterIP", ports),
                 [],
                 s.name,
             );
             add(
-                `${s.name}-statefulset`,
+                `${s.name}.statefulset`,
                 w.renderStatefulSet(pod, ns, replicas, `${s.name}-headless`, volume),
                 deps,
                 s.name,
             );
-            if (replicas > 1) add(`${s.name}-pdb`, w.renderPdb(pod, ns), [], s.name);
+            if (replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
             continue;
         }
         planWorkload(s, def, images, allocated, add, secretObject, routes);
@@ -268,8 +271,8 @@ function planWorkload(
     const deps = s.connections.map((c) => workloadKey(c.to)).filter((k): k is string => k !== undefined);
     if (a.secretEnv && Object.keys(a.secretEnv).length > 0) {
         const keys = Object.fromEntries(Object.entries(a.secretEnv).map(([k, v]) => [k, { input: v }]));
-        secretObject(s, { name: envSecretName(s.name), keys }, `${s.name}-env-secret`);
-        deps.push(`${s.name}-env-secret`);
+        secretObject(s, { name: envSecretName(s.name), keys }, `${s.name}.env-secret`);
+        deps.push(`${s.name}.env-secret`);
     }
     const pub = s.kind === "container" || s.kind === "daemonset" ? publishing(s, ns, allocated) : undefined;
     const replicas = a.autoscale ? a.autoscale.maxReplicas : (a.replicas ?? 1);
@@ -283,24 +286,24 @@ function planWorkload(
     const rollout = { maxUnavailable: a.maxUnavailable ?? 0, maxSurge: a.maxSurge ?? 1 };
     if (s.kind === "cronjob") {
         add(
-            `${s.name}-cronjob`,
+            `${s.name}.cronjob`,
             w.renderCronJob(pod, ns, a.schedule, a.activeDeadlineSeconds ?? 3600),
             deps,
             s.name,
         );
         return;
     }
-    if (s.kind === "daemonset") add(`${s.name}-daemonset`, w.renderDaemonSet(pod, ns), deps, s.name);
+    if (s.kind === "daemonset") add(`${s.name}.daemonset`, w.renderDaemonSet(pod, ns), deps, s.name);
     else
         add(
-            `${s.name}-deployment`,
+            `${s.name}.deployment`,
             w.renderDeployment(pod, ns, a.autoscale ? undefined : (a.replicas ?? 1), rollout),
             deps,
             s.name,
         );
     if (pub) {
         add(
-            `${s.name}-service`,
+            `${s.name}.service`,
             o.renderService(def.name, s.name, s.kind, ns, pub.type, pub.ports),
             [],
             s.name,
@@ -308,22 +311,31 @@ function planWorkload(
         if (pub.type !== "ClusterIP") routes.push(...routesOf(s, ns, pub));
     }
     if (s.kind === "daemonset") return;
-    if (a.podDisruptionBudget ?? replicas > 1) add(`${s.name}-pdb`, w.renderPdb(pod, ns), [], s.name);
+    if (a.podDisruptionBudget ?? replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
     if (a.autoscale) {
         const hpa = {
             minReplicas: a.autoscale.minReplicas,
             maxReplicas: a.autoscale.maxReplicas,
             cpuPercent: a.autoscale.cpuPercent ?? 70,
         };
-        add(`${s.name}-hpa`, w.renderHpa(pod, ns, hpa), [`${s.name}-deployment`], s.name);
+        add(`${s.name}.hpa`, w.renderHpa(pod, ns, hpa), [`${s.name}.deployment`], s.name);
     }
 }
 
 /** Default deny plus exactly: one ingress and one egress rule per edge, and ingress to published services. */
 function planPolicies(ordered: readonly Service[], def: AppDefinition, objects: PlannedObject[]): void {
     const ns = def.namespace;
-    const push = (m: Manifest) =>
-        objects.push({ key: `netpol-${m.metadata.name}`, manifest: m, dependsOn: ["namespace"] });
+    const keys = new Set(objects.map((x) => x.key));
+    const push = (m: Manifest) => {
+        const key = `netpol.${m.metadata.name}`;
+        if (keys.has(key)) {
+            throw new Error(
+                `two NetworkPolicies would be named ${m.metadata.name}; rename one of the services it derives from`,
+            );
+        }
+        keys.add(key);
+        objects.push({ key, manifest: m, dependsOn: ["namespace"] });
+    };
     for (const s of ordered) {
         for (const c of s.connections) {
             const conn = planConnection(c.to, c.prefix, ns);
@@ -347,6 +359,3 @@ function planPolicies(ordered: readonly Service[], def: AppDefinition, objects: 
         );
     }
 }
-
-/** The in-cluster DNS name of a service; exported for callers that print connection info. */
-export { serviceHost };

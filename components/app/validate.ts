@@ -2,6 +2,7 @@
 // value and the fix. Runs before any resource is registered.
 import { orderServices } from "./graph";
 import { NODE_PORT_MAX, NODE_PORT_MIN } from "./nodeports";
+import { planApplication } from "./plan";
 import {
     ContainerArgs,
     CronJobArgs,
@@ -118,6 +119,19 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
         validateService(s, at, add);
     }
     validatePorts(ordered, def.nodePortsInUse ?? [], add);
+    if (problems.length === 0) {
+        // Names that are fine alone can still collide once suffixed (`web` + `-env` vs a service `web-env`).
+        const images = Object.fromEntries(ordered.map((s) => [s.name, "planned:0"]));
+        try {
+            planApplication(def, images);
+        } catch (e) {
+            add(
+                "services",
+                def.services.map((s) => s.name),
+                (e as Error).message,
+            );
+        }
+    }
     return problems;
 }
 

@@ -61,23 +61,23 @@ describe("app/Application (mocked)", () => {
             .sort();
         assert.deepEqual(children, [
             "keelson:app:FileStore shop-files",
-            "kubernetes:apps/v1:Deployment shop-web-deployment",
-            "kubernetes:apps/v1:StatefulSet shop-db-statefulset",
+            "kubernetes:apps/v1:Deployment shop-web.deployment",
+            "kubernetes:apps/v1:StatefulSet shop-db.statefulset",
             "kubernetes:core/v1:Namespace shop-namespace",
-            "kubernetes:core/v1:Secret shop-db-secret",
-            "kubernetes:core/v1:Secret shop-files-secret",
-            "kubernetes:core/v1:Secret shop-web-env-secret",
-            "kubernetes:core/v1:Service shop-db-headless",
-            "kubernetes:core/v1:Service shop-db-service",
-            "kubernetes:core/v1:Service shop-web-service",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol-allow-dns",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol-db-from-web",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol-default-deny",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol-web-from-outside",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol-web-to-db",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol-web-to-files",
-            "kubernetes:policy/v1:PodDisruptionBudget shop-web-pdb",
-            "random:index/randomPassword:RandomPassword shop-db-password",
+            "kubernetes:core/v1:Secret shop-db.secret",
+            "kubernetes:core/v1:Secret shop-files.secret",
+            "kubernetes:core/v1:Secret shop-web.env-secret",
+            "kubernetes:core/v1:Service shop-db.headless",
+            "kubernetes:core/v1:Service shop-db.service",
+            "kubernetes:core/v1:Service shop-web.service",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.allow-dns",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.db-from-web",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.default-deny",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.web-from-outside",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.web-to-db",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.web-to-files",
+            "kubernetes:policy/v1:PodDisruptionBudget shop-web.pdb",
+            "random:index/randomPassword:RandomPassword shop-db.secret-password",
         ]);
         const store = byName(small.run, "shop-files");
         assert.deepEqual(
@@ -101,24 +101,24 @@ describe("app/Application (mocked)", () => {
 
     it("orders the dependent after the dependency's workload and its Secrets, and everything after the gate", () => {
         const urn = (n: string) => byName(small.run, n).urn;
-        const web = byName(small.run, "shop-web-deployment");
+        const web = byName(small.run, "shop-web.deployment");
         for (const dep of [
-            "shop-db-statefulset",
-            "shop-files-secret",
-            "shop-web-env-secret",
+            "shop-db.statefulset",
+            "shop-files.secret",
+            "shop-web.env-secret",
             "shop-namespace",
         ]) {
             assert.ok(web.dependencies.includes(urn(dep)), `web waits for ${dep}`);
         }
         assert.ok(byName(small.run, "shop-namespace").dependencies.includes(urn("gate")));
-        assert.ok(byName(small.run, "shop-db-statefulset").dependencies.includes(urn("shop-db-secret")));
+        assert.ok(byName(small.run, "shop-db.statefulset").dependencies.includes(urn("shop-db.secret")));
     });
 
     it("generates credentials as Pulumi secrets and builds the URL from the generated password", () => {
-        const secret = byName(small.run, "shop-db-secret");
+        const secret = byName(small.run, "shop-db.secret");
         assert.equal(secret.inputs.stringData, "[secret]");
         const password = String(
-            (byName(small.run, "shop-db-password").rawInputs as { length: number }).length,
+            (byName(small.run, "shop-db.secret-password").rawInputs as { length: number }).length,
         );
         assert.equal(password, "32");
         const data = (secret.rawInputs as { stringData: Record<string, string> }).stringData;
@@ -129,23 +129,23 @@ describe("app/Application (mocked)", () => {
             url: `postgres://app:${data.password}@db.shop.svc:5432/app`,
         });
         const files = (
-            byName(small.run, "shop-files-secret").rawInputs as { stringData: Record<string, string> }
+            byName(small.run, "shop-files.secret").rawInputs as { stringData: Record<string, string> }
         ).stringData;
         assert.equal(files.region, "eu-west-1");
         assert.equal(files.url, `s3://${files.bucket}`);
         assert.match(files["access-key-id"], /^AKIA/);
-        assert.equal(byName(small.run, "shop-files-secret").inputs.stringData, "[secret]");
-        assert.equal(byName(small.run, "shop-web-env-secret").inputs.stringData, "[secret]");
+        assert.equal(byName(small.run, "shop-files.secret").inputs.stringData, "[secret]");
+        assert.equal(byName(small.run, "shop-web.env-secret").inputs.stringData, "[secret]");
     });
 
     it("never lets a secret value reach a plain input, an artifact, or a plain env value", () => {
         const secrets = [
             ...Object.values(
-                (byName(small.run, "shop-db-secret").rawInputs as { stringData: Record<string, string> })
+                (byName(small.run, "shop-db.secret").rawInputs as { stringData: Record<string, string> })
                     .stringData,
             ),
             "session-secret-value",
-            (byName(small.run, "shop-files-secret").rawInputs as { stringData: Record<string, string> })
+            (byName(small.run, "shop-files.secret").rawInputs as { stringData: Record<string, string> })
                 .stringData["secret-access-key"],
         ].filter((v) => v.length > 8);
         for (const r of small.run.resources) {
@@ -168,7 +168,7 @@ describe("app/Application (mocked)", () => {
                 healthPath: "/",
             },
         ]);
-        const spec = byName(small.run, "shop-web-service").inputs.spec as {
+        const spec = byName(small.run, "shop-web.service").inputs.spec as {
             type: string;
             externalTrafficPolicy: string;
         };
@@ -239,10 +239,10 @@ describe("app/ImageBuild through an Application (mocked)", () => {
             username: "AWS",
             password: "offline-plan-ecr-token",
         });
-        const deployment = byName(run, "shop-api-deployment").rawInputs as {
+        const deployment = byName(run, "shop-api.deployment").rawInputs as {
             spec: { template: { spec: { containers: { image: string }[] } } };
         };
         assert.equal(deployment.spec.template.spec.containers[0].image, `${url}:${tag}`);
-        assert.ok(byName(run, "shop-api-deployment").dependencies.includes(image.urn));
+        assert.ok(byName(run, "shop-api.deployment").dependencies.includes(image.urn));
     });
 });

@@ -22,7 +22,7 @@ const main = (m: Manifest) => (podSpec(m).containers as Obj[])[0];
 describe("app: safe defaults and their overrides", () => {
     it("defaults a container to requests/limits, distinct TCP probes, one replica, no PDB, no spread", () => {
         const plan = planOf([container("web", { image: IMAGE, port: 3000 })]);
-        const d = plan.objects.find((o) => o.key === "web-deployment")!.manifest;
+        const d = plan.objects.find((o) => o.key === "web.deployment")!.manifest;
         assert.deepEqual(main(d).resources, {
             requests: { cpu: "100m", memory: "128Mi" },
             limits: { cpu: "500m", memory: "256Mi" },
@@ -68,7 +68,7 @@ describe("app: safe defaults and their overrides", () => {
                     maxSurge: 0,
                 }),
             ],
-            "web-deployment",
+            "web.deployment",
         );
         assert.deepEqual(main(d).resources, {
             requests: { cpu: "1", memory: "1Gi" },
@@ -88,7 +88,7 @@ describe("app: safe defaults and their overrides", () => {
         assert.equal(
             planOf([
                 container("web", { image: IMAGE, port: 3000, replicas: 3, podDisruptionBudget: false }),
-            ]).objects.some((o) => o.key === "web-pdb"),
+            ]).objects.some((o) => o.key === "web.pdb"),
             false,
         );
     });
@@ -102,7 +102,7 @@ describe("app: safe defaults and their overrides", () => {
                 allowFrom: ["203.0.113.0/24"],
             }),
         ];
-        const svc = manifest(services, "api-service").spec as Obj;
+        const svc = manifest(services, "api.service").spec as Obj;
         assert.equal(svc.type, "LoadBalancer");
         assert.equal(svc.externalTrafficPolicy, "Local");
         assert.deepEqual(svc.ports, [
@@ -115,7 +115,7 @@ describe("app: safe defaults and their overrides", () => {
             },
         ]);
         assert.ok(planOf(services).nodePorts["shop/api/8080/TCP"] >= 30000);
-        const policy = manifest(services, "netpol-api-from-outside").spec as Obj;
+        const policy = manifest(services, "netpol.api-from-outside").spec as Obj;
         assert.deepEqual(policy.ingress, [
             { from: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "TCP", port: 8080 }] },
         ]);
@@ -140,11 +140,11 @@ describe("app: safe defaults and their overrides", () => {
         ]);
         assert.deepEqual(
             (
-                plan.objects.find((o) => o.key === "agent-service")!.manifest.spec as { ports: unknown[] }
+                plan.objects.find((o) => o.key === "agent.service")!.manifest.spec as { ports: unknown[] }
             ).ports.map((p) => (p as Obj).protocol),
             ["TCP", "UDP"],
         );
-        const w = plan.objects.find((o) => o.key === "jobs-deployment")!.manifest;
+        const w = plan.objects.find((o) => o.key === "jobs.deployment")!.manifest;
         assert.deepEqual((main(w).readinessProbe as Obj).exec, { command: ["/bin/health"] });
         assert.equal("ports" in main(w), false);
     });
@@ -154,7 +154,7 @@ describe("app: volume-backed pods stay off control-plane nodes", () => {
     it("gives StatefulSets with a claim a control-plane anti-affinity, and nothing else", () => {
         const plan = planOf([container("web", { image: IMAGE, port: 3000, connects: [postgres("db")] })]);
         const spec = (key: string) => podSpec(plan.objects.find((o) => o.key === key)!.manifest);
-        assert.deepEqual(spec("db-statefulset").affinity, {
+        assert.deepEqual(spec("db.statefulset").affinity, {
             nodeAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: {
                     nodeSelectorTerms: [
@@ -167,7 +167,7 @@ describe("app: volume-backed pods stay off control-plane nodes", () => {
                 },
             },
         });
-        assert.equal("affinity" in spec("web-deployment"), false);
+        assert.equal("affinity" in spec("web.deployment"), false);
     });
 });
 

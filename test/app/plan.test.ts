@@ -64,56 +64,56 @@ describe("app/plan: the whole graph as plain objects", () => {
             plan.objects.map((o) => `${o.key}:${o.manifest.kind}`),
             [
                 "namespace:Namespace",
-                "netpol-default-deny:NetworkPolicy",
-                "netpol-allow-dns:NetworkPolicy",
+                "netpol.default-deny:NetworkPolicy",
+                "netpol.allow-dns:NetworkPolicy",
                 ...["db", "cache", "mq"].flatMap((s) => [
-                    `${s}-secret:Secret`,
-                    `${s}-headless:Service`,
-                    `${s}-service:Service`,
-                    `${s}-statefulset:StatefulSet`,
+                    `${s}.secret:Secret`,
+                    `${s}.headless:Service`,
+                    `${s}.service:Service`,
+                    `${s}.statefulset:StatefulSet`,
                     ...(s === "cache"
                         ? [
-                              "mc-headless:Service",
-                              "mc-service:Service",
-                              "mc-statefulset:StatefulSet",
-                              "mc-pdb:PodDisruptionBudget",
+                              "mc.headless:Service",
+                              "mc.service:Service",
+                              "mc.statefulset:StatefulSet",
+                              "mc.pdb:PodDisruptionBudget",
                           ]
                         : []),
                 ]),
-                "files-secret:Secret",
-                "pay-service:Service",
-                "sql-secret:Secret",
-                "sql-headless:Service",
-                "sql-service:Service",
-                "sql-statefulset:StatefulSet",
-                "api-deployment:Deployment",
-                "api-service:Service",
-                "web-env-secret:Secret",
-                "web-deployment:Deployment",
-                "web-service:Service",
-                "web-pdb:PodDisruptionBudget",
-                "jobs-deployment:Deployment",
-                "agent-daemonset:DaemonSet",
-                "nightly-cronjob:CronJob",
-                "netpol-sql-from-api:NetworkPolicy",
-                "netpol-api-to-sql:NetworkPolicy",
-                "netpol-db-from-web:NetworkPolicy",
-                "netpol-web-to-db:NetworkPolicy",
-                "netpol-cache-from-web:NetworkPolicy",
-                "netpol-web-to-cache:NetworkPolicy",
-                "netpol-mc-from-web:NetworkPolicy",
-                "netpol-web-to-mc:NetworkPolicy",
-                "netpol-mq-from-web:NetworkPolicy",
-                "netpol-web-to-mq:NetworkPolicy",
-                "netpol-web-to-files:NetworkPolicy",
-                "netpol-web-to-pay:NetworkPolicy",
-                "netpol-api-from-web:NetworkPolicy",
-                "netpol-web-to-api:NetworkPolicy",
-                "netpol-web-from-outside:NetworkPolicy",
-                "netpol-mq-from-jobs:NetworkPolicy",
-                "netpol-jobs-to-mq:NetworkPolicy",
-                "netpol-db-from-nightly:NetworkPolicy",
-                "netpol-nightly-to-db:NetworkPolicy",
+                "files.secret:Secret",
+                "pay.service:Service",
+                "sql.secret:Secret",
+                "sql.headless:Service",
+                "sql.service:Service",
+                "sql.statefulset:StatefulSet",
+                "api.deployment:Deployment",
+                "api.service:Service",
+                "web.env-secret:Secret",
+                "web.deployment:Deployment",
+                "web.service:Service",
+                "web.pdb:PodDisruptionBudget",
+                "jobs.deployment:Deployment",
+                "agent.daemonset:DaemonSet",
+                "nightly.cronjob:CronJob",
+                "netpol.sql-from-api:NetworkPolicy",
+                "netpol.api-to-sql:NetworkPolicy",
+                "netpol.db-from-web:NetworkPolicy",
+                "netpol.web-to-db:NetworkPolicy",
+                "netpol.cache-from-web:NetworkPolicy",
+                "netpol.web-to-cache:NetworkPolicy",
+                "netpol.mc-from-web:NetworkPolicy",
+                "netpol.web-to-mc:NetworkPolicy",
+                "netpol.mq-from-web:NetworkPolicy",
+                "netpol.web-to-mq:NetworkPolicy",
+                "netpol.web-to-files:NetworkPolicy",
+                "netpol.web-to-pay:NetworkPolicy",
+                "netpol.api-from-web:NetworkPolicy",
+                "netpol.web-to-api:NetworkPolicy",
+                "netpol.web-from-outside:NetworkPolicy",
+                "netpol.mq-from-jobs:NetworkPolicy",
+                "netpol.jobs-to-mq:NetworkPolicy",
+                "netpol.db-from-nightly:NetworkPolicy",
+                "netpol.nightly-to-db:NetworkPolicy",
             ],
         );
     });
@@ -123,24 +123,24 @@ describe("app/plan: the whole graph as plain objects", () => {
     });
 
     it("orders each workload after its dependencies' workloads and its own Secrets", () => {
-        assert.deepEqual(find(plan.objects, "web-deployment").dependsOn, [
+        assert.deepEqual(find(plan.objects, "web.deployment").dependsOn, [
             "namespace",
-            "db-statefulset",
-            "cache-statefulset",
-            "mc-statefulset",
-            "mq-statefulset",
-            "files-secret",
-            "pay-service",
-            "api-deployment",
-            "web-env-secret",
+            "db.statefulset",
+            "cache.statefulset",
+            "mc.statefulset",
+            "mq.statefulset",
+            "files.secret",
+            "pay.service",
+            "api.deployment",
+            "web.env-secret",
         ]);
-        assert.deepEqual(plan.objects.find((o) => o.key === "db-statefulset")?.dependsOn, [
+        assert.deepEqual(plan.objects.find((o) => o.key === "db.statefulset")?.dependsOn, [
             "namespace",
-            "db-secret",
+            "db.secret",
         ]);
-        assert.deepEqual(plan.objects.find((o) => o.key === "nightly-cronjob")?.dependsOn, [
+        assert.deepEqual(plan.objects.find((o) => o.key === "nightly.cronjob")?.dependsOn, [
             "namespace",
-            "db-statefulset",
+            "db.statefulset",
         ]);
     });
 
@@ -149,7 +149,7 @@ describe("app/plan: the whole graph as plain objects", () => {
             name,
             valueFrom: { secretKeyRef: { name: secret, key } },
         });
-        const env = podOf(find(plan.objects, "web-deployment").manifest).spec.containers[0].env;
+        const env = podOf(find(plan.objects, "web.deployment").manifest).spec.containers[0].env;
         assert.deepEqual(env, [
             ref("SESSION_KEY", "web-env", "SESSION_KEY"),
             { name: "DATABASE_HOST", value: "db.shop.svc" },
@@ -182,7 +182,7 @@ describe("app/plan: the whole graph as plain objects", () => {
             { name: "API_PORT", value: "8080" },
             { name: "API_URL", value: "http://api.shop.svc:8080" },
         ]);
-        const api = podOf(find(plan.objects, "api-deployment").manifest).spec.containers[0].env;
+        const api = podOf(find(plan.objects, "api.deployment").manifest).spec.containers[0].env;
         assert.deepEqual(api?.slice(2), [
             { name: "SQL_NAME", value: "app" },
             { name: "SQL_USER", value: "app" },
@@ -192,7 +192,7 @@ describe("app/plan: the whole graph as plain objects", () => {
     });
 
     it("waits for every in-cluster dependency's port, not for S3 or external services", () => {
-        const init = podOf(find(plan.objects, "web-deployment").manifest).spec.initContainers?.map(
+        const init = podOf(find(plan.objects, "web.deployment").manifest).spec.initContainers?.map(
             (c) => c.name,
         );
         assert.deepEqual(init, [
@@ -251,7 +251,7 @@ describe("app/plan: the whole graph as plain objects", () => {
     });
 
     it("publishes routed services as NodePorts with deterministic ports and returns the edge routes", () => {
-        const svc = find(plan.objects, "web-service").manifest.spec as {
+        const svc = find(plan.objects, "web.service").manifest.spec as {
             type: string;
             ports: unknown[];
             externalTrafficPolicy: string;

@@ -70,28 +70,28 @@ describe("app/reference-app: the shipped application, planned per stage", () => 
             plans[stack].recorded.find((r) => r.name === `keelson-${stack}-${name}`)?.rawInputs as Obj & {
                 spec: Obj;
             };
-        assert.equal(deployment("dev", "web-deployment").spec.replicas, 1);
-        assert.equal("replicas" in deployment("prod", "web-deployment").spec, false);
+        assert.equal(deployment("dev", "web.deployment").spec.replicas, 1);
+        assert.equal("replicas" in deployment("prod", "web.deployment").spec, false);
         assert.deepEqual(
             {
-                min: (deployment("prod", "web-hpa").spec as Obj).minReplicas,
-                max: (deployment("prod", "web-hpa").spec as Obj).maxReplicas,
+                min: (deployment("prod", "web.hpa").spec as Obj).minReplicas,
+                max: (deployment("prod", "web.hpa").spec as Obj).maxReplicas,
             },
             { min: 3, max: 9 },
         );
-        assert.equal(deployment("prod", "worker-deployment").spec.replicas, 2);
-        assert.equal(deployment("prod", "sessions-statefulset").spec.replicas, 2);
+        assert.equal(deployment("prod", "worker.deployment").spec.replicas, 2);
+        assert.equal(deployment("prod", "sessions.statefulset").spec.replicas, 2);
         const names = (stack: string) =>
             plans[stack].resources.filter((r) => r.type.endsWith("PodDisruptionBudget")).map((r) => r.name);
         assert.deepEqual(names("dev"), []);
         assert.deepEqual(names("prod").sort(), [
-            "keelson-prod-sessions-pdb",
-            "keelson-prod-web-pdb",
-            "keelson-prod-worker-pdb",
+            "keelson-prod-sessions.pdb",
+            "keelson-prod-web.pdb",
+            "keelson-prod-worker.pdb",
         ]);
         const claim = (stack: string) =>
             (
-                (deployment(stack, "db-statefulset").spec.volumeClaimTemplates as Obj[])[0].spec as {
+                (deployment(stack, "db.statefulset").spec.volumeClaimTemplates as Obj[])[0].spec as {
                     resources: unknown;
                 }
             ).resources;
@@ -110,7 +110,7 @@ describe("app/reference-app: the shipped application, planned per stage", () => 
                 healthPath: "/readyz",
             },
         ]);
-        const web = plans.dev.recorded.find((r) => r.name === "keelson-dev-web-deployment")?.rawInputs as {
+        const web = plans.dev.recorded.find((r) => r.name === "keelson-dev-web.deployment")?.rawInputs as {
             spec: { template: { spec: { containers: Obj[] } } };
         };
         const c = web.spec.template.spec.containers[0];

@@ -173,6 +173,19 @@ describe("app: validation of the service graph", () => {
         assert.equal(problem?.value, "(hidden)", "a credential value must not be echoed in the error");
     });
 
+    it("rejects names that collide once suffixed into object names", () => {
+        const web = container("a-to-b", { image: IMAGE, port: 80, connects: [postgres("c")] });
+        const api = container("a", { image: IMAGE, port: 80, connects: [postgres("b-to-c")] });
+        assert.deepEqual(validateApplication(def([web, api])), [
+            {
+                key: "services",
+                value: ["a-to-b", "a"],
+                message:
+                    "services: two NetworkPolicies would be named a-to-b-to-c; rename one of the services it derives from",
+            },
+        ]);
+    });
+
     it("throws ApplicationError listing every problem, and registers nothing", async () => {
         const web = container("web", { image: "nginx", port: 3000, replicas: -2 });
         let thrown: unknown;
