@@ -90,6 +90,18 @@ export function openToWorld(r: IngressRule): boolean {
     return r.cidrs.some((c) => WORLD.has(c));
 }
 
+/**
+ * True for a single-port rule that a `keelson:edge:*` component declares: the Edge opens to the
+ * internet only 80, 443 and the listen port of each declared TCP/UDP stream route.
+ */
+export function declaredByEdge(r: IngressRule): boolean {
+    const parts = r.resource.urn.split("::");
+    const parents = parts.length >= 3 ? parts[2].split("$").slice(0, -1) : [];
+    return (
+        r.protocol !== "-1" && r.fromPort === r.toPort && parents.some((t) => t.startsWith("keelson:edge:"))
+    );
+}
+
 /** `"tcp 22"`, `"tcp 30000-32767"` or `"all ports"`. */
 export function portsText(r: IngressRule): string {
     if (r.protocol === "-1") return "all ports";

@@ -58,8 +58,8 @@ export interface StackScore {
 /** What the graph alone cannot say. Every field is optional; the defaults suit a Keelson stage. */
 export interface ScoreOptions {
     /**
-     * Ports that may be open to 0.0.0.0/0 besides 80 and 443: the raw TCP/UDP stream ports the
-     * edge publishes. Default none.
+     * Ports that may be open to 0.0.0.0/0 besides 80 and 443. Single-port rules declared by a
+     * `keelson:edge:*` component (its stream routes) are always allowed. Default none.
      */
     readonly publicPorts?: readonly number[];
     /**

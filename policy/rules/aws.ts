@@ -1,6 +1,12 @@
 // AWS rules after Checkov/tfsec: IMDSv2, encryption, open ingress, secrets in user-data, TLS 1.2+.
 import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ingressRulesOf, openToWorld, portsText, userDataSecrets } from "../../components/score/aws-rules";
+import {
+    declaredByEdge,
+    ingressRulesOf,
+    openToWorld,
+    portsText,
+    userDataSecrets,
+} from "../../components/score/aws-rules";
 import { arr, obj } from "../../components/score/workloads";
 import { configWithDefaults, forTypes } from "./util";
 
@@ -78,7 +84,8 @@ const publicPortsSchema: PolicyConfigSchema = {
 /** Only the edge's public ports are open to the internet. */
 export const publicPorts: ResourceValidationPolicy = {
     name: "aws-public-ingress-ports",
-    description: "Only 80, 443 and declared stream ports are open to 0.0.0.0/0 or ::/0.",
+    description:
+        "Only 80, 443, the Edge's declared stream-route ports and the configured allowedPorts are open to 0.0.0.0/0 or ::/0.",
     enforcementLevel: "advisory",
     severity: "high",
     configSchema: publicPortsSchema,
@@ -86,7 +93,7 @@ export const publicPorts: ResourceValidationPolicy = {
         const allowed = configWithDefaults<PublicPortsConfig>(args, { allowedPorts: [80, 443] }).allowedPorts;
         for (const r of ingressRulesOf(args.type, args.props, args.urn, args.name)) {
             if (!openToWorld(r) || r.protocol === "-1") continue;
-            if (!(r.fromPort === r.toPort && allowed.includes(r.fromPort)))
+            if (!(r.fromPort === r.toPort && allowed.includes(r.fromPort)) && !declaredByEdge(r))
                 report(`${args.name} opens ${portsText(r)} to the internet.`);
         }
     }),

@@ -286,6 +286,19 @@ describe("policy: AWS rules", () => {
             cidrBlocks: ["0.0.0.0/0"],
         });
         assert.deepEqual(validate(aws.publicPorts, rule), ["np opens tcp 30000-32767 to the internet."]);
+        const edgeRoute = res(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "edge-in-route-mqtt",
+            {
+                ipProtocol: "tcp",
+                fromPort: 8883,
+                toPort: 8883,
+                cidrIpv4: "0.0.0.0/0",
+                description: "TCP route mqtt",
+            },
+            { chain: ["keelson:edge:Edge"] },
+        );
+        assert.deepEqual(validate(aws.publicPorts, edgeRoute), []);
     });
     it("aws-security-group-rule-description", () => {
         assert.deepEqual(

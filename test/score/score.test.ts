@@ -207,6 +207,19 @@ describe("scorePlan", () => {
                 ["security/api-open", "medium", "api"],
                 ["security/rule-description", "low", "nodeport"],
             ]);
+            const edgeRule = res(
+                "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                "edge-in-route-dns",
+                {
+                    cidrIpv4: "0.0.0.0/0",
+                    ipProtocol: "udp",
+                    fromPort: 53,
+                    toPort: 53,
+                    description: "UDP route dns",
+                },
+                { chain: ["keelson:edge:Edge"] },
+            );
+            assert.deepEqual(brief([...prodGraph(), edgeRule]), []);
             const withStream = scorePlan(g, { publicPorts: [5353] }).findings.map((f) =>
                 f.resource.split("::").pop(),
             );

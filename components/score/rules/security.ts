@@ -1,7 +1,7 @@
 // Security: VMs, the firewall, user-data and pods, after Checkov/tfsec and the Pod Security Standards.
 import { PlanResource } from "../../../tools/plan/types";
 import { GraphView } from "../graph-view";
-import { ingressRules, openToWorld, portsText, userDataSecrets } from "../aws-rules";
+import { declaredByEdge, ingressRules, openToWorld, portsText, userDataSecrets } from "../aws-rules";
 import { Finding, findingsFor } from "../types";
 import { hostAccess, obj, plainSecretEnv, restrictedGaps } from "../workloads";
 
@@ -105,7 +105,11 @@ export function firewallSecurity(view: GraphView, publicPorts: readonly number[]
                     "Set cluster.apiAllowedCidrs to your office/VPN ranges.",
                 ),
             );
-        } else if (world && !(rule.fromPort === rule.toPort && allowed.has(rule.fromPort))) {
+        } else if (
+            world &&
+            !(rule.fromPort === rule.toPort && allowed.has(rule.fromPort)) &&
+            !declaredByEdge(rule)
+        ) {
             out.push(
                 finding(
                     "open-ingress",
