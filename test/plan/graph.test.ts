@@ -57,9 +57,27 @@ describe("renderMermaid", () => {
         );
     });
 
+    it("merges numbered siblings into one node per stem", () => {
+        const cp = r("keelson:cluster:Cluster", "k8s", undefined);
+        const nodes = ["master-0", "master-1", "master-2", "general-0", "general-1", "bastion"].map((n) =>
+            r("aws:ec2/instance:Instance", n, cp),
+        );
+        assert.equal(
+            renderMermaid([cp, ...nodes]),
+            [
+                "flowchart LR",
+                '    subgraph c0["k8s (Cluster)"]',
+                '        n0["master-* × 3<br/><i>Instance</i>"]',
+                '        n1["general-* × 2<br/><i>Instance</i>"]',
+                '        n2["bastion<br/><i>Instance</i>"]',
+                "    end",
+            ].join("\n"),
+        );
+    });
+
     it("collapses more than four same-typed siblings and escapes labels", () => {
         const pool = r("keelson:cluster:WorkerPool", 'pool "a"', undefined);
-        const nodes = [0, 1, 2, 3, 4].map((i) => r("aws:ec2/instance:Instance", `w-${i}`, pool));
+        const nodes = ["a", "b", "c", "d", "e"].map((i) => r("aws:ec2/instance:Instance", `w-${i}`, pool));
         const lb = r("aws:lb/loadBalancer:LoadBalancer", "api<lb>", undefined, [nodes[0].urn, nodes[3].urn]);
         assert.equal(
             renderMermaid([pool, ...nodes, lb]),

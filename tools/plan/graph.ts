@@ -1,6 +1,7 @@
 // A Mermaid flowchart of a plan for reviewers (out/<stage>/graph.md): components as nested
 // subgraphs, their key resources as nodes, dependencies as edges. Noise (IAM, routes, rules,
-// secrets, random values, providers) is left out, and runs of same-typed siblings collapse.
+// secrets, random values, providers) is left out; numbered siblings and long runs of same-typed
+// siblings collapse into one node.
 
 /** The part of a plan resource the graph reads. */
 export interface GraphResource {
@@ -38,7 +39,10 @@ export const KEY_TYPES: ReadonlySet<string> = new Set([
     "kubernetes:helm.sh/v3:Release",
 ]);
 
-/** More same-typed siblings than this in one component collapse into one `N × Type` node. */
+/**
+ * More same-typed siblings than this in one component (after numbered siblings such as `web-0`,
+ * `web-1` merged into `web-* × 2`) collapse into one `N × Type` node.
+ */
 export const COLLAPSE_OVER = 4;
 
 /** `aws:ec2/instance:Instance` → `Instance`. */
@@ -83,17 +87,27 @@ export function renderMermaid(resources: readonly GraphResource[]): string {
     for (const [key, list] of groups) {
         const owner = key.split("\u0000")[0];
         const nodes = members.get(owner) ?? [];
-        if (list.length > COLLAPSE_OVER) {
-            const node = { id: `n${counter++}`, label: `${list.length} × ${shortType(list[0].type)}` };
+        const add = (label: string, urns: readonly GraphResource[]) => {
+            const node = { id: `n${counter++}`, label };
             nodes.push(node);
-            for (const r of list) nodeOf.set(r.urn, node);
-        } else {
-            for (const r of list) {
-                const node = { id: `n${counter++}`, label: `${r.name}<br/><i>${shortType(r.type)}</i>` };
-                nodes.push(node);
-                nodeOf.set(r.urn, node);
-            }
+            for (const r of urns) nodeOf.set(r.urn, node);
+        };
+        // Numbered siblings (`master-0`, `master-1`, ...) are one node per stem: a pool, a tier.
+        const stems = new Map<string, GraphResource[]>();
+        for (const r of list) {
+            const stem = /-\d+$/.test(r.name) ? r.name.replace(/-\d+$/, "-*") : r.name;
+            stems.set(stem, [...(stems.get(stem) ?? []), r]);
         }
+        const type = shortType(list[0].type);
+        if (stems.size > COLLAPSE_OVER) add(`${list.length} × ${type}`, list);
+        else
+            for (const [stem, rs] of stems)
+                add(
+                    rs.length > 1
+                        ? `${stem} × ${rs.length}<br/><i>${type}</i>`
+                        : `${rs[0].name}<br/><i>${type}</i>`,
+                    rs,
+                );
         members.set(owner, nodes);
     }
 
