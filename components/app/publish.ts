@@ -1,0 +1,109 @@
+// Publishing: which Service type and ports a service gets, its NodePort requests, and its edge routes.
+import { EdgeRoute, HttpRoute } from "../edge/types";
+import * as o from "./render/objects";
+import { PodPort } from "./render/pod";
+import { ContainerArgs, DaemonSetArgs, Service } from "./types";
+
+const slug = (path: string) =>
+    path
+        .replace(/[^a-z0-9]+/gi, "-")
+        .replace(/^-+|-+$/g, "")
+        .toLowerCase();
+
+/** How a service with a port is published. */
+export interface Published {
+    readonly type: "ClusterIP" | "NodePort" | "LoadBalancer";
+    readonly ports: o.ServicePortPlan[];
+    readonly extraPorts: PodPort[];
+}
+
+/** The Service type and ports of `s`; NodePorts filled from `nodePorts` when given. */
+export function publishing(
+    s: Service,
+    ns: string,
+    nodePorts: Map<string, number> | undefined,
+): Published | undefined {
+    const a = s.args as ContainerArgs | DaemonSetArgs;
+    if (a.port === undefined) return undefined;
+    const routes = a.routes ?? [];
+    const type = a.expose ?? (routes.length > 0 ? "NodePort" : "ClusterIP");
+    const np = (port: number, proto: string) =>
+        type === "ClusterIP" ? undefined : nodePorts?.get(`${ns}/${s.name}/${port}/${proto}`);
+    const portPlan = (name: string, port: number, protocol: "TCP" | "UDP"): o.ServicePortPlan => {
+        const nodePort = np(port, protocol);
+        return { name, port, targetPort: port, protocol, ...(nodePort === undefined ? {} : { nodePort }) };
+    };
+    const ports: o.ServicePortPlan[] = [portPlan("main", a.port, "TCP")];
+    const extraPorts: PodPort[] = [];
+    for (const r of routes) {
+        if (r.kind === "http") continue;
+        const port = r.port ?? a.port;
+        const protocol = r.kind === "tcp" ? "TCP" : "UDP";
+        if (ports.some((p) => p.port === port && p.protocol === protocol)) continue;
+        const name = `${r.kind}-${port}`;
+        ports.push(portPlan(name, port, protocol));
+        extraPorts.push({ name, containerPort: port, protocol });
+    }
+    return { type, ports, extraPorts };
+}
+
+/** One NodePort request per port of every NodePort/LoadBalancer service, explicit ports kept. */
+export function nodePortRequests(services: readonly Service[], ns: string) {
+    const requests: { key: string; explicit?: number }[] = [];
+    for (const s of services) {
+        if (s.kind !== "container" && s.kind !== "daemonset") continue;
+        const a = s.args as ContainerArgs | DaemonSetArgs;
+        const pub = publishing(s, ns, undefined);
+        if (!pub || pub.type === "ClusterIP" || a.port === undefined) continue;
+        for (const p of pub.ports) {
+            const route = (a.routes ?? []).find(
+                (r) =>
+                    r.kind !== "http" &&
+                    (r.port ?? a.port) === p.port &&
+                    r.kind.toUpperCase() === p.protocol &&
+                    r.nodePort !== undefined,
+            );
+            const explicit =
+                p.name === "main" ? a.nodePort : route && route.kind !== "http" ? route.nodePort : undefined;
+            requests.push({ key: `${ns}/${s.name}/${p.port}/${p.protocol}`, explicit });
+        }
+    }
+    return requests;
+}
+
+/** The edge routes of a published service. */
+export function routesOf(s: Service, ns: string, pub: Published): EdgeRoute[] {
+    const a = s.args as ContainerArgs | DaemonSetArgs;
+    const routes: EdgeRoute[] = [];
+    const names = new Set<string>();
+    (a.routes ?? []).forEach((r, i) => {
+        if (r.kind === "http") {
+            const path = r.path ?? "/";
+            let name = `${ns}-${s.name}${path === "/" ? "" : `-${slug(path)}`}`.slice(0, 63);
+            if (names.has(name)) name = `${name.slice(0, 58)}-r${i}`;
+            names.add(name);
+            const route: HttpRoute = {
+                kind: "http",
+                name,
+                hosts: [...r.hosts],
+                path,
+                nodePort: pub.ports[0].nodePort as number,
+                healthPath: r.healthPath ?? a.readinessPath ?? "/",
+                ...(r.websocket ? { websocket: true } : {}),
+            };
+            routes.push(route);
+        } else {
+            const port = r.port ?? a.port;
+            const proto = r.kind === "tcp" ? "TCP" : "UDP";
+            const nodePort = pub.ports.find((p) => p.port === port && p.protocol === proto)
+                ?.nodePort as number;
+            routes.push({
+                kind: r.kind,
+                name: `${ns}-${s.name}-${r.kind}-${r.listenPort}`.slice(0, 63),
+                listenPort: r.listenPort,
+                nodePort,
+            });
+        }
+    });
+    return routes;
+}
