@@ -176,6 +176,11 @@ describe("scorePlan", () => {
                 });
             g.push(
                 rule("everything", { cidrIpv4: "0.0.0.0/0", ipProtocol: "-1", description: "oops" }),
+                rule("cluster-internal", {
+                    referencedSecurityGroupId: "sg-workers",
+                    ipProtocol: "-1",
+                    description: "pod traffic",
+                }),
                 rule("ssh", {
                     cidrIpv4: "10.0.0.0/8",
                     ipProtocol: "tcp",

@@ -74,7 +74,7 @@ export function firewallSecurity(view: GraphView, publicPorts: readonly number[]
         const { resource: r } = rule;
         const world = openToWorld(rule);
         const admin =
-            rule.protocol === "-1" || [22, 3389].some((p) => rule.fromPort <= p && p <= rule.toPort);
+            rule.protocol !== "-1" && [22, 3389].some((p) => rule.fromPort <= p && p <= rule.toPort);
         if (world && rule.protocol === "-1") {
             out.push(
                 finding(
