@@ -163,9 +163,9 @@ export class Addons extends pulumi.ComponentResource {
         masterRole: aws.iam.Role,
         k8sOpts: { provider: k8s.Provider; parent: pulumi.Resource },
     ): aws.s3.Bucket {
-        // Versioning off: every snapshot has a unique key, and lifecycle expiry must really delete.
+        // Versioned, so a delete or overwrite with the master role is recoverable; the lifecycle rules
+        // expire noncurrent versions after a day, so expiry still frees the space.
         const { bucket, controls } = secureBucket(`${name}-etcd-backups`, this, {
-            versioning: false,
             tags: { "keelson/cluster": args.clusterName },
         });
         const lifecycle = new aws.s3.BucketLifecycleConfiguration(

@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import { recordArtifact } from "../artifacts";
 import { EdgeRoute } from "../edge/types";
 import { FileStore } from "./FileStore";
-import { orderServices } from "./graph";
+import { expandedOrder } from "./backups";
 import { ImageBuild } from "./ImageBuild";
 import { createObject, manifestPath } from "./k8s-objects";
 import { AppPlan, PlannedObject, planApplication } from "./plan";
@@ -81,7 +81,7 @@ export class Application extends pulumi.ComponentResource {
 
         const images: Record<string, pulumi.Input<string>> = {};
         const fileStores: Record<string, FileStore> = {};
-        for (const s of orderServices(args.services).ordered) {
+        for (const s of expandedOrder(args.services).ordered) {
             const image = (s.args as { image?: unknown }).image;
             if (image && typeof image === "object") {
                 images[s.name] = new ImageBuild(

@@ -34,6 +34,23 @@ export class FileStore extends pulumi.ComponentResource {
         super("keelson:app:FileStore", name, {}, opts);
         const { bucket, controls } = secureBucket(`${name}-bucket`, this, args);
         this.bucket = bucket;
+        // Versioning keeps overwritten objects; they expire after 30 days, failed multipart uploads after 7.
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-bucket-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-old-versions",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays: 30 },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+            },
+            { parent: this, dependsOn: controls },
+        );
         this.user = new aws.iam.User(`${name}-user`, { path: "/keelson/" }, { parent: this });
         new aws.iam.UserPolicy(
             `${name}-user-policy`,

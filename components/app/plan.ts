@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeRoute } from "../edge/types";
 import { FILE_STORE_SECRET_KEYS, engineContext, planConnection } from "./connections";
 import { enginePodPlan, userPodPlan } from "./defaults";
-import { orderServices } from "./graph";
+import { dumpContainer, expandedOrder } from "./backups";
 import { allocateNodePorts } from "./nodeports";
 import { ENGINES, isEngine } from "./render/engines";
 import { Manifest, PlannedSecret, credentialsSecretName, envSecretName } from "./render/meta";
@@ -58,7 +58,7 @@ export function planApplication(
 ): AppPlan {
     const ns = def.namespace;
     const app = def.name;
-    const { ordered } = orderServices(def.services);
+    const { ordered } = expandedOrder(def.services);
     const allocated = allocateNodePorts(nodePortRequests(ordered, ns), def.nodePortsInUse ?? []);
     const objects: PlannedObject[] = [];
     const keys = new Set<string>();
@@ -176,13 +176,18 @@ function planWorkload(
     }
     const pub = s.kind === "container" || s.kind === "daemonset" ? publishing(s, ns, allocated) : undefined;
     const replicas = a.autoscale ? a.autoscale.maxReplicas : (a.replicas ?? 1);
-    const pod = userPodPlan(s, {
+    const base = userPodPlan(s, {
         app: def.name,
         image,
         connections,
         extraPorts: pub?.extraPorts ?? [],
         replicas,
     });
+    // A backup job's dump container reads the same connection variables as the upload container.
+    const dump = dumpContainer(s);
+    const pod = dump
+        ? { ...base, extraInitContainers: [{ ...dump, env: base.env.map((e) => ({ ...e })) }] }
+        : base;
     const rollout = { maxUnavailable: a.maxUnavailable ?? 0, maxSurge: a.maxSurge ?? 1 };
     if (s.kind === "cronjob") {
         add(

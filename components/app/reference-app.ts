@@ -23,7 +23,7 @@ export interface ReferenceAppArgs {
 }
 
 /**
- * Builds the reference application. With one web replica (dev) everything is single; with more (prod)
+ * Builds the reference application. Postgres is dumped hourly to the file store (CronJob `db-backup`). With one web replica (dev) everything is single; with more (prod)
  * the web service is autoscaled from `webReplicas` up to three times that, and memcached runs two pods.
  */
 export function referenceApp(
@@ -33,11 +33,12 @@ export function referenceApp(
 ): Application {
     const cfg = args.config;
     const replicated = cfg.webReplicas > 1;
-    const db = postgres("db", { storageGb: cfg.databaseStorageGb });
+    const files = fileStore("files");
+    // Hourly pg_dump to the file store: one replica plus off-volume dumps.
+    const db = postgres("db", { storageGb: cfg.databaseStorageGb, backup: { to: files } });
     const cache = redis("cache", { storageGb: Math.max(1, Math.ceil(cfg.databaseStorageGb / 10)) });
     const sessions = memcached("sessions", { replicas: replicated ? 2 : 1, memoryMb: 64 });
     const queue = rabbitmq("queue", { storageGb: cfg.databaseStorageGb });
-    const files = fileStore("files");
     const web = container("web", {
         image: REFERENCE_IMAGE,
         command: ["./podinfo"],

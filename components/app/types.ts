@@ -206,8 +206,18 @@ export interface DataServiceArgs {
     readonly resources?: Resources;
 }
 
+/** Scheduled logical backups of a SQL database to an S3 file store. */
+export interface BackupArgs {
+    /** The file store the dumps go to, under `backups/<service>/`. */
+    readonly to: Service<"filestore">;
+    /** Cron schedule. Default hourly at minute 17 (`17 * * * *`). */
+    readonly schedule?: string;
+}
+
 /** Postgres or MySQL. */
 export interface SqlArgs extends DataServiceArgs {
+    /** Dump the database to a file store on a schedule (CronJob `<service>-backup`). Default none. */
+    readonly backup?: BackupArgs;
     /** Database created at first start. Default `app`. */
     readonly database?: string;
     /** Application user. Default `app`. */

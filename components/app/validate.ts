@@ -1,6 +1,6 @@
 // Pure validation of an application's service graph: every problem at once, each naming the key, the
 // value and the fix. Runs before any resource is registered.
-import { orderServices } from "./graph";
+import { expandedOrder } from "./backups";
 import { planApplication } from "./plan";
 import { Add, validatePorts } from "./validate-ports";
 import {
@@ -88,7 +88,7 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
             add(`services[${i}]`, s, "is not a service; create it with container(), postgres(), ...");
     });
 
-    const { ordered, cycle } = orderServices(def.services);
+    const { ordered, cycle } = expandedOrder(def.services);
     if (cycle.length > 0) {
         add(
             `services.${cycle[0]}.connects`,

@@ -69,6 +69,7 @@ describe("addons/Addons (mocked)", () => {
                 "aws:s3/bucketPolicy:BucketPolicy addons-etcd-backups-tls-only",
                 "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock addons-etcd-backups-public-access",
                 "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration addons-etcd-backups-sse",
+                "aws:s3/bucketVersioning:BucketVersioning addons-etcd-backups-versioning",
                 "kubernetes:batch/v1:CronJob addons-etcd-backup",
                 "kubernetes:core/v1:Namespace addons-ns-logging",
                 "kubernetes:core/v1:Namespace addons-ns-monitoring",

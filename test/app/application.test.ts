@@ -90,6 +90,7 @@ describe("app/Application (mocked)", () => {
                 "aws:iam/user:User",
                 "aws:iam/userPolicy:UserPolicy",
                 "aws:s3/bucket:Bucket",
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
                 "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
                 "aws:s3/bucketPolicy:BucketPolicy",
                 "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",

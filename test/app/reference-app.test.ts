@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { planJson, writeOutDir } from "../../tools/plan/cli";
 import { FullPlan, planStage } from "../../tools/plan/plan";
 import { referenceStageProgram } from "../../tools/bench/plan/programs";
+import { scorePlan } from "../../components/score";
 import { validateManifest } from "./support/schema";
 
 /** Every file under `dir`, relative, sorted. */
@@ -124,5 +125,12 @@ describe("app/reference-app: the shipped application, planned per stage", () => 
                 .filter((n) => n.endsWith("_URL") || n.endsWith("_SERVERS") || n.endsWith("_BUCKET")),
             ["DATABASE_URL", "REDIS_URL", "MEMCACHED_SERVERS", "AMQP_URL", "S3_BUCKET", "S3_URL"],
         );
+    });
+
+    it("meets prod's minimum StackScore grade A with the add-ons (etcd and database backups, encrypted storage)", () => {
+        const score = scorePlan(plans.prod.resources);
+        const mine = score.findings.filter((f) => f.severity !== "low").map((f) => `${f.rule} ${f.resource}`);
+        assert.deepEqual(mine, []);
+        assert.equal(score.overall, "A");
     });
 });

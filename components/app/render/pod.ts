@@ -46,6 +46,8 @@ export interface PodPlan {
     readonly dataMount?: { readonly mountPath: string; readonly subPath?: string };
     readonly automountServiceAccountToken: boolean;
     readonly waitFor: readonly WaitFor[];
+    /** Init containers run after the wait-for ones (e.g. a database dump), rendered as given. */
+    readonly extraInitContainers?: readonly Record<string, unknown>[];
     readonly topologySpread: boolean;
     /**
      * Keep the pod off control-plane nodes: volume-backed pods, because Keelson runs the EBS CSI driver
@@ -127,7 +129,9 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
             seccompProfile: { type: "RuntimeDefault" },
         },
         ...(plan.restartPolicy ? { restartPolicy: plan.restartPolicy } : {}),
-        ...(plan.waitFor.length > 0 ? { initContainers: plan.waitFor.map(waitContainer) } : {}),
+        ...(plan.waitFor.length + (plan.extraInitContainers?.length ?? 0) > 0
+            ? { initContainers: [...plan.waitFor.map(waitContainer), ...(plan.extraInitContainers ?? [])] }
+            : {}),
         containers: [main],
         volumes,
     };

@@ -1,0 +1,135 @@
+import * as assert from "node:assert/strict";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { UPLOAD_DUMP_SCRIPT } from "../../components/app/backups";
+import { planApplication } from "../../components/app/plan";
+import { Manifest } from "../../components/app/render/meta";
+import { container, fileStore, mysql, postgres } from "../../components/app/services";
+import { validateApplication } from "../../components/app/validate";
+import { requireTool, tempDir } from "../support/live";
+import { validateManifest } from "./support/schema";
+
+type Obj = Record<string, unknown>;
+const files = fileStore("files");
+const db = postgres("db", { backup: { to: files } });
+const sql = mysql("sql", { backup: { to: files, schedule: "0 3 * * *" } });
+const web = container("web", {
+    image: "ghcr.io/stefanprodan/podinfo:6.9.2",
+    port: 3000,
+    connects: [db, sql],
+});
+const def = { name: "shop", namespace: "shop", services: [web] };
+const plan = planApplication(def);
+const get = (key: string): Manifest => plan.objects.find((o) => o.key === key)!.manifest;
+const jobPod = (key: string) =>
+    (get(key).spec as { jobTemplate: { spec: { template: { spec: Obj } } } }).jobTemplate.spec.template
+        .spec as {
+        initContainers: Obj[];
+        containers: Obj[];
+    };
+
+describe("app/backups: scheduled dumps of SQL databases to a file store", () => {
+    it("adds a <db>-backup CronJob per database with backup, valid against the schema", () => {
+        assert.deepEqual(validateApplication(def), []);
+        assert.deepEqual(
+            plan.objects
+                .filter((o) => o.manifest.kind === "CronJob")
+                .map((o) => [o.key, (o.manifest.spec as Obj).schedule]),
+            [
+                ["db-backup.cronjob", "17 * * * *"],
+                ["sql-backup.cronjob", "0 3 * * *"],
+            ],
+        );
+        validateManifest(get("db-backup.cronjob"), "db-backup");
+        validateManifest(get("sql-backup.cronjob"), "sql-backup");
+        assert.deepEqual(plan.objects.find((o) => o.key === "db-backup.cronjob")!.dependsOn, [
+            "namespace",
+            "db.statefulset",
+            "files.secret",
+        ]);
+    });
+
+    it("waits for the database, dumps with its own image, and uploads with the store's credentials", () => {
+        const pod = jobPod("db-backup.cronjob");
+        assert.deepEqual(
+            pod.initContainers.map((c) => [c.name, c.image]),
+            [
+                ["wait-for-db", "busybox:1.37.0"],
+                ["dump", "postgres:17.6"],
+            ],
+        );
+        assert.deepEqual(pod.initContainers[1].command, [
+            "sh",
+            "-c",
+            'set -eu\nPGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -Fc -f /backup/dump',
+        ]);
+        assert.deepEqual(pod.initContainers[1].env, pod.containers[0].env);
+        assert.equal(pod.containers[0].image, "amazon/aws-cli:2.27.50");
+        assert.deepEqual(
+            (pod.containers[0].env as { name: string; value?: string }[]).map((e) => e.name),
+            [
+                "DB_SERVICE",
+                "HOME",
+                "DB_HOST",
+                "DB_PORT",
+                "DB_NAME",
+                "DB_USER",
+                "DB_PASSWORD",
+                "DB_URL",
+                "STORE_BUCKET",
+                "STORE_REGION",
+                "STORE_ACCESS_KEY_ID",
+                "STORE_SECRET_ACCESS_KEY",
+                "STORE_URL",
+            ],
+        );
+        assert.equal((jobPod("sql-backup.cronjob").initContainers[1] as Obj).image, "mysql:8.4.6");
+    });
+
+    it("opens exactly the backup job's paths: to the database and to S3 on 443", () => {
+        const names = plan.objects
+            .filter((o) => o.key.startsWith("netpol.") && o.key.includes("backup"))
+            .map((o) => o.key);
+        assert.deepEqual(names, [
+            "netpol.db-from-db-backup",
+            "netpol.db-backup-to-db",
+            "netpol.db-backup-to-files",
+            "netpol.sql-from-sql-backup",
+            "netpol.sql-backup-to-sql",
+            "netpol.sql-backup-to-files",
+        ]);
+    });
+
+    it("uploads under backups/<db>/ with the store's keys (script run with a fake aws)", function () {
+        requireTool(this, "sh");
+        const { dir, cleanup } = tempDir("dump");
+        try {
+            fs.writeFileSync(path.join(dir, "aws"), `#!/bin/sh\necho "$AWS_ACCESS_KEY_ID $AWS_REGION $*"\n`, {
+                mode: 0o755,
+            });
+            const out = execFileSync("sh", ["-c", UPLOAD_DUMP_SCRIPT], {
+                env: {
+                    PATH: `${dir}:/usr/bin:/bin`,
+                    DB_SERVICE: "db",
+                    STORE_BUCKET: "bucket",
+                    STORE_REGION: "eu-west-1",
+                    STORE_ACCESS_KEY_ID: "AKIAEXAMPLE",
+                    STORE_SECRET_ACCESS_KEY: "x",
+                },
+                encoding: "utf8",
+            });
+            assert.match(
+                out,
+                /^AKIAEXAMPLE eu-west-1 s3 cp \/backup\/dump s3:\/\/bucket\/backups\/db\/\d{8}T\d{6}Z\.dump --sse AES256 --only-show-errors\nuploaded backups\/db\/\d{8}T\d{6}Z\.dump\n$/,
+            );
+        } finally {
+            cleanup();
+        }
+    });
+
+    it("keeps the upload script clean under shellcheck", function () {
+        const shellcheck = requireTool(this, "shellcheck");
+        execFileSync(shellcheck, ["-s", "sh", "-"], { input: `#!/bin/sh\n${UPLOAD_DUMP_SCRIPT}\n` });
+    });
+});
