@@ -3,6 +3,7 @@ import { PlanResource } from "../../tools/plan/types";
 import { gradeFindings, worst } from "./grade";
 import { viewOf } from "./graph-view";
 import { infrastructureAvailability, workloadAvailability } from "./rules/availability";
+import { artifactSecurity } from "./rules/artifacts";
 import { capacityFindings } from "./rules/capacity";
 import { operabilityFindings } from "./rules/operability";
 import { databaseRecoverability, stateRecoverability, volumeRecoverability } from "./rules/recoverability";
@@ -29,6 +30,7 @@ export function scorePlan(resources: readonly PlanResource[], opts: ScoreOptions
         ...instanceSecurity(view),
         ...firewallSecurity(view, opts.publicPorts ?? []),
         ...podSecurity(view, system),
+        ...artifactSecurity(opts.artifacts ?? []),
         ...stateRecoverability(view),
         ...volumeRecoverability(view),
         ...databaseRecoverability(view),

@@ -1,4 +1,5 @@
 // The StackScore's public shapes: grades, findings and the per-metric result.
+import type { PlanArtifact } from "../../tools/plan/types";
 
 /** Letter grades, best first. The overall grade is the worst metric grade. */
 export type Grade = "A" | "B" | "C" | "D" | "E" | "F";
@@ -62,6 +63,11 @@ export interface ScoreOptions {
      * `keelson:edge:*` component (its stream routes) are always allowed. Default none.
      */
     readonly publicPorts?: readonly number[];
+    /**
+     * The plan's rendered artifacts: user-data and edge configs are checked for secrets and TLS
+     * below 1.2, kubeadm configs against the CIS benchmark. Default none (the policy pack has none).
+     */
+    readonly artifacts?: readonly PlanArtifact[];
     /**
      * Namespaces whose workloads are platform add-ons (node agents, CNI): exempt from the
      * replica/PDB/spread rules and allowed host access. Default {@link SYSTEM_NAMESPACES}.

@@ -7,6 +7,7 @@ import {
     portsText,
     userDataSecrets,
 } from "../../components/score/aws-rules";
+import { weakTls } from "../../components/score/rules/artifacts";
 import { arr, obj } from "../../components/score/workloads";
 import { configWithDefaults, forTypes } from "./util";
 
@@ -156,10 +157,6 @@ export const listenerTls: ResourceValidationPolicy = {
     }),
 };
 
-/** nginx `ssl_protocols` or haproxy `ssl-min-ver` settings that admit TLS below 1.2. */
-export const WEAK_TLS =
-    /ssl_protocols[^;\n]*?\b(SSLv3|TLSv1|TLSv1\.1)(?![.\d])|ssl-min-ver\s+(SSLv3|TLSv1\.0|TLSv1\.1)\b/;
-
 /** Edge hosts' nginx/haproxy configuration in user-data allows TLS 1.2+ only. Mandatory. */
 export const edgeTls: ResourceValidationPolicy = {
     name: "edge-tls-1-2",
@@ -169,8 +166,8 @@ export const edgeTls: ResourceValidationPolicy = {
     severity: "high",
     validateResource: forTypes([INSTANCE, LAUNCH_TEMPLATE], (args, report) => {
         const ud = args.props.userData;
-        const m = typeof ud === "string" ? WEAK_TLS.exec(ud) : null;
-        if (m) report(`${args.name}'s edge configuration allows ${m[1] ?? m[2]}: use TLSv1.2 TLSv1.3 only.`);
+        const weak = typeof ud === "string" ? weakTls(ud) : undefined;
+        if (weak) report(`${args.name}'s edge configuration allows ${weak}: use TLSv1.2 TLSv1.3 only.`);
     }),
 };
 

@@ -140,7 +140,7 @@ export async function main(argv: string[], print: (s: string) => void = console.
         }
         throw err;
     }
-    const score = scorePlan(plan.resources);
+    const score = scorePlan(plan.resources, { artifacts: plan.artifacts });
     const cost = computeCost(plan.resources);
     const json = planJson(plan, score, cost);
     writeOutDir(options.out, plan, json);
