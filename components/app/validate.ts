@@ -11,6 +11,7 @@ import {
     ImageSource,
     Service,
     WorkerArgs,
+    SqlArgs,
 } from "./types";
 
 /** One bad input. */
@@ -183,6 +184,18 @@ function validateService(s: Service, at: string, add: Add): void {
             s.kind,
             `a ${s.kind} without a port needs a health check; set healthPort, healthCommand, or readinessProbe and livenessProbe`,
         );
+    }
+    const backup = (s.args as SqlArgs).backup;
+    if ((s.kind === "postgres" || s.kind === "mysql") && backup) {
+        const to = backup.to as unknown;
+        if (!(to instanceof Service) || to.kind !== "filestore") {
+            const shown = to instanceof Service ? `${to.kind} "${to.name}"` : show(to);
+            add(
+                `${at}.backup.to`,
+                shown,
+                `${shown} is not a file store; pass the service made by fileStore()`,
+            );
+        }
     }
     if (
         s.kind === "cronjob" &&

@@ -132,4 +132,14 @@ describe("app/backups: scheduled dumps of SQL databases to a file store", () => 
         const shellcheck = requireTool(this, "shellcheck");
         execFileSync(shellcheck, ["-s", "sh", "-"], { input: `#!/bin/sh\n${UPLOAD_DUMP_SCRIPT}\n` });
     });
+
+    it("rejects a backup target that is not a file store", () => {
+        const cache = postgres("cache-db", { backup: { to: postgres("other") as never } });
+        assert.deepEqual(
+            validateApplication({ name: "shop", namespace: "shop", services: [cache] }).map((p) => p.message),
+            [
+                'services.cache-db.backup.to: postgres "other" is not a file store; pass the service made by fileStore()',
+            ],
+        );
+    });
 });
