@@ -47,8 +47,8 @@ refresh_ocsp() {
         tmp="$(mktemp -d)"
         # The leaf is the chain's first certificate, its issuer the second.
         awk -v dir="$tmp" '/BEGIN CERTIFICATE/ { n++ } n { print > (dir "/" n ".pem") }' "$CERT_DIR/$name.crt"
-        if [ -s "$tmp/2.pem" ] && openssl ocsp -no_nonce -issuer "$tmp/2.pem" -cert "$tmp/1.pem" -url "$uri" \\
-            -CAfile /etc/ssl/certs/ca-certificates.crt -respout "$tmp/ocsp" >/dev/null 2>&1; then
+        if [ -s "$tmp/2.pem" ] && openssl ocsp -no_nonce -issuer "$tmp/2.pem" -cert "$tmp/1.pem" -url "$uri" -timeout 10 \\
+            -CAfile "$OCSP_CA_FILE" -respout "$tmp/ocsp" >/dev/null 2>&1; then
             install -m 0600 "$tmp/ocsp" "$CERT_DIR/$name.pem.ocsp"
             log "refreshed the OCSP response of $name"
         fi
@@ -155,7 +155,7 @@ CERT_DIR=${q(EDGE_CERT_DIR)}
 STAGED_CONFIG=${q(stagedConfigPath(o.engine))}
 LIVE_CONFIG=${q(liveConfigPath(o.engine))}
 CERTIFICATES=(${names})
-
+${o.engine === "haproxy" ? "OCSP_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n" : ""}
 log() { echo "keelson-edge: $*" >&2; }
 die() {
     log "FATAL: $*"
