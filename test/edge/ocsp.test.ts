@@ -55,13 +55,15 @@ function makeOcspPki(dir: string, responderPort: number): { caFile: string } {
 function stapledStatus(port: number, dir: string, caFile: string): Promise<string> {
     return new Promise((resolve, reject) => {
         let status = "none";
-        const socket = tls.connect({
+        // tls.connect passes requestOCSP on to the TLSSocket; ConnectionOptions just does not list it.
+        const options: tls.ConnectionOptions & { requestOCSP: boolean } = {
             host: "127.0.0.1",
             port,
             servername: HOST,
             ca: [fs.readFileSync(caFile)],
             requestOCSP: true,
-        });
+        };
+        const socket = tls.connect(options);
         socket.on("OCSPResponse", (response: Buffer | null) => {
             if (!response) return; // the server stapled nothing
             const file = path.join(dir, `stapled-${port}.der`);
