@@ -132,6 +132,31 @@ export function selects(selector: unknown, podLabels: Readonly<Record<string, st
     );
 }
 
+/** True when a pod spec spreads its replicas: topologySpreadConstraints or pod anti-affinity. */
+export function spreadsReplicas(podSpec: Record<string, unknown>): boolean {
+    const constraints = podSpec.topologySpreadConstraints;
+    return (
+        (Array.isArray(constraints) && constraints.length > 0) ||
+        Object.keys(obj(obj(podSpec.affinity).podAntiAffinity)).length > 0
+    );
+}
+
+/**
+ * True when one of `objects` (PodDisruptionBudgets with `selector`, NetworkPolicies with
+ * `podSelector`) in the workload's namespace selects the workload's pods.
+ */
+export function selectedBy(
+    objects: ReadonlyArray<{ readonly inputs: Record<string, unknown> }>,
+    w: Workload,
+    selectorField: "selector" | "podSelector",
+): boolean {
+    return objects.some(
+        (o) =>
+            (obj(o.inputs.metadata).namespace ?? "default") === w.namespace &&
+            selects(obj(o.inputs.spec)[selectorField], w.podLabels),
+    );
+}
+
 /** The image tag problem of an image reference: `"latest"`, `"untagged"`, or undefined when pinned. */
 export function imageTagProblem(image: unknown): "latest" | "untagged" | undefined {
     if (typeof image !== "string" || image === "") return undefined;

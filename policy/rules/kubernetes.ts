@@ -14,7 +14,8 @@ import {
     obj,
     plainSecretEnv,
     restrictedGaps,
-    selects,
+    selectedBy,
+    spreadsReplicas,
     Workload,
 } from "../../components/score/workloads";
 import { asPlanResources, configWithDefaults, forWorkloads, label } from "./util";
@@ -156,7 +157,7 @@ export const replicas: StackValidationPolicy = {
     configSchema: exemptSchema,
     validateStack: (args, report) => {
         const exempt = exemptNamespaces(args);
-        for (const w of workloadsOf(args.resources)) {
+        for (const w of viewOfStack(args.resources).workloads) {
             if (w.kind !== "Deployment" || exempt.includes(w.namespace)) continue;
             if ((w.replicas ?? 1) < 2) report(`${label(w)} runs ${w.replicas} replica.`, w.urn);
         }
@@ -171,10 +172,7 @@ export const topologySpread: ResourceValidationPolicy = {
     severity: "low",
     validateResource: forWorkloads((w, _args, report) => {
         if ((w.replicas ?? 1) < 2) return;
-        const spread =
-            Array.isArray(w.podSpec.topologySpreadConstraints) &&
-            w.podSpec.topologySpreadConstraints.length > 0;
-        if (!spread && obj(w.podSpec.affinity).podAntiAffinity === undefined)
+        if (!spreadsReplicas(w.podSpec))
             report(`${label(w)} has ${w.replicas} replicas and no topology spread or pod anti-affinity.`);
     }),
 };
@@ -193,12 +191,8 @@ export const serviceAccountToken: ResourceValidationPolicy = {
     }),
 };
 
-/** The stack's workloads, with HPA-managed replica counts resolved as the StackScore does. */
-function workloadsOf(resources: readonly PolicyResource[]): readonly Workload[] {
-    return viewOf(asPlanResources(resources)).workloads;
-}
-
-const nsOf = (props: Record<string, unknown>) => String(obj(props.metadata).namespace ?? "default");
+/** The stack's graph view: workloads with HPA-managed replica counts resolved as the StackScore does. */
+const viewOfStack = (resources: readonly PolicyResource[]) => viewOf(asPlanResources(resources));
 
 /** Every replicated workload is covered by a PodDisruptionBudget in its namespace. */
 export const podDisruptionBudget: StackValidationPolicy = {
@@ -207,14 +201,10 @@ export const podDisruptionBudget: StackValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "medium",
     validateStack: (args, report) => {
-        const pdbs = args.resources.filter((r) => r.type === "kubernetes:policy/v1:PodDisruptionBudget");
-        for (const w of workloadsOf(args.resources)) {
-            if ((w.replicas ?? 1) < 2) continue;
-            if (
-                !pdbs.some(
-                    (p) => nsOf(p.props) === w.namespace && selects(obj(p.props.spec).selector, w.podLabels),
-                )
-            )
+        const view = viewOfStack(args.resources);
+        const pdbs = view.ofType("kubernetes:policy/v1:PodDisruptionBudget");
+        for (const w of view.workloads) {
+            if ((w.replicas ?? 1) >= 2 && !selectedBy(pdbs, w, "selector"))
                 report(`${label(w)} has ${w.replicas} replicas and no PodDisruptionBudget.`, w.urn);
         }
     },
@@ -229,17 +219,10 @@ export const networkPolicyCoverage: StackValidationPolicy = {
     configSchema: exemptSchema,
     validateStack: (args, report) => {
         const exempt = exemptNamespaces(args);
-        const policies = args.resources.filter(
-            (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-        );
-        for (const w of workloadsOf(args.resources)) {
-            if (exempt.includes(w.namespace)) continue;
-            if (
-                !policies.some(
-                    (p) =>
-                        nsOf(p.props) === w.namespace && selects(obj(p.props.spec).podSelector, w.podLabels),
-                )
-            )
+        const view = viewOfStack(args.resources);
+        const policies = view.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        for (const w of view.workloads) {
+            if (!exempt.includes(w.namespace) && !selectedBy(policies, w, "podSelector"))
                 report(`No NetworkPolicy selects the pods of ${label(w)}.`, w.urn);
         }
     },

@@ -1,7 +1,7 @@
 // Availability: can the stage lose one VM, one AZ or one pod without an outage?
 import { GraphView, InstanceView } from "../graph-view";
 import { Finding, findingsFor } from "../types";
-import { obj, selects, Workload } from "../workloads";
+import { selectedBy, spreadsReplicas } from "../workloads";
 
 const finding = findingsFor("availability");
 
@@ -107,22 +107,6 @@ export function infrastructureAvailability(view: GraphView): Finding[] {
     return out;
 }
 
-function coveredByPdb(view: GraphView, w: Workload): boolean {
-    return view.ofType("kubernetes:policy/v1:PodDisruptionBudget").some((p) => {
-        const ns = obj(p.inputs.metadata).namespace ?? "default";
-        return ns === w.namespace && selects(obj(p.inputs.spec).selector, w.podLabels);
-    });
-}
-
-function spread(w: Workload): boolean {
-    const anti = obj(obj(w.podSpec.affinity).podAntiAffinity);
-    return (
-        (Array.isArray(w.podSpec.topologySpreadConstraints) &&
-            w.podSpec.topologySpreadConstraints.length > 0) ||
-        Object.keys(anti).length > 0
-    );
-}
-
 /** Replicated application workloads: replicas >= 2, a PodDisruptionBudget, topology spread. */
 export function workloadAvailability(view: GraphView, systemNamespaces: readonly string[]): Finding[] {
     const out: Finding[] = [];
@@ -140,7 +124,10 @@ export function workloadAvailability(view: GraphView, systemNamespaces: readonly
                 ),
             );
         }
-        if (w.replicas >= 2 && !coveredByPdb(view, w)) {
+        if (
+            w.replicas >= 2 &&
+            !selectedBy(view.ofType("kubernetes:policy/v1:PodDisruptionBudget"), w, "selector")
+        ) {
             out.push(
                 finding(
                     "pdb",
@@ -151,7 +138,7 @@ export function workloadAvailability(view: GraphView, systemNamespaces: readonly
                 ),
             );
         }
-        if (w.replicas >= 2 && !spread(w)) {
+        if (w.replicas >= 2 && !spreadsReplicas(w.podSpec)) {
             out.push(
                 finding(
                     "topology-spread",
