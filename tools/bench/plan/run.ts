@@ -111,8 +111,9 @@ function main(argv: string[]): number {
     const app = runs.find((r) => r.name === `app-${largest}`);
     const direct = runs.find((r) => r.name === `direct-${largest}`);
     const ok = app && direct && !app.error && !direct.error && direct.seconds > 0;
-    const overhead = ok ? Number((app.seconds / direct.seconds).toFixed(2)) : null;
-    const overheadCpu = ok ? Number((app.cpu_seconds / direct.cpu_seconds).toFixed(2)) : null;
+    // The ratio is taken on CPU seconds: on a shared machine wall time mostly measures the neighbours.
+    const overheadWall = ok ? Number((app.seconds / direct.seconds).toFixed(2)) : null;
+    const overhead = ok ? Number((app.cpu_seconds / direct.cpu_seconds).toFixed(2)) : null;
     const growth = linearity(runs, "app-");
     log("");
     for (const g of growth) {
@@ -122,7 +123,7 @@ function main(argv: string[]): number {
         log(`${g.name.padEnd(14)} ${g.per_service_ms.toFixed(2)} ms/service${marginal}${ratio}`);
     }
     log(
-        `overhead ratio at ${largest} services: ${overhead} wall, ${overheadCpu} cpu (Application vs direct @pulumi/kubernetes)`,
+        `overhead ratio at ${largest} services: ${overhead} (CPU seconds; ${overheadWall} wall) for Application vs direct @pulumi/kubernetes`,
     );
     if (json) {
         const doc = {
@@ -136,7 +137,7 @@ function main(argv: string[]): number {
                 ...(r.error ? { error: r.error } : {}),
             })),
             overhead_ratio: overhead,
-            overhead_ratio_cpu: overheadCpu,
+            overhead_ratio_wall: overheadWall,
             per_service: growth,
         };
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
