@@ -86,7 +86,7 @@ export interface EdgeNetwork {
 
 /** A certificate and its private key (both secrets when read from stage config). */
 export interface EdgeCertificateInput {
-    /** DNS-safe name; the SSM parameters are `/keelson/<stage>/edge/tls/<name>/{cert,key}`. */
+    /** DNS-safe name; the SSM parameters are `/keelson/<stage>/<edge component name>/tls/<name>/{cert,key}`. */
     readonly name: string;
     readonly hosts: readonly string[];
     readonly certPem: pulumi.Input<string>;
