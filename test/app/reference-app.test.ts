@@ -139,8 +139,10 @@ describe("app: manifests of the project's own offline plan (index.ts)", () => {
     for (const stack of ["dev", "staging", "prod"]) {
         it(`${stack}: every manifest under out/${stack}/manifests/ from \`npm run plan\` passes the Kubernetes schema`, async function () {
             const plan = await planStage({ stack });
+            // A secret artifact is masked whole ("[secret]") and has nothing to validate.
             const manifests = plan.artifacts.filter(
-                (a) => a.path.startsWith("manifests/") && a.path.endsWith(".yaml"),
+                (a) =>
+                    a.path.startsWith("manifests/") && a.path.endsWith(".yaml") && a.content !== "[secret]",
             );
             // index.ts composes the application once the lead wires it; until then there is nothing to check.
             if (manifests.length === 0) this.skip();
