@@ -132,7 +132,7 @@ export function enginePodPlan(s: Service<EngineKind>, app: string, ctx: EngineCo
         uid: spec.uid,
         readOnlyRootFilesystem: true,
         writablePaths: spec.writable,
-        dataMount: spec.dataPath ? { mountPath: spec.dataPath, subPath: spec.dataSubPath } : undefined,
+        dataMount: spec.dataPath ? { mountPath: spec.dataPath } : undefined,
         avoidControlPlane: spec.dataPath !== undefined,
         automountServiceAccountToken: false,
         waitFor: [],

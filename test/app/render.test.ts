@@ -188,34 +188,25 @@ describe("app/render: engines use the official images' own users and writable pa
             Object.fromEntries(
                 Object.entries(ENGINES).map(([k, e]) => [
                     k,
-                    [e.image, e.uid, e.port, e.dataPath, e.dataSubPath, e.writable],
+                    [e.image, e.uid, e.port, e.dataPath, e.writable],
                 ]),
             ),
             {
-                postgres: [
-                    "postgres:17.6",
-                    999,
-                    5432,
-                    "/var/lib/postgresql/data",
-                    undefined,
-                    ["/var/run/postgresql"],
-                ],
+                postgres: ["postgres:17.6", 999, 5432, "/var/lib/postgresql/data", ["/var/run/postgresql"]],
                 mysql: [
                     "mysql:8.4.6",
                     999,
                     3306,
                     "/var/lib/mysql",
-                    "mysql",
                     ["/var/run/mysqld", "/var/lib/mysql-files"],
                 ],
-                redis: ["redis:8.2.1", 999, 6379, "/data", undefined, []],
-                memcached: ["memcached:1.6.39", 11211, 11211, undefined, undefined, []],
+                redis: ["redis:8.2.1", 999, 6379, "/data", []],
+                memcached: ["memcached:1.6.39", 11211, 11211, undefined, []],
                 rabbitmq: [
                     "rabbitmq:4.1.4-management",
                     999,
                     5672,
                     "/var/lib/rabbitmq",
-                    undefined,
                     ["/var/log/rabbitmq"],
                 ],
             },
@@ -228,6 +219,7 @@ describe("app/render: engines use the official images' own users and writable pa
             name: "PGDATA",
             value: "/var/lib/postgresql/data/pgdata",
         });
+        assert.deepEqual(ENGINES.mysql.args?.(ctx), ["mysqld", "--datadir=/var/lib/mysql/data"]);
         assert.deepEqual(ENGINES.redis.args?.(ctx), [
             "redis-server",
             "--appendonly",

@@ -24,8 +24,6 @@ export interface EngineSpec {
     readonly uid: number;
     /** Where the PVC is mounted; undefined for a cache without a volume. */
     readonly dataPath?: string;
-    /** Mount the PVC at a sub directory, for images that refuse a data dir containing `lost+found`. */
-    readonly dataSubPath?: string;
     /** Directories the image writes besides the data dir (emptyDir each, /tmp always). */
     readonly writable: readonly string[];
     readonly resources: Resources;
@@ -79,12 +77,13 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         image: "mysql:8.4.6",
         port: 3306,
         uid: 999,
-        // mysqld --initialize refuses a data dir that is not empty (lost+found), hence the sub path.
+        // mysqld --initialize refuses a data dir that is not empty (the volume's lost+found), so the data
+        // lives in a sub directory that mysqld creates itself (a kubelet-made subPath would be root-owned).
         dataPath: "/var/lib/mysql",
-        dataSubPath: "mysql",
         // The socket and pid file, and secure_file_priv, which mysqld checks at start.
         writable: ["/var/run/mysqld", "/var/lib/mysql-files"],
         resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        args: () => ["mysqld", "--datadir=/var/lib/mysql/data"],
         env: (ctx) => [
             { name: "MYSQL_DATABASE", value: ctx.database },
             { name: "MYSQL_USER", value: ctx.user },
