@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { computeCost, scorePlan, StackScore } from "../../components/score";
+import type { PolicyViolation } from "../../policy/run";
 import { main } from "../../tools/plan/cli";
 import { diffPlans, PlanJson } from "../../tools/plan/diff";
 import { marker, renderMarkdown, renderScoreText } from "../../tools/plan/markdown";
@@ -39,7 +40,44 @@ const score: StackScore = {
     ],
 };
 
+const violations: PolicyViolation[] = [
+    {
+        policy: "k8s-replicas",
+        enforcementLevel: "advisory",
+        urn: bucket.urn,
+        message: "Deployment app/x runs 1 replica.",
+    },
+    {
+        policy: "aws-ec2-imdsv2",
+        enforcementLevel: "mandatory",
+        urn: score.findings[0].resource,
+        message: "m0 allows IMDSv1.",
+    },
+];
+
 describe("renderMarkdown", () => {
+    it("lists policy violations, mandatory first", () => {
+        const text = renderMarkdown({ plan, policy: violations });
+        assert.ok(
+            text.includes(
+                [
+                    "### Policy pack: 1 mandatory, 1 advisory",
+                    "",
+                    "| Level | Policy | Resource | Violation |",
+                    "|---|---|---|---|",
+                    "| mandatory | `aws-ec2-imdsv2` | m0 | m0 allows IMDSv1. |",
+                    "| advisory | `k8s-replicas` | logs\\|x | Deployment app/x runs 1 replica. |",
+                    "",
+                ].join("\n"),
+            ),
+        );
+        assert.ok(
+            renderMarkdown({ plan, policy: [] }).includes(
+                "### Policy pack: 0 mandatory, 0 advisory\n\nNo violations.\n",
+            ),
+        );
+    });
+
     it("renders score, cost, counts and changes for a PR comment", () => {
         const old: PlanJson = {
             stack: "dev",
@@ -136,13 +174,16 @@ describe("renderMarkdown", () => {
 });
 
 describe("renderScoreText", () => {
-    it("prints the grades, the findings with fixes and the cost", () => {
+    it("prints the grades, the findings with fixes, mandatory policy violations and the cost", () => {
         assert.equal(
-            renderScoreText(score, computeCost([nat])),
+            renderScoreText(score, computeCost([nat]), violations),
             [
                 "StackScore: D (availability D, security A, recoverability B, capacity A, operability A)",
                 "  [high] availability/single-master on m0: One master. Fix: Use 3.",
                 "  [medium] recoverability/s3-versioning on logs|x: Not | versioned. Fix: Version it.",
+                "",
+                "Policy pack: 1 mandatory, 1 advisory violation(s)",
+                "  [mandatory] aws-ec2-imdsv2 on m0: m0 allows IMDSv1.",
                 "",
                 "Cost: $32.85 per month (us-east-1 on-demand prices of 2026-11-22); an EKS control plane would add $73.00",
                 "      $32.85  nat-a (NAT gateway 730 h)",
@@ -151,7 +192,10 @@ describe("renderScoreText", () => {
     });
     it("caps the findings", () => {
         const many: StackScore = { ...score, findings: Array.from({ length: 3 }, () => score.findings[0]) };
-        assert.equal(renderScoreText(many, computeCost([]), 1).split("\n")[2], "  … and 2 more (see --json)");
+        assert.equal(
+            renderScoreText(many, computeCost([]), [], 1).split("\n")[2],
+            "  … and 2 more (see --json)",
+        );
     });
 });
 
@@ -173,7 +217,9 @@ describe("plan CLI: --markdown, --diff and the minimum grade", function () {
             "operability",
         ]);
         assert.equal(old.cost.monthlyUsd, computeCost(old.resources).monthlyUsd);
-        assert.deepEqual(old.score, JSON.parse(JSON.stringify(scorePlan(old.resources))));
+        assert.deepEqual(old.score.metrics, scorePlan(old.resources).metrics);
+        assert.equal(old.policy.mandatory, 0);
+        assert.ok(Array.isArray(old.policy.violations));
         old.resources.pop();
         fs.writeFileSync(path.join(tmp, "old.json"), JSON.stringify(old));
 

@@ -6,6 +6,7 @@ import * as path from "path";
 import { validateStageConfig } from "../../components/config";
 import { ConfigError } from "../../components/config/problems";
 import { computeCost, CostEstimate, minimumGradeError, scorePlan, StackScore } from "../../components/score";
+import { mandatory, PolicyViolation, runPolicies } from "../../policy/run";
 import { diffPlans, PlanJson } from "./diff";
 import { renderGraphMarkdown } from "./graph";
 import { renderMarkdown, renderScoreText } from "./markdown";
@@ -57,7 +58,12 @@ export function parseArgs(argv: string[]): CliOptions {
 }
 
 /** The JSON document `--json` prints and `out/<stage>/plan.json` holds. */
-export function planJson(plan: PlanResult, score?: StackScore, cost?: CostEstimate): Record<string, unknown> {
+export function planJson(
+    plan: PlanResult,
+    score?: StackScore,
+    cost?: CostEstimate,
+    policy?: readonly PolicyViolation[],
+): Record<string, unknown> {
     return {
         stack: plan.stack,
         resources: plan.resources.map((r) => ({
@@ -73,6 +79,7 @@ export function planJson(plan: PlanResult, score?: StackScore, cost?: CostEstima
             ? { score: { overall: score.overall, metrics: score.metrics, findings: score.findings } }
             : {}),
         ...(cost ? { cost } : {}),
+        ...(policy ? { policy: { mandatory: mandatory(policy).length, violations: policy } } : {}),
     };
 }
 
@@ -142,7 +149,8 @@ export async function main(argv: string[], print: (s: string) => void = console.
     }
     const score = scorePlan(plan.resources, { artifacts: plan.artifacts });
     const cost = computeCost(plan.resources);
-    const json = planJson(plan, score, cost);
+    const policy = await runPolicies(plan.resources);
+    const json = planJson(plan, score, cost, policy);
     writeOutDir(options.out, plan, json);
     fs.writeFileSync(path.join(options.out, "graph.md"), renderGraphMarkdown(plan.stack, plan.resources));
     const diff = options.diff
@@ -151,19 +159,22 @@ export async function main(argv: string[], print: (s: string) => void = console.
               json as unknown as PlanJson,
           )
         : undefined;
-    const summary = options.markdown ? renderMarkdown({ plan, score, cost, diff }) : undefined;
+    const summary = options.markdown ? renderMarkdown({ plan, score, cost, diff, policy }) : undefined;
     if (summary) fs.writeFileSync(path.join(options.out, "summary.md"), summary);
     if (options.json) print(JSON.stringify(json, null, 2));
-    else print(summary ?? `${renderText(plan, options.out)}\n\n${renderScoreText(score, cost)}`);
-    // The stage's score.minimumGrade gates the plan, after the outputs are written so reviewers see why.
+    else print(summary ?? `${renderText(plan, options.out)}\n\n${renderScoreText(score, cost, policy)}`);
+    // The stage's score.minimumGrade and the policy pack's mandatory rules gate the plan, after the
+    // outputs are written so reviewers see why.
     const file = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
     const minimum = validateStageConfig(options.stack, loadStackConfig(file)).config?.score.minimumGrade;
-    const failure = minimum ? minimumGradeError(score, minimum) : undefined;
-    if (failure) {
-        console.error(failure);
-        return 1;
-    }
-    return 0;
+    const failures = [
+        ...(minimum ? [minimumGradeError(score, minimum)] : []),
+        ...mandatory(policy).map(
+            (v) => `policy ${v.policy} (mandatory) on ${v.urn || "the stack"}: ${v.message}`,
+        ),
+    ].filter((f): f is string => f !== undefined);
+    for (const f of failures) console.error(f);
+    return failures.length > 0 ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -1,6 +1,7 @@
 // The plan summary posted on a pull request: stage, StackScore with top findings, cost, resource
 // counts by type, and the changes against the base branch's plan.
 import type { CostEstimate } from "../../components/score/cost";
+import type { PolicyViolation } from "../../policy/run";
 import { METRICS, StackScore } from "../../components/score/types";
 import type { PlanDiff, PlanJson } from "./diff";
 
@@ -11,6 +12,8 @@ export interface MarkdownInput {
     readonly cost?: CostEstimate;
     /** Changes against the base branch's plan. */
     readonly diff?: PlanDiff;
+    /** The policy pack's violations over the plan (mandatory ones fail `pulumi preview`). */
+    readonly policy?: readonly PolicyViolation[];
     /** Findings listed (worst first). Default 10. */
     readonly maxFindings?: number;
     /** Changed resources listed before "… and N more". Default 40. */
@@ -46,6 +49,23 @@ function scoreSection(score: StackScore, max: number): string[] {
         lines.push(
             `| ${f.severity} | \`${f.rule}\` | ${cell(shortUrn(f.resource))} | ${cell(f.message)} | ${cell(f.fix)} |`,
         );
+    return lines;
+}
+
+function policySection(violations: readonly PolicyViolation[], max: number): string[] {
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
+    const lines = [
+        `### Policy pack: ${mandatory.length} mandatory, ${violations.length - mandatory.length} advisory`,
+        "",
+    ];
+    if (violations.length === 0) return [...lines, "No violations."];
+    const sorted = [...mandatory, ...violations.filter((v) => v.enforcementLevel !== "mandatory")];
+    lines.push("| Level | Policy | Resource | Violation |", "|---|---|---|---|");
+    for (const v of sorted.slice(0, max))
+        lines.push(
+            `| ${v.enforcementLevel} | \`${v.policy}\` | ${cell(shortUrn(v.urn) || "(stack)")} | ${cell(v.message)} |`,
+        );
+    if (sorted.length > max) lines.push("", `… and ${sorted.length - max} more.`);
     return lines;
 }
 
@@ -108,6 +128,7 @@ export function renderMarkdown(input: MarkdownInput): string {
     const { plan } = input;
     const lines = [marker(plan.stack), `## Keelson plan: \`${plan.stack}\``, ""];
     if (input.score) lines.push(...scoreSection(input.score, input.maxFindings ?? 10), "");
+    if (input.policy) lines.push(...policySection(input.policy, input.maxFindings ?? 10), "");
     if (input.cost) lines.push(...costSection(input.cost), "");
     lines.push(...countsSection(plan), "");
     if (input.diff) lines.push(...diffSection(input.diff, input.maxChanges ?? 40), "");
@@ -115,8 +136,16 @@ export function renderMarkdown(input: MarkdownInput): string {
     return lines.join("\n");
 }
 
-/** The score and cost lines the plan prints in text mode (findings capped at `maxFindings`, default 10). */
-export function renderScoreText(score: StackScore, cost: CostEstimate, maxFindings = 10): string {
+/**
+ * The score, policy and cost lines the plan prints in text mode (findings capped at
+ * `maxFindings`, default 10; mandatory policy violations all listed).
+ */
+export function renderScoreText(
+    score: StackScore,
+    cost: CostEstimate,
+    policy: readonly PolicyViolation[] = [],
+    maxFindings = 10,
+): string {
     const lines = [
         `StackScore: ${score.overall} (${METRICS.map((m) => `${m} ${score.metrics[m]}`).join(", ")})`,
         ...score.findings
@@ -125,6 +154,14 @@ export function renderScoreText(score: StackScore, cost: CostEstimate, maxFindin
     ];
     if (score.findings.length > maxFindings)
         lines.push(`  … and ${score.findings.length - maxFindings} more (see --json)`);
+    const mandatory = policy.filter((v) => v.enforcementLevel === "mandatory");
+    lines.push(
+        "",
+        `Policy pack: ${mandatory.length} mandatory, ${policy.length - mandatory.length} advisory violation(s)`,
+        ...mandatory.map(
+            (v) => `  [mandatory] ${v.policy} on ${shortUrn(v.urn) || "the stack"}: ${v.message}`,
+        ),
+    );
     lines.push(
         "",
         `Cost: ${usd(cost.monthlyUsd)} per month (${cost.region} on-demand prices of ${cost.priceDate}); an EKS control plane would add ${usd(cost.eksControlPlaneMonthlyUsd)}`,
