@@ -70,7 +70,8 @@ export function backupServices(services: readonly Service[]): Service[] {
                     requests: { cpu: "100m", memory: "128Mi" },
                     limits: { cpu: "1", memory: "512Mi" },
                 },
-                securityContext: containerSecurityContext(true),
+                // The image's own user: the client tools expect a passwd entry.
+                securityContext: { ...containerSecurityContext(true), runAsUser: ENGINES[db.kind].uid },
                 volumeMounts: [
                     { name: volumeName(DUMP_DIR), mountPath: DUMP_DIR },
                     { name: volumeName("/tmp"), mountPath: "/tmp" },

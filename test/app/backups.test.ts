@@ -65,6 +65,13 @@ describe("app/backups: scheduled dumps of SQL databases to a file store", () => 
             'set -eu\nPGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -Fc -f /backup/dump',
         ]);
         assert.deepEqual(pod.initContainers[1].env, pod.containers[0].env);
+        assert.deepEqual(pod.initContainers[1].securityContext, {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+            runAsUser: 999,
+        });
         assert.equal(pod.containers[0].image, "amazon/aws-cli:2.27.50");
         assert.deepEqual(
             (pod.containers[0].env as { name: string; value?: string }[]).map((e) => e.name),
