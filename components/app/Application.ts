@@ -28,6 +28,11 @@ export interface ApplicationArgs {
     readonly edgeSourceCidrs?: readonly string[];
     /** NodePorts other applications use, so allocation avoids them. Default none. */
     readonly nodePortsInUse?: readonly number[];
+    /**
+     * Create the namespace (labelled for the "restricted" Pod Security Standard). Default true; false
+     * deploys into an existing namespace, e.g. on a cluster Keelson did not make.
+     */
+    readonly createNamespace?: boolean;
     /** Resources the namespace (and so every object) waits for, e.g. the cluster add-ons. Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
 }
@@ -103,14 +108,21 @@ export class Application extends pulumi.ComponentResource {
         this.routes = this.plan.routes;
 
         const created: Record<string, pulumi.CustomResource> = {};
+        const createNamespace = args.createNamespace ?? true;
+        // Without a namespace object, the gate is what every object waits for instead.
+        const gate = [...(args.dependsOn ?? [])];
         for (const obj of this.plan.objects) {
+            if (obj.key === "namespace" && !createNamespace) continue;
+            const waits =
+                obj.key === "namespace"
+                    ? gate
+                    : obj.dependsOn.flatMap((k) =>
+                          k === "namespace" && !createNamespace ? gate : [created[k]],
+                      );
             const opts: pulumi.CustomResourceOptions = {
                 provider: args.provider,
                 parent: this,
-                dependsOn:
-                    obj.key === "namespace"
-                        ? [...(args.dependsOn ?? [])]
-                        : obj.dependsOn.map((k) => created[k]),
+                dependsOn: waits,
             };
             const manifest = obj.secret ? this.secretManifest(name, obj, obj.secret) : obj.manifest;
             created[obj.key] = createObject(`${name}-${obj.key}`, manifest, {

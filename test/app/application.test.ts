@@ -247,3 +247,40 @@ describe("app/ImageBuild through an Application (mocked)", () => {
         assert.ok(byName(run, "shop-api.deployment").dependencies.includes(image.urn));
     });
 });
+
+describe("app/Application into an existing namespace (mocked)", () => {
+    it("creates no Namespace and makes every object wait for the gate instead", async () => {
+        const run = await runUnderMocks({}, () => {
+            const provider = new k8s.Provider("k8s", { kubeconfig: "test" });
+            const gate = new random.RandomId("gate", { byteLength: 4 });
+            new Application("shop", {
+                namespace: "team-a",
+                createNamespace: false,
+                services: [container("web", { image: IMAGE, port: 3000 })],
+                provider,
+                dependsOn: [gate],
+            });
+            return {};
+        });
+        assert.equal(
+            run.resources.some((r) => r.type === "kubernetes:core/v1:Namespace"),
+            false,
+        );
+        const gate = byName(run, "gate").urn;
+        for (const r of run.resources.filter(
+            (x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:core/v1:Namespace"),
+        )) {
+            if (r.type === "pulumi:providers:kubernetes") continue;
+            assert.ok(r.dependencies.includes(gate), `${r.name} waits for the gate`);
+        }
+        assert.deepEqual(
+            run.artifacts.map((a) => a.path),
+            [
+                "manifests/team-a/deployment-web.yaml",
+                "manifests/team-a/networkpolicy-allow-dns.yaml",
+                "manifests/team-a/networkpolicy-default-deny.yaml",
+                "manifests/team-a/service-web.yaml",
+            ],
+        );
+    });
+});
