@@ -96,7 +96,7 @@ export class Edge extends pulumi.ComponentResource {
         ]);
 
         this.addIngress(name, args);
-        const access = createEdgeAccess(name, plan.parameterPrefix, plan.acmeChallenge === "dns-01", this);
+        const access = createEdgeAccess(name, plan.ssmPrefix, plan.acmeChallenge === "dns-01", this);
 
         const spec = (addresses: string[]): EdgeSpec => ({
             routes: args.routes,
@@ -110,6 +110,19 @@ export class Edge extends pulumi.ComponentResource {
                 : renderHaproxyConfig(s);
         const engineConfig = pulumi.all(args.backends.map((b) => b.address)).apply((a) => render(spec(a)));
         recordArtifact(`edge/${config.engine === "nginx" ? "nginx.conf" : "haproxy.cfg"}`, engineConfig);
+        // The hosts read the config from here at boot and every minute: new workers or routes update
+        // this parameter and are reloaded in place, instead of replacing the hosts.
+        const configParameter = new aws.ssm.Parameter(
+            `${name}-config`,
+            {
+                name: plan.configParameter,
+                type: "String",
+                tier: "Intelligent-Tiering",
+                value: engineConfig.apply(compressUserData),
+                description: `Keelson edge ${config.engine} config (gzip + base64)`,
+            },
+            parent,
+        );
 
         const region = aws.getRegionOutput({}, parent).region;
         const ami = aws.ec2.getAmiOutput(
@@ -128,12 +141,12 @@ export class Edge extends pulumi.ComponentResource {
         this.publicIps = [];
         for (let i = 0; i < config.count; i++) {
             const hostName = `${name}-${i}`;
-            const userData = pulumi.all([engineConfig, region]).apply(([text, r]) =>
+            const userData = region.apply((r) =>
                 renderEdgeUserData({
                     hostname: hostName,
                     engine: config.engine,
                     region: r,
-                    config: text,
+                    configParameter: plan.configParameter,
                     streams: streamRoutes(args).length > 0,
                     certificates: plan.certificates,
                     tls: tlsSource(plan, config),
@@ -149,7 +162,7 @@ export class Edge extends pulumi.ComponentResource {
                     vpcSecurityGroupIds: [args.network.securityGroups.edge.id],
                     iamInstanceProfile: access.profile.name,
                     userDataBase64: userData.apply(compressUserData),
-                    // cloud-init runs once: a new config means a new host (EIPs move with it).
+                    // cloud-init runs once: a new script means a new host (config changes go through SSM).
                     userDataReplaceOnChange: true,
                     metadataOptions: {
                         httpTokens: "required",
@@ -169,7 +182,7 @@ export class Edge extends pulumi.ComponentResource {
                     },
                 },
                 // The host reads its parameters at boot: they must exist first.
-                { parent: this, dependsOn: parameters },
+                { parent: this, dependsOn: [...parameters, configParameter] },
             );
             const eip = new aws.ec2.Eip(
                 `${hostName}-eip`,

@@ -1,4 +1,4 @@
-// IAM for edge hosts: a role that reads exactly the edge's SSM parameters (and, for ACME DNS-01,
+// IAM for edge hosts: a role that reads exactly the edge's SSM parameters (config and TLS; for ACME DNS-01,
 // writes Route 53 challenge records), plus Session Manager so that port 22 stays closed.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,11 +9,11 @@ export interface EdgeAccess {
     readonly profile: aws.iam.InstanceProfile;
 }
 
-/** The policy document of the edge role: SSM read on the prefix, Route 53 only for DNS-01. */
+/** The policy document of the edge role: SSM read below the edge's prefix, Route 53 only for DNS-01. */
 export function edgePolicyDocument(parameterArn: string, dns01: boolean): string {
     const statements: Record<string, unknown>[] = [
         {
-            Sid: "ReadEdgeTls",
+            Sid: "ReadEdgeConfigAndTls",
             Effect: "Allow",
             Action: ["ssm:GetParameter", "ssm:GetParameters"],
             Resource: parameterArn,
@@ -49,7 +49,7 @@ export function createEdgeAccess(
     const role = new aws.iam.Role(
         `${name}-role`,
         {
-            description: `Keelson edge hosts (${name}): read TLS material from SSM ${parameterPrefix}`,
+            description: `Keelson edge hosts (${name}): read config and TLS material from SSM ${parameterPrefix}`,
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [

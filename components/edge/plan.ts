@@ -15,8 +15,12 @@ export interface EdgePlan {
     readonly source: CertificateSource;
     /** Certificates by name and hosts (the first is the default for unknown SNI names). */
     readonly certificates: readonly EdgeCertificateRef[];
-    /** SSM prefix of the TLS parameters: `/keelson/<stage>/<component>/tls`. */
+    /** SSM prefix of everything the hosts read: `/keelson/<stage>/<component>`; the role may read below it. */
+    readonly ssmPrefix: string;
+    /** SSM prefix of the TLS parameters: `<ssmPrefix>/tls`. */
     readonly parameterPrefix: string;
+    /** SSM parameter holding the rendered config (gzip + base64): `<ssmPrefix>/config`. */
+    readonly configParameter: string;
     /** ACME challenge; DNS-01 (Route 53) when several hosts share the names or a name is a wildcard. */
     readonly acmeChallenge?: "http-01" | "dns-01";
     readonly problems: readonly EdgeProblem[];
@@ -105,7 +109,9 @@ export function planEdge(input: EdgePlanInput): EdgePlan {
     return {
         source,
         certificates,
+        ssmPrefix: `/keelson/${input.stage}/${input.name}`,
         parameterPrefix: `/keelson/${input.stage}/${input.name}/tls`,
+        configParameter: `/keelson/${input.stage}/${input.name}/config`,
         acmeChallenge,
         problems,
     };

@@ -77,6 +77,10 @@ function program(overrides: Partial<EdgeArgs> = {}, cfg: Partial<EdgeConfig> = {
 const userDataOf = (r: RecordedResource) =>
     gunzipSync(Buffer.from(String(r.inputs.userDataBase64), "base64")).toString();
 
+/** The config parameter's value unpacked (it is stored gzip + base64). */
+const configOf = (r: RecordedResource) =>
+    gunzipSync(Buffer.from(String(r.rawInputs.value), "base64")).toString();
+
 const byName = (rs: RecordedResource[], name: string) => {
     const found = rs.find((r) => r.name === name && r.custom);
     assert.ok(found, `no resource ${name}`);
@@ -101,6 +105,7 @@ describe("edge/Edge (mocked)", () => {
             "aws:iam/role:Role edge-role",
             "aws:iam/rolePolicy:RolePolicy edge-tls",
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment edge-ssm-core",
+            "aws:ssm/parameter:Parameter edge-config",
             "aws:ssm/parameter:Parameter edge-tls-www-cert",
             "aws:ssm/parameter:Parameter edge-tls-www-key",
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule edge-in-http",
@@ -147,6 +152,7 @@ describe("edge/Edge (mocked)", () => {
             assert.equal(host.inputs.userDataReplaceOnChange, true);
             assert.ok(host.dependencies.includes(profile.urn));
             assert.ok(host.dependencies.includes(byName(resources, "edge-tls-www-key").urn));
+            assert.ok(host.dependencies.includes(byName(resources, "edge-config").urn));
             assert.deepEqual(host.inputs.vpcSecurityGroupIds, [`sg-${stableHex("edge-sg")}`]);
             assert.ok(host.dependencies.includes(sg.urn));
         }
@@ -196,9 +202,20 @@ describe("edge/Edge (mocked)", () => {
         }
         const userData = userDataOf(byName(resources, "edge-0"));
         assert.match(userData, /^#cloud-config\n/);
-        assert.match(userData, /SSM_PREFIX='\/keelson\/prod\/edge\/tls'/);
-        assert.match(userData, /server 10\.0\.64\.10:30080 max_fails=2 fail_timeout=10s;/);
+        assert.match(userData, /^\s+SSM_PREFIX='\/keelson\/prod\/edge\/tls'$/m);
+        assert.match(userData, /^\s+CONFIG_PARAMETER='\/keelson\/prod\/edge\/config'$/m);
         assert.equal(userData, artifacts.find((a) => a.path === "user-data/edge-0.yaml")?.content);
+        // Worker addresses live in the config parameter, so new workers never replace an edge host.
+        assert.doesNotMatch(userData, /10\.0\.64\.10/);
+        const stored = byName(resources, "edge-config");
+        assert.deepEqual(
+            [stored.inputs.name, stored.inputs.type, stored.inputs.tier],
+            ["/keelson/prod/edge/config", "String", "Intelligent-Tiering"],
+        );
+        const config = configOf(stored);
+        assert.equal(config, artifacts.find((a) => a.path === "edge/nginx.conf")?.content);
+        assert.match(config, /^        server 10\.0\.64\.10:30080 max_fails=2 fail_timeout=10s;$/m);
+        assert.match(config, /^        server 10\.0\.96\.11:30080 max_fails=2 fail_timeout=10s;$/m);
     });
 
     it("scopes the instance role to the edge's SSM prefix and Session Manager", async () => {
@@ -208,10 +225,10 @@ describe("edge/Edge (mocked)", () => {
             Version: "2012-10-17",
             Statement: [
                 {
-                    Sid: "ReadEdgeTls",
+                    Sid: "ReadEdgeConfigAndTls",
                     Effect: "Allow",
                     Action: ["ssm:GetParameter", "ssm:GetParameters"],
-                    Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/keelson/prod/edge/tls/*",
+                    Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/keelson/prod/edge/*",
                 },
             ],
         });
@@ -275,10 +292,10 @@ describe("edge/Edge (mocked)", () => {
         const param = resources.find((r) => r.name === "edge-tls-default-key")!;
         assert.deepEqual([param.inputs.type, param.inputs.value], ["SecureString", "[secret]"]);
         assert.match(String(param.rawInputs.value), /^-----BEGIN EC PRIVATE KEY-----/);
-        const host = resources.find((r) => r.name === "edge-0")!;
+        const config = configOf(byName(resources, "edge-config"));
         // Self-signed certificates name no OCSP responder, so stapling stays off.
-        assert.doesNotMatch(userDataOf(host), /ssl_stapling/);
-        assert.match(userDataOf(host), /ssl_certificate \/etc\/keelson\/tls\/default\.crt;/);
+        assert.doesNotMatch(config, /ssl_stapling/);
+        assert.match(config, /^        ssl_certificate \/etc\/keelson\/tls\/default\.crt;$/m);
     });
 
     it("falls back to RSA-2048 for self-signed certificates when configured", async () => {
@@ -349,11 +366,15 @@ describe("edge/Edge (mocked)", () => {
     it("issues ACME certificates on the hosts with DNS-01 when several hosts share the names", async () => {
         const cfg = { tlsMode: "acme" as const, acmeEmail: "ops@example.com" };
         const { resources, artifacts } = await run({ certificates: undefined }, cfg);
-        assert.equal(resources.filter((r) => r.type === "aws:ssm/parameter:Parameter").length, 0);
+        // No key material anywhere in Pulumi: only the config parameter.
+        assert.deepEqual(
+            resources.filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => r.name),
+            ["edge-config"],
+        );
         const policy = JSON.parse(String(byName(resources, "edge-tls").inputs.policy));
         assert.deepEqual(
             policy.Statement.map((s: { Sid: string }) => s.Sid),
-            ["ReadEdgeTls", "AcmeDns01Lookup", "AcmeDns01Records"],
+            ["ReadEdgeConfigAndTls", "AcmeDns01Lookup", "AcmeDns01Records"],
         );
         const userData = artifacts.find((a) => a.path === "user-data/edge-0.yaml")!.content;
         assert.match(userData, /- python3-certbot-dns-route53/);

@@ -142,6 +142,7 @@ describe("edge live: OCSP stapling", function () {
             region: "eu-west-1",
             certificates: spec.certificates,
             tls: { kind: "ssm", parameterPrefix: "/keelson/test/edge/tls" },
+            configParameter: "/keelson/test/edge/config",
         }).replace(/^case "\$\{1:-\}" in[\s\S]*$/m, "");
         const driver = path.join(tmp.dir, "refresh.sh");
         fs.writeFileSync(driver, `${script}\nCERT_DIR=${tmp.dir}\nOCSP_CA_FILE=${caFile}\nrefresh_ocsp\n`);

@@ -1,12 +1,13 @@
 // Pure and tool-checked tests of the edge user-data: cloud-init's schema, shellcheck, packages, size,
 // and that the bootstrap script only ever names where secrets are, never holds them.
 import * as assert from "node:assert/strict";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { gunzipSync } from "zlib";
 import { EdgeBootstrapOptions, renderEdgeBootstrapScript } from "../../components/edge/render/bootstrap";
+import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
 import { renderNginxConfig } from "../../components/edge/render/nginx";
 import {
     USER_DATA_LIMIT_BYTES,
@@ -23,6 +24,7 @@ const ssm: EdgeBootstrapOptions = {
     region: "eu-west-1",
     certificates,
     tls: { kind: "ssm", parameterPrefix: "/keelson/prod/edge/tls" },
+    configParameter: "/keelson/prod/edge/config",
 };
 const variants: Record<string, EdgeBootstrapOptions> = {
     "nginx-ssm": ssm,
@@ -42,8 +44,8 @@ const variants: Record<string, EdgeBootstrapOptions> = {
     },
 };
 
-function userData(o: EdgeBootstrapOptions, config = "events {}\n"): string {
-    return renderEdgeUserData({ ...o, hostname: "edge-0", config, streams: true });
+function userData(o: EdgeBootstrapOptions): string {
+    return renderEdgeUserData({ ...o, hostname: "edge-0", streams: true });
 }
 
 describe("edge/render/userdata", () => {
@@ -57,33 +59,36 @@ describe("edge/render/userdata", () => {
         ]);
         assert.deepEqual(
             edgePackages({ engine: "haproxy", streams: true, tls: variants["nginx-acme-dns01"].tls }),
-            ["haproxy", "certbot", "python3-certbot-dns-route53", "openssl", "ca-certificates"],
+            ["haproxy", "awscli", "certbot", "python3-certbot-dns-route53", "openssl", "ca-certificates"],
         );
         assert.deepEqual(
             edgePackages({ engine: "nginx", streams: false, tls: variants["nginx-acme-http01"].tls }),
-            ["nginx", "certbot", "openssl", "ca-certificates"],
+            ["nginx", "awscli", "certbot", "openssl", "ca-certificates"],
         );
     });
 
-    it("stages the config and runs the script once, with no secret in the document", () => {
-        const doc = YAML.parse(userData(ssm, "user www-data;\n").replace(/^#cloud-config\n/, ""));
+    it("runs the script once and installs its sync timer, with no config and no secret in the document", () => {
+        const doc = YAML.parse(userData(ssm).replace(/^#cloud-config\n/, ""));
         assert.deepEqual(
             doc.write_files.map((f: { path: string; permissions: string }) => [f.path, f.permissions]),
             [
-                ["/etc/keelson/edge/nginx.conf", "0644"],
                 ["/usr/local/sbin/keelson-edge-bootstrap", "0700"],
+                ["/etc/systemd/system/keelson-edge-sync.service", "0644"],
+                ["/etc/systemd/system/keelson-edge-sync.timer", "0644"],
             ],
         );
-        assert.equal(doc.write_files[0].content, "user www-data;\n");
         assert.deepEqual(doc.runcmd, [["/usr/local/sbin/keelson-edge-bootstrap"]]);
         assert.equal(doc.hostname, "edge-0");
-        const script = doc.write_files[1].content as string;
-        assert.match(script, /^SSM_PREFIX='\/keelson\/prod\/edge\/tls'$/m);
-        assert.match(script, /^CERTIFICATES=\('www'\)$/m);
         assert.match(
-            script,
-            /aws ssm get-parameter --region "\$REGION" --with-decryption --name "\$SSM_PREFIX\/\$1"/,
+            doc.write_files[1].content,
+            /^ExecStart=\/usr\/local\/sbin\/keelson-edge-bootstrap sync$/m,
         );
+        assert.match(doc.write_files[2].content, /^OnUnitActiveSec=1min$/m);
+        const script = doc.write_files[0].content as string;
+        assert.match(script, /^SSM_PREFIX='\/keelson\/prod\/edge\/tls'$/m);
+        assert.match(script, /^CONFIG_PARAMETER='\/keelson\/prod\/edge\/config'$/m);
+        assert.match(script, /^CERTIFICATES=\('www'\)$/m);
+        assert.match(script, /^    systemctl enable --now keelson-edge-sync\.timer$/m);
         assert.doesNotMatch(script, /BEGIN [A-Z ]*PRIVATE KEY/);
     });
 
@@ -92,24 +97,25 @@ describe("edge/render/userdata", () => {
         assert.deepEqual(
             doc.write_files.map((f: { path: string }) => f.path),
             [
-                "/etc/keelson/edge/haproxy.cfg",
                 "/usr/local/sbin/keelson-edge-bootstrap",
+                "/etc/systemd/system/keelson-edge-sync.service",
+                "/etc/systemd/system/keelson-edge-sync.timer",
                 "/etc/systemd/system/keelson-edge-ocsp.service",
                 "/etc/systemd/system/keelson-edge-ocsp.timer",
             ],
         );
         assert.match(
-            doc.write_files[2].content,
+            doc.write_files[3].content,
             /^ExecStart=\/usr\/local\/sbin\/keelson-edge-bootstrap ocsp$/m,
         );
-        assert.match(doc.write_files[3].content, /^OnCalendar=daily$/m);
-        assert.deepEqual(doc.runcmd, [
-            ["/usr/local/sbin/keelson-edge-bootstrap"],
-            ["systemctl", "enable", "--now", "keelson-edge-ocsp.timer"],
-        ]);
-        const script = doc.write_files[1].content as string;
+        assert.match(doc.write_files[4].content, /^OnCalendar=daily$/m);
+        const script = doc.write_files[0].content as string;
         assert.match(script, /^    refresh_ocsp \|\| log "no OCSP response yet; the daily timer retries"$/m);
-        assert.match(script, /^    ocsp\) refresh_ocsp && systemctl reload haproxy ;;$/m);
+        assert.match(
+            script,
+            /^    systemctl enable --now keelson-edge-sync\.timer keelson-edge-ocsp\.timer$/m,
+        );
+        assert.match(script, /^    ocsp\) refresh_ocsp && systemctl reload "\$ENGINE" ;;$/m);
         // nginx staples by itself: no timer, no refresh function.
         assert.doesNotMatch(userData(ssm), /refresh_ocsp|keelson-edge-ocsp/);
     });
@@ -133,25 +139,32 @@ describe("edge/render/userdata", () => {
         assert.ok(dns01.includes("--deploy-hook '/usr/local/sbin/keelson-edge-bootstrap deploy www'"));
     });
 
-    it("stays under EC2's 16 KB user-data limit, compressed, for 12 routes over 8 workers", () => {
-        const routes: EdgeRoute[] = Array.from({ length: 12 }, (_, i) => ({
+    it("packs 24 routes over 10 workers into SSM's 8 KB and user-data far under EC2's 16 KB", () => {
+        const routes: EdgeRoute[] = Array.from({ length: 24 }, (_, i) => ({
             kind: "http" as const,
             name: `svc-${i}`,
-            hosts: ["www.example.com"],
-            path: i === 0 ? "/" : `/svc-${i}`,
+            hosts: [`svc-${i % 4}.example.com`],
+            path: i < 4 ? "/" : `/svc-${i}`,
             nodePort: 30000 + i,
             healthPath: "/healthz",
+            websocket: i % 5 === 0,
         }));
-        const backends = Array.from({ length: 8 }, (_, i) => ({
+        const backends = Array.from({ length: 10 }, (_, i) => ({
             name: `general-${i}`,
             address: `10.0.${i}.10`,
         }));
-        const config = renderNginxConfig({ routes, backends, certificates });
-        const text = userData(ssm, config);
-        const packed = compressUserData(text);
-        assert.ok(packed.length < USER_DATA_LIMIT_BYTES, `${packed.length} bytes after gzip + base64`);
-        assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString(), text);
-        assert.equal(compressUserData(text), packed);
+        const certs = [{ name: "www", hosts: ["*.example.com"] }];
+        for (const config of [
+            renderNginxConfig({ routes, backends, certificates: certs }),
+            renderHaproxyConfig({ routes, backends, certificates: certs }),
+        ]) {
+            const packed = compressUserData(config);
+            assert.ok(packed.length < 8192, `${packed.length} bytes of ${config.length} after gzip + base64`);
+            assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString(), config);
+            assert.equal(compressUserData(config), packed);
+        }
+        const packed = compressUserData(userData(variants["haproxy-acme-http01"]));
+        assert.ok(packed.length < USER_DATA_LIMIT_BYTES / 2, `${packed.length} bytes of user-data`);
     });
 
     it("passes cloud-init's own schema check for every variant", function () {
@@ -188,38 +201,83 @@ describe("edge/render/userdata", () => {
         }
     });
 
-    it("installs a certificate bundle from fake SSM with mode 600 and refuses unknown commands", function () {
+    it("syncs certificates and config from (fake) SSM, reloading only on valid changes", function () {
         const bash = requireTool(this, "bash");
         const tmp = tempDir("edge-bootstrap");
         try {
-            // Runs the script's own functions with CERT_DIR in a temp dir and `aws` faked on PATH.
+            // The script's own functions, with its paths in a temp dir and aws, nginx and systemctl faked.
             const bin = path.join(tmp.dir, "bin");
             fs.mkdirSync(bin);
-            fs.writeFileSync(
-                path.join(bin, "aws"),
-                '#!/bin/sh\ncase "$*" in *www/cert*) echo "CERT-CHAIN" ;; *www/key*) echo "KEY-BODY" ;; *) exit 1 ;; esac\n',
-                { mode: 0o755 },
+            const state = (file: string) => path.join(tmp.dir, file);
+            fs.writeFileSync(state("cert"), "CERT-CHAIN");
+            const setConfig = (text: string) => fs.writeFileSync(state("config"), compressUserData(text));
+            setConfig("events {}\n# v1\n");
+            const fake = (name: string, body: string) =>
+                fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+            fake(
+                "aws",
+                `case "$*" in *www/cert*) cat ${state("cert")} ;; *www/key*) echo KEY-BODY ;; ` +
+                    `*edge/config*) cat ${state("config")} ;; *) exit 1 ;; esac`,
             );
+            // The fake nginx -t rejects configs that say BROKEN, like a real syntax error.
+            fake("nginx", 'for f; do :; done; ! grep -q BROKEN "$f"');
+            fake("systemctl", `echo "systemctl $*" >>${state("calls")}`);
             const script = renderEdgeBootstrapScript(ssm).replace(/^case "\$\{1:-\}" in[\s\S]*$/m, "");
-            const driver = `${script}\nCERT_DIR=${tmp.dir}\nfetch_certificate www\n`;
-            fs.writeFileSync(path.join(tmp.dir, "drive.sh"), driver);
-            execFileSync(bash, [path.join(tmp.dir, "drive.sh")], {
-                env: { PATH: `${bin}:/usr/bin:/bin` },
-                stdio: "pipe",
-            });
-            assert.equal(fs.readFileSync(path.join(tmp.dir, "www.crt"), "utf8"), "CERT-CHAIN\n");
-            assert.equal(fs.readFileSync(path.join(tmp.dir, "www.key"), "utf8"), "KEY-BODY\n");
-            assert.equal(fs.readFileSync(path.join(tmp.dir, "www.pem"), "utf8"), "CERT-CHAIN\nKEY-BODY\n");
+            const live = state("nginx.conf");
+            const driver = state("drive.sh");
+            fs.writeFileSync(driver, `${script}\nCERT_DIR=${tmp.dir}\nLIVE_CONFIG=${live}\nsync\n`);
+            const sync = () => {
+                fs.writeFileSync(state("calls"), "");
+                const r = spawnSync(bash, [driver], {
+                    env: { PATH: `${bin}:/usr/bin:/bin` },
+                    encoding: "utf8",
+                });
+                assert.equal(r.status, 0, r.stderr);
+                return { log: r.stderr, calls: fs.readFileSync(state("calls"), "utf8") };
+            };
+
+            let r = sync();
+            assert.equal(fs.readFileSync(state("www.pem"), "utf8"), "CERT-CHAIN\nKEY-BODY\n");
             for (const f of ["www.crt", "www.key", "www.pem"]) {
-                assert.equal(fs.statSync(path.join(tmp.dir, f)).mode & 0o777, 0o600, f);
+                assert.equal(fs.statSync(state(f)).mode & 0o777, 0o600, f);
             }
+            assert.equal(fs.readFileSync(live, "utf8"), "events {}\n# v1\n");
+            assert.equal(r.calls, "systemctl reload nginx\n");
+
+            r = sync(); // nothing changed: no reload
+            assert.deepEqual(r, { log: "", calls: "" });
+
+            setConfig("events {}\n# v2: a new worker\n");
+            fs.writeFileSync(state("cert"), "ROTATED-CHAIN");
+            r = sync();
+            assert.equal(fs.readFileSync(live, "utf8"), "events {}\n# v2: a new worker\n");
+            assert.equal(fs.readFileSync(state("www.crt"), "utf8"), "ROTATED-CHAIN\n");
+            assert.equal(r.calls, "systemctl reload nginx\n");
+
+            setConfig("BROKEN\n");
+            r = sync();
+            assert.equal(fs.readFileSync(live, "utf8"), "events {}\n# v2: a new worker\n");
+            assert.equal(r.calls, "");
+            assert.equal(
+                r.log,
+                "keelson-edge: nginx rejects the config in /keelson/prod/edge/config; keeping the running one\n",
+            );
+        } finally {
+            tmp.cleanup();
+        }
+    });
+
+    it("refuses unknown commands with the usage", function () {
+        const bash = requireTool(this, "bash");
+        const tmp = tempDir("edge-usage");
+        try {
             const full = path.join(tmp.dir, "full.sh");
             fs.writeFileSync(full, renderEdgeBootstrapScript(ssm));
-            assert.throws(
-                () => execFileSync(bash, [full, "bogus"], { stdio: "pipe" }),
-                (e: { stderr: Buffer }) =>
-                    e.stderr.toString() ===
-                    "keelson-edge: FATAL: unknown command bogus; use no argument or: deploy <certificate>\n",
+            const r = spawnSync(bash, [full, "bogus"], { encoding: "utf8" });
+            assert.equal(r.status, 1);
+            assert.equal(
+                r.stderr,
+                "keelson-edge: FATAL: unknown command bogus; use no argument (first boot) or: sync | deploy <certificate>\n",
             );
         } finally {
             tmp.cleanup();

@@ -1,14 +1,17 @@
-// The edge host bootstrap script (bash), run once by cloud-init: TLS material from SSM with the
-// instance role (or from ACME), then the rendered config is checked and the engine (re)started.
-// Pure: the script holds names, paths and the region, never a secret value.
+// The edge host bootstrap script (bash), run once by cloud-init and then every minute by a timer:
+// TLS material from SSM with the instance role (or from ACME) and the rendered config from SSM,
+// installed only when the engine accepts it. Pure: the script holds names, paths and the region,
+// never a secret value.
 import { EdgeCertificateRef, EdgeEngine } from "../types";
 
 /** Where the script lives on the host. */
 export const EDGE_BOOTSTRAP_PATH = "/usr/local/sbin/keelson-edge-bootstrap";
 /** Directory of the certificate files the configs point at (`<name>.crt`, `.key`, `.pem`). */
 export const EDGE_CERT_DIR = "/etc/keelson/tls";
-/** Where cloud-init stages the rendered config before the script installs it. */
-export const EDGE_STAGING_DIR = "/etc/keelson/edge";
+/** systemd unit (service + timer) that applies config and certificate changes from SSM every minute. */
+export const SYNC_UNIT = "keelson-edge-sync";
+/** systemd unit (service + timer) that refreshes haproxy's stapled OCSP responses daily. */
+export const OCSP_UNIT = "keelson-edge-ocsp";
 /** certbot's webroot for HTTP-01 with nginx. */
 export const ACME_WEBROOT = "/var/lib/keelson/acme";
 
@@ -34,6 +37,8 @@ export interface EdgeBootstrapOptions {
     readonly region: string;
     readonly certificates: readonly EdgeCertificateRef[];
     readonly tls: EdgeTlsSource;
+    /** SSM String parameter holding the rendered config, gzip + base64. */
+    readonly configParameter: string;
 }
 
 // haproxy 2.6 staples only what it finds in `<bundle>.ocsp` (automatic updates came in 2.8), so the
@@ -58,43 +63,9 @@ refresh_ocsp() {
 
 `;
 
-/** systemd units that refresh haproxy's OCSP responses daily. */
-export function renderOcspUnits(): { service: string; timer: string } {
-    return {
-        service: [
-            "[Unit]",
-            "Description=Keelson edge: refresh stapled OCSP responses for haproxy",
-            "After=network-online.target",
-            "",
-            "[Service]",
-            "Type=oneshot",
-            `ExecStart=${EDGE_BOOTSTRAP_PATH} ocsp`,
-            "",
-        ].join("\n"),
-        timer: [
-            "[Unit]",
-            "Description=Daily OCSP refresh for the Keelson edge",
-            "",
-            "[Timer]",
-            "OnCalendar=daily",
-            "RandomizedDelaySec=1h",
-            "Persistent=true",
-            "",
-            "[Install]",
-            "WantedBy=timers.target",
-            "",
-        ].join("\n"),
-    };
-}
-
 /** Path of the engine's live config on Debian 12. */
 export function liveConfigPath(engine: EdgeEngine): string {
     return engine === "nginx" ? "/etc/nginx/nginx.conf" : "/etc/haproxy/haproxy.cfg";
-}
-
-/** Path cloud-init writes the rendered config to. */
-export function stagedConfigPath(engine: EdgeEngine): string {
-    return `${EDGE_STAGING_DIR}/${engine === "nginx" ? "nginx.conf" : "haproxy.cfg"}`;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
@@ -121,41 +92,51 @@ function acmeCommands(o: EdgeBootstrapOptions, tls: Extract<EdgeTlsSource, { kin
 }
 
 /**
- * Renders the bootstrap script. With SSM it reads every certificate and key (retrying while IAM and
- * SSM settle) into mode-600 files; with ACME it starts on a throwaway self-signed certificate, asks
- * certbot for the real one and lets certbot's deploy hook (`<script> deploy <name>`) install renewals
- * and reload the engine. Either way the config is checked by the engine before it is started.
+ * Renders the bootstrap script. First boot: TLS material (from SSM, retrying while IAM and SSM
+ * settle, or a throwaway certificate until ACME issues the real one), then the config from SSM,
+ * checked by the engine before it starts, then the timers. `sync` (every minute) installs a changed
+ * config or certificate only if the engine accepts it, then reloads: new workers and rotated
+ * certificates never replace a host. `deploy <name>` is certbot's hook.
  */
 export function renderEdgeBootstrapScript(o: EdgeBootstrapOptions): string {
     const names = o.certificates.map((c) => q(c.name)).join(" ");
-    const reload = o.engine === "nginx" ? "systemctl reload nginx" : "systemctl reload haproxy";
-    const check = o.engine === "nginx" ? 'nginx -t -q -c "$LIVE_CONFIG"' : 'haproxy -c -q -f "$LIVE_CONFIG"';
-    const tlsSetup =
-        o.tls.kind === "ssm"
-            ? [
-                  '    for name in "${CERTIFICATES[@]}"; do',
-                  '        fetch_certificate "$name"',
-                  "    done",
-              ].join("\n")
-            : [
-                  '    for name in "${CERTIFICATES[@]}"; do',
-                  '        placeholder_certificate "$name"',
-                  "    done",
-              ].join("\n");
-    const acme = o.tls.kind === "acme" ? acmeCommands(o, o.tls) : "    :";
+    const haproxy = o.engine === "haproxy";
+    const check = haproxy ? 'haproxy -c -q -f "$1"' : 'nginx -t -q -c "$1"';
+    const ssm = o.tls.kind === "ssm";
+    const tlsSetup = ssm
+        ? [
+              '    for name in "${CERTIFICATES[@]}"; do',
+              '        retry 30 10 "read certificate $name from SSM" sync_certificate "$name" ||',
+              '            die "cannot read certificate $name below $SSM_PREFIX"',
+              "    done",
+          ]
+        : ['    for name in "${CERTIFICATES[@]}"; do', '        placeholder_certificate "$name"', "    done"];
+    if (haproxy) tlsSetup.push('    refresh_ocsp || log "no OCSP response yet; the daily timer retries"');
+    const timers = [SYNC_UNIT, ...(haproxy ? [OCSP_UNIT] : [])].map((u) => `${u}.timer`).join(" ");
+    const syncCertificates = ssm
+        ? [
+              '    for name in "${CERTIFICATES[@]}"; do',
+              '        sync_certificate "$name" || log "cannot read certificate $name; keeping the installed one"',
+              "    done",
+              "",
+          ].join("\n")
+        : "";
+    const acme = o.tls.kind === "acme" ? acmeCommands(o, o.tls) + "\n" : "";
+    const usage = `sync | deploy <certificate>${haproxy ? " | ocsp" : ""}`;
     return `#!/bin/bash
 # Keelson edge bootstrap (rendered by components/edge/render/bootstrap.ts). Logs go to the journal
-# and /var/log/cloud-init-output.log. Usage: $0 (first boot) | $0 deploy <certificate> (certbot hook).
+# and /var/log/cloud-init-output.log. Usage: $0 (first boot) | $0 ${usage}
 set -euo pipefail
 
 ENGINE=${q(o.engine)}
 REGION=${q(o.region)}
-SSM_PREFIX=${q(o.tls.kind === "ssm" ? o.tls.parameterPrefix : "")}
+SSM_PREFIX=${q(ssm ? (o.tls as { parameterPrefix: string }).parameterPrefix : "")}
+CONFIG_PARAMETER=${q(o.configParameter)}
 CERT_DIR=${q(EDGE_CERT_DIR)}
-STAGED_CONFIG=${q(stagedConfigPath(o.engine))}
 LIVE_CONFIG=${q(liveConfigPath(o.engine))}
 CERTIFICATES=(${names})
-${o.engine === "haproxy" ? "OCSP_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n" : ""}
+${haproxy ? "OCSP_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n" : ""}CHANGED=0
+
 log() { echo "keelson-edge: $*" >&2; }
 die() {
     log "FATAL: $*"
@@ -174,9 +155,13 @@ retry() {
     return 1
 }
 
-read_parameter() {
-    aws ssm get-parameter --region "$REGION" --with-decryption --name "$SSM_PREFIX/$1" \\
-        --query Parameter.Value --output text
+read_value() {
+    aws ssm get-parameter --region "$REGION" --with-decryption --name "$1" --query Parameter.Value --output text
+}
+
+# check_config <file>: the engine's own check of a config file and of every file it names.
+check_config() {
+    ${check}
 }
 
 # install_pem <name> <certificate chain> <key>: nginx reads .crt/.key, haproxy the .pem bundle.
@@ -192,12 +177,42 @@ install_pem() {
     mv "$CERT_DIR/$1.pem.new" "$CERT_DIR/$1.pem"
 }
 
-fetch_certificate() {
+# sync_certificate <name>: installs the SSM certificate and key when they differ (sets CHANGED=1).
+sync_certificate() {
     local cert key
-    cert="$(retry 30 10 "read $SSM_PREFIX/$1/cert" read_parameter "$1/cert")" || die "cannot read $SSM_PREFIX/$1/cert"
-    key="$(retry 30 10 "read $SSM_PREFIX/$1/key" read_parameter "$1/key")" || die "cannot read $SSM_PREFIX/$1/key"
+    cert="$(read_value "$SSM_PREFIX/$1/cert")" || return 1
+    key="$(read_value "$SSM_PREFIX/$1/key")" || return 1
+    if [ -s "$CERT_DIR/$1.pem" ] && [ "$(printf '%s\\n%s' "$cert" "$key")" = "$(<"$CERT_DIR/$1.pem")" ]; then
+        return 0
+    fi
     install_pem "$1" "$cert" "$key"
+    CHANGED=1
     log "installed certificate $1 from SSM"
+}
+
+# sync_config: installs the config from SSM (gzip + base64) when it differs and the engine accepts
+# it (sets CHANGED=1). A config the engine rejects is logged and never installed.
+sync_config() {
+    local tmp value
+    tmp="$(mktemp)"
+    if ! value="$(read_value "$CONFIG_PARAMETER")" || ! printf '%s' "$value" | base64 -d | gunzip >"$tmp"; then
+        rm -f "$tmp"
+        log "cannot read $CONFIG_PARAMETER"
+        return 1
+    fi
+    if cmp -s "$tmp" "$LIVE_CONFIG"; then
+        rm -f "$tmp"
+        return 0
+    fi
+    if ! check_config "$tmp"; then
+        rm -f "$tmp"
+        log "$ENGINE rejects the config in $CONFIG_PARAMETER; keeping the running one"
+        return 1
+    fi
+    install -m 0644 "$tmp" "$LIVE_CONFIG"
+    rm -f "$tmp"
+    CHANGED=1
+    log "installed a new $LIVE_CONFIG"
 }
 
 # A throwaway certificate so that the engine starts before ACME has issued the real one.
@@ -222,26 +237,62 @@ issue_certificate() {
 deploy() {
     local lineage=\${RENEWED_LINEAGE:-/etc/letsencrypt/live/$1}
     install_pem "$1" "$(<"$lineage/fullchain.pem")" "$(<"$lineage/privkey.pem")"
-    ${check} && ${reload}
+    check_config "$LIVE_CONFIG" && systemctl reload "$ENGINE"
     log "deployed certificate $1"
 }
 
-${o.engine === "haproxy" ? OCSP_FUNCTION : ""}first_boot() {
+${haproxy ? OCSP_FUNCTION : ""}first_boot() {
     install -d -m 0700 "$CERT_DIR"
-${tlsSetup}${o.engine === "haproxy" ? '\n    refresh_ocsp || log "no OCSP response yet; the daily timer retries"' : ""}
-    install -m 0644 "$STAGED_CONFIG" "$LIVE_CONFIG"
     install -d -m 0755 /run/haproxy ${ACME_WEBROOT}
-    ${check} || die "$ENGINE rejected $LIVE_CONFIG"
+${tlsSetup.join("\n")}
+    retry 30 10 "install the config from $CONFIG_PARAMETER" sync_config || die "no usable config in $CONFIG_PARAMETER"
     systemctl enable "$ENGINE"
     systemctl restart "$ENGINE"
     log "$ENGINE started with $LIVE_CONFIG"
-${acme}
+    systemctl enable --now ${timers}
+${acme}}
+
+# Every minute (${SYNC_UNIT}.timer): new workers, routes and rotated certificates, without a new host.
+sync() {
+${syncCertificates}    sync_config || true
+    if [ "$CHANGED" = 1 ]; then
+        check_config "$LIVE_CONFIG" && systemctl reload "$ENGINE"
+        log "reloaded $ENGINE"
+    fi
 }
 
 case "\${1:-}" in
-    deploy) deploy "$2" ;;${o.engine === "haproxy" ? `\n    ocsp) refresh_ocsp && ${reload} ;;` : ""}
     "") first_boot ;;
-    *) die "unknown command $1; use no argument or: deploy <certificate>${o.engine === "haproxy" ? " | ocsp" : ""}" ;;
+    sync) sync ;;
+    deploy) deploy "$2" ;;${haproxy ? '\n    ocsp) refresh_ocsp && systemctl reload "$ENGINE" ;;' : ""}
+    *) die "unknown command $1; use no argument (first boot) or: ${usage}" ;;
 esac
 `;
+}
+
+/** A oneshot service that runs the script with `command`, and the timer that starts it. */
+function timerUnits(what: string, command: string, schedule: string[]): { service: string; timer: string } {
+    const service = ["[Unit]", `Description=Keelson edge: ${what}`, "After=network-online.target", ""];
+    service.push("[Service]", "Type=oneshot", `ExecStart=${EDGE_BOOTSTRAP_PATH} ${command}`, "");
+    const timer = ["[Unit]", `Description=Keelson edge: ${what}`, "", "[Timer]", ...schedule, ""];
+    timer.push("[Install]", "WantedBy=timers.target", "");
+    return { service: service.join("\n"), timer: timer.join("\n") };
+}
+
+/** systemd units that apply config and certificate changes from SSM every minute. */
+export function renderSyncUnits(): { service: string; timer: string } {
+    return timerUnits("apply config and certificate changes from SSM", "sync", [
+        "OnBootSec=3min",
+        "OnUnitActiveSec=1min",
+        "AccuracySec=5s",
+    ]);
+}
+
+/** systemd units that refresh haproxy's stapled OCSP responses daily. */
+export function renderOcspUnits(): { service: string; timer: string } {
+    return timerUnits("refresh stapled OCSP responses", "ocsp", [
+        "OnCalendar=daily",
+        "RandomizedDelaySec=1h",
+        "Persistent=true",
+    ]);
 }

@@ -1,19 +1,18 @@
-// cloud-init user-data (`#cloud-config`) for an edge host: Debian packages, the rendered engine
-// config (staged, installed by the script after the TLS files exist) and the bootstrap script. Pure;
-// it holds no secret: certificates and keys are read from SSM (or issued by ACME) on the host.
+// cloud-init user-data (`#cloud-config`) for an edge host: Debian packages, the bootstrap script and
+// its timers. Pure; it holds no secret and no engine config: the script reads both from SSM (or has
+// certificates issued by ACME) on the host, so that config changes never need a new host.
 import * as YAML from "yaml";
 import { gzipSync } from "zlib";
 import { EdgeEngine } from "../types";
 import {
     EDGE_BOOTSTRAP_PATH,
     EdgeBootstrapOptions,
+    OCSP_UNIT,
+    SYNC_UNIT,
     renderEdgeBootstrapScript,
     renderOcspUnits,
-    stagedConfigPath,
+    renderSyncUnits,
 } from "./bootstrap";
-
-/** The systemd service and timer that refresh haproxy's stapled OCSP responses. */
-export const OCSP_UNIT = "keelson-edge-ocsp";
 
 /** EC2's limit on raw user-data. */
 export const USER_DATA_LIMIT_BYTES = 16384;
@@ -22,8 +21,6 @@ export const USER_DATA_LIMIT_BYTES = 16384;
 export interface EdgeUserDataOptions extends EdgeBootstrapOptions {
     /** Host name, e.g. `edge-0`. */
     readonly hostname: string;
-    /** The rendered nginx.conf or haproxy.cfg. */
-    readonly config: string;
     /** The config has TCP/UDP routes (nginx then needs Debian's libnginx-mod-stream). */
     readonly streams: boolean;
 }
@@ -34,13 +31,14 @@ export function edgePackages(o: Pick<EdgeUserDataOptions, "engine" | "streams" |
         nginx: o.streams ? ["nginx", "libnginx-mod-stream"] : ["nginx"],
         haproxy: ["haproxy"],
     };
-    const tls =
+    const acme =
         o.tls.kind === "ssm"
-            ? ["awscli"]
+            ? []
             : o.tls.challenge === "dns-01"
               ? ["certbot", "python3-certbot-dns-route53"]
               : ["certbot"];
-    return [...engine[o.engine], ...tls, "openssl", "ca-certificates"];
+    // awscli reads the config (and certificates) from SSM in every mode.
+    return [...engine[o.engine], "awscli", ...acme, "openssl", "ca-certificates"];
 }
 
 /** Renders the `#cloud-config` document of one edge host. */
@@ -51,16 +49,13 @@ export function renderEdgeUserData(o: EdgeUserDataOptions): string {
         permissions,
         owner: "root:root",
     });
-    const files = [
-        file(stagedConfigPath(o.engine), o.config, "0644"),
-        file(EDGE_BOOTSTRAP_PATH, renderEdgeBootstrapScript(o), "0700"),
-    ];
-    const runcmd: string[][] = [[EDGE_BOOTSTRAP_PATH]];
-    if (o.engine === "haproxy") {
-        const units = renderOcspUnits();
-        files.push(file(`/etc/systemd/system/${OCSP_UNIT}.service`, units.service, "0644"));
-        files.push(file(`/etc/systemd/system/${OCSP_UNIT}.timer`, units.timer, "0644"));
-        runcmd.push(["systemctl", "enable", "--now", `${OCSP_UNIT}.timer`]);
+    // The engine config itself is not here: it lives in SSM, so that it can change without a new host.
+    const files = [file(EDGE_BOOTSTRAP_PATH, renderEdgeBootstrapScript(o), "0700")];
+    const units: [string, { service: string; timer: string }][] = [[SYNC_UNIT, renderSyncUnits()]];
+    if (o.engine === "haproxy") units.push([OCSP_UNIT, renderOcspUnits()]);
+    for (const [unit, text] of units) {
+        files.push(file(`/etc/systemd/system/${unit}.service`, text.service, "0644"));
+        files.push(file(`/etc/systemd/system/${unit}.timer`, text.timer, "0644"));
     }
     const doc = {
         hostname: o.hostname,
@@ -69,14 +64,15 @@ export function renderEdgeUserData(o: EdgeUserDataOptions): string {
         ssh_pwauth: false,
         disable_root: true,
         write_files: files,
-        runcmd,
+        runcmd: [[EDGE_BOOTSTRAP_PATH]],
     };
     return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
 }
 
 /**
- * gzip + base64 for `userDataBase64`: cloud-init unpacks gzip itself, and repetitive configs shrink
- * about tenfold, which keeps large route sets under EC2's 16 KB limit. Deterministic (no mtime).
+ * gzip + base64, for `userDataBase64` (cloud-init unpacks gzip itself) and for the config parameter
+ * in SSM (the script unpacks it): repetitive configs shrink about tenfold, which keeps large route
+ * sets under EC2's 16 KB and SSM's 8 KB limits. Deterministic (no mtime).
  */
 export function compressUserData(userData: string): string {
     return gzipSync(Buffer.from(userData, "utf8"), { level: 9 }).toString("base64");
