@@ -9,7 +9,8 @@ import { expandedOrder } from "./backups";
 import { ImageBuild } from "./ImageBuild";
 import { createObject, manifestPath } from "./k8s-objects";
 import { AppPlan, PlannedObject, planApplication } from "./plan";
-import { Manifest, PlannedSecret } from "./render/meta";
+import { servicePort } from "./connections";
+import { Manifest, PlannedSecret, credentialsSecretName, serviceHost } from "./render/meta";
 import { FileStoreArgs, Service } from "./types";
 import { AppDefinition, AppProblem, validateApplication } from "./validate";
 
@@ -35,6 +36,19 @@ export interface ApplicationArgs {
     readonly createNamespace?: boolean;
     /** Resources the namespace (and so every object) waits for, e.g. the cluster add-ons. Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+/** Connection info of a service, as `Application.connection` returns it. */
+export interface ServiceConnection {
+    /** `<service>.<namespace>.svc`. */
+    readonly host: string;
+    /** The port dependents connect to; undefined for services without one. */
+    readonly port?: number;
+    /** Connection URL with credentials (secret), for services that have them. */
+    readonly url?: pulumi.Output<string>;
+    readonly username?: pulumi.Output<string>;
+    /** Generated password (secret). */
+    readonly password?: pulumi.Output<string>;
 }
 
 /** Thrown before anything is registered when the service graph is invalid; lists every problem. */
@@ -72,6 +86,8 @@ export class Application extends pulumi.ComponentResource {
     readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
     /** File stores by service name. */
     readonly fileStores: Readonly<Record<string, FileStore>>;
+    /** Resolved credentials Secret data by service name (every value a Pulumi secret). */
+    private readonly secretData: Record<string, Record<string, pulumi.Output<string>>> = {};
 
     constructor(name: string, args: ApplicationArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const def: AppDefinition = {
@@ -142,6 +158,25 @@ export class Application extends pulumi.ComponentResource {
         this.registerOutputs({ namespace: this.namespace, routes: this.routes });
     }
 
+    /**
+     * Typed connection info of one of this application's services, for stack outputs or programs outside
+     * the cluster: the in-cluster host and port, and for services with credentials the URL, user and
+     * password as Pulumi secrets. Throws for a service that is not part of the application.
+     */
+    connection(service: Service): ServiceConnection {
+        if (!this.plan.services.includes(service)) {
+            throw new Error(`service ${service.name} is not part of application ${this.namespace}`);
+        }
+        const data = this.secretData[service.name] ?? {};
+        return {
+            host: serviceHost(service.name, this.namespace),
+            port: servicePort(service),
+            ...(data.url ? { url: data.url } : {}),
+            ...(data.username ? { username: data.username } : {}),
+            ...(data.password ? { password: data.password } : {}),
+        };
+    }
+
     /** The real Secret: each key resolved from its source, all of them Pulumi secrets. */
     private secretManifest(name: string, obj: PlannedObject, secret: PlannedSecret): Manifest {
         const service = obj.service ?? "";
@@ -174,6 +209,7 @@ export class Application extends pulumi.ComponentResource {
                 );
             }
         }
+        if (secret.name === credentialsSecretName(service)) this.secretData[service] = stringData;
         return { ...obj.manifest, stringData };
     }
 }

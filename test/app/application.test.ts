@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import { parse } from "yaml";
 import { Application } from "../../components/app/Application";
 import { contextHash } from "../../components/app/content-hash";
-import { container, fileStore, postgres } from "../../components/app/services";
+import { container, fileStore, postgres, redis } from "../../components/app/services";
 import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
 import { validateManifest } from "./support/schema";
 
@@ -15,6 +15,7 @@ const IMAGE = "ghcr.io/stefanprodan/podinfo:6.9.2";
 
 async function smallApp() {
     let routes: unknown;
+    let connection: Record<string, unknown> = {};
     const run = await runUnderMocks({ config: { "aws:region": "eu-west-1" } }, () => {
         const provider = new k8s.Provider("k8s", { kubeconfig: "test" });
         const gate = new random.RandomId("gate", { byteLength: 4 });
@@ -35,9 +36,14 @@ async function smallApp() {
             dependsOn: [gate],
         });
         routes = app.routes;
-        return {};
+        connection = { ...app.connection(db) };
+        assert.throws(
+            () => app.connection(redis("stranger")),
+            /service stranger is not part of application shop/,
+        );
+        return { dbUrl: connection.url, dbHost: connection.host, dbPort: connection.port };
     });
-    return { run, routes };
+    return { run, routes, connection };
 }
 
 const byName = (run: { resources: RecordedResource[] }, name: string) => {
@@ -156,6 +162,18 @@ describe("app/Application (mocked)", () => {
         }
         for (const a of small.run.artifacts)
             for (const s of secrets) assert.ok(!a.content.includes(s), `${a.path} leaks`);
+    });
+
+    it("returns typed connection info, credentials as secrets", () => {
+        assert.deepEqual(small.run.outputs, { dbUrl: "[secret]", dbHost: "db.shop.svc", dbPort: 5432 });
+        assert.deepEqual(small.run.secretOutputs, ["dbUrl"]);
+        assert.deepEqual(Object.keys(small.connection).sort(), [
+            "host",
+            "password",
+            "port",
+            "url",
+            "username",
+        ]);
     });
 
     it("returns the edge routes and publishes the web service as a NodePort with source IPs kept", () => {
