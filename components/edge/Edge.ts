@@ -35,9 +35,11 @@ export interface EdgeArgs {
 /**
  * Edge load balancer hosts (`keelson:edge:Edge`): `config.count` Debian 12 instances spread over the
  * public subnets, each with an Elastic IP, IMDSv2 only and an encrypted gp3 root volume, running
- * nginx or haproxy configured by cloud-init; private keys reach the hosts only through SSM
- * SecureString parameters read by a role scoped to this edge's prefix. Optionally an NLB in front.
- * Throws a ConfigError (nothing registered) when routes, certificates or backends are unusable.
+ * nginx or haproxy installed by cloud-init. The rendered config is an SSM parameter that the hosts
+ * apply every minute (after the engine's own check), so new workers or routes reload in place;
+ * private keys reach the hosts only as SSM SecureStrings read by a role scoped to this edge's
+ * prefix. Optionally an NLB in front. Throws a ConfigError, with nothing registered, when routes,
+ * certificates or backends are unusable.
  */
 export class Edge extends pulumi.ComponentResource {
     /** Elastic IPs of the hosts, in host order. Point DNS here (or at `nlbDnsName`). */
