@@ -1,8 +1,8 @@
 // One benchmark run in its own process, so that peak memory is this run's alone. Prints one JSON line.
-// Usage: child.ts stage <stack> | app <n> | direct <n>
+// Usage: child.ts stage <stack> | reference <stack> | app <n> | direct <n>
 import { planStage } from "../../plan/plan";
 import { runUnderMocks } from "../../plan/runtime";
-import { directProgram, generatedAppProgram } from "./programs";
+import { directProgram, generatedAppProgram, referenceStageProgram } from "./programs";
 
 /** Resource types that are one application service each. */
 const SERVICE_TYPES = new Set([
@@ -21,19 +21,22 @@ async function main(kind: string, arg: string): Promise<void> {
     let services = 0;
     if (kind === "stage") {
         program = () => planStage({ stack: arg });
+    } else if (kind === "reference") {
+        program = () => planStage({ stack: arg, program: referenceStageProgram });
     } else if (kind === "app" || kind === "direct") {
         services = Number(arg);
         const p = kind === "app" ? generatedAppProgram(services) : directProgram(services);
         program = () => runUnderMocks({ stack: "bench" }, p);
     } else {
-        throw new Error(`unknown run kind ${kind}; use stage, app or direct`);
+        throw new Error(`unknown run kind ${kind}; use stage, reference, app or direct`);
     }
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const result = await program();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
-    if (kind === "stage") services = result.resources.filter((r) => SERVICE_TYPES.has(r.type)).length;
+    if (kind === "stage" || kind === "reference")
+        services = result.resources.filter((r) => SERVICE_TYPES.has(r.type)).length;
     const line = {
         services,
         resources: result.resources.filter((r) => r.custom).length,
