@@ -256,6 +256,9 @@ async function main(): Promise<number> {
         const signs = opensslSigns();
         const find = (name: string) => runs.find((r) => r.name === name)!;
         const ratio = (a: string, b: string) => Number((find(a).rps / find(b).rps).toFixed(3));
+        // Requests per CPU-second of the proxy alone: steadier than req/s on a shared machine.
+        const perCpuRun = (name: string) => find(name).requests / (find(name).server_cpu_s || Number.NaN);
+        const cpuRatio = (a: string, b: string) => Number((perCpuRun(a) / perCpuRun(b)).toFixed(3));
         const hs = (name: string) => handshakes.find((h) => h.name === name)!;
         const hsRatio = (engine: string, field: "handshakes_per_s" | "per_proxy_cpu_second") =>
             Number(
@@ -267,6 +270,8 @@ async function main(): Promise<number> {
             naive_vs_limit: ratio("naive-nginx", "limit"),
             nginx_vs_naive: ratio("keelson-nginx", "naive-nginx"),
             haproxy_vs_naive: ratio("keelson-haproxy", "naive-nginx"),
+            nginx_vs_naive_per_cpu: cpuRatio("keelson-nginx", "naive-nginx"),
+            haproxy_vs_naive_per_cpu: cpuRatio("keelson-haproxy", "naive-nginx"),
             nginx_handshakes_ecdsa_vs_rsa: hsRatio("nginx", "handshakes_per_s"),
             haproxy_handshakes_ecdsa_vs_rsa: hsRatio("haproxy", "handshakes_per_s"),
             // Per CPU-second of the proxy alone: the client's own crypto on the same cores does not blur it.
@@ -294,7 +299,7 @@ async function main(): Promise<number> {
             console.log(JSON.stringify(report, null, 2));
         } else {
             say("");
-            for (const [k, v] of Object.entries(ratios)) say(`  ${k.padEnd(34)} ${v}`);
+            for (const [k, v] of Object.entries(ratios)) say(`  ${k.padEnd(40)} ${v}`);
             say(
                 `  openssl speed, one core: RSA-2048 ${signs.rsa2048} signs/s, ECDSA P-256 ${signs.ecdsap256} signs/s`,
             );
