@@ -98,8 +98,8 @@ function main(argv: string[]): number {
         runs.push(r);
         log(
             r.error
-                ? `${name.padEnd(14)} FAILED: ${r.error}`
-                : `${name.padEnd(14)} ${String(r.services).padStart(5)} services ${String(r.resources).padStart(6)} resources ` +
+                ? `${name.padEnd(18)} FAILED: ${r.error}`
+                : `${name.padEnd(18)} ${String(r.services).padStart(5)} services ${String(r.resources).padStart(6)} resources ` +
                       `${r.seconds.toFixed(2).padStart(7)} s (cpu ${r.cpu_seconds.toFixed(2)} s) ${String(r.peak_mb).padStart(5)} MB`,
         );
     };
@@ -122,7 +122,7 @@ function main(argv: string[]): number {
         const marginal = g.marginal_ms === null ? "" : `, ${g.marginal_ms.toFixed(2)} ms per added service`;
         const ratio =
             g.marginal_ratio === null ? "" : ` (x${g.marginal_ratio} the previous step: 1.0 is linear)`;
-        log(`${g.name.padEnd(14)} ${g.per_service_ms.toFixed(2)} ms/service${marginal}${ratio}`);
+        log(`${g.name.padEnd(18)} ${g.per_service_ms.toFixed(2)} ms/service${marginal}${ratio}`);
     }
     log(
         `overhead ratio at ${largest} services: ${overhead} (CPU seconds; ${overheadWall} wall) for Application vs direct @pulumi/kubernetes`,
