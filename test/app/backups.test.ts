@@ -135,9 +135,17 @@ describe("app/backups: scheduled dumps of SQL databases to a file store", () => 
         }
     });
 
-    it("keeps the upload script clean under shellcheck", function () {
+    it("keeps the upload, dump and wait-for scripts clean under shellcheck", function () {
         const shellcheck = requireTool(this, "shellcheck");
-        execFileSync(shellcheck, ["-s", "sh", "-"], { input: `#!/bin/sh\n${UPLOAD_DUMP_SCRIPT}\n` });
+        const scripts = [
+            UPLOAD_DUMP_SCRIPT,
+            ...["db-backup.cronjob", "sql-backup.cronjob"].flatMap((k) =>
+                jobPod(k).initContainers.map((c) => (c.command as string[])[2]),
+            ),
+        ];
+        assert.equal(scripts.length, 5);
+        for (const script of scripts)
+            execFileSync(shellcheck, ["-s", "sh", "-"], { input: `#!/bin/sh\n${script}\n` });
     });
 
     it("rejects a backup target that is not a file store", () => {
