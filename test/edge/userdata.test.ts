@@ -98,17 +98,19 @@ describe("edge/render/userdata", () => {
             doc.write_files.map((f: { path: string }) => f.path),
             [
                 "/usr/local/sbin/keelson-edge-bootstrap",
+                "/etc/tmpfiles.d/keelson-edge.conf",
                 "/etc/systemd/system/keelson-edge-sync.service",
                 "/etc/systemd/system/keelson-edge-sync.timer",
                 "/etc/systemd/system/keelson-edge-ocsp.service",
                 "/etc/systemd/system/keelson-edge-ocsp.timer",
             ],
         );
+        assert.equal(doc.write_files[1].content, "d /run/haproxy 0755 root root -\n");
         assert.match(
-            doc.write_files[3].content,
+            doc.write_files[4].content,
             /^ExecStart=\/usr\/local\/sbin\/keelson-edge-bootstrap ocsp$/m,
         );
-        assert.match(doc.write_files[4].content, /^OnCalendar=daily$/m);
+        assert.match(doc.write_files[5].content, /^OnCalendar=daily$/m);
         const script = doc.write_files[0].content as string;
         assert.match(script, /^    refresh_ocsp \|\| log "no OCSP response yet; the daily timer retries"$/m);
         assert.match(

@@ -52,7 +52,11 @@ export function renderEdgeUserData(o: EdgeUserDataOptions): string {
     // The engine config itself is not here: it lives in SSM, so that it can change without a new host.
     const files = [file(EDGE_BOOTSTRAP_PATH, renderEdgeBootstrapScript(o), "0700")];
     const units: [string, { service: string; timer: string }][] = [[SYNC_UNIT, renderSyncUnits()]];
-    if (o.engine === "haproxy") units.push([OCSP_UNIT, renderOcspUnits()]);
+    if (o.engine === "haproxy") {
+        units.push([OCSP_UNIT, renderOcspUnits()]);
+        // /run is a tmpfs: the admin socket's directory has to come back after every reboot.
+        files.push(file("/etc/tmpfiles.d/keelson-edge.conf", "d /run/haproxy 0755 root root -\n", "0644"));
+    }
     for (const [unit, text] of units) {
         files.push(file(`/etc/systemd/system/${unit}.service`, text.service, "0644"));
         files.push(file(`/etc/systemd/system/${unit}.timer`, text.timer, "0644"));
