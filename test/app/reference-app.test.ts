@@ -7,6 +7,7 @@ import { planJson, writeOutDir } from "../../tools/plan/cli";
 import { FullPlan, planStage } from "../../tools/plan/plan";
 import { referenceStageProgram } from "../../tools/bench/plan/programs";
 import { scorePlan } from "../../components/score";
+import { mandatory, runPolicies } from "../../policy/run";
 import { validateManifest } from "./support/schema";
 
 /** Every file under `dir`, relative, sorted. */
@@ -125,6 +126,13 @@ describe("app/reference-app: the shipped application, planned per stage", () => 
                 .filter((n) => n.endsWith("_URL") || n.endsWith("_SERVERS") || n.endsWith("_BUCKET")),
             ["DATABASE_URL", "REDIS_URL", "MEMCACHED_SERVERS", "AMQP_URL", "S3_BUCKET", "S3_URL"],
         );
+    });
+
+    it("passes the policy pack: nothing mandatory anywhere, nothing at all in prod", async () => {
+        for (const stack of ["dev", "staging", "prod"]) {
+            assert.deepEqual(mandatory(await runPolicies(plans[stack].resources)), [], stack);
+        }
+        assert.deepEqual(await runPolicies(plans.prod.resources), []);
     });
 
     it("meets prod's minimum StackScore grade A with the add-ons (etcd and database backups, encrypted storage)", () => {
