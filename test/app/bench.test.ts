@@ -22,9 +22,27 @@ describe("bench:plan (tools/bench/plan)", () => {
                 "app-",
             ),
             [
-                { name: "app-10", per_service_ms: 100, marginal_ms: null, marginal_ratio: null },
-                { name: "app-100", per_service_ms: 46, marginal_ms: 40, marginal_ratio: null },
-                { name: "app-1000", per_service_ms: 40.6, marginal_ms: 40, marginal_ratio: 1 },
+                {
+                    name: "app-10",
+                    per_service_ms: 100,
+                    per_service_ratio: null,
+                    marginal_ms: null,
+                    marginal_ratio: null,
+                },
+                {
+                    name: "app-100",
+                    per_service_ms: 46,
+                    per_service_ratio: 0.46,
+                    marginal_ms: 40,
+                    marginal_ratio: null,
+                },
+                {
+                    name: "app-1000",
+                    per_service_ms: 40.6,
+                    per_service_ratio: 0.88,
+                    marginal_ms: 40,
+                    marginal_ratio: 1,
+                },
             ],
         );
     });

@@ -59,6 +59,8 @@ export function runChild(name: string, kind: string, arg: string): BenchRun {
 export interface Growth {
     readonly name: string;
     readonly per_service_ms: number;
+    /** per_service_ms divided by the previous size's (1.0 or less = linear or better). */
+    readonly per_service_ratio: number | null;
     /** (t(n) - t(previous n)) / (n - previous n): constant when cost grows linearly. */
     readonly marginal_ms: number | null;
     /** marginal_ms divided by the previous size's marginal_ms (1.0 = linear). */
@@ -76,6 +78,9 @@ export function linearity(runs: readonly BenchRun[], prefix: string): Growth[] {
         out.push({
             name: r.name,
             per_service_ms: Number(((r.seconds / r.services) * 1000).toFixed(2)),
+            per_service_ratio: prev
+                ? Number((r.seconds / r.services / (prev.seconds / prev.services)).toFixed(2))
+                : null,
             marginal_ms: marginal === null ? null : Number(marginal.toFixed(2)),
             marginal_ratio:
                 marginal !== null && prevMarginal ? Number((marginal / prevMarginal).toFixed(2)) : null,
@@ -120,9 +125,9 @@ function main(argv: string[]): number {
     log("");
     for (const g of growth) {
         const marginal = g.marginal_ms === null ? "" : `, ${g.marginal_ms.toFixed(2)} ms per added service`;
-        const ratio =
-            g.marginal_ratio === null ? "" : ` (x${g.marginal_ratio} the previous step: 1.0 is linear)`;
-        log(`${g.name.padEnd(18)} ${g.per_service_ms.toFixed(2)} ms/service${marginal}${ratio}`);
+        const perRatio = g.per_service_ratio === null ? "" : ` (x${g.per_service_ratio} per service)`;
+        const ratio = g.marginal_ratio === null ? "" : ` (x${g.marginal_ratio}; 1.0 is linear)`;
+        log(`${g.name.padEnd(18)} ${g.per_service_ms.toFixed(2)} ms/service${perRatio}${marginal}${ratio}`);
     }
     log(
         `overhead ratio at ${largest} services: ${overhead} (CPU seconds; ${overheadWall} wall) for Application vs direct @pulumi/kubernetes`,
