@@ -359,7 +359,7 @@ describe("edge/Edge (mocked)", () => {
             ["edge/haproxy.cfg", "user-data/edge-0.yaml", "user-data/edge-1.yaml"],
         );
         const cfg = artifacts[0].content;
-        assert.match(cfg, /^    bind 443 ssl crt \/etc\/keelson\/tls\/www\.pem alpn h2,http\/1\.1/m);
+        assert.match(cfg, /^    bind :443 ssl crt \/etc\/keelson\/tls\/www\.pem alpn h2,http\/1\.1/m);
         assert.match(cfg, /^    server general-1 10\.0\.96\.11:30080 check$/m);
     });
 

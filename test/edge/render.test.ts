@@ -189,7 +189,7 @@ describe("edge/render/haproxy", () => {
         const https = block(cfg, "frontend https-in", "    default_backend keelson-no-route");
         assert.equal(
             https[1],
-            "    bind 443 ssl crt /etc/keelson/tls/www.pem crt /etc/keelson/tls/api.pem alpn h2,http/1.1 curves X25519:P-256:P-384",
+            "    bind :443 ssl crt /etc/keelson/tls/www.pem crt /etc/keelson/tls/api.pem alpn h2,http/1.1 curves X25519:P-256:P-384",
         );
         assert.deepEqual(https.slice(-8), [
             "    acl host_0 var(txn.host) -m str www.example.com",
@@ -229,7 +229,7 @@ describe("edge/render/haproxy", () => {
         assert.deepEqual(block(cfg, "listen pg", "    server general-1 10.0.2.11:30432 check"), [
             "listen pg",
             "    mode tcp",
-            "    bind 5432",
+            "    bind :5432",
             "    option tcplog",
             "    balance leastconn",
             "    timeout client 10m",
@@ -253,7 +253,7 @@ describe("edge/render/haproxy", () => {
         const acme = renderHaproxyConfig({ ...spec, acme: true });
         assert.deepEqual(block(acme, "frontend http-in", "    use_backend keelson-acme if acme"), [
             "frontend http-in",
-            "    bind 80",
+            "    bind :80",
             "    option httplog",
             "    acl acme path_beg /.well-known/acme-challenge/",
             "    http-request redirect location https://%[req.hdr(host),field(1,:)]%[capture.req.uri] code 301 unless acme",

@@ -8,7 +8,6 @@ import {
     TLS12_CIPHERS,
     TLS13_CIPHERSUITES,
     VirtualHost,
-    listenOn,
     poolMembers,
     requireCertificates,
     streamRoutes,
@@ -66,6 +65,11 @@ function resolve(o: HaproxyRenderOptions): Resolved {
 }
 
 const NO_ROUTE = "keelson-no-route";
+
+/** haproxy's `bind` address: `:port` is every address (a bare `80` would be read as an address). */
+function bindOn(address: string, port: number): string {
+    return `${address}:${port}`;
+}
 const ACME = "keelson-acme";
 
 /**
@@ -119,7 +123,7 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
         `    default-server inter ${o.checkInterval} fall 2 rise 2`,
         "",
         "frontend http-in",
-        `    bind ${listenOn(o.listenAddress, o.httpPort)}`,
+        `    bind ${bindOn(o.listenAddress, o.httpPort)}`,
         "    option httplog",
     ];
     const port = o.httpsPort === 443 ? "" : `:${o.httpsPort}`;
@@ -145,7 +149,7 @@ function httpsFrontend(spec: EdgeSpec, hosts: VirtualHost[], o: Resolved): strin
     const crts = spec.certificates.map((c) => `crt ${o.certDir}/${c.name}.pem`).join(" ");
     const lines = [
         "frontend https-in",
-        `    bind ${listenOn(o.listenAddress, o.httpsPort)} ssl ${crts} alpn h2,http/1.1 curves X25519:P-256:P-384`,
+        `    bind ${bindOn(o.listenAddress, o.httpsPort)} ssl ${crts} alpn h2,http/1.1 curves X25519:P-256:P-384`,
         "    option httplog",
         "    # The edge is the first proxy: client-sent forwarding headers are replaced, never extended.",
         "    http-request set-header X-Forwarded-For %[src]",
@@ -206,7 +210,7 @@ function tcpListen(spec: EdgeSpec, route: StreamRoute, o: Resolved): string[] {
     return [
         `listen ${route.name}`,
         "    mode tcp",
-        `    bind ${listenOn(o.listenAddress, route.listenPort)}`,
+        `    bind ${bindOn(o.listenAddress, route.listenPort)}`,
         "    option tcplog",
         "    balance leastconn",
         "    timeout client 10m",

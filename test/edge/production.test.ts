@@ -1,0 +1,84 @@
+// The production layout (every address, ports 80 and 443, Debian's users and log targets) passes
+// the engines' own checks: only the certificate, pid, log and temp paths point into a temp dir.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
+import { renderNginxConfig } from "../../components/edge/render/nginx";
+import { EdgeSpec } from "../../components/edge/types";
+import { makeTestCert, requireTool, tempDir } from "../support/live";
+
+const spec: EdgeSpec = {
+    routes: [
+        {
+            kind: "http",
+            name: "web",
+            hosts: ["www.example.com"],
+            path: "/",
+            nodePort: 30080,
+            healthPath: "/healthz",
+        },
+        {
+            kind: "http",
+            name: "api",
+            hosts: ["www.example.com"],
+            path: "/api",
+            nodePort: 30081,
+            healthPath: "/ready",
+        },
+        { kind: "tcp", name: "pg", listenPort: 5432, nodePort: 30432 },
+    ],
+    backends: [
+        { name: "general-0", address: "10.0.64.10" },
+        { name: "general-1", address: "10.0.96.11" },
+    ],
+    certificates: [{ name: "www", hosts: ["www.example.com"] }],
+    acme: true,
+};
+
+describe("edge live: production layout", function () {
+    let tmp: { dir: string; cleanup: () => void };
+
+    before(function () {
+        requireTool(this, "openssl");
+        tmp = tempDir("edge-prod");
+        makeTestCert(tmp.dir, "www", ["www.example.com"]);
+    });
+
+    after(() => tmp?.cleanup());
+
+    it("haproxy -c accepts the default binds (:80, :443, :5432), user and log target", function () {
+        const bin = requireTool(this, "haproxy");
+        const config = renderHaproxyConfig(spec, {
+            certDir: tmp.dir,
+            statsSocket: path.join(tmp.dir, "admin.sock"),
+            maxconn: 1000,
+        });
+        assert.match(config, /^    bind :443 ssl /m);
+        const file = path.join(tmp.dir, "haproxy.cfg");
+        fs.writeFileSync(file, config);
+        const r = spawnSync(bin, ["-c", "-f", file], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /Configuration file is valid/);
+    });
+
+    it("nginx -t accepts the default listens (80, 443, 5432) and Debian's paths", function () {
+        const bin = requireTool(this, "nginx");
+        const config = renderNginxConfig(spec, {
+            certDir: tmp.dir,
+            user: "root",
+            pidFile: path.join(tmp.dir, "nginx.pid"),
+            errorLog: path.join(tmp.dir, "error.log"),
+            accessLog: path.join(tmp.dir, "access.log"),
+            tempDir: tmp.dir,
+            ocspStapling: false,
+        });
+        assert.match(config, /^        listen 443 ssl http2 reuseport default_server;$/m);
+        const file = path.join(tmp.dir, "nginx.conf");
+        fs.writeFileSync(file, config);
+        const r = spawnSync(bin, ["-t", "-p", tmp.dir, "-c", file], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, /test is successful/);
+    });
+});
