@@ -131,7 +131,9 @@ export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
 }
 
 /**
- * metrics-server on the masters with host networking: kubelets accept port 10250 only from the masters.
+ * metrics-server on the masters: kubelets accept port 10250 only from the masters, and a pod there
+ * reaches them with the master's address (the CNI masquerades pod traffic to node IPs). Pod networking,
+ * not the host network, so every API server reaches it over the pod network without a firewall rule.
  * `--kubelet-insecure-tls` because kubeadm's kubelet serving certificates are self-signed unless
  * serverTLSBootstrap is enabled; the connection is still TLS, only the kubelet's identity is unchecked.
  */
@@ -142,9 +144,6 @@ export function metricsServerChart(): ChartSpec {
         namespace: "kube-system",
         values: {
             ...CONTROL_PLANE_PLACEMENT,
-            hostNetwork: { enabled: true },
-            // 10250 is the kubelet's own port on the host network.
-            containerPort: 4443,
             args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
         },
     };

@@ -103,8 +103,6 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
         const [, ebs, metrics, fluent] = addonCharts(all, facts);
         assert.deepEqual(metrics.values, {
             ...masters,
-            hostNetwork: { enabled: true },
-            containerPort: 4443,
             args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
         });
         const notOnMasters = {
