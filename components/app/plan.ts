@@ -185,9 +185,12 @@ function planWorkload(
     });
     // A backup job's dump container reads the same connection variables as the upload container.
     const dump = dumpContainer(s);
-    const pod = dump
+    const withDump = dump
         ? { ...base, extraInitContainers: [{ ...dump, env: base.env.map((e) => ({ ...e })) }] }
         : base;
+    // Published pods stay off control-plane nodes: the edge forwards to workers only, and with
+    // externalTrafficPolicy Local a pod on a master would leave every worker failing the health check.
+    const pod = pub && pub.type !== "ClusterIP" ? { ...withDump, avoidControlPlane: true } : withDump;
     const rollout = { maxUnavailable: a.maxUnavailable ?? 0, maxSurge: a.maxSurge ?? 1 };
     if (s.kind === "cronjob") {
         add(

@@ -150,8 +150,8 @@ describe("app: safe defaults and their overrides", () => {
     });
 });
 
-describe("app: volume-backed pods stay off control-plane nodes", () => {
-    it("gives StatefulSets with a claim a control-plane anti-affinity, and nothing else", () => {
+describe("app: volume-backed and published pods stay off control-plane nodes", () => {
+    it("keeps StatefulSets with a claim and published pods off control-plane nodes, and nothing else", () => {
         const plan = planOf([container("web", { image: IMAGE, port: 3000, connects: [postgres("db")] })]);
         const spec = (key: string) => podSpec(plan.objects.find((o) => o.key === key)!.manifest);
         assert.deepEqual(spec("db.statefulset").affinity, {
@@ -168,6 +168,18 @@ describe("app: volume-backed pods stay off control-plane nodes", () => {
             },
         });
         assert.equal("affinity" in spec("web.deployment"), false);
+        const published = planOf([
+            container("api", {
+                image: IMAGE,
+                port: 3000,
+                routes: [{ kind: "http", hosts: ["a.example.com"] }],
+            }),
+        ]);
+        assert.deepEqual(
+            podSpec(published.objects.find((o) => o.key === "api.deployment")!.manifest).affinity,
+            spec("db.statefulset").affinity,
+            "published pods avoid masters too: the edge forwards to workers only",
+        );
     });
 });
 

@@ -50,8 +50,8 @@ export interface PodPlan {
     readonly extraInitContainers?: readonly Record<string, unknown>[];
     readonly topologySpread: boolean;
     /**
-     * Keep the pod off control-plane nodes: volume-backed pods, because Keelson runs the EBS CSI driver
-     * on workers only (masters keep IMDS closed to pods). On clusters without such nodes it is a no-op.
+     * Keep the pod off control-plane nodes: volume-backed pods (Keelson runs the EBS CSI driver on workers
+     * only) and published pods (the edge forwards to workers only). A no-op on clusters without such nodes.
      */
     readonly avoidControlPlane?: boolean;
     /** `Never`/`OnFailure` for jobs; Always otherwise. */
