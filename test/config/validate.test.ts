@@ -149,7 +149,7 @@ describe("stage config validation", () => {
         const edge = { tlsMode: "provided", certificates: [{ name: "www", hosts: ["app.example.com"] }] };
         assert.deepEqual(messages({ "keelson:edge": edge, "keelson:tls-www-cert": "PEM" }), [
             'keelson:tls-www-key: (missing) is required for edge certificate "www"; run `pulumi config set --secret tls-www-key < privkey.pem`',
-            'keelson:tls-www-cert: (plain text) is not a secret; run `pulumi config set --secret tls-www-cert < file.pem`',
+            "keelson:tls-www-cert: (plain text) is not a secret; run `pulumi config set --secret tls-www-cert < file.pem`",
         ]);
         assert.deepEqual(
             messages({ "keelson:edge": edge, "keelson:tls-www-cert": "PEM", "keelson:tls-www-key": "KEY" }, [
