@@ -17,6 +17,11 @@ const KEYS = [
     "serviceCidr",
     "workerPools",
 ] as const;
+/** Node names are `<pool>-<index>`; these would collide with masters and API load balancer hosts. */
+const RESERVED_POOL_NAMES = ["master", "api-lb"];
+// The NodeRestriction admission plugin rejects self-set labels under kubernetes.io / k8s.io except these.
+const KUBELET_RESTRICTED = /(^|\.)(kubernetes\.io|k8s\.io)\//;
+const KUBELET_ALLOWED = /^(kubelet\.kubernetes\.io|node\.kubernetes\.io)\//;
 const POOL_KEYS = ["name", "instanceType", "count", "labels", "taints", "rootVolumeGb"] as const;
 const TAINT_KEYS = ["key", "value", "effect"] as const;
 
@@ -134,6 +139,22 @@ export function parseCluster(
     );
     const seen = new Set<string>();
     workerPools.forEach((p, i) => {
+        if (RESERVED_POOL_NAMES.includes(p.name)) {
+            r.report(
+                `cluster.workerPools[${i}].name`,
+                p.name,
+                "is reserved for control-plane and API nodes; pick another pool name",
+            );
+        }
+        for (const key of Object.keys(p.labels)) {
+            if (KUBELET_RESTRICTED.test(key) && !KUBELET_ALLOWED.test(key)) {
+                r.report(
+                    `cluster.workerPools[${i}].labels.${key}`,
+                    key,
+                    "is in a namespace the kubelet may not set on its own node; use your own prefix such as keelson.io/ or node.kubernetes.io/",
+                );
+            }
+        }
         if (seen.has(p.name))
             r.report(
                 `cluster.workerPools[${i}].name`,

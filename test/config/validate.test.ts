@@ -104,6 +104,24 @@ describe("stage config validation", () => {
             ['cluster.workerPools[1].name: "general" is used by another pool; give each pool its own name'],
         ],
         [
+            "reserved pool name",
+            { "keelson:cluster": { workerPools: [{ name: "master" }] } },
+            [
+                'cluster.workerPools[0].name: "master" is reserved for control-plane and API nodes; pick another pool name',
+            ],
+        ],
+        [
+            "label the kubelet may not set",
+            {
+                "keelson:cluster": {
+                    workerPools: [{ name: "gpu", labels: { "node-role.kubernetes.io/gpu": "" } }],
+                },
+            },
+            [
+                'cluster.workerPools[0].labels.node-role.kubernetes.io/gpu: "node-role.kubernetes.io/gpu" is in a namespace the kubelet may not set on its own node; use your own prefix such as keelson.io/ or node.kubernetes.io/',
+            ],
+        ],
+        [
             "short Kubernetes version",
             { "keelson:cluster": { kubernetesVersion: "1.33" } },
             ['cluster.kubernetesVersion: "1.33" is not of the form 1.N.P; use a full version such as 1.33.4'],

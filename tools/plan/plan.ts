@@ -56,7 +56,7 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
             name: r.name,
             ...(r.parent ? { parent: r.parent } : {}),
             dependencies: r.dependencies,
-            inputs: r.inputs,
+            inputs: readableInputs(r.type, r.inputs),
             custom: r.custom,
         })),
         outputs: run.outputs,
@@ -64,4 +64,10 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
         recorded: run.resources,
         secretOutputs: run.secretOutputs,
     };
+}
+
+/** Inputs as a reviewer should read them: a dynamic provider's serialized code is replaced by a marker. */
+function readableInputs(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (!type.startsWith("pulumi-nodejs:dynamic") || !("__provider" in inputs)) return inputs;
+    return { ...inputs, __provider: "[dynamic provider code]" };
 }
