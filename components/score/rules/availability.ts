@@ -120,7 +120,7 @@ export function workloadAvailability(view: GraphView, systemNamespaces: readonly
                     w.urn,
                     "medium",
                     `${id} runs ${w.replicas} replica: a rollout or node drain takes it down.`,
-                    "Run 2 or more replicas (e.g. app.webReplicas: 3).",
+                    "Run 2 or more replicas, or let an HPA own the count with minReplicas >= 2.",
                 ),
             );
         }
