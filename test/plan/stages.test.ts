@@ -1,0 +1,163 @@
+// The shipped stages end to end: the real index.ts under the mock engine with each Pulumi.<stage>.yaml.
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as zlib from "zlib";
+import { main } from "../../tools/plan/cli";
+import { FullPlan, planStage } from "../../tools/plan/plan";
+import { stableHex } from "../../tools/plan/mock-state";
+import { secretPlaceholder } from "../../tools/plan/stack-config";
+
+const plans: Record<string, FullPlan> = {};
+async function plan(stage: string): Promise<FullPlan> {
+    plans[stage] ??= await planStage({ stack: stage });
+    return plans[stage];
+}
+
+/** Every secret value the run handled: secret-wrapped inputs (raw vs masked) and the config placeholders. */
+function secretValues(p: FullPlan): string[] {
+    const found = new Set<string>();
+    const walk = (raw: unknown, masked: unknown) => {
+        if (masked === "[secret]" && typeof raw === "string" && raw.length >= 8) found.add(raw);
+        else if (raw && typeof raw === "object" && masked && typeof masked === "object") {
+            for (const k of Object.keys(raw)) walk((raw as never)[k], (masked as never)[k]);
+        }
+    };
+    for (const r of p.recorded) walk(r.rawInputs, r.inputs);
+    for (const key of ["keelson:tls-www-cert", "keelson:tls-www-key"]) found.add(secretPlaceholder(key));
+    return [...found];
+}
+
+const instances = (p: FullPlan) => p.resources.filter((r) => r.type === "aws:ec2/instance:Instance");
+
+describe("shipped stages, planned offline through index.ts", () => {
+    for (const stage of ["dev", "staging", "prod"]) {
+        it(`${stage}: every instance is IMDSv2-only with an encrypted gp3 root volume`, async () => {
+            const p = await plan(stage);
+            assert.ok(instances(p).length >= 3);
+            for (const i of instances(p)) {
+                assert.equal(
+                    (i.inputs.metadataOptions as { httpTokens: string }).httpTokens,
+                    "required",
+                    i.name,
+                );
+                const root = i.inputs.rootBlockDevice as { encrypted: boolean; volumeType: string };
+                assert.deepEqual([root.encrypted, root.volumeType], [true, "gp3"], i.name);
+            }
+        });
+
+        it(`${stage}: no secret value appears in user-data, artifacts, plain inputs or plain outputs`, async () => {
+            const p = await plan(stage);
+            const secrets = secretValues(p);
+            assert.ok(secrets.length > 5, "the run handled secrets");
+            const userData = instances(p).map((i) => {
+                const raw = i.inputs.userDataBase64 ?? i.inputs.userData;
+                assert.equal(typeof raw, "string", `${i.name} has plain user-data`);
+                return i.inputs.userDataBase64
+                    ? zlib.gunzipSync(Buffer.from(raw as string, "base64")).toString("utf8")
+                    : (raw as string);
+            });
+            const haystacks = [
+                ...userData,
+                ...p.artifacts.map((a) => a.content),
+                JSON.stringify(p.resources.map((r) => r.inputs)),
+                JSON.stringify(p.outputs),
+            ];
+            for (const s of secrets) {
+                for (const h of haystacks)
+                    assert.ok(!h.includes(s), `a secret (${s.slice(0, 12)}...) leaked`);
+            }
+            assert.equal(p.outputs.kubeconfig, "[secret]");
+            assert.ok(p.secretOutputs.includes("kubeconfig"));
+        });
+    }
+
+    it("prod: 3 masters in 3 distinct private subnets behind an NLB on 6443 with a /readyz health check", async () => {
+        const p = await plan("prod");
+        const masters = instances(p).filter((i) => /^keelson-prod-master-\d$/.test(i.name));
+        assert.equal(masters.length, 3);
+        assert.equal(new Set(masters.map((m) => m.inputs.subnetId)).size, 3);
+        const privateSubnetIds = p.resources
+            .filter((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.includes("-private-"))
+            .map((r) => `subnet-${stableHex(r.name)}`);
+        for (const m of masters) assert.ok(privateSubnetIds.includes(m.inputs.subnetId as string), m.name);
+        const listener = p.resources.filter((r) => r.type === "aws:lb/listener:Listener");
+        assert.deepEqual(
+            listener.map((l) => [l.inputs.port, l.inputs.protocol]),
+            [[6443, "TCP"]],
+        );
+        const tg = p.resources.filter((r) => r.type === "aws:lb/targetGroup:TargetGroup");
+        assert.equal(tg.length, 1);
+        const hc = tg[0].inputs.healthCheck as Record<string, unknown>;
+        assert.deepEqual([hc.protocol, hc.path, hc.port], ["HTTPS", "/readyz", "traffic-port"]);
+        assert.deepEqual([tg[0].inputs.port, tg[0].inputs.protocol], [6443, "TCP"]);
+        assert.equal(
+            p.resources.filter((r) => r.type === "aws:lb/targetGroupAttachment:TargetGroupAttachment").length,
+            3,
+        );
+    });
+
+    it("dev: one shared master as the endpoint, no API load balancer", async () => {
+        const p = await plan("dev");
+        assert.deepEqual(
+            instances(p)
+                .map((i) => i.name)
+                .sort(),
+            ["keelson-dev-edge-0", "keelson-dev-general-0", "keelson-dev-master-0"],
+        );
+        assert.equal(p.resources.filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer").length, 0);
+    });
+});
+
+describe("plan CLI", () => {
+    it("exits 1 with one line per problem and registers nothing on a bad config file", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keelson-cli-"));
+        const file = path.join(dir, "bad.yaml");
+        fs.writeFileSync(
+            file,
+            "config:\n  aws:region: us-east-1\n  keelson:cluster:\n    masters: 2\n    mastres: 3\n",
+        );
+        const printed: string[] = [];
+        const code = await main(
+            ["--stack", "dev", "--config-file", file, "--out", path.join(dir, "out")],
+            (s) => printed.push(s),
+        );
+        assert.equal(code, 1);
+        assert.equal(
+            printed.join("\n"),
+            [
+                "stage dev: 2 config problems; nothing was created:",
+                "  - cluster.mastres: 3 is not a known key; did you mean cluster.masters?",
+                "  - cluster.masters: 2 is even; use 1 or an odd number >= 3",
+            ].join("\n"),
+        );
+        assert.equal(fs.existsSync(path.join(dir, "out")), false);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("prints one JSON object with --json and writes the artifacts under the out dir", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keelson-cli-"));
+        const printed: string[] = [];
+        const code = await main(["--stack", "dev", "--json", "--out", dir], (s) => printed.push(s));
+        assert.equal(code, 0);
+        const json = JSON.parse(printed.join("\n"));
+        assert.equal(json.stack, "dev");
+        assert.deepEqual(Object.keys(json.resources[0]).sort(), [
+            "dependencies",
+            "inputs",
+            "name",
+            "parent",
+            "type",
+            "urn",
+        ]);
+        assert.equal(json.outputs.kubeconfig, "[secret]");
+        assert.ok(["A", "B", "C", "D", "E", "F"].includes(json.score.overall));
+        assert.equal(typeof json.cost.monthlyUsd, "number");
+        for (const f of ["plan.json", "user-data/master-0.yaml", "kubeadm/init.yaml", "edge/nginx.conf"]) {
+            assert.ok(fs.existsSync(path.join(dir, f)), f);
+        }
+        assert.ok(fs.readdirSync(path.join(dir, "manifests", "app")).length > 10);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
