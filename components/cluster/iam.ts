@@ -3,6 +3,7 @@
 // also get the EBS CSI driver's permissions (its pods use the worker role through IMDSv2).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EC2_ASSUME_ROLE_POLICY } from "../ec2-trust";
 
 /** AWS managed policies Keelson attaches, by purpose. */
 export const MANAGED_POLICIES = {
@@ -87,16 +88,7 @@ export function createNodeIdentity(
         name,
         {
             description: `Keelson ${name}: EC2 instance role`,
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Effect: "Allow",
-                        Principal: { Service: "ec2.amazonaws.com" },
-                        Action: "sts:AssumeRole",
-                    },
-                ],
-            }),
+            assumeRolePolicy: EC2_ASSUME_ROLE_POLICY,
             tags: { ...o.tags, Name: name },
         },
         { parent },

@@ -2,6 +2,7 @@
 // writes Route 53 challenge records), plus Session Manager so that port 22 stays closed.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EC2_ASSUME_ROLE_POLICY } from "../ec2-trust";
 
 /** The instance profile and role of the edge hosts. */
 export interface EdgeAccess {
@@ -50,16 +51,7 @@ export function createEdgeAccess(
         `${name}-role`,
         {
             description: `Keelson edge hosts (${name}): read config and TLS material from SSM ${parameterPrefix}`,
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Effect: "Allow",
-                        Principal: { Service: "ec2.amazonaws.com" },
-                        Action: "sts:AssumeRole",
-                    },
-                ],
-            }),
+            assumeRolePolicy: EC2_ASSUME_ROLE_POLICY,
         },
         opts,
     );
