@@ -9,9 +9,11 @@ import { FullPlan, planStage } from "../../tools/plan/plan";
 import { stableHex } from "../../tools/plan/mock-state";
 import { secretPlaceholder } from "../../tools/plan/stack-config";
 
-const plans: Record<string, FullPlan> = {};
-async function plan(stage: string): Promise<FullPlan> {
-    plans[stage] ??= await planStage({ stack: stage });
+// One plan per stage, shared by the tests. The promise is cached, never the result, so that two mock runs
+// never overlap (the mock engine is process-global).
+const plans: Record<string, Promise<FullPlan>> = {};
+function plan(stage: string): Promise<FullPlan> {
+    plans[stage] ??= planStage({ stack: stage });
     return plans[stage];
 }
 
@@ -31,7 +33,8 @@ function secretValues(p: FullPlan): string[] {
 
 const instances = (p: FullPlan) => p.resources.filter((r) => r.type === "aws:ec2/instance:Instance");
 
-describe("shipped stages, planned offline through index.ts", () => {
+describe("shipped stages, planned offline through index.ts", function () {
+    this.timeout(300000); // three whole-stage plans; slow when the machine is shared
     for (const stage of ["dev", "staging", "prod"]) {
         it(`${stage}: every instance is IMDSv2-only with an encrypted gp3 root volume`, async () => {
             const p = await plan(stage);
