@@ -9,7 +9,7 @@ import { recordArtifact } from "../artifacts";
 import { createInstance } from "./nodes";
 import { renderApiLbUserData } from "./render/cloudinit";
 import { renderApiHaproxyConfig } from "./render/haproxy-api";
-import { compressUserData } from "./render/layout";
+import { compressUserData } from "../ec2/user-data";
 
 /** The API port on the endpoint and on every master. */
 export const API_PORT = 6443;

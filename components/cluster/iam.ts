@@ -3,7 +3,7 @@
 // also get the EBS CSI driver's permissions (its pods use the worker role through IMDSv2).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EC2_ASSUME_ROLE_POLICY } from "../ec2-trust";
+import { EC2_ASSUME_ROLE_POLICY } from "../ec2/trust";
 
 /** AWS managed policies Keelson attaches, by purpose. */
 export const MANAGED_POLICIES = {

@@ -3,27 +3,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Debian's AWS account, which publishes the official Debian 12 AMIs. */
-export const DEBIAN_OWNER = "136693071363";
-
-/** The newest official Debian 12 amd64 AMI in the provider's region. */
-export function debianAmi(parent: pulumi.Resource): pulumi.Output<string> {
-    return aws.ec2
-        .getAmiOutput(
-            {
-                owners: [DEBIAN_OWNER],
-                mostRecent: true,
-                filters: [
-                    { name: "name", values: ["debian-12-amd64-*"] },
-                    { name: "architecture", values: ["x86_64"] },
-                    { name: "virtualization-type", values: ["hvm"] },
-                ],
-            },
-            { parent },
-        )
-        .apply((ami) => ami.id);
-}
-
 /** Inputs of one instance. */
 export interface InstanceOptions {
     readonly ami: pulumi.Input<string>;
@@ -31,7 +10,7 @@ export interface InstanceOptions {
     readonly subnetId: pulumi.Input<string>;
     readonly securityGroupIds: pulumi.Input<string>[];
     readonly instanceProfile: pulumi.Input<string>;
-    /** gzip + base64 user-data (see render/layout.ts compressUserData). */
+    /** gzip + base64 user-data (see ../ec2/user-data.ts). */
     readonly userDataBase64: pulumi.Input<string>;
     readonly rootVolumeGb: number;
     /**

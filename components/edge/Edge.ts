@@ -12,7 +12,9 @@ import { planEdge, tlsSource } from "./plan";
 import { renderHaproxyConfig } from "./render/haproxy";
 import { streamRoutes } from "./render/model";
 import { renderNginxConfig } from "./render/nginx";
-import { compressUserData, renderEdgeUserData } from "./render/userdata";
+import { debianAmi } from "../ec2/debian";
+import { compressUserData } from "../ec2/user-data";
+import { renderEdgeUserData } from "./render/userdata";
 import { EdgeCertificateInput, EdgeNetwork, EdgeRoute, EdgeSpec } from "./types";
 
 /** Arguments of {@link Edge}. */
@@ -127,17 +129,7 @@ export class Edge extends pulumi.ComponentResource {
         );
 
         const region = aws.getRegionOutput({}, parent).region;
-        const ami = aws.ec2.getAmiOutput(
-            {
-                owners: ["136693071363"],
-                mostRecent: true,
-                filters: [
-                    { name: "name", values: ["debian-12-amd64-*"] },
-                    { name: "architecture", values: ["x86_64"] },
-                ],
-            },
-            parent,
-        );
+        const ami = debianAmi(this);
         const subnets = args.network.publicSubnetIds;
         this.hosts = [];
         this.publicIps = [];
@@ -158,7 +150,7 @@ export class Edge extends pulumi.ComponentResource {
             const host = new aws.ec2.Instance(
                 hostName,
                 {
-                    ami: ami.id,
+                    ami,
                     instanceType: config.instanceType,
                     subnetId: subnets[i % subnets.length],
                     vpcSecurityGroupIds: [args.network.securityGroups.edge.id],

@@ -2,7 +2,7 @@
 // writes Route 53 challenge records), plus Session Manager so that port 22 stays closed.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EC2_ASSUME_ROLE_POLICY } from "../ec2-trust";
+import { EC2_ASSUME_ROLE_POLICY } from "../ec2/trust";
 
 /** The instance profile and role of the edge hosts. */
 export interface EdgeAccess {

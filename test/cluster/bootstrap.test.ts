@@ -7,7 +7,8 @@ import { gunzipSync } from "zlib";
 import { renderBootstrapScript, shellQuote } from "../../components/cluster/render/bootstrap";
 import { caCertHash } from "../../components/cluster/render/cahash";
 import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/render/cloudinit";
-import { compressUserData, planNodes, renderNode } from "../../components/cluster/render/layout";
+import { planNodes, renderNode } from "../../components/cluster/render/layout";
+import { compressUserData } from "../../components/ec2/user-data";
 import { requireTool, tempDir } from "../support/live";
 import { environment, prodClusterConfig, ZONES } from "./fixtures";
 

@@ -6,12 +6,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { gunzipSync } from "zlib";
+import { compressUserData } from "../../components/ec2/user-data";
 import { EdgeBootstrapOptions, renderEdgeBootstrapScript } from "../../components/edge/render/bootstrap";
 import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
 import { renderNginxConfig } from "../../components/edge/render/nginx";
 import {
     USER_DATA_LIMIT_BYTES,
-    compressUserData,
     edgePackages,
     renderEdgeUserData,
 } from "../../components/edge/render/userdata";

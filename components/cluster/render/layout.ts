@@ -1,6 +1,5 @@
 // The cluster's node layout and per-node user-data, decided from plain config values only (so the
 // component decides resource counts without waiting on Outputs). Pure.
-import { gzipSync } from "zlib";
 import { ClusterConfig, Taint } from "../../config/types";
 import { renderNodeUserData } from "./cloudinit";
 import {
@@ -123,12 +122,4 @@ export function renderNode(node: NodeSpec, env: NodeEnvironment): RenderedNode {
         kubeadmJoin,
     });
     return { kubeadmInit, kubeadmJoin, userData };
-}
-
-/**
- * gzip + base64 for `userDataBase64`: a master's user-data is ~17 KB, over EC2's 16 KB limit, and
- * cloud-init unpacks gzip itself. The gzip header carries no timestamp, so the output is stable.
- */
-export function compressUserData(userData: string): string {
-    return gzipSync(Buffer.from(userData, "utf8"), { level: 9 }).toString("base64");
 }

@@ -2,7 +2,6 @@
 // its timers. Pure; it holds no secret and no engine config: the script reads both from SSM (or has
 // certificates issued by ACME) on the host, so that config changes never need a new host.
 import * as YAML from "yaml";
-import { gzipSync } from "zlib";
 import { EdgeEngine } from "../types";
 import {
     EDGE_BOOTSTRAP_PATH,
@@ -71,13 +70,4 @@ export function renderEdgeUserData(o: EdgeUserDataOptions): string {
         runcmd: [[EDGE_BOOTSTRAP_PATH]],
     };
     return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
-}
-
-/**
- * gzip + base64, for `userDataBase64` (cloud-init unpacks gzip itself) and for the config parameter
- * in SSM (the script unpacks it): repetitive configs shrink about tenfold, which keeps large route
- * sets under EC2's 16 KB and SSM's 8 KB limits. Deterministic (no mtime).
- */
-export function compressUserData(userData: string): string {
-    return gzipSync(Buffer.from(userData, "utf8"), { level: 9 }).toString("base64");
 }
