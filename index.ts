@@ -57,14 +57,19 @@ export = async () => {
         edgeSourceCidrs: network.publicSubnetCidrs,
         dependsOn: addons.ready,
     });
+    // Provided certificates come from secret config (validation has checked that both keys exist as secrets).
+    const secret = (qualifiedKey: string) => keelson.requireSecret(qualifiedKey.slice("keelson:".length));
     const certificates =
         cfg.edge.tlsMode === "provided"
-            ? cfg.edge.certificates.map((c) => ({
-                  name: c.name,
-                  hosts: c.hosts,
-                  certPem: keelson.requireSecret(certificateSecretKeys(c.name).cert.slice("keelson:".length)),
-                  keyPem: keelson.requireSecret(certificateSecretKeys(c.name).key.slice("keelson:".length)),
-              }))
+            ? cfg.edge.certificates.map((c) => {
+                  const keys = certificateSecretKeys(c.name);
+                  return {
+                      name: c.name,
+                      hosts: c.hosts,
+                      certPem: secret(keys.cert),
+                      keyPem: secret(keys.key),
+                  };
+              })
             : undefined;
     const edge = new Edge(`${name}-edge`, {
         stage: cfg.stage,
