@@ -72,7 +72,7 @@ export class Cluster extends pulumi.ComponentResource {
                 kmsKeyArn: secrets.kmsKey.arn,
                 // Nothing for workloads: pods cannot reach this role (IMDS hop limit 1), which can
                 // read the CA keys. The EBS CSI controller belongs on the workers.
-                managedPolicies: [MANAGED_POLICIES.sessionManager],
+                managedPolicies: [],
                 tags,
             },
             this,
@@ -84,7 +84,7 @@ export class Cluster extends pulumi.ComponentResource {
                 parameterArns: secrets.joinParameterArns,
                 deniedParameterArns: secrets.controlPlaneParameterArns,
                 kmsKeyArn: secrets.kmsKey.arn,
-                managedPolicies: [MANAGED_POLICIES.sessionManager, MANAGED_POLICIES.ebsCsi],
+                managedPolicies: [MANAGED_POLICIES.ebsCsi],
                 tags,
             },
             this,
@@ -125,8 +125,8 @@ export class Cluster extends pulumi.ComponentResource {
         const ami = debianAmi(this);
         const bootDeps = [
             ...Object.values(secrets.parameters),
-            masterId.parameterPolicy!,
-            workerId.parameterPolicy!,
+            masterId.parameterPolicy,
+            workerId.parameterPolicy,
         ];
         const nodes = planNodes(cfg, net.availabilityZones, args.region);
         const instances = nodes.map((node) => {
@@ -195,7 +195,7 @@ export class Cluster extends pulumi.ComponentResource {
                       {
                           region: args.region,
                           parameterArns: [],
-                          managedPolicies: [MANAGED_POLICIES.sessionManager],
+                          managedPolicies: [],
                           tags,
                       },
                       this,

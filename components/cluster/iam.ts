@@ -1,33 +1,96 @@
 // Instance roles. Masters and workers read their SSM parameters (GetParameter(s) on exactly those
-// ARNs, kms:Decrypt on the cluster key through SSM only) and get Session Manager access; workers
-// also get the EBS CSI driver's permissions (its pods use the worker role through IMDSv2).
+// ARNs, kms:Decrypt on the cluster key through SSM only) and get Session Manager access without any
+// parameter read (a scoped copy of AmazonSSMManagedInstanceCore); every role explicitly denies every
+// parameter and every KMS key that is not its own. Workers also get the EBS CSI driver's permissions.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EC2_ASSUME_ROLE_POLICY } from "../ec2/trust";
 
 /** AWS managed policies Keelson attaches, by purpose. */
 export const MANAGED_POLICIES = {
-    /** SSM Session Manager (operators' shell, no SSH). */
-    sessionManager: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore,
     /** The AWS EBS CSI driver's controller (it uses the worker's credentials through IMDSv2, hop limit 2). */
     ebsCsi: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
 } as const;
+
+/**
+ * AmazonSSMManagedInstanceCore (policy version v2) without `ssm:GetParameter` and `ssm:GetParameters`:
+ * what the SSM agent needs for Session Manager, Run Command and State Manager, and no parameter read.
+ * The managed policy allows both on `*`, which made every SecureString under `aws/ssm` readable.
+ */
+export const SESSION_MANAGER_ACTIONS: readonly string[] = [
+    "ssm:DescribeAssociation",
+    "ssm:GetDeployablePatchSnapshotForInstance",
+    "ssm:GetDocument",
+    "ssm:DescribeDocument",
+    "ssm:GetManifest",
+    "ssm:ListAssociations",
+    "ssm:ListInstanceAssociations",
+    "ssm:PutInventory",
+    "ssm:PutComplianceItems",
+    "ssm:PutConfigurePackageResult",
+    "ssm:UpdateAssociationStatus",
+    "ssm:UpdateInstanceAssociationStatus",
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+    "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage",
+    "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages",
+    "ec2messages:SendReply",
+];
+
+/** The inline Session Manager policy of every Keelson instance role (see {@link SESSION_MANAGER_ACTIONS}). */
+export function sessionManagerPolicyDocument(): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "SessionManager", Effect: "Allow", Action: SESSION_MANAGER_ACTIONS, Resource: "*" },
+        ],
+    });
+}
+
+/**
+ * The explicit Denies every Keelson instance role carries: no parameter read outside `ownParameterArns`
+ * and no kms:Decrypt outside `ownKeyArns` (all of them when a list is empty). An explicit Deny wins over
+ * any Allow, so a managed policy attached later (CloudWatchAgentServerPolicy reads `AmazonCloudWatch-*`)
+ * or a key policy elsewhere in the account cannot open another stage's or another component's secrets.
+ */
+export function boundaryStatements(
+    ownParameterArns: string[],
+    ownKeyArns: string[],
+): Record<string, unknown>[] {
+    const scope = (arns: string[]) => (arns.length > 0 ? { NotResource: arns } : { Resource: "*" });
+    return [
+        {
+            Sid: "NoOtherParameters",
+            Effect: "Deny",
+            Action: ["ssm:GetParameter*"],
+            ...scope(ownParameterArns),
+        },
+        { Sid: "NoOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], ...scope(ownKeyArns) },
+    ];
+}
 
 /** A role with its instance profile. */
 export interface NodeIdentity {
     readonly role: aws.iam.Role;
     readonly profile: aws.iam.InstanceProfile;
-    /** The inline policy granting the SSM parameters (absent for roles that read none). */
-    readonly parameterPolicy?: aws.iam.RolePolicy;
+    /** The inline policy granting the SSM parameters and denying every other one. */
+    readonly parameterPolicy: aws.iam.RolePolicy;
 }
 
 /** Options of {@link createNodeIdentity}. */
 export interface NodeIdentityOptions {
     readonly region: string;
-    /** Parameters this role may read; none means no parameter policy. */
+    /** Parameters this role may read; every other parameter is denied explicitly. */
     readonly parameterArns: pulumi.Input<string>[];
-    /** Parameters this role must never read (explicit Deny). Default none. */
+    /** Parameters this role must never read, named in their own Deny (clearer in review). Default none. */
     readonly deniedParameterArns?: pulumi.Input<string>[];
+    /** The key of `parameterArns`; kms:Decrypt of every other key is denied. */
     readonly kmsKeyArn?: pulumi.Input<string>;
     /** Managed policy ARNs to attach. */
     readonly managedPolicies: readonly string[];
@@ -39,7 +102,8 @@ export interface NodeIdentityOptions {
  * of the cluster key only through SSM and only for those parameters (SSM's encryption context is
  * the parameter ARN). The KMS condition is the real boundary: AmazonSSMManagedInstanceCore, which
  * Session Manager needs, allows ssm:GetParameter(s) on every parameter; without it a worker (or a
- * pod on one, through IMDS) could decrypt the CA keys. `deniedArns` adds an explicit Deny on top.
+ * pod on one, through IMDS) could decrypt the CA keys. {@link boundaryStatements} deny every other
+ * parameter and key; `deniedArns` names the control-plane parameters in a Deny of their own.
  */
 export function parameterPolicyDocument(
     region: string,
@@ -67,6 +131,7 @@ export function parameterPolicyDocument(
             },
         },
     ];
+    statements.push(...boundaryStatements(parameterArns, [kmsKeyArn]));
     if (deniedArns.length > 0) {
         statements.push({
             Sid: "NoControlPlaneParameters",
@@ -78,7 +143,11 @@ export function parameterPolicyDocument(
     return { Version: "2012-10-17", Statement: statements };
 }
 
-/** Creates `<name>` role, `<name>` instance profile, the parameter policy and the attachments. */
+/**
+ * Creates `<name>` role, `<name>` instance profile, the parameter policy (`<name>-parameters`: the reads
+ * and the boundary Denies; only the Denies for a role that reads nothing), the Session Manager policy
+ * (`<name>-session-manager`) and the managed policy attachments.
+ */
 export function createNodeIdentity(
     name: string,
     o: NodeIdentityOptions,
@@ -93,21 +162,32 @@ export function createNodeIdentity(
         },
         { parent },
     );
-    let parameterPolicy: aws.iam.RolePolicy | undefined;
-    if (o.parameterArns.length > 0 && o.kmsKeyArn !== undefined) {
-        parameterPolicy = new aws.iam.RolePolicy(
-            `${name}-parameters`,
-            {
-                role: role.name,
-                policy: pulumi
-                    .all([pulumi.all(o.parameterArns), o.kmsKeyArn, pulumi.all(o.deniedParameterArns ?? [])])
-                    .apply(([arns, key, denied]) =>
-                        JSON.stringify(parameterPolicyDocument(o.region, arns, key, denied)),
+    const reads = o.parameterArns.length > 0 && o.kmsKeyArn !== undefined;
+    const parameterPolicy = new aws.iam.RolePolicy(
+        `${name}-parameters`,
+        {
+            role: role.name,
+            policy: pulumi
+                .all([
+                    pulumi.all(o.parameterArns),
+                    o.kmsKeyArn ?? "",
+                    pulumi.all(o.deniedParameterArns ?? []),
+                ])
+                .apply(([arns, key, denied]) =>
+                    JSON.stringify(
+                        reads
+                            ? parameterPolicyDocument(o.region, arns, key, denied)
+                            : { Version: "2012-10-17", Statement: boundaryStatements([], []) },
                     ),
-            },
-            { parent },
-        );
-    }
+                ),
+        },
+        { parent },
+    );
+    new aws.iam.RolePolicy(
+        `${name}-session-manager`,
+        { role: role.name, policy: sessionManagerPolicyDocument() },
+        { parent },
+    );
     for (const arn of o.managedPolicies) {
         const short = arn.split("/").pop()!;
         new aws.iam.RolePolicyAttachment(`${name}-${short}`, { role: role.name, policyArn: arn }, { parent });

@@ -6,7 +6,7 @@ import * as tls from "@pulumi/tls";
 import { recordArtifact } from "../artifacts";
 import { ConfigError } from "../config/problems";
 import { EdgeConfig } from "../config/types";
-import { createEdgeAccess } from "./access";
+import { createEdgeAccess, createEdgeKey } from "./access";
 import { NlbPort, createEdgeNlb } from "./nlb";
 import { planEdge, tlsSource } from "./plan";
 import { renderHaproxyConfig } from "./render/haproxy";
@@ -67,13 +67,15 @@ export class Edge extends pulumi.ComponentResource {
         super("keelson:edge:Edge", name, {}, opts);
         const parent = { parent: this };
 
-        // TLS material into SSM: the cert as a String, the key as a SecureString, both Pulumi secrets.
+        // TLS material into SSM: the cert as a String, the key as a SecureString under the edge's own KMS
+        // key (only the edge role decrypts; see ./access.ts), both Pulumi secrets.
         const material: EdgeCertificateInput[] =
             plan.source === "provided"
                 ? [...(args.certificates ?? [])]
                 : plan.source === "self-signed"
                   ? plan.certificates.map((c) => this.selfSigned(name, c.name, c.hosts, config.keyAlgorithm))
                   : [];
+        const tlsKey = material.length > 0 ? createEdgeKey(name, this) : undefined;
         const parameters = material.flatMap((c) => [
             new aws.ssm.Parameter(
                 `${name}-tls-${c.name}-cert`,
@@ -92,6 +94,7 @@ export class Edge extends pulumi.ComponentResource {
                 {
                     name: `${plan.parameterPrefix}/${c.name}/key`,
                     type: "SecureString",
+                    keyId: tlsKey!.arn,
                     value: pulumi.secret(c.keyPem),
                     description: `Keelson edge private key ${c.name}`,
                 },
@@ -100,7 +103,13 @@ export class Edge extends pulumi.ComponentResource {
         ]);
 
         this.addIngress(name, args);
-        const access = createEdgeAccess(name, plan.ssmPrefix, plan.acmeChallenge === "dns-01", this);
+        const access = createEdgeAccess(
+            name,
+            { ssm: plan.ssmPrefix, tls: plan.parameterPrefix },
+            tlsKey,
+            plan.acmeChallenge === "dns-01",
+            this,
+        );
 
         const spec = (addresses: string[]): EdgeSpec => ({
             routes: args.routes,

@@ -6,6 +6,7 @@ import * as YAML from "yaml";
 import { gunzipSync } from "zlib";
 import { boundedName } from "../../components/cluster/endpoint";
 import { caCertHash } from "../../components/cluster/render/cahash";
+import { SESSION_MANAGER_ACTIONS } from "../../components/cluster/iam";
 import { renderApiHaproxyConfig } from "../../components/cluster/render/haproxy-api";
 import { stableHex } from "../../tools/plan/mock-state";
 import { resolveOutput, RecordedResource } from "../../tools/plan/runtime";
@@ -210,35 +211,56 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 },
             },
         });
-        // SSM core allows GetParameter on every parameter: the worker is denied the control plane's
-        // explicitly, and could not decrypt them anyway (encryption context above).
+        // The worker is denied the control plane's parameters by name, and could not decrypt them anyway
+        // (encryption context above); every role denies every parameter and key that is not its own.
         const controlPlane = master.Statement[0].Resource.slice(2);
         assert.equal(controlPlane.length, 9);
-        assert.deepEqual(worker.Statement[2], {
-            Sid: "NoControlPlaneParameters",
-            Effect: "Deny",
-            Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"],
-            Resource: controlPlane,
-        });
+        const boundary = (own: string[]) => [
+            { Sid: "NoOtherParameters", Effect: "Deny", Action: ["ssm:GetParameter*"], NotResource: own },
+            {
+                Sid: "NoOtherKeys",
+                Effect: "Deny",
+                Action: ["kms:Decrypt"],
+                NotResource: [worker.Statement[1].Resource],
+            },
+        ];
+        assert.deepEqual(worker.Statement.slice(2), [
+            ...boundary(join),
+            {
+                Sid: "NoControlPlaneParameters",
+                Effect: "Deny",
+                Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"],
+                Resource: controlPlane,
+            },
+        ]);
         assert.ok(controlPlane.every((a: string) => a.startsWith(`${PREFIX}/control-plane/`)));
-        assert.equal(worker.Statement.length, 3);
-        assert.equal(master.Statement.length, 2);
+        assert.deepEqual(master.Statement.slice(2), boundary([...join, ...controlPlane]));
         assert.deepEqual(master.Statement[1].Condition.StringEquals["kms:EncryptionContext:PARAMETER_ARN"], [
             ...join,
             ...controlPlane,
         ]);
+        // Session Manager without any parameter read, instead of AmazonSSMManagedInstanceCore.
+        for (const role of ["master", "worker"]) {
+            const sm = JSON.parse(
+                String(byName(run.resources, `keelson-prod-${role}-session-manager`).inputs.policy),
+            );
+            assert.deepEqual(sm, {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "SessionManager",
+                        Effect: "Allow",
+                        Action: [...SESSION_MANAGER_ACTIONS],
+                        Resource: "*",
+                    },
+                ],
+            });
+            assert.ok(!sm.Statement[0].Action.some((a: string) => a.startsWith("ssm:GetParameter")));
+        }
         const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
             (a) => [a.name, a.inputs.policyArn],
         );
         assert.deepEqual(attached, [
-            [
-                "keelson-prod-master-AmazonSSMManagedInstanceCore",
-                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-            ],
-            [
-                "keelson-prod-worker-AmazonSSMManagedInstanceCore",
-                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-            ],
             [
                 "keelson-prod-worker-AmazonEBSCSIDriverPolicy",
                 "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
@@ -399,11 +421,7 @@ describe("cluster/Cluster (mocked, dev-like: 1 shared master, single endpoint)",
         assert.equal((instances[1].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 2);
         assert.deepEqual(
             ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.name),
-            [
-                "keelson-dev-master-AmazonSSMManagedInstanceCore",
-                "keelson-dev-worker-AmazonSSMManagedInstanceCore",
-                "keelson-dev-worker-AmazonEBSCSIDriverPolicy",
-            ],
+            ["keelson-dev-worker-AmazonEBSCSIDriverPolicy"],
         );
         const [eip] = ofType(run.resources, "aws:ec2/eip:Eip");
         assert.equal(eip.name, "keelson-dev-master-0");

@@ -3,6 +3,7 @@
 import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SESSION_MANAGER_ACTIONS } from "../../components/cluster/iam";
 import { EdgeConfig } from "../../components/config/types";
 import { Edge, EdgeArgs } from "../../components/edge/Edge";
 import { EdgeRoute } from "../../components/edge/types";
@@ -103,8 +104,9 @@ describe("edge/Edge (mocked)", () => {
             "aws:ec2/instance:Instance edge-1",
             "aws:iam/instanceProfile:InstanceProfile edge-profile",
             "aws:iam/role:Role edge-role",
+            "aws:iam/rolePolicy:RolePolicy edge-session-manager",
             "aws:iam/rolePolicy:RolePolicy edge-tls",
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment edge-ssm-core",
+            "aws:kms/key:Key edge-tls-key",
             "aws:ssm/parameter:Parameter edge-config",
             "aws:ssm/parameter:Parameter edge-tls-www-cert",
             "aws:ssm/parameter:Parameter edge-tls-www-key",
@@ -172,6 +174,7 @@ describe("edge/Edge (mocked)", () => {
         const key = byName(resources, "edge-tls-www-key");
         assert.deepEqual(key.inputs, {
             description: "Keelson edge private key www",
+            keyId: `arn:aws:kms:eu-west-1:123456789012:key/${stableHex("edge-tls-key", 32)}`,
             name: "/keelson/prod/edge/tls/www/key",
             type: "SecureString",
             value: "[secret]",
@@ -218,9 +221,13 @@ describe("edge/Edge (mocked)", () => {
         assert.match(config, /^        server 10\.0\.96\.11:30080 max_fails=2 fail_timeout=10s;$/m);
     });
 
-    it("scopes the instance role to the edge's SSM prefix and Session Manager", async () => {
+    it("scopes the instance role to the edge's SSM prefix, its own TLS key and Session Manager", async () => {
         const { resources } = await run();
         const policy = JSON.parse(String(byName(resources, "edge-tls").inputs.policy));
+        const [key] = resources.filter((r) => r.type === "aws:kms/key:Key");
+        assert.equal(key.name, "edge-tls-key");
+        const keyArn = `arn:aws:kms:eu-west-1:123456789012:key/${stableHex("edge-tls-key", 32)}`;
+        const prefix = "arn:aws:ssm:eu-west-1:123456789012:parameter/keelson/prod/edge";
         assert.deepEqual(policy, {
             Version: "2012-10-17",
             Statement: [
@@ -228,13 +235,36 @@ describe("edge/Edge (mocked)", () => {
                     Sid: "ReadEdgeConfigAndTls",
                     Effect: "Allow",
                     Action: ["ssm:GetParameter", "ssm:GetParameters"],
-                    Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/keelson/prod/edge/*",
+                    Resource: `${prefix}/*`,
                 },
+                {
+                    Sid: "DecryptEdgeTls",
+                    Effect: "Allow",
+                    Action: "kms:Decrypt",
+                    Resource: keyArn,
+                    Condition: {
+                        StringEquals: { "kms:ViaService": "ssm.eu-west-1.amazonaws.com" },
+                        StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${prefix}/tls/*` },
+                    },
+                },
+                {
+                    Sid: "NoOtherParameters",
+                    Effect: "Deny",
+                    Action: ["ssm:GetParameter*"],
+                    NotResource: [`${prefix}/*`],
+                },
+                { Sid: "NoOtherKeys", Effect: "Deny", Action: ["kms:Decrypt"], NotResource: [keyArn] },
             ],
         });
+        for (const p of resources.filter(
+            (r) => r.type === "aws:ssm/parameter:Parameter" && r.inputs.type === "SecureString",
+        ))
+            assert.equal(p.inputs.keyId, keyArn, p.name);
+        const sm = JSON.parse(String(byName(resources, "edge-session-manager").inputs.policy));
+        assert.deepEqual(sm.Statement[0].Action, [...SESSION_MANAGER_ACTIONS]);
         assert.equal(
-            byName(resources, "edge-ssm-core").inputs.policyArn,
-            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length,
+            0,
         );
     });
 
@@ -366,7 +396,8 @@ describe("edge/Edge (mocked)", () => {
     it("issues ACME certificates on the hosts with DNS-01 when several hosts share the names", async () => {
         const cfg = { tlsMode: "acme" as const, acmeEmail: "ops@example.com" };
         const { resources, artifacts } = await run({ certificates: undefined }, cfg);
-        // No key material anywhere in Pulumi: only the config parameter.
+        // No key material anywhere in Pulumi: only the config parameter, no edge key, no kms:Decrypt at all.
+        assert.equal(resources.filter((r) => r.type === "aws:kms/key:Key").length, 0);
         assert.deepEqual(
             resources.filter((r) => r.type === "aws:ssm/parameter:Parameter").map((r) => r.name),
             ["edge-config"],
@@ -374,7 +405,13 @@ describe("edge/Edge (mocked)", () => {
         const policy = JSON.parse(String(byName(resources, "edge-tls").inputs.policy));
         assert.deepEqual(
             policy.Statement.map((s: { Sid: string }) => s.Sid),
-            ["ReadEdgeConfigAndTls", "AcmeDns01Lookup", "AcmeDns01Records"],
+            [
+                "ReadEdgeConfigAndTls",
+                "NoOtherParameters",
+                "NoOtherKeys",
+                "AcmeDns01Lookup",
+                "AcmeDns01Records",
+            ],
         );
         const userData = artifacts.find((a) => a.path === "user-data/edge-0.yaml")!.content;
         assert.match(userData, /- python3-certbot-dns-route53/);
