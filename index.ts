@@ -5,7 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { Addons } from "./components/addons/Addons";
 import { referenceApp } from "./components/app/reference-app";
 import { Cluster } from "./components/cluster/Cluster";
-import { certificateSecretKeys, readStageConfig } from "./components/config";
+import {
+    addonsArgs,
+    appArgs,
+    certificateSecretKeys,
+    clusterArgs,
+    edgeArgs,
+    networkArgs,
+    readStageConfig,
+} from "./components/config";
 import { Edge } from "./components/edge/Edge";
 import { Network } from "./components/network/Network";
 
@@ -19,40 +27,21 @@ export = async () => {
         const provider = new k8s.Provider(`${name}-existing`, {
             kubeconfig: keelson.requireSecret("kubeconfig"),
         });
-        const app = referenceApp(name, { config: cfg.app, provider, edgeSourceCidrs: [] });
+        const app = referenceApp(name, { ...appArgs(cfg), provider, edgeSourceCidrs: [] });
         return { stage: cfg.stage, appNamespace: app.namespace, routes: app.routes };
     }
 
-    const tags = { "keelson:stage": cfg.stage, "keelson:managed-by": "pulumi" };
-    const network = new Network(name, {
-        config: cfg.network,
-        firewall: {
-            cni: cfg.addons.cni,
-            endpoint: cfg.cluster.endpoint,
-            apiAllowedCidrs: cfg.cluster.apiAllowedCidrs,
-        },
-        tags,
-    });
-    const cluster = new Cluster(name, {
-        stage: cfg.stage,
-        region: cfg.region,
-        config: cfg.cluster,
-        cni: cfg.addons.cni,
-        network,
-        tags,
-    });
+    const network = new Network(name, networkArgs(cfg));
+    const cluster = new Cluster(name, { ...clusterArgs(cfg), network });
     const addons = new Addons(`${name}-addons`, {
-        config: cfg.addons,
+        ...addonsArgs(cfg),
         provider: cluster.provider,
-        clusterName: cluster.clusterName,
-        region: cfg.region,
-        podCidr: cfg.cluster.podCidr,
         masterRole: cluster.masterRole,
         nodeRoles: { workers: cluster.nodeRole },
         dependsOn: [cluster.ready],
     });
     const app = referenceApp(name, {
-        config: cfg.app,
+        ...appArgs(cfg),
         provider: cluster.provider,
         edgeSourceCidrs: network.publicSubnetCidrs,
         dependsOn: addons.ready,
@@ -65,15 +54,14 @@ export = async () => {
                   const keys = certificateSecretKeys(c.name);
                   return {
                       name: c.name,
-                      hosts: c.hosts,
+                      hosts: [...c.hosts],
                       certPem: secret(keys.cert),
                       keyPem: secret(keys.key),
                   };
               })
             : undefined;
     const edge = new Edge(`${name}-edge`, {
-        stage: cfg.stage,
-        config: cfg.edge,
+        ...edgeArgs(cfg),
         network,
         backends: cluster.workers.map((w) => ({ name: w.name, address: w.privateIp })),
         routes: app.routes,

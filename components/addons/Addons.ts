@@ -3,37 +3,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { recordArtifact } from "../artifacts";
-import { AddonsConfig } from "../config/types";
+import { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
 import { manifestPath } from "../app/k8s-objects";
 import { secureBucket } from "../app/secure-bucket";
 import { ChartSpec, addonCharts } from "./charts";
 import { backupPolicy, lifecycleRules, renderEtcdBackupCronJob } from "./etcd-backup";
 import { renderStorageClass } from "./storage-class";
 
-/** Arguments of the cluster add-ons. */
-export interface AddonsArgs {
-    readonly config: AddonsConfig;
-    /** Provider of the cluster. */
-    readonly provider: k8s.Provider;
-    readonly clusterName: string;
-    readonly region: string;
-    /** Pod network CIDR, handed to the CNI. */
-    readonly podCidr: string;
-    /** Master instance role: gets CloudWatch Logs access (logging) and write access to the etcd snapshot bucket. */
-    readonly masterRole?: aws.iam.Role;
-    /** Worker instance roles by key (e.g. `{ workers: cluster.nodeRole }`): get the EBS CSI driver policy and CloudWatch Logs access. Default none. */
-    readonly nodeRoles?: Readonly<Record<string, aws.iam.Role>>;
-    /** The cluster-ready gate: nothing is installed before it. Default none. */
-    readonly dependsOn?: readonly pulumi.Resource[];
-}
+export { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
 
 /** Thrown before anything is registered when the add-ons cannot be built as configured. */
 export class AddonsError extends Error {}
 
 /** Why the args cannot work, as `{ key, value, message }`. */
-export function validateAddons(args: Pick<AddonsArgs, "config" | "masterRole">) {
+export function validateAddons(spec: AddonsSpec, args: Pick<AddonsArgs, "masterRole">) {
     const problems: { key: string; value: unknown; message: string }[] = [];
-    if (args.config.etcdBackups && !args.masterRole) {
+    if (spec.etcdBackups && !args.masterRole) {
         problems.push({
             key: "addons.etcdBackups",
             value: true,
@@ -67,12 +52,23 @@ export class Addons extends pulumi.ComponentResource {
     readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: AddonsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const problems = validateAddons(args);
-        if (problems.length > 0) throw new AddonsError(problems.map((p) => p.message).join("\n"));
+        const config = resolveAddonsSpec(args);
+        const region = args.region ?? aws.config.region;
+        const problems = validateAddons(config, args);
+        if (!region) {
+            problems.push({
+                key: "region",
+                value: undefined,
+                message: "region: not given and aws:region is not set; pass region or set aws:region",
+            });
+        }
+        if (problems.length > 0 || !region) {
+            throw new AddonsError(problems.map((p) => p.message).join("\n"));
+        }
         super("keelson:addons:Addons", name, {}, opts);
         const k8sOpts = { provider: args.provider, parent: this };
-        const facts = { clusterName: args.clusterName, region: args.region, podCidr: args.podCidr };
-        const specs = addonCharts(args.config, facts);
+        const facts = { clusterName: args.clusterName, region, podCidr: args.podCidr ?? "192.168.0.0/16" };
+        const specs = addonCharts(config, facts);
 
         const namespaces: Record<string, k8s.core.v1.Namespace> = {};
         for (const ns of new Set(specs.map((s) => s.namespace))) {
@@ -137,7 +133,7 @@ export class Addons extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        if (args.config.logging) {
+        if (config.logging) {
             const roles: Record<string, aws.iam.Role> = {
                 ...(args.masterRole ? { master: args.masterRole } : {}),
                 ...args.nodeRoles,
@@ -150,8 +146,8 @@ export class Addons extends pulumi.ComponentResource {
                 );
             }
         }
-        if (args.config.etcdBackups && args.masterRole) {
-            this.backupBucket = this.etcdBackups(name, args, args.masterRole, k8sOpts);
+        if (config.etcdBackups && args.masterRole) {
+            this.backupBucket = this.etcdBackups(name, args, region, args.masterRole, k8sOpts);
         }
         this.ready = [this.cni, this.storageClass];
         this.registerOutputs({ backupBucket: this.backupBucket?.bucket });
@@ -160,6 +156,7 @@ export class Addons extends pulumi.ComponentResource {
     private etcdBackups(
         name: string,
         args: AddonsArgs,
+        region: string,
         masterRole: aws.iam.Role,
         k8sOpts: { provider: k8s.Provider; parent: pulumi.Resource },
     ): aws.s3.Bucket {
@@ -178,7 +175,7 @@ export class Addons extends pulumi.ComponentResource {
             { role: masterRole.id, policy: backupPolicy(bucket.arn) },
             { parent: this },
         );
-        const job = renderEtcdBackupCronJob(bucket.bucket, args.region, args.clusterName);
+        const job = renderEtcdBackupCronJob(bucket.bucket, region, args.clusterName);
         new k8s.batch.v1.CronJob(`${name}-etcd-backup`, job as unknown as k8s.batch.v1.CronJobArgs, {
             ...k8sOpts,
             dependsOn: [...controls, lifecycle, policy, this.cni, ...(args.dependsOn ?? [])],

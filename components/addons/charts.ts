@@ -1,6 +1,6 @@
 // The upstream Helm charts Keelson installs, pinned, with the values that fit a kubeadm cluster on EC2.
 // Pure: tested without mocks, and the Addons component passes each spec to k8s.helm.v4.Chart unchanged.
-import { AddonsConfig } from "../config/types";
+import { AddonsSpec } from "./args";
 
 /** One Helm release. */
 export interface ChartSpec {
@@ -50,7 +50,7 @@ export interface ClusterFacts {
 }
 
 /** The CNI release: Calico (tigera-operator, VXLAN on UDP 4789) or Cilium (VXLAN on UDP 8472). */
-export function cniChart(cni: AddonsConfig["cni"], facts: ClusterFacts): ChartSpec {
+export function cniChart(cni: AddonsSpec["cni"], facts: ClusterFacts): ChartSpec {
     if (cni === "cilium") {
         return {
             key: "cilium",
@@ -187,7 +187,7 @@ export function nodeExporterChart(): ChartSpec {
 }
 
 /** Every release the config asks for, CNI first. */
-export function addonCharts(config: AddonsConfig, facts: ClusterFacts): ChartSpec[] {
+export function addonCharts(config: AddonsSpec, facts: ClusterFacts): ChartSpec[] {
     const charts = [cniChart(config.cni, facts), ebsCsiChart(facts)];
     if (config.metricsServer) charts.push(metricsServerChart());
     if (config.logging) charts.push(fluentBitChart(facts));

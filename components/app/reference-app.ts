@@ -2,7 +2,6 @@
 // Postgres, Redis, Memcached, RabbitMQ and an S3 file store, sized per stage from `keelson:app`.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig } from "../config/types";
 import { Application } from "./Application";
 import { container, fileStore, memcached, postgres, rabbitmq, redis, worker } from "./services";
 
@@ -14,10 +13,20 @@ export const REFERENCE_IMAGE = "ghcr.io/stefanprodan/podinfo:6.9.2";
 
 /** Arguments of the reference application. */
 export interface ReferenceAppArgs {
-    readonly config: AppConfig;
+    /** Provider of the target cluster. */
     readonly provider: k8s.Provider;
-    /** Public subnet CIDRs of the edge hosts. */
-    readonly edgeSourceCidrs: readonly string[];
+    /** Public hostname of the web service. Default `<stack>.keelson.example.com`. */
+    readonly hostname?: string;
+    /** Replicas of the web service; more than 1 autoscales up to three times this. Default 1. */
+    readonly webReplicas?: number;
+    /** Replicas of the background worker. Default 1. */
+    readonly workerReplicas?: number;
+    /** Persistent volume size of each database, GiB. Default 10. */
+    readonly databaseStorageGb?: number;
+    /** Kubernetes namespace of the application. Default `app`. */
+    readonly namespace?: string;
+    /** Public subnet CIDRs of the edge hosts. Default none (nothing outside the cluster reaches the web service). */
+    readonly edgeSourceCidrs?: readonly string[];
     /** What the application waits for (e.g. the add-ons: CNI and StorageClass). Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
 }
@@ -31,7 +40,13 @@ export function referenceApp(
     args: ReferenceAppArgs,
     opts: pulumi.ComponentResourceOptions = {},
 ): Application {
-    const cfg = args.config;
+    const cfg = {
+        hostname: args.hostname ?? `${pulumi.getStack().toLowerCase()}.keelson.example.com`,
+        webReplicas: args.webReplicas ?? 1,
+        workerReplicas: args.workerReplicas ?? 1,
+        databaseStorageGb: args.databaseStorageGb ?? 10,
+        namespace: args.namespace ?? "app",
+    };
     const replicated = cfg.webReplicas > 1;
     const files = fileStore("files");
     // Hourly pg_dump to the file store: one replica plus off-volume dumps.

@@ -15,9 +15,22 @@ import { ClusterReady } from "./readiness";
 import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
 import { ssmPrefix } from "./render/ssm-layout";
 import { createClusterSecrets } from "./secrets";
-import { ClusterArgs, ClusterWorker } from "./types";
+import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
-export { ClusterArgs, ClusterNetwork, ClusterWorker, SecurityGroupRef } from "./types";
+export {
+    ApiEndpointKind,
+    ClusterArgs,
+    ClusterNetwork,
+    ClusterSecurityGroups,
+    ClusterSpec,
+    ClusterWorker,
+    CniName,
+    ReadinessArgs,
+    SecurityGroupRef,
+    Taint,
+    TaintEffect,
+    WorkerPoolArgs,
+} from "./types";
 
 /**
  * An HA kubeadm cluster on EC2 (`keelson:cluster:Cluster`). Masters sit in the private subnets, one
@@ -47,27 +60,32 @@ export class Cluster extends pulumi.ComponentResource {
     /** `/keelson/<stage>/<cluster>`. */
     readonly ssmPrefix: string;
     readonly clusterName: string;
-    readonly cni: "calico" | "cilium";
+    readonly cni: CniName;
+    /** The cluster's shape with every default applied. */
+    readonly spec: ClusterSpec;
     /** The NLB when `endpoint` is `nlb`. */
     readonly apiLoadBalancer?: aws.lb.LoadBalancer;
     /** HAProxy hosts when `endpoint` is `haproxy`. */
     readonly apiLoadBalancerHosts: aws.ec2.Instance[];
 
     constructor(name: string, args: ClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const region = args.region ?? defaultRegion();
         super("keelson:cluster:Cluster", name, {}, opts);
-        const cfg = args.config;
+        const cfg = resolveClusterSpec(name, args);
+        const stage = args.stage ?? pulumi.getStack();
         const net = args.network;
         const tags = { ...args.tags, "keelson:cluster": cfg.name };
+        this.spec = cfg;
         this.clusterName = cfg.name;
-        this.cni = args.cni;
-        this.ssmPrefix = ssmPrefix(args.stage, cfg.name);
+        this.cni = args.cni ?? "calico";
+        this.ssmPrefix = ssmPrefix(stage, cfg.name);
 
         const pki = createClusterPki(name, cfg.kubernetesVersion, this);
         const secrets = createClusterSecrets(name, this.ssmPrefix, pki, tags, this);
         const masterId = createNodeIdentity(
             `${name}-master`,
             {
-                region: args.region,
+                region,
                 parameterArns: [...secrets.joinParameterArns, ...secrets.controlPlaneParameterArns],
                 kmsKeyArn: secrets.kmsKey.arn,
                 // Nothing for workloads: pods cannot reach this role (IMDS hop limit 1), which can
@@ -80,7 +98,7 @@ export class Cluster extends pulumi.ComponentResource {
         const workerId = createNodeIdentity(
             `${name}-worker`,
             {
-                region: args.region,
+                region,
                 parameterArns: secrets.joinParameterArns,
                 deniedParameterArns: secrets.controlPlaneParameterArns,
                 kmsKeyArn: secrets.kmsKey.arn,
@@ -119,7 +137,7 @@ export class Cluster extends pulumi.ComponentResource {
                 podCidr: cfg.podCidr,
                 serviceCidr: cfg.serviceCidr,
                 caCertHash,
-                region: args.region,
+                region,
                 ssmPrefix: this.ssmPrefix,
             }));
         const ami = debianAmi(this);
@@ -128,7 +146,7 @@ export class Cluster extends pulumi.ComponentResource {
             masterId.parameterPolicy,
             workerId.parameterPolicy,
         ];
-        const nodes = planNodes(cfg, net.availabilityZones, args.region);
+        const nodes = planNodes(cfg, net.availabilityZones, region);
         const instances = nodes.map((node) => {
             const rendered = env.apply((e) => renderNode(node, e));
             recordArtifact(
@@ -193,7 +211,7 @@ export class Cluster extends pulumi.ComponentResource {
                 ? createNodeIdentity(
                       `${name}-api-lb`,
                       {
-                          region: args.region,
+                          region,
                           parameterArns: [],
                           managedPolicies: [],
                           tags,
@@ -208,7 +226,7 @@ export class Cluster extends pulumi.ComponentResource {
                 masters: instances
                     .filter((x) => x.node.role === "master")
                     .map((x) => ({ name: x.node.name, instance: x.instance })),
-                region: args.region,
+                region,
                 haproxy: lbId && {
                     ami,
                     instanceType: "t3.small",
@@ -267,4 +285,15 @@ export class Cluster extends pulumi.ComponentResource {
             workerPrivateIps: this.workers.map((w) => w.privateIp),
         });
     }
+}
+
+/** The `aws:region` config, which the AWS provider uses too; a clear error when it is not set. */
+function defaultRegion(): string {
+    const region = aws.config.region;
+    if (!region) {
+        throw new Error(
+            "Cluster: region is not given and aws:region is not set; pass region or set aws:region",
+        );
+    }
+    return region;
 }

@@ -1,41 +1,158 @@
-// The Cluster component's public argument and output types.
+// The Cluster component's public argument and output types, and how its defaults resolve.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config/types";
+
+/** The default Kubernetes version; kubeadm, kubelet and kubectl are pinned to it. */
+export const DEFAULT_KUBERNETES_VERSION = "1.33.4";
+
+/** A Kubernetes taint on a node pool. https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/ */
+export interface Taint {
+    readonly key: string;
+    readonly value?: string;
+    readonly effect: TaintEffect;
+}
+
+/** What a taint does to pods that do not tolerate it. */
+export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+
+/** How clients reach the API: the `single` master (only with 1 master), an AWS `nlb`, or `haproxy` hosts. */
+export type ApiEndpointKind = "single" | "nlb" | "haproxy";
+
+/** The CNI plugin the add-ons install; both enforce NetworkPolicy. */
+export type CniName = "calico" | "cilium";
 
 /** Something with a security group id (an `aws.ec2.SecurityGroup`, or a fake in tests). */
 export interface SecurityGroupRef {
     readonly id: pulumi.Output<string>;
 }
 
+/** The security groups the cluster's nodes and API endpoint use. */
+export interface ClusterSecurityGroups {
+    readonly masters: SecurityGroupRef;
+    readonly workers: SecurityGroupRef;
+    readonly apiLb: SecurityGroupRef;
+}
+
 /** What the cluster needs from the network (the Network component satisfies it). */
 export interface ClusterNetwork {
     readonly vpcId: pulumi.Input<string>;
     /** Zone names; index i of each subnet list is in zone i. */
-    readonly availabilityZones: readonly string[];
+    readonly availabilityZones: string[];
     readonly publicSubnetIds: pulumi.Input<string>[];
     readonly privateSubnetIds: pulumi.Input<string>[];
-    readonly securityGroups: {
-        readonly masters: SecurityGroupRef;
-        readonly workers: SecurityGroupRef;
-        readonly apiLb: SecurityGroupRef;
-    };
+    readonly securityGroups: ClusterSecurityGroups;
 }
 
-/** Arguments of {@link Cluster}. */
+/** One named pool of worker nodes. */
+export interface WorkerPoolArgs {
+    /** DNS-safe name; nodes are named `<pool>-<index>`. */
+    readonly name: string;
+    /** EC2 instance type. Default `t3.medium`. */
+    readonly instanceType?: string;
+    /** Number of nodes, spread round-robin over the zones. Default 1. */
+    readonly count?: number;
+    /** Node labels. Default none. */
+    readonly labels?: Record<string, string>;
+    /** Node taints. Default none. */
+    readonly taints?: Taint[];
+    /** Root gp3 volume size in GiB (encrypted). Default 30. */
+    readonly rootVolumeGb?: number;
+}
+
+/** Readiness gate polling. */
+export interface ReadinessArgs {
+    /** Attempts before giving up. Default 90. */
+    readonly attempts?: number;
+    /** Milliseconds between attempts. Default 10000. */
+    readonly intervalMs?: number;
+}
+
+/** Arguments of {@link Cluster}. Only `network` is required; every other field has the default it states. */
 export interface ClusterArgs {
-    /** Stack name; part of the SSM prefix `/keelson/<stage>/<cluster>`. */
-    readonly stage: string;
-    readonly region: string;
-    /** Validated `keelson:cluster`. */
-    readonly config: ClusterConfig;
-    /** The CNI the add-ons install (exposed for them; the node setup suits both). */
-    readonly cni: "calico" | "cilium";
+    /** The VPC, subnets and security groups (a {@link Network} satisfies it). */
     readonly network: ClusterNetwork;
+    /** Stage (stack) name; part of the SSM prefix `/keelson/<stage>/<cluster>`. Default the Pulumi stack name. */
+    readonly stage?: string;
+    /** AWS region of the nodes (SSM and KMS endpoints, topology labels). Default the `aws:region` config. */
+    readonly region?: string;
+    /** Cluster name, DNS-safe (kubeadm `clusterName`, tags, SSM prefix). Default the component's name. */
+    readonly clusterName?: string;
+    /** Kubernetes version `1.N.P`; kubeadm, kubelet and kubectl are pinned to it. Default `1.33.4`. */
+    readonly kubernetesVersion?: string;
+    /** Control-plane nodes: 1 or an odd number >= 3, spread round-robin over the zones. Default 1. */
+    readonly masters?: number;
+    /** Master instance type. Default `t3.medium`. */
+    readonly masterInstanceType?: string;
+    /** Master root volume GiB (encrypted gp3). Default 50. */
+    readonly masterRootVolumeGb?: number;
+    /** Taint the masters so that only control-plane pods run there. Default false. */
+    readonly dedicatedMasters?: boolean;
+    /** How clients reach the API. Default `single` with 1 master, `nlb` otherwise. */
+    readonly endpoint?: ApiEndpointKind;
+    /** HAProxy API hosts when `endpoint` is `haproxy`. Default 2. */
+    readonly apiLoadBalancers?: number;
+    /** Pod network CIDR; must not overlap the VPC. Default `192.168.0.0/16`. */
+    readonly podCidr?: string;
+    /** Service CIDR; must not overlap the VPC or the pods. Default `10.96.0.0/12`. */
+    readonly serviceCidr?: string;
+    /** Worker pools. Default one pool `general` of 1 `t3.medium`. */
+    readonly workerPools?: WorkerPoolArgs[];
+    /** The CNI the add-ons install (exposed for them; the node setup suits both). Default `calico`. */
+    readonly cni?: CniName;
     /** Tags on every AWS resource. Default none. */
     readonly tags?: Record<string, string>;
     /** Readiness gate polling. Default 90 attempts, 10 s apart. */
-    readonly readiness?: { readonly attempts?: number; readonly intervalMs?: number };
+    readonly readiness?: ReadinessArgs;
+}
+
+/** A worker pool with every default applied. */
+export interface WorkerPoolSpec {
+    readonly name: string;
+    readonly instanceType: string;
+    readonly count: number;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: readonly Taint[];
+    readonly rootVolumeGb: number;
+}
+
+/** The cluster's shape with every default applied: what the pure renderers plan from. */
+export interface ClusterSpec {
+    readonly name: string;
+    readonly kubernetesVersion: string;
+    readonly masters: number;
+    readonly masterInstanceType: string;
+    readonly masterRootVolumeGb: number;
+    readonly dedicatedMasters: boolean;
+    readonly endpoint: ApiEndpointKind;
+    readonly apiLoadBalancers: number;
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+    readonly workerPools: readonly WorkerPoolSpec[];
+}
+
+/** Applies the defaults {@link ClusterArgs} documents. `name` is the component's name. Pure. */
+export function resolveClusterSpec(name: string, args: Omit<ClusterArgs, "network">): ClusterSpec {
+    const masters = args.masters ?? 1;
+    return {
+        name: args.clusterName ?? name,
+        kubernetesVersion: args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+        masters,
+        masterInstanceType: args.masterInstanceType ?? "t3.medium",
+        masterRootVolumeGb: args.masterRootVolumeGb ?? 50,
+        dedicatedMasters: args.dedicatedMasters ?? false,
+        endpoint: args.endpoint ?? (masters === 1 ? "single" : "nlb"),
+        apiLoadBalancers: args.apiLoadBalancers ?? 2,
+        podCidr: args.podCidr ?? "192.168.0.0/16",
+        serviceCidr: args.serviceCidr ?? "10.96.0.0/12",
+        workerPools: (args.workerPools ?? [{ name: "general" }]).map((p) => ({
+            name: p.name,
+            instanceType: p.instanceType ?? "t3.medium",
+            count: p.count ?? 1,
+            labels: p.labels ?? {},
+            taints: p.taints ?? [],
+            rootVolumeGb: p.rootVolumeGb ?? 30,
+        })),
+    };
 }
 
 /** A worker node. */

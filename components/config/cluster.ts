@@ -1,3 +1,4 @@
+import { DEFAULT_KUBERNETES_VERSION } from "../cluster/types";
 import { overlaps, parseCidr } from "../network/cidr";
 import { ConfigProblem } from "./problems";
 import { DNS_LABEL, INSTANCE_TYPE, Reader } from "./reader";
@@ -25,8 +26,8 @@ const KUBELET_ALLOWED = /^(kubelet\.kubernetes\.io|node\.kubernetes\.io)\//;
 const POOL_KEYS = ["name", "instanceType", "count", "labels", "taints", "rootVolumeGb"] as const;
 const TAINT_KEYS = ["key", "value", "effect"] as const;
 
-/** The default Kubernetes version; kubeadm, kubelet and kubectl are pinned to it. */
-export const DEFAULT_KUBERNETES_VERSION = "1.33.4";
+/** The default Kubernetes version (the Cluster component's). */
+export { DEFAULT_KUBERNETES_VERSION };
 /** Oldest minor Keelson renders kubeadm v1beta4 configuration for. */
 export const MIN_KUBERNETES_MINOR = 31;
 

@@ -12,6 +12,18 @@ import { StageConfig } from "./types";
 export * from "./types";
 export { ConfigError, ConfigProblem } from "./problems";
 export { certificateSecretKeys } from "./edge";
+export {
+    addonsArgs,
+    addonsConfigArgs,
+    appArgs,
+    clusterArgs,
+    clusterConfigArgs,
+    edgeArgs,
+    edgeConfigArgs,
+    networkArgs,
+    networkConfigArgs,
+    stageTags,
+} from "./args";
 
 /** The config of a stage as Pulumi holds it: fully qualified keys, structured values already parsed. */
 export interface RawStageConfig {

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { recordArtifact } from "../artifacts";
 import { ConfigError } from "../config/problems";
-import { EdgeConfig } from "../config/types";
+import { EdgeArgs, EdgeKeyAlgorithm, resolveEdgeSettings } from "./args";
 import { createEdgeAccess, createEdgeKey } from "./access";
 import { NlbPort, createEdgeNlb } from "./nlb";
 import { planEdge, tlsSource } from "./plan";
@@ -15,27 +15,20 @@ import { renderNginxConfig } from "./render/nginx";
 import { debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
 import { renderEdgeUserData } from "./render/userdata";
-import { EdgeCertificateInput, EdgeNetwork, EdgeRoute, EdgeSpec } from "./types";
+import { EdgeCertificateInput, EdgeRoute, EdgeSpec } from "./types";
 
-/** Arguments of {@link Edge}. */
-export interface EdgeArgs {
-    /** Stage (stack) name; names the SSM prefix `/keelson/<stage>/<name>/tls`. */
-    readonly stage: string;
-    /** The validated `keelson:edge` section. */
-    readonly config: EdgeConfig;
-    readonly network: EdgeNetwork;
-    /** Every worker, by node name and private IP: each HTTP route's pool is `<address>:<nodePort>`. */
-    readonly backends: readonly { readonly name: string; readonly address: pulumi.Input<string> }[];
-    readonly routes: readonly EdgeRoute[];
-    /**
-     * Certificates with their keys (secrets), e.g. from `keelson:tls-<name>-cert/-key` in `provided`
-     * mode. Default none: `self-signed` creates them with @pulumi/tls, `acme` issues them on the hosts.
-     */
-    readonly certificates?: readonly EdgeCertificateInput[];
-}
+export {
+    EdgeArgs,
+    EdgeBackend,
+    EdgeKeyAlgorithm,
+    EdgeManagedCertificate,
+    EdgeSettings,
+    EdgeTlsMode,
+    resolveEdgeSettings,
+} from "./args";
 
 /**
- * Edge load balancer hosts (`keelson:edge:Edge`): `config.count` Debian 12 instances spread over the
+ * Edge load balancer hosts (`keelson:edge:Edge`): `count` Debian 12 instances spread over the
  * public subnets, each with an Elastic IP, IMDSv2 only and an encrypted gp3 root volume, running
  * nginx or haproxy installed by cloud-init. The rendered config is an SSM parameter that the hosts
  * apply every minute (after the engine's own check), so new workers or routes reload in place;
@@ -49,13 +42,14 @@ export class Edge extends pulumi.ComponentResource {
     readonly hosts: aws.ec2.Instance[];
     /** `https://<first route host>`, or the NLB / first host address when no HTTP route exists. */
     readonly url: pulumi.Output<string>;
-    /** DNS name of the NLB when `config.nlb` is true. */
+    /** DNS name of the NLB when `nlb` is true. */
     readonly nlbDnsName?: pulumi.Output<string>;
 
     constructor(name: string, args: EdgeArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const { config } = args;
+        const config = resolveEdgeSettings(args);
+        const stage = args.stage ?? pulumi.getStack();
         const plan = planEdge({
-            stage: args.stage,
+            stage,
             name,
             config,
             routes: args.routes,
@@ -63,7 +57,7 @@ export class Edge extends pulumi.ComponentResource {
             provided: (args.certificates ?? []).map((c) => ({ name: c.name, hosts: c.hosts })),
             subnetCount: args.network.publicSubnetIds.length,
         });
-        if (plan.problems.length > 0) throw new ConfigError(args.stage, plan.problems);
+        if (plan.problems.length > 0) throw new ConfigError(stage, plan.problems);
         super("keelson:edge:Edge", name, {}, opts);
         const parent = { parent: this };
 
@@ -179,7 +173,7 @@ export class Edge extends pulumi.ComponentResource {
                         deleteOnTermination: true,
                     },
                     tags: {
-                        Name: `${args.stage}-${hostName}`,
+                        Name: `${stage}-${hostName}`,
                         "keelson:role": "edge",
                         "keelson:engine": config.engine,
                     },
@@ -189,7 +183,7 @@ export class Edge extends pulumi.ComponentResource {
             );
             const eip = new aws.ec2.Eip(
                 `${hostName}-eip`,
-                { domain: "vpc", instance: host.id, tags: { Name: `${args.stage}-${hostName}` } },
+                { domain: "vpc", instance: host.id, tags: { Name: `${stage}-${hostName}` } },
                 parent,
             );
             this.hosts.push(host);
@@ -218,12 +212,7 @@ export class Edge extends pulumi.ComponentResource {
         this.registerOutputs({ publicIps: this.publicIps, url: this.url, nlbDnsName: this.nlbDnsName });
     }
 
-    private selfSigned(
-        name: string,
-        cert: string,
-        hosts: readonly string[],
-        algorithm: EdgeConfig["keyAlgorithm"],
-    ) {
+    private selfSigned(name: string, cert: string, hosts: readonly string[], algorithm: EdgeKeyAlgorithm) {
         const key = new tls.PrivateKey(
             `${name}-${cert}-key`,
             algorithm === "rsa-2048"
@@ -243,7 +232,7 @@ export class Edge extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        return { name: cert, hosts, certPem: certificate.certPem, keyPem: key.privateKeyPem };
+        return { name: cert, hosts: [...hosts], certPem: certificate.certPem, keyPem: key.privateKeyPem };
     }
 
     private addIngress(name: string, args: EdgeArgs): void {

@@ -1,6 +1,6 @@
 // Pure decisions of the Edge component, made from plain values before any resource exists: which
 // certificates exist and where they come from, the ACME challenge, the SSM layout, and every problem.
-import { EdgeConfig } from "../config/types";
+import { EdgeSettings } from "./args";
 import { EdgeTlsSource } from "./render/bootstrap";
 import { EdgeCertificateRef, EdgeProblem, EdgeRoute } from "./types";
 import { validateCertificates, validateRoutes } from "./validate";
@@ -31,7 +31,7 @@ export interface EdgePlanInput {
     readonly stage: string;
     /** The component's name; names the SSM prefix. */
     readonly name: string;
-    readonly config: EdgeConfig;
+    readonly config: EdgeSettings;
     readonly routes: readonly EdgeRoute[];
     readonly backendNames: readonly string[];
     /** Names and hosts of the certificates passed in (provided mode). */
@@ -118,7 +118,7 @@ export function planEdge(input: EdgePlanInput): EdgePlan {
 }
 
 /** The bootstrap script's TLS source for a plan. */
-export function tlsSource(plan: EdgePlan, config: EdgeConfig): EdgeTlsSource {
+export function tlsSource(plan: EdgePlan, config: EdgeSettings): EdgeTlsSource {
     if (plan.source !== "acme") return { kind: "ssm", parameterPrefix: plan.parameterPrefix };
     return {
         kind: "acme",

@@ -1,6 +1,6 @@
 // The contract between the application graph (which produces routes) and the edge load balancers.
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SecurityGroupRef } from "../cluster/types";
 import { ConfigProblem } from "../config/problems";
 
 /**
@@ -73,22 +73,27 @@ export interface EdgeSpec {
 }
 
 /**
- * The slice of the lead's Network the edge needs. The Network creates the `edge` security group
- * with egress only; the Edge component adds its own ingress rules.
+ * What the edge needs from the network (the Network component satisfies it). The Network creates the
+ * `edge` security group with egress only; the Edge component adds its own ingress rules.
  */
 export interface EdgeNetwork {
-    readonly vpcId: pulumi.Output<string>;
-    readonly availabilityZones: readonly string[];
+    readonly vpcId: pulumi.Input<string>;
+    readonly availabilityZones: string[];
     /** One public subnet per availability zone, in the same order. */
-    readonly publicSubnetIds: readonly pulumi.Output<string>[];
-    readonly securityGroups: { readonly edge: aws.ec2.SecurityGroup };
+    readonly publicSubnetIds: pulumi.Input<string>[];
+    readonly securityGroups: EdgeSecurityGroups;
+}
+
+/** The security group of the edge hosts. */
+export interface EdgeSecurityGroups {
+    readonly edge: SecurityGroupRef;
 }
 
 /** A certificate and its private key (both secrets when read from stage config). */
 export interface EdgeCertificateInput {
     /** DNS-safe name; the SSM parameters are `/keelson/<stage>/<edge component name>/tls/<name>/{cert,key}`. */
     readonly name: string;
-    readonly hosts: readonly string[];
+    readonly hosts: string[];
     readonly certPem: pulumi.Input<string>;
     readonly keyPem: pulumi.Input<string>;
 }

@@ -1,16 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkConfig } from "../config/types";
-import { firewallRules, FirewallInputs, GroupName } from "./firewall";
+import { NetworkArgs, resolveNetworkSpec } from "./args";
+import { firewallRules, GroupName } from "./firewall";
 
-/** Arguments of {@link Network}. */
-export interface NetworkArgs {
-    /** Validated `keelson:network`. */
-    readonly config: NetworkConfig;
-    /** Decides the firewall rules: CNI overlay ports, where the API is exposed and to whom. */
-    readonly firewall: FirewallInputs;
-    /** Tags on every resource. Default none. */
-    readonly tags?: Record<string, string>;
+export { NatGatewayMode, NetworkArgs, NetworkFirewallArgs, NetworkSpec, resolveNetworkSpec } from "./args";
+
+/** The security groups the Network creates; the Cluster and the Edge add rules or attach to them. */
+export interface NetworkSecurityGroups {
+    /** Kubernetes control-plane nodes. */
+    readonly masters: aws.ec2.SecurityGroup;
+    /** Kubernetes worker nodes. */
+    readonly workers: aws.ec2.SecurityGroup;
+    /** The Kubernetes API load balancer. */
+    readonly apiLb: aws.ec2.SecurityGroup;
+    /** The edge load balancer hosts (egress only; the Edge adds its ingress rules). */
+    readonly edge: aws.ec2.SecurityGroup;
 }
 
 /**
@@ -27,11 +31,11 @@ export class Network extends pulumi.ComponentResource {
     readonly privateSubnetCidrs: string[];
     /** Public IPs of the NAT gateways: the source address of nodes' traffic to the internet-facing API. */
     readonly natPublicIps: pulumi.Output<string>[];
-    readonly securityGroups: Record<GroupName, aws.ec2.SecurityGroup>;
+    readonly securityGroups: NetworkSecurityGroups;
 
     constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        const cfg = resolveNetworkSpec(args, aws.config.region);
         super("keelson:network:Network", name, {}, opts);
-        const cfg = args.config;
         const tags = (n: string, extra: Record<string, string> = {}) => ({ ...args.tags, Name: n, ...extra });
 
         const vpc = new aws.ec2.Vpc(
@@ -160,7 +164,7 @@ export class Network extends pulumi.ComponentResource {
         }
         this.securityGroups = groups;
 
-        for (const rule of firewallRules(args.firewall)) {
+        for (const rule of firewallRules(cfg.firewall)) {
             new aws.vpc.SecurityGroupIngressRule(
                 `${name}-${rule.key}`,
                 {
@@ -177,7 +181,7 @@ export class Network extends pulumi.ComponentResource {
             );
         }
         // Nodes reach the internet-facing API endpoint through the NAT gateways, from their public IPs.
-        if (args.firewall.endpoint !== "single") {
+        if (cfg.firewall.endpoint !== "single") {
             nats.forEach(
                 ({ eip }, i) =>
                     new aws.vpc.SecurityGroupIngressRule(

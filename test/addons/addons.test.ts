@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { parse } from "yaml";
 import { Addons, AddonsArgs, AddonsError } from "../../components/addons/Addons";
+import { addonsConfigArgs } from "../../components/config";
 import { AddonsConfig } from "../../components/config/types";
 import { stableHex } from "../../tools/plan/mock-state";
 import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
@@ -23,7 +24,7 @@ async function plan(config: AddonsConfig, withRole = true) {
         const gate = new random.RandomId("gate", { byteLength: 4 });
         const masterRole = withRole ? new aws.iam.Role("master", { assumeRolePolicy: "{}" }) : undefined;
         const args: AddonsArgs = {
-            config,
+            ...addonsConfigArgs(config),
             provider,
             clusterName: "keelson-prod",
             region: "eu-west-1",
@@ -203,7 +204,7 @@ describe("addons/Addons (mocked)", () => {
         const failed = await runUnderMocks({}, () => {
             try {
                 new Addons("addons", {
-                    config: all,
+                    ...addonsConfigArgs(all),
                     provider: undefined as unknown as k8s.Provider,
                     clusterName: "c",
                     region: "eu-west-1",

@@ -1,6 +1,7 @@
 // Runs the Cluster component under the mock engine with a fake network, for the graph tests.
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, ClusterNetwork } from "../../components/cluster/Cluster";
+import { clusterConfigArgs } from "../../components/config";
 import { ClusterConfig } from "../../components/config/types";
 import { MockRun, RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
 
@@ -29,9 +30,9 @@ export async function runCluster(
     let cluster: Cluster | undefined;
     const run = await runUnderMocks({ stack: stage, config: { "aws:region": "eu-west-1" } }, () => {
         cluster = new Cluster(`keelson-${stage}`, {
+            ...clusterConfigArgs(config),
             stage,
             region: "eu-west-1",
-            config,
             cni: "calico",
             network: fakeNetwork(zones),
         });

@@ -2,7 +2,7 @@
 // composition index.ts does, checked for the wiring of security groups, subnets and zones.
 import assert from "node:assert/strict";
 import { Cluster } from "../../components/cluster/Cluster";
-import { requireValidStageConfig } from "../../components/config";
+import { clusterArgs, networkArgs, requireValidStageConfig } from "../../components/config";
 import { Network } from "../../components/network/Network";
 import { stableHex } from "../../tools/plan/mock-state";
 import { runUnderMocks } from "../../tools/plan/runtime";
@@ -22,21 +22,8 @@ describe("cluster/Cluster on the real Network (mocked)", function () {
             });
             const name = `keelson-${stage}`;
             const run = await runUnderMocks({ stack: stage, config: { "aws:region": "eu-west-1" } }, () => {
-                const network = new Network(name, {
-                    config: cfg.network,
-                    firewall: {
-                        cni: cfg.addons.cni,
-                        endpoint: cfg.cluster.endpoint,
-                        apiAllowedCidrs: cfg.cluster.apiAllowedCidrs,
-                    },
-                });
-                const cluster = new Cluster(name, {
-                    stage,
-                    region: cfg.region,
-                    config: cfg.cluster,
-                    cni: cfg.addons.cni,
-                    network,
-                });
+                const network = new Network(name, { ...networkArgs(cfg), tags: undefined });
+                const cluster = new Cluster(name, { ...clusterArgs(cfg), tags: undefined, network });
                 return { endpoint: cluster.endpoint, kubeconfig: cluster.kubeconfig };
             });
             const sg = (group: string) => `sg-${stableHex(`${name}-${group}`)}`;

@@ -4,6 +4,7 @@ import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SESSION_MANAGER_ACTIONS } from "../../components/cluster/iam";
+import { edgeConfigArgs } from "../../components/config";
 import { EdgeConfig } from "../../components/config/types";
 import { Edge, EdgeArgs } from "../../components/edge/Edge";
 import { EdgeRoute } from "../../components/edge/types";
@@ -44,7 +45,7 @@ function program(overrides: Partial<EdgeArgs> = {}, cfg: Partial<EdgeConfig> = {
         const sg = new aws.ec2.SecurityGroup("edge-sg", { vpcId: "vpc-1", description: "edge" });
         const edge = new Edge("edge", {
             stage: "prod",
-            config: config(cfg),
+            ...edgeConfigArgs(config(cfg)),
             network: {
                 vpcId: pulumi.output("vpc-1"),
                 availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],

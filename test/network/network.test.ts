@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { requireValidStageConfig } from "../../components/config";
+import { networkConfigArgs, requireValidStageConfig } from "../../components/config";
 import { defaultSubnets, overlaps, parseCidr, subnet, formatCidr } from "../../components/network/cidr";
 import { firewallRules } from "../../components/network/firewall";
 import { Network } from "../../components/network/Network";
@@ -116,8 +116,12 @@ describe("Network component (mocked)", () => {
         });
         const run = await runUnderMocks({ stack: "prod" }, () => {
             const n = new Network("net", {
-                config: cfg.network,
-                firewall: { cni: "calico", endpoint: "nlb", apiAllowedCidrs: cfg.cluster.apiAllowedCidrs },
+                ...networkConfigArgs(cfg.network),
+                firewall: {
+                    cni: "calico",
+                    endpoint: "nlb",
+                    apiAllowedCidrs: [...cfg.cluster.apiAllowedCidrs],
+                },
             });
             return { natIps: n.natPublicIps, publicSubnets: n.publicSubnetIds };
         });

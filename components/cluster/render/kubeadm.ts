@@ -2,7 +2,7 @@
 // KubeletConfiguration, KubeProxyConfiguration) with the CIS settings. Pure: plain values in, YAML out.
 // The bootstrap token is left as a placeholder; the node fills it in from SSM at boot.
 import * as YAML from "yaml";
-import { Taint } from "../../config/types";
+import { Taint } from "../types";
 import {
     APISERVER_CONFIG_DIR,
     AUDIT_LOG_DIR,

@@ -1,6 +1,6 @@
 // The cluster's node layout and per-node user-data, decided from plain config values only (so the
 // component decides resource counts without waiting on Outputs). Pure.
-import { ClusterConfig, Taint } from "../../config/types";
+import { ClusterSpec, Taint } from "../types";
 import { renderNodeUserData } from "./cloudinit";
 import {
     KubeadmClusterOptions,
@@ -48,7 +48,7 @@ export function wellKnownLabels(region: string, zone: string, instanceType: stri
  * also round-robin over the zones. Every node carries {@link wellKnownLabels}; workers also
  * `keelson.io/pool=<pool>` and the pool's labels.
  */
-export function planNodes(config: ClusterConfig, zones: readonly string[], region: string): NodeSpec[] {
+export function planNodes(config: ClusterSpec, zones: readonly string[], region: string): NodeSpec[] {
     if (zones.length < 1) throw new Error("planNodes: the network has no availability zone");
     const azCount = zones.length;
     const nodes: NodeSpec[] = [];

@@ -11,7 +11,7 @@ import { referenceApp } from "../../../components/app/reference-app";
 import * as sv from "../../../components/app/services";
 import { Service } from "../../../components/app/types";
 import { AppDefinition } from "../../../components/app/validate";
-import { readStageConfig } from "../../../components/config";
+import { addonsArgs, appArgs, readStageConfig } from "../../../components/config";
 
 const IMAGE = "ghcr.io/stefanprodan/podinfo:6.9.2";
 
@@ -30,16 +30,9 @@ export function referenceStageProgram(): Record<string, unknown> {
             ],
         }),
     });
-    const addons = new Addons("addons", {
-        config: cfg.addons,
-        provider,
-        clusterName: cfg.cluster.name,
-        region: cfg.region,
-        podCidr: cfg.cluster.podCidr,
-        masterRole,
-    });
+    const addons = new Addons("addons", { ...addonsArgs(cfg), provider, masterRole });
     const app = referenceApp(`keelson-${cfg.stage}`, {
-        config: cfg.app,
+        ...appArgs(cfg),
         provider,
         edgeSourceCidrs: cfg.network.publicSubnets,
         dependsOn: addons.ready,
