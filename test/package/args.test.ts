@@ -86,7 +86,10 @@ describe("package/args: defaults resolved inside the components", () => {
     });
 
     it("Network: the stage mapping carries the firewall shape of cluster and add-ons", () => {
-        const cfg = stage("prod", { "keelson:cluster": { apiAllowedCidrs: ["203.0.113.0/24"] } });
+        const cfg = stage("prod", {
+            "keelson:cluster": { apiAllowedCidrs: ["203.0.113.0/24"] },
+            "keelson:edge": { tlsMode: "self-signed" },
+        });
         assert.deepEqual(networkArgs(cfg).firewall, {
             cni: "calico",
             endpoint: "nlb",
