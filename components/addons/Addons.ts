@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { recordArtifact } from "../artifacts";
+import { Artifacts, ArtifactSet } from "../artifact-set";
 import { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
 import { manifestPath } from "../app/k8s-objects";
 import { secureBucket } from "../app/secure-bucket";
@@ -50,6 +50,12 @@ export class Addons extends pulumi.ComponentResource {
     readonly backupBucket?: aws.s3.Bucket;
     /** What applications should wait for: the CNI and the default StorageClass. */
     readonly ready: pulumi.Resource[];
+    /**
+     * What this component rendered, by path under the plan's output folder (the StorageClass and backup CronJob
+     * manifests under `manifests/`). Also
+     * registered as the component's `artifacts` output.
+     */
+    readonly artifacts: Artifacts;
 
     constructor(name: string, args: AddonsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const config = resolveAddonsSpec(args);
@@ -66,6 +72,7 @@ export class Addons extends pulumi.ComponentResource {
             throw new AddonsError(problems.map((p) => p.message).join("\n"));
         }
         super("keelson:addons:Addons", name, {}, opts);
+        const artifacts = new ArtifactSet();
         const k8sOpts = { provider: args.provider, parent: this };
         const facts = { clusterName: args.clusterName, region, podCidr: args.podCidr ?? "192.168.0.0/16" };
         const specs = addonCharts(config, facts);
@@ -120,7 +127,7 @@ export class Addons extends pulumi.ComponentResource {
                 dependsOn: [charts["ebs-csi"]],
             },
         );
-        recordArtifact(manifestPath(sc), stringify(sc));
+        artifacts.add(manifestPath(sc), stringify(sc));
 
         // The EBS CSI driver runs on workers (see charts.ts), so the worker roles carry its policy.
         for (const [key, role] of Object.entries(args.nodeRoles ?? {})) {
@@ -147,10 +154,11 @@ export class Addons extends pulumi.ComponentResource {
             }
         }
         if (config.etcdBackups && args.masterRole) {
-            this.backupBucket = this.etcdBackups(name, args, region, args.masterRole, k8sOpts);
+            this.backupBucket = this.etcdBackups(name, args, region, args.masterRole, k8sOpts, artifacts);
         }
         this.ready = [this.cni, this.storageClass];
-        this.registerOutputs({ backupBucket: this.backupBucket?.bucket });
+        this.artifacts = artifacts.files;
+        this.registerOutputs({ backupBucket: this.backupBucket?.bucket, artifacts: this.artifacts });
     }
 
     private etcdBackups(
@@ -159,6 +167,7 @@ export class Addons extends pulumi.ComponentResource {
         region: string,
         masterRole: aws.iam.Role,
         k8sOpts: { provider: k8s.Provider; parent: pulumi.Resource },
+        artifacts: ArtifactSet,
     ): aws.s3.Bucket {
         // Versioned, so a delete or overwrite with the master role is recoverable; the lifecycle rules
         // expire noncurrent versions after a day, so expiry still frees the space.
@@ -180,7 +189,7 @@ export class Addons extends pulumi.ComponentResource {
             ...k8sOpts,
             dependsOn: [...controls, lifecycle, policy, this.cni, ...(args.dependsOn ?? [])],
         });
-        recordArtifact(
+        artifacts.add(
             manifestPath(job),
             pulumi.output(job as Record<string, unknown>).apply((m) => stringify(m)),
         );

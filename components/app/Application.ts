@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
-import { recordArtifact } from "../artifacts";
+import { Artifacts, ArtifactSet } from "../artifact-set";
 import { EdgeRoute } from "../edge/types";
 import { FileStore } from "./FileStore";
 import { expandedOrder } from "./backups";
@@ -86,6 +86,11 @@ export class Application extends pulumi.ComponentResource {
     readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
     /** File stores by service name. */
     readonly fileStores: Readonly<Record<string, FileStore>>;
+    /**
+     * What this component rendered, by path under the plan's output folder (`manifests/<namespace>/<kind>-<name>.yaml`). Also
+     * registered as the component's `artifacts` output.
+     */
+    readonly artifacts: Artifacts;
     /** Resolved credentials Secret data by service name (every value a Pulumi secret). */
     private readonly secretData: Record<string, Record<string, pulumi.Output<string>>> = {};
 
@@ -99,6 +104,7 @@ export class Application extends pulumi.ComponentResource {
         };
         super("keelson:app:Application", name, {}, validated(name, def, opts));
         this.namespace = def.namespace;
+        const artifacts = new ArtifactSet();
 
         const images: Record<string, pulumi.Input<string>> = {};
         const fileStores: Record<string, FileStore> = {};
@@ -147,7 +153,7 @@ export class Application extends pulumi.ComponentResource {
             });
             // Only a built image makes a manifest hold an Output; the others are plain and rendered now.
             const built = obj.service !== undefined && obj.service in images;
-            recordArtifact(
+            artifacts.add(
                 manifestPath(obj.manifest),
                 built
                     ? pulumi.output(obj.manifest as Record<string, unknown>).apply((m) => stringify(m))
@@ -155,7 +161,8 @@ export class Application extends pulumi.ComponentResource {
             );
         }
         this.objects = created;
-        this.registerOutputs({ namespace: this.namespace, routes: this.routes });
+        this.artifacts = artifacts.files;
+        this.registerOutputs({ namespace: this.namespace, routes: this.routes, artifacts: this.artifacts });
     }
 
     /**

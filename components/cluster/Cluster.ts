@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { recordArtifact } from "../artifacts";
+import { Artifacts, ArtifactSet } from "../artifact-set";
 import { API_PORT, attachEndpoint, createEndpointFront } from "./endpoint";
 import { createNodeIdentity, MANAGED_POLICIES } from "./iam";
 import { renderKubeconfig } from "./kubeconfig";
@@ -67,10 +67,17 @@ export class Cluster extends pulumi.ComponentResource {
     readonly apiLoadBalancer?: aws.lb.LoadBalancer;
     /** HAProxy hosts when `endpoint` is `haproxy`. */
     readonly apiLoadBalancerHosts: aws.ec2.Instance[];
+    /**
+     * What this component rendered, by path under the plan's output folder (`user-data/<node>.yaml`, `kubeadm/*.yaml`,
+     * `haproxy/api.cfg`). Also
+     * registered as the component's `artifacts` output.
+     */
+    readonly artifacts: Artifacts;
 
     constructor(name: string, args: ClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const region = args.region ?? defaultRegion();
         super("keelson:cluster:Cluster", name, {}, opts);
+        const artifacts = new ArtifactSet();
         const cfg = resolveClusterSpec(name, args);
         const stage = args.stage ?? pulumi.getStack();
         const net = args.network;
@@ -149,22 +156,22 @@ export class Cluster extends pulumi.ComponentResource {
         const nodes = planNodes(cfg, net.availabilityZones, region);
         const instances = nodes.map((node) => {
             const rendered = env.apply((e) => renderNode(node, e));
-            recordArtifact(
+            artifacts.add(
                 `user-data/${node.name}.yaml`,
                 rendered.apply((r) => r.userData),
             );
             if (node.role === "master" && node.index === 0) {
-                recordArtifact(
+                artifacts.add(
                     "kubeadm/init.yaml",
                     rendered.apply((r) => r.kubeadmInit ?? ""),
                 );
-                recordArtifact(
+                artifacts.add(
                     "kubeadm/control-plane-join.yaml",
                     rendered.apply((r) => r.kubeadmJoin),
                 );
             }
             if (node.role === "worker" && node.index === 0) {
-                recordArtifact(
+                artifacts.add(
                     `kubeadm/worker-${node.pool}.yaml`,
                     rendered.apply((r) => r.kubeadmJoin),
                 );
@@ -239,6 +246,8 @@ export class Cluster extends pulumi.ComponentResource {
             this,
         );
         this.apiLoadBalancerHosts = back.haproxyHosts;
+        artifacts.addAll(back.artifacts);
+        this.artifacts = artifacts.files;
 
         this.endpoint = pulumi.interpolate`https://${front.externalHost}:${API_PORT}`;
         this.caCertPem = pki.ca.cert.certPem;
@@ -277,6 +286,7 @@ export class Cluster extends pulumi.ComponentResource {
         );
 
         this.registerOutputs({
+            artifacts: this.artifacts,
             endpoint: this.endpoint,
             internalEndpoint: this.internalEndpoint,
             kubeconfig: this.kubeconfig,

@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { recordArtifact } from "../artifacts";
+import { Artifacts } from "../artifact-set";
 import { createInstance } from "./nodes";
 import { renderApiLbUserData } from "./render/cloudinit";
 import { renderApiHaproxyConfig } from "./render/haproxy-api";
@@ -187,6 +187,8 @@ export interface EndpointBack {
     readonly record: aws.route53.Record;
     readonly attachments: aws.lb.TargetGroupAttachment[];
     readonly haproxyHosts: aws.ec2.Instance[];
+    /** What was rendered for the HAProxy hosts (`haproxy/api.cfg`, `user-data/api-lb.yaml`); else none. */
+    readonly artifacts: Artifacts;
 }
 
 /** Points the endpoint at the masters: NLB targets, or HAProxy hosts, or master 0's Elastic IP. */
@@ -223,7 +225,7 @@ export function attachEndpoint(
             },
             { parent },
         );
-        return { record, attachments, haproxyHosts: [] };
+        return { record, attachments, haproxyHosts: [], artifacts: {} };
     }
     if (front.kind === "single") {
         const master0 = o.masters[0];
@@ -243,7 +245,7 @@ export function attachEndpoint(
             },
             { parent },
         );
-        return { record, attachments: [], haproxyHosts: [] };
+        return { record, attachments: [], haproxyHosts: [], artifacts: {} };
     }
     const h = o.haproxy;
     if (!h) throw new Error("attachEndpoint: the haproxy endpoint needs the haproxy host options");
@@ -251,8 +253,6 @@ export function attachEndpoint(
         .all(o.masters.map((m) => m.instance.privateIp))
         .apply((ips) => ({ backends: ips.map((address, i) => ({ name: o.masters[i].name, address })) }));
     const userData = haproxyConfig.apply((cfg) => renderApiLbUserData(o.region, cfg));
-    recordArtifact("haproxy/api.cfg", haproxyConfig.apply(renderApiHaproxyConfig));
-    recordArtifact("user-data/api-lb.yaml", userData);
     const hosts = front.eips.map((eip, i) => {
         const host = createInstance(
             `${name}-api-lb-${i}`,
@@ -289,5 +289,13 @@ export function attachEndpoint(
         },
         { parent },
     );
-    return { record, attachments: [], haproxyHosts: hosts };
+    return {
+        record,
+        attachments: [],
+        haproxyHosts: hosts,
+        artifacts: {
+            "haproxy/api.cfg": haproxyConfig.apply(renderApiHaproxyConfig),
+            "user-data/api-lb.yaml": userData,
+        },
+    };
 }

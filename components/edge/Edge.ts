@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { recordArtifact } from "../artifacts";
+import { Artifacts, ArtifactSet } from "../artifact-set";
 import { ConfigError } from "../config/problems";
 import { EdgeArgs, EdgeKeyAlgorithm, resolveEdgeSettings } from "./args";
 import { createEdgeAccess, createEdgeKey } from "./access";
@@ -44,6 +44,12 @@ export class Edge extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     /** DNS name of the NLB when `nlb` is true. */
     readonly nlbDnsName?: pulumi.Output<string>;
+    /**
+     * What this component rendered, by path under the plan's output folder (`edge/nginx.conf` or `edge/haproxy.cfg`,
+     * `user-data/<host>.yaml`). Also
+     * registered as the component's `artifacts` output.
+     */
+    readonly artifacts: Artifacts;
 
     constructor(name: string, args: EdgeArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const config = resolveEdgeSettings(args);
@@ -59,6 +65,7 @@ export class Edge extends pulumi.ComponentResource {
         });
         if (plan.problems.length > 0) throw new ConfigError(stage, plan.problems);
         super("keelson:edge:Edge", name, {}, opts);
+        const artifacts = new ArtifactSet();
         const parent = { parent: this };
 
         // TLS material into SSM: the cert as a String, the key as a SecureString under the edge's own KMS
@@ -116,7 +123,7 @@ export class Edge extends pulumi.ComponentResource {
                 ? renderNginxConfig(s, { ocspStapling: plan.source !== "self-signed" })
                 : renderHaproxyConfig(s);
         const engineConfig = pulumi.all(args.backends.map((b) => b.address)).apply((a) => render(spec(a)));
-        recordArtifact(`edge/${config.engine === "nginx" ? "nginx.conf" : "haproxy.cfg"}`, engineConfig);
+        artifacts.add(`edge/${config.engine === "nginx" ? "nginx.conf" : "haproxy.cfg"}`, engineConfig);
         // The hosts read the config from here at boot and every minute: new workers or routes update
         // this parameter and are reloaded in place, instead of replacing the hosts.
         const configParameter = new aws.ssm.Parameter(
@@ -149,7 +156,7 @@ export class Edge extends pulumi.ComponentResource {
                     tls: tlsSource(plan, config),
                 }),
             );
-            recordArtifact(`user-data/${hostName}.yaml`, userData);
+            artifacts.add(`user-data/${hostName}.yaml`, userData);
             const host = new aws.ec2.Instance(
                 hostName,
                 {
@@ -209,7 +216,13 @@ export class Edge extends pulumi.ComponentResource {
         this.url = firstHost
             ? pulumi.output(`https://${firstHost}`)
             : pulumi.interpolate`https://${this.nlbDnsName ?? this.publicIps[0]}`;
-        this.registerOutputs({ publicIps: this.publicIps, url: this.url, nlbDnsName: this.nlbDnsName });
+        this.artifacts = artifacts.files;
+        this.registerOutputs({
+            publicIps: this.publicIps,
+            url: this.url,
+            nlbDnsName: this.nlbDnsName,
+            artifacts: this.artifacts,
+        });
     }
 
     private selfSigned(name: string, cert: string, hosts: readonly string[], algorithm: EdgeKeyAlgorithm) {

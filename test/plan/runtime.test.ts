@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
-import { recordArtifact } from "../../components/artifacts";
+import { ArtifactSet } from "../../components/artifact-set";
 import { runUnderMocks } from "../../tools/plan/runtime";
 
 class Pair extends pulumi.ComponentResource {
@@ -20,9 +20,10 @@ class Pair extends pulumi.ComponentResource {
             { type: "SecureString", name: "/k", value: this.key.privateKeyPem },
             { parent: this, dependsOn: [vpc] },
         );
-        recordArtifact("keys/public.pem", this.key.publicKeyPem);
-        recordArtifact("keys/private.pem", this.key.privateKeyPem);
-        this.registerOutputs({});
+        const artifacts = new ArtifactSet();
+        artifacts.add("keys/public.pem", this.key.publicKeyPem);
+        artifacts.add("keys/private.pem", this.key.privateKeyPem);
+        this.registerOutputs({ artifacts: artifacts.files });
     }
 }
 
@@ -72,13 +73,28 @@ describe("plan runtime (mock engine)", () => {
         );
     });
 
-    it("throws when a program records the same artifact path twice", async () => {
-        await assert.rejects(
-            runUnderMocks({}, () => {
-                recordArtifact("a.txt", "one");
-                recordArtifact("a.txt", "two");
-            }),
-            /artifact a.txt was recorded twice; artifact paths must be unique/,
+    it("throws when a component records the same artifact path twice", () => {
+        const artifacts = new ArtifactSet();
+        artifacts.add("a.txt", "one");
+        assert.throws(
+            () => artifacts.add("a.txt", "two"),
+            new Error("artifact a.txt was recorded twice; artifact paths must be unique per component"),
+        );
+    });
+
+    it("writes a path two components rendered under each component's name", async () => {
+        const run = await runUnderMocks({ stack: "dev", config: { "aws:region": "eu-west-1" } }, () => {
+            new Pair("a");
+            new Pair("b");
+        });
+        assert.deepEqual(
+            run.artifacts.map((a) => [a.path, a.content.split("\n")[0]]),
+            [
+                ["a/keys/private.pem", "[secret]"],
+                ["a/keys/public.pem", "-----BEGIN PUBLIC KEY-----"],
+                ["b/keys/private.pem", "[secret]"],
+                ["b/keys/public.pem", "-----BEGIN PUBLIC KEY-----"],
+            ],
         );
     });
 });

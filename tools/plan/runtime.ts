@@ -5,7 +5,6 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
-import { takeArtifacts } from "../../components/artifacts";
 import { mockInvoke, mockResourceState } from "./mock-state";
 import { PlanArtifact, PlanResource, SECRET_MASK } from "./types";
 
@@ -86,9 +85,22 @@ interface RegisterRequest {
     getAdditionalsecretoutputsList(): string[];
 }
 
+interface RegisterOutputsRequest {
+    getUrn(): string;
+    getOutputs(): unknown;
+}
+
+/** The `artifacts` output one component registered: path to content, secrets masked. */
+interface ComponentArtifacts {
+    readonly urn: string;
+    readonly files: Record<string, string>;
+}
+
 /** The SDK's mock monitor plus a record of each registration's parent, dependencies and inputs. */
 class RecordingMonitor extends MockMonitor {
     readonly recorded: RecordedResource[] = [];
+    /** Every component's `artifacts` output (what it rendered), in registration order. */
+    readonly artifacts: ComponentArtifacts[] = [];
     /**
      * additionalSecretOutputs of the registration in progress: the real engine marks those outputs secret,
      * so we do too. The SDK's monitor calls `mocks.newResource` synchronously inside `registerResource`.
@@ -119,6 +131,46 @@ class RecordingMonitor extends MockMonitor {
         this.currentSecretOutputs = [];
         return registered;
     }
+
+    override registerResourceOutputs(
+        req: RegisterOutputsRequest,
+        callback: (err: unknown, resp: unknown) => void,
+    ) {
+        // The raw struct, not deserializeProperties: that marks the whole map secret when one file is.
+        const outputs = (req.getOutputs() as { toJavaScript(): Obj } | undefined)?.toJavaScript() ?? {};
+        const artifacts = outputs.artifacts;
+        if (artifacts && typeof artifacts === "object" && !isSecretValue(artifacts)) {
+            const files: Record<string, string> = {};
+            for (const [p, content] of Object.entries(artifacts as Obj)) {
+                files[p] = isSecretValue(content) ? SECRET_MASK : typeof content === "string" ? content : "";
+            }
+            this.artifacts.push({ urn: req.getUrn(), files });
+        }
+        return super.registerResourceOutputs(req, callback);
+    }
+}
+
+/**
+ * Collects what each component rendered from its `artifacts` output. Paths are the components' own; a
+ * path that more than one component rendered (two Clusters' `user-data/master-0.yaml`) is written under
+ * each component's name instead (`<name>/user-data/master-0.yaml`), so nothing is overwritten.
+ */
+export function collectArtifacts(components: readonly ComponentArtifacts[]): PlanArtifact[] {
+    const owners = new Map<string, number>();
+    for (const c of components) for (const p of Object.keys(c.files)) owners.set(p, (owners.get(p) ?? 0) + 1);
+    const out = new Map<string, string>();
+    for (const c of components) {
+        const name = c.urn.slice(c.urn.lastIndexOf("::") + 2);
+        for (const [p, content] of Object.entries(c.files)) {
+            const target = (owners.get(p) ?? 0) > 1 ? `${name}/${p}` : p;
+            if (out.has(target))
+                throw new Error(`artifact ${target} was rendered twice; name the components apart`);
+            out.set(target, content);
+        }
+    }
+    return [...out]
+        .map(([p, content]) => ({ path: p, content }))
+        .sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** Resolves an Output (or plain value) to its value and whether it is secret. */
@@ -182,8 +234,6 @@ export async function runUnderMocks<T>(
     store.supportsDeletedWith = true;
     store.supportsAliasSpecs = true;
     store.supportsParameterization = true;
-    takeArtifacts(); // drop leftovers of an earlier run that failed midway
-
     const errorsBefore = store.logErrorCount;
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
@@ -199,11 +249,7 @@ export async function runUnderMocks<T>(
                 if (r.secret) secretOutputs.push(k);
             }
         }
-        const artifacts: PlanArtifact[] = [];
-        for (const a of takeArtifacts()) {
-            const r = await resolveOutput(a.content);
-            artifacts.push({ path: a.path, content: r.secret ? SECRET_MASK : String(r.value ?? "") });
-        }
+        // Components register their outputs (and so their artifacts) once every Output in them resolved.
         await settings.waitForRPCs();
         // Let rejected registrations surface before judging the run.
         await new Promise((r) => setImmediate(r));
@@ -215,7 +261,7 @@ export async function runUnderMocks<T>(
             resources: monitor.recorded,
             outputs: outputs as MockRun<T>["outputs"],
             secretOutputs,
-            artifacts: artifacts.sort((a, b) => a.path.localeCompare(b.path)),
+            artifacts: collectArtifacts(monitor.artifacts),
         };
     } catch (err) {
         throw invokeError ?? err;
