@@ -134,8 +134,8 @@ export class Cluster extends pulumi.ComponentResource {
         this.internalEndpoint = `https://${front.internalHost}:${API_PORT}`;
 
         const env: pulumi.Output<NodeEnvironment> = pulumi
-            .all([pki.caCertHash, front.externalSans])
-            .apply(([caCertHash, externalSans]) => ({
+            .all([pki.caCertHash, front.externalSans, secrets.kmsKey.arn])
+            .apply(([caCertHash, externalSans, kmsKeyArn]) => ({
                 clusterName: cfg.name,
                 kubernetesVersion: cfg.kubernetesVersion,
                 endpointHost: front.internalHost,
@@ -146,6 +146,8 @@ export class Cluster extends pulumi.ComponentResource {
                 caCertHash,
                 region,
                 ssmPrefix: this.ssmPrefix,
+                kmsKeyArn,
+                masterCount: cfg.masters,
             }));
         const ami = debianAmi(this);
         const bootDeps = [

@@ -10,7 +10,7 @@ import { BootstrapOptions } from "../../components/cluster/render/bootstrap";
 import { renderNodeUserData } from "../../components/cluster/render/cloudinit";
 import { planNodes, renderNode } from "../../components/cluster/render/layout";
 import { inCI, requireTool, tempDir } from "../support/live";
-import { environment, prodClusterConfig, ZONES } from "./fixtures";
+import { environment, KMS_KEY_ARN, prodClusterConfig, ZONES } from "./fixtures";
 
 const PREFIX = "/keelson/prod/keelson-prod";
 const SECRETS: Record<string, string> = {
@@ -29,20 +29,73 @@ const SECRETS: Record<string, string> = {
     "control-plane/encryption-key": "c2VjcmV0Ym94LWtleS0zMi1ieXRlcy1sb25nLi4uLi4=",
 };
 
+const INSTANCE = "i-0123456789abcdef0";
+const NODE = "ip-10-30-1-5.eu-west-1.compute.internal";
+const OLD_NODE = "ip-10-30-1-9.eu-west-1.compute.internal";
+
+/** A real cluster CA and etcd CA (the replacement mints client certificates from them). */
+function makeCas(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, cn] of [
+        ["", "kubernetes"],
+        ["etcd-", "etcd-ca"],
+    ]) {
+        const key = path.join(dir, `${name}ca.key`);
+        const crt = path.join(dir, `${name}ca.crt`);
+        spawnSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+        spawnSync("openssl", [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            key,
+            "-subj",
+            `/CN=${cn}`,
+            "-days",
+            "2",
+            "-out",
+            crt,
+        ]);
+        const prefix = name === "" ? "" : "control-plane/etcd-";
+        out[name === "" ? "join/ca-crt" : `${prefix}ca-crt`] = fs.readFileSync(crt, "utf8").trim();
+        out[name === "" ? "control-plane/ca-key" : `${prefix}ca-key`] = fs.readFileSync(key, "utf8").trim();
+    }
+    return out;
+}
+
 const log = (name: string) => `echo "${name} $*" >>"$KEELSON_STATE/calls.log"`;
 const counter = (file: string) => `n=$(cat "$KEELSON_STATE/${file}" 2>/dev/null || echo 0)`;
 const STUBS: Record<string, string> = {
+    // SSM: get-parameter (AccessDenied for the first aws-failures reads, as while a role propagates)
+    // and put-parameter (--overwrite), over files under $KEELSON_STATE/ssm; every write is journaled.
     aws: `${log("aws")}
-name=""; while [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done
+op=$2; name=""; value=""; while [ $# -gt 0 ]; do case "$1" in --name) name=$2 ;; --value) value=$2 ;; esac; shift; done
+if [ "$op" = put-parameter ]; then
+    mkdir -p "$(dirname "$KEELSON_STATE/ssm$name")" && printf '%s' "$value" >"$KEELSON_STATE/ssm$name"
+    echo "$name=$value" >>"$KEELSON_STATE/ssm-writes.log"; exit 0
+fi
 ${counter("aws-failures")}
 if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$KEELSON_STATE/aws-failures"; echo "AccessDeniedException" >&2; exit 254; fi
-[ -f "$KEELSON_STATE/ssm$name" ] || { echo "ParameterNotFound: $name" >&2; exit 254; }
+[ -f "$KEELSON_STATE/ssm$name" ] || { echo "An error occurred (ParameterNotFound): $name" >&2; exit 254; }
 cat "$KEELSON_STATE/ssm$name"`,
+    // etcd: the member list from $KEELSON_STATE/etcd-members, health failing etcd-unhealthy times.
+    etcdctl: `${log("etcdctl")}
+case "$*" in
+*"endpoint health"*) ${counter("etcd-unhealthy")}
+    if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$KEELSON_STATE/etcd-unhealthy"; exit 1; fi ;;
+*"member list"*) cat "$KEELSON_STATE/etcd-members" ;;
+*"member remove"*) id=\${*: -1}; grep -v "^$id, " "$KEELSON_STATE/etcd-members" >"$KEELSON_STATE/m" || true
+    mv "$KEELSON_STATE/m" "$KEELSON_STATE/etcd-members" ;;
+esac`,
+    kubectl: `${log("kubectl")}
+prev=""; for a in "$@"; do [ "$prev" = --client-certificate ] && cp "$a" "$KEELSON_STATE/admin-client.crt"; prev=$a; done`,
     curl: `${log("curl")}
 case "$*" in
 *api/token*) printf TOKEN ;;
 *placement/availability-zone*) printf eu-west-1b ;;
 *meta-data/instance-id*) printf i-0123456789abcdef0 ;;
+*meta-data/local-ipv4*) printf 10.30.1.5 ;;
+*meta-data/local-hostname*) printf ip-10-30-1-5.eu-west-1.compute.internal ;;
 *Release.key*) printf KEY ;;
 *amazon-ssm-agent*) exit 0 ;;
 */readyz*)
@@ -61,10 +114,14 @@ mkdir -p /etc/kubernetes && echo admin >/etc/kubernetes/admin.conf && chmod 644 
     gpg: `${log("gpg")}
 out=""; prev=""; for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done
 cat >"$out"`,
+    // apt-get: fails apt-failures times (a dpkg lock held past apt's own wait, or no route yet).
+    "apt-get": `${log("apt-get")}
+${counter("apt-failures")}
+if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$KEELSON_STATE/apt-failures"; echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100; fi`,
     containerd: `${log("containerd")}
 printf '    SystemdCgroup = false\\n    sandbox_image = "registry.k8s.io/pause:3.6"\\n'`,
 };
-for (const name of ["apt-get", "apt-mark", "systemctl", "dpkg", "modprobe", "sysctl", "logger", "sleep"]) {
+for (const name of ["apt-mark", "systemctl", "dpkg", "modprobe", "sysctl", "logger", "sleep"]) {
     STUBS[name] = log(name);
 }
 
@@ -93,6 +150,9 @@ interface Sandbox {
     readonly status: number | null;
     readonly output: string;
     readonly calls: string[];
+    /** SSM writes in order, `<name>=<value>` with the time replaced by `<time>`. */
+    readonly writes: string[];
+    state(file: string): string;
     readonly modes: Map<string, string>;
     readonly hosts: string;
     kubeadmConfigs(): { text: string; mode: string }[];
@@ -103,7 +163,15 @@ function runBootstrap(
     dir: string,
     nodeName: string,
     overrides: Partial<BootstrapOptions>,
-    state: { apiFailures?: number; kubeadmFailures?: number; awsFailures?: number },
+    state: {
+        apiFailures?: number;
+        kubeadmFailures?: number;
+        awsFailures?: number;
+        aptFailures?: number;
+        etcdUnhealthy?: number;
+        etcdMembers?: string;
+        ssm?: Record<string, string>;
+    },
 ): Sandbox {
     const root = fs.mkdtempSync(path.join(dir, `${nodeName}-`));
     const stateDir = path.join(root, "state");
@@ -112,7 +180,7 @@ function runBootstrap(
     for (const [name, body] of Object.entries(STUBS)) {
         fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
     }
-    for (const [param, value] of Object.entries(SECRETS)) {
+    for (const [param, value] of Object.entries({ ...SECRETS, ...state.ssm })) {
         const file = path.join(stateDir, "ssm", PREFIX, param);
         fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, value);
@@ -120,6 +188,9 @@ function runBootstrap(
     fs.writeFileSync(path.join(stateDir, "api-failures"), String(state.apiFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "kubeadm-failures"), String(state.kubeadmFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "aws-failures"), String(state.awsFailures ?? 0));
+    fs.writeFileSync(path.join(stateDir, "apt-failures"), String(state.aptFailures ?? 0));
+    fs.writeFileSync(path.join(stateDir, "etcd-unhealthy"), String(state.etcdUnhealthy ?? 0));
+    fs.writeFileSync(path.join(stateDir, "etcd-members"), state.etcdMembers ?? "");
 
     const config = prodClusterConfig();
     const node = planNodes(config, ZONES, "eu-west-1").find((n) => n.name === nodeName)!;
@@ -128,6 +199,7 @@ function runBootstrap(
         bootstrap: {
             role: node.role,
             masterIndex: node.role === "master" ? node.index : undefined,
+            masterCount: node.role === "master" ? config.masters : undefined,
             nodeName,
             region: "eu-west-1",
             ssmPrefix: PREFIX,
@@ -137,6 +209,7 @@ function runBootstrap(
         },
         kubeadmInit: rendered.kubeadmInit,
         kubeadmJoin: rendered.kubeadmJoin,
+        kmsKeyArn: KMS_KEY_ARN,
     });
     const files = (
         YAML.parse(userData).write_files as { path: string; content: string; permissions: string }[]
@@ -165,6 +238,11 @@ function runBootstrap(
         status: r.status,
         output: read(path.join(root, "output")) + r.stderr,
         calls: read(path.join(stateDir, "calls.log")).split("\n").filter(Boolean),
+        writes: read(path.join(stateDir, "ssm-writes.log"))
+            .split("\n")
+            .filter(Boolean)
+            .map((w) => w.replace(/ \d{4}-\d\d-\d\dT[\d:]+Z/, " <time>")),
+        state: (file) => read(path.join(stateDir, file)),
         modes,
         hosts: read(path.join(root, "out", "hosts")),
         kubeadmConfigs: () =>
@@ -183,6 +261,7 @@ function runBootstrap(
 describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", function () {
     this.timeout(120000);
     let t: ReturnType<typeof tempDir>;
+    let realCas: Record<string, string> = {};
 
     before(function () {
         requireTool(this, "unshare");
@@ -192,11 +271,12 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
             this.skip();
         }
         t = tempDir("bootstrap-sandbox");
+        realCas = makeCas(t.dir);
     });
     after(() => t?.cleanup());
 
     it("master 0 on a fresh cluster: init with the SSM secrets filled in, files mode 600", () => {
-        const s = runBootstrap(t.dir, "master-0", {}, { apiFailures: 1, awsFailures: 2 });
+        const s = runBootstrap(t.dir, "master-0", {}, { apiFailures: 3, awsFailures: 2 });
         assert.equal(s.status, 0, s.output);
         assert.deepEqual(
             s.calls.filter((c) => c.startsWith("kubeadm")),
@@ -234,8 +314,10 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.equal(s.modes.get("/etc/keelson/secrets"), "700");
         assert.match(s.out("config.toml"), /SystemdCgroup = true/);
         assert.match(s.out("config.toml"), /sandbox_image = "registry.k8s.io\/pause:3.10"/);
-        // Two denied SSM reads were retried, 10 s apart, then every parameter was read with decryption.
-        assert.equal(s.calls.filter((c) => c === "sleep 10").length, 2);
+        // Two denied SSM reads were retried 10 s apart, then every parameter was read with decryption;
+        // with no marker, three failed probes of the API (10 s apart) came before the init.
+        assert.equal(s.calls.filter((c) => c === "sleep 10").length, 2 + 3);
+        assert.equal(s.calls.filter((c) => c.startsWith("curl") && c.includes("/readyz")).length, 3);
         assert.equal(
             s.calls.filter((c) => c.startsWith("aws ssm get-parameter") && c.includes("--with-decryption"))
                 .length,
@@ -243,14 +325,26 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         );
         assert.ok(
             s.calls.includes(
-                "apt-get install -y -q kubelet=1.33.4-1.1 kubeadm=1.33.4-1.1 kubectl=1.33.4-1.1",
+                "apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 install -y -q --allow-change-held-packages kubelet=1.33.4-1.1 kubeadm=1.33.4-1.1 kubectl=1.33.4-1.1",
             ),
         );
         assert.ok(s.calls.includes("apt-mark hold kubelet kubeadm kubectl"));
         for (const value of Object.values(SECRETS).filter((v) => !v.includes("CERTIFICATE"))) {
             assert.ok(!s.output.includes(value.split("\n")[1] ?? value), "no secret in the log");
         }
-        assert.match(s.output, /keelson-bootstrap\[master-0\/master\]: done: node registered/);
+        assert.match(
+            s.output,
+            /keelson-bootstrap\[master-0\/master\]: done: node registered as ip-10-30-1-5\.eu-west-1\.compute\.internal/,
+        );
+        // Its state, the durable marker right after the init, then its slot record, in this order.
+        assert.deepEqual(s.writes, [
+            `${PREFIX}/state/nodes/master-0=installing <time> ${INSTANCE} containerd and kubernetes 1.33.4`,
+            `${PREFIX}/state/nodes/master-0=initialising <time> ${INSTANCE} `,
+            `${PREFIX}/state/initialised=yes <time> ${INSTANCE}`,
+            `${PREFIX}/state/masters/master-0=${NODE} ${INSTANCE} 10.30.1.5`,
+            `${PREFIX}/state/nodes/master-0=ready <time> ${INSTANCE} ${NODE}`,
+        ]);
+        assert.equal(docs[0].nodeRegistration.name, NODE);
     });
 
     it("master 0 when the API already answers (a replacement): joins as control plane, no pin", () => {
@@ -265,6 +359,119 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.equal(join.discovery.bootstrapToken.token, "abc123.0123456789abcdef");
         assert.deepEqual(join.controlPlane, { localAPIEndpoint: { bindPort: 6443 } });
         assert.equal(s.hosts, "");
+        assert.ok(
+            s.writes.some((w) => w.startsWith(`${PREFIX}/state/initialised=yes`)),
+            "marker set",
+        );
+    });
+
+    it("a replacement master 0 with the marker set never inits: it outwaits lost probes, cleans its slot, joins", () => {
+        const s = runBootstrap(
+            t.dir,
+            "master-0",
+            {},
+            {
+                apiFailures: 8,
+                etcdUnhealthy: 2,
+                etcdMembers: [
+                    `8e9e05c52164694d, started, ${OLD_NODE}, https://10.30.1.9:2380, https://10.30.1.9:2379, false`,
+                    "91bc3c398fb3c146, started, ip-10-30-2-7.eu-west-1.compute.internal, https://10.30.2.7:2380, https://10.30.2.7:2379, false",
+                    "fd422379fda50e48, started, ip-10-30-3-7.eu-west-1.compute.internal, https://10.30.3.7:2380, https://10.30.3.7:2379, false",
+                ].join("\n"),
+                ssm: {
+                    ...realCas,
+                    "state/initialised": "yes 2026-11-01T10:00:00Z i-0aaaaaaaaaaaaaaaa",
+                    "state/masters/master-0": `${OLD_NODE} i-0aaaaaaaaaaaaaaaa 10.30.1.9`,
+                    "state/masters/master-1":
+                        "ip-10-30-2-7.eu-west-1.compute.internal i-0bbbbbbbbbbbbbbbb 10.30.2.7",
+                    "state/masters/master-2":
+                        "ip-10-30-3-7.eu-west-1.compute.internal i-0cccccccccccccccc 10.30.3.7",
+                },
+            },
+        );
+        assert.equal(s.status, 0, s.output);
+        assert.deepEqual(
+            s.calls.filter((c) => c.startsWith("kubeadm")),
+            ["kubeadm join --config /etc/keelson/kubeadm.yaml"],
+        );
+        assert.equal(s.hosts, "", "no /etc/hosts pin: this master never initialises");
+        assert.match(s.output, /the cluster exists \(marker: yes 2026-11-01T10:00:00Z i-0aaaaaaaaaaaaaaaa\)/);
+        // The peers come from the other slots' records; the stale member goes only once they are healthy.
+        const etcd = s.calls.filter((c) => c.startsWith("etcdctl"));
+        assert.ok(etcd.every((c) => c.includes("--endpoints https://10.30.2.7:2379,https://10.30.3.7:2379")));
+        assert.deepEqual(
+            etcd.map((c) => c.replace(/^etcdctl .* --command-timeout=10s /, "")),
+            [
+                "endpoint health",
+                "endpoint health",
+                "endpoint health",
+                "member list -w simple",
+                "member remove 8e9e05c52164694d",
+            ],
+        );
+        assert.doesNotMatch(s.state("etcd-members"), /8e9e05c52164694d/);
+        const kubectl = s.calls.filter((c) => c.startsWith("kubectl"));
+        assert.equal(kubectl.length, 1);
+        assert.match(kubectl[0], new RegExp(`delete node ${OLD_NODE} --ignore-not-found --wait=false$`));
+        // The cleanup ran before the join, and with a one-day admin certificate signed by the cluster CA.
+        const order = s.calls.map((c) => c.split(" ").slice(0, 2).join(" "));
+        assert.ok(order.indexOf("kubectl --server") < order.indexOf("kubeadm join"));
+        const ca = path.join(t.dir, "ca.crt");
+        const client = path.join(t.dir, "admin-client.crt");
+        fs.writeFileSync(ca, realCas["join/ca-crt"]);
+        fs.writeFileSync(client, s.state("admin-client.crt"));
+        const verify = spawnSync("openssl", ["verify", "-CAfile", ca, client], { encoding: "utf8" });
+        assert.equal(verify.stdout.trim(), `${client}: OK`, verify.stderr);
+        const subject = spawnSync("openssl", ["x509", "-noout", "-subject"], {
+            input: s.state("admin-client.crt"),
+            encoding: "utf8",
+        }).stdout;
+        assert.match(subject, /O ?= ?kubeadm:cluster-admins, CN ?= ?keelson-master-0/);
+        assert.deepEqual(
+            s.writes.filter((w) => w.includes("/state/masters/") || w.includes("/state/initialised")),
+            [`${PREFIX}/state/masters/master-0=${NODE} ${INSTANCE} 10.30.1.5`],
+        );
+    });
+
+    it("a second master is never initialised by a lost probe, and reports waiting, joining, ready", () => {
+        const s = runBootstrap(t.dir, "master-1", {}, { apiFailures: 2 });
+        assert.equal(s.status, 0, s.output);
+        assert.ok(!s.calls.some((c) => c.startsWith("kubeadm init")));
+        assert.deepEqual(
+            s.writes.map((w) => w.replace(/=(\w+) .*/, "=$1")),
+            [
+                `${PREFIX}/state/nodes/master-1=installing`,
+                `${PREFIX}/state/nodes/master-1=waiting`,
+                `${PREFIX}/state/nodes/master-1=joining`,
+                `${PREFIX}/state/masters/master-1=${NODE} ${INSTANCE} 10.30.1.5`,
+                `${PREFIX}/state/nodes/master-1=ready`,
+            ],
+        );
+        assert.match(s.output, /slot master-1: no previous master to clean up/);
+    });
+
+    it("outlasts a held dpkg lock and a denied instance role with bounded retries", () => {
+        const s = runBootstrap(t.dir, "general-0", {}, { aptFailures: 3, awsFailures: 4 });
+        assert.equal(s.status, 0, s.output);
+        assert.equal(s.calls.filter((c) => c.startsWith("apt-get") && c.includes(" update ")).length, 2 + 3);
+        assert.ok(
+            s.calls.includes(
+                "apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 install -y -q apt-transport-https ca-certificates curl gpg awscli containerd conntrack socat iptables openssl",
+            ),
+        );
+        assert.equal(s.calls.filter((c) => c === "sleep 15").length, 3);
+        assert.equal(s.calls.filter((c) => c === "sleep 10").length, 4);
+        assert.match(s.output, /apt-get update: attempt 3\/10 failed; next in 15s/);
+        assert.match(s.output, /done: node registered/);
+    });
+
+    it("reports the failure to SSM and exits non-zero for the unit to retry", () => {
+        const s = runBootstrap(t.dir, "general-1", { kubeadmAttempts: 1 }, { kubeadmFailures: 100 });
+        assert.equal(s.status, 1);
+        assert.equal(
+            s.writes.at(-1),
+            `${PREFIX}/state/nodes/general-1=failed <time> ${INSTANCE} kubeadm join failed 1 times`,
+        );
     });
 
     it("master 2 waits its turn after the API answers, then joins", () => {

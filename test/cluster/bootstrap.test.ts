@@ -68,8 +68,9 @@ describe("cluster/render/layout", () => {
         const packed = compressUserData(master0);
         assert.equal(gunzipSync(Buffer.from(packed, "base64")).toString("utf8"), master0);
         assert.equal(compressUserData(master0), packed);
+        // 8.7 KB with the maintenance timers and the slot logic: a quarter of the limit stays free.
         assert.ok(
-            Buffer.from(packed, "base64").length < USER_DATA_LIMIT_BYTES / 2,
+            Buffer.from(packed, "base64").length < (USER_DATA_LIMIT_BYTES * 3) / 4,
             "compressed master-0 user-data fits",
         );
     });
@@ -132,20 +133,46 @@ describe("cluster/render/bootstrap", () => {
         assert.doesNotMatch(worker, /init_cluster/);
     });
 
-    it("runs kubeadm init only on master 0 and only when no API answers", () => {
-        const m0 = renderBootstrapScript({ ...base, role: "master", masterIndex: 0 });
+    it("initialises only from slot 0, only with the marker unset and no API after the probes", () => {
+        const m0 = renderBootstrapScript({ ...base, role: "master", masterIndex: 0, masterCount: 3 });
+        assert.match(m0, /^ {4}decide_and_bootstrap$/m);
         assert.match(
             m0,
-            /if \[\[ "\$MASTER_INDEX" -eq 0 \]\] && ! api_ready; then\n {8}init_cluster\n {4}else\n {8}join_cluster "\$JOIN_TEMPLATE"/,
+            /if \[\[ "\$STATE_VALUE" == yes\* \]\]; then\n.*\n {8}join_cluster "\$JOIN_TEMPLATE"\n {4}elif retry "\$INIT_PROBE_ATTEMPTS" "\$RETRY_INTERVAL" "probe https:\/\/\$API_ENDPOINT\/readyz" api_ready; then\n.*\n {8}join_cluster "\$JOIN_TEMPLATE"\n {4}else\n {8}init_cluster\n {4}fi\n {4}mark_initialised/,
         );
+        assert.match(m0, /^readonly INIT_PROBE_ATTEMPTS=3$/m);
         assert.match(m0, /^readonly MASTER_INDEX=0$/m);
+        assert.match(m0, /^readonly STATE_PREFIX='\/keelson\/prod\/keelson-prod\/state'$/m);
+        // The others slots' records are where the replacement finds the etcd peers.
+        assert.match(m0, /for slot in 'master-1' 'master-2'; do/);
+        assert.doesNotMatch(master, /init_cluster|decide_and_bootstrap|mark_initialised|INIT_TEMPLATE/);
+        assert.match(master, /for slot in 'master-0'; do/);
+        assert.match(master, /^ {4}remove_stale_member$/m);
         assert.match(worker, /^readonly MASTER_INDEX=-1$/m);
         assert.match(worker, /^ {4}join_cluster "\$JOIN_TEMPLATE"$/m);
+        assert.doesNotMatch(worker, /remove_stale_member|record_slot|etcdctl/);
+    });
+
+    it("installs the Debian packages itself, waiting for the dpkg lock, and etcdctl on masters only", () => {
+        assert.match(
+            worker,
+            /^readonly DEBIAN_PACKAGES=\(apt-transport-https ca-certificates curl gpg awscli containerd conntrack socat iptables openssl\)$/m,
+        );
+        assert.match(master, /^readonly DEBIAN_PACKAGES=\(.* openssl etcd-client\)$/m);
+        assert.match(master, /^readonly APT_LOCK_TIMEOUT=300$/m);
+        assert.match(
+            master,
+            /apt-get -o DPkg::Lock::Timeout="\$APT_LOCK_TIMEOUT" -o Acquire::Retries=3 "\$@"/,
+        );
+        assert.match(master, /retry 10 15 "install \$\{DEBIAN_PACKAGES\[\*\]\}" apt_get install -y -q/);
+        assert.match(master, /latest\/debian_\$arch\/amazon-ssm-agent\.deb/);
     });
 
     it("fills the provider id from IMDSv2 and the secrets from SSM into the kubeadm config", () => {
         assert.match(master, /-X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300'/);
-        assert.match(master, /echo "aws:\/\/\/\$zone\/\$instance"/);
+        assert.match(master, /PROVIDER_ID="aws:\/\/\/\$ZONE\/\$INSTANCE_ID"/);
+        assert.match(master, /KUBE_NODE_NAME="\$\(imds local-hostname\)"/);
+        assert.match(worker, /^ {4}text="\$\{text\/\/__NODE_NAME__\/\$KUBE_NODE_NAME\}"$/m);
         assert.match(worker, /^ {4}text="\$\{text\/\/__PROVIDER_ID__\/\$PROVIDER_ID\}"$/m);
         assert.match(
             worker,

@@ -87,9 +87,34 @@ describe("cluster/render/cloudinit", function () {
                 "0600 /etc/keelson/encryption-config.tmpl.yaml",
                 "0600 /etc/kubernetes/keelson/audit-policy.yaml",
                 "0600 /etc/kubernetes/keelson/authentication-config.yaml",
+                "0700 /usr/local/sbin/keelson-rotate-token",
+                "0644 /etc/systemd/system/keelson-token-rotate.service",
+                "0644 /etc/systemd/system/keelson-token-rotate.timer",
+                "0700 /usr/local/sbin/keelson-renew-certs",
+                "0644 /etc/systemd/system/keelson-cert-renew.service",
+                "0644 /etc/systemd/system/keelson-cert-renew.timer",
                 "0700 /usr/local/sbin/keelson-bootstrap",
+                "0644 /etc/systemd/system/keelson-bootstrap.service",
             ],
         );
+        assert.deepEqual(YAML.parse(m0.text).runcmd, [
+            ["systemctl", "daemon-reload"],
+            [
+                "systemctl",
+                "enable",
+                "keelson-bootstrap.service",
+                "keelson-token-rotate.timer",
+                "keelson-cert-renew.timer",
+            ],
+            [
+                "systemctl",
+                "start",
+                "--no-block",
+                "keelson-bootstrap.service",
+                "keelson-token-rotate.timer",
+                "keelson-cert-renew.timer",
+            ],
+        ]);
         const worker = all.find((d) => d.label === "3m-dedicated-general-0")!;
         assert.deepEqual(
             files(worker.text).map((f) => f.path),
@@ -98,9 +123,16 @@ describe("cluster/render/cloudinit", function () {
                 "/etc/sysctl.d/90-keelson-kubernetes.conf",
                 "/etc/keelson/kubeadm-join.tmpl.yaml",
                 "/usr/local/sbin/keelson-bootstrap",
+                "/etc/systemd/system/keelson-bootstrap.service",
             ],
         );
-        assert.deepEqual(YAML.parse(worker.text).runcmd, [["/usr/local/sbin/keelson-bootstrap"]]);
+        // No cloud-init `packages:` (one try, 30 s apt lock wait): the unit installs them with retries.
+        assert.equal(YAML.parse(worker.text).packages, undefined);
+        assert.deepEqual(YAML.parse(worker.text).runcmd, [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", "keelson-bootstrap.service"],
+            ["systemctl", "start", "--no-block", "keelson-bootstrap.service"],
+        ]);
     });
 
     it("keeps every bootstrap and setup script clean under shellcheck", function () {
@@ -115,7 +147,9 @@ describe("cluster/render/cloudinit", function () {
                     scripts.push(file);
                 }
             }
-            assert.equal(scripts.length, all.length, "one script per document");
+            // Masters: bootstrap, token rotation, certificate renewal; workers and API LBs: one each.
+            const masters = all.filter((d) => /master-\d$/.test(d.label)).length;
+            assert.equal(scripts.length, all.length + 2 * masters, "every script of every document");
             const result = spawnSync(shellcheck, ["--severity=style", "--shell=bash", ...scripts], {
                 encoding: "utf8",
             });

@@ -71,6 +71,9 @@ export const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 /** A fixed CA hash (the real one is computed from the generated CA key). */
 export const CA_HASH = "sha256:0f2c5d4b8e3a1f6d7c9b0a2e4f6d8c1b3a5e7f9d0c2b4a6e8f1d3c5b7a9e0f2d";
 
+/** A fixed cluster KMS key ARN. */
+export const KMS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
 /** The node environment a config implies. */
 export function environment(config: ClusterConfig, stage = "dev"): NodeEnvironment {
     return {
@@ -84,6 +87,8 @@ export function environment(config: ClusterConfig, stage = "dev"): NodeEnvironme
         caCertHash: CA_HASH,
         region: "eu-west-1",
         ssmPrefix: `/keelson/${stage}/${config.name}`,
+        kmsKeyArn: KMS_KEY_ARN,
+        masterCount: config.masters,
     };
 }
 

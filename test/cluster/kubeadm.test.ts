@@ -117,10 +117,10 @@ describe("cluster/render/kubeadm", () => {
         assert.equal(kp.clusterCIDR, "192.168.0.0/16");
     });
 
-    it("keeps the bootstrap token a placeholder that never expires", () => {
+    it("keeps the bootstrap token a placeholder that expires after 24 hours (the masters rotate it)", () => {
         const init = kind(docs(renderInitConfig(env, { taints: [] })), "InitConfiguration");
         assert.deepEqual(init.bootstrapTokens[0].token, "__BOOTSTRAP_TOKEN__");
-        assert.equal(init.bootstrapTokens[0].ttl, "0s");
+        assert.equal(init.bootstrapTokens[0].ttl, "24h");
         assert.deepEqual(init.bootstrapTokens[0].usages, ["signing", "authentication"]);
     });
 

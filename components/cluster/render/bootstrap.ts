@@ -1,11 +1,22 @@
-// The node bootstrap script (bash), run once by cloud-init: SSM agent, containerd, pinned kubeadm,
-// secrets from SSM with the instance role, then `kubeadm init` (master 0) or `kubeadm join`.
+// The node bootstrap script (bash), run by the keelson-bootstrap systemd unit until it succeeds:
+// Debian packages, SSM agent, containerd, pinned kubeadm, secrets from SSM with the instance role,
+// then `kubeadm init` (slot 0 of a new cluster only) or `kubeadm join`, reporting its state to SSM.
 // Pure: the script holds names, versions and paths, never a secret value.
+import {
+    APT_LOCK_TIMEOUT_SECONDS,
+    CORE_FUNCTIONS,
+    INSTALL_FUNCTIONS,
+    MASTER_PACKAGES,
+    NODE_PACKAGES,
+} from "./bootstrap-lib";
+import { masterFunctions, masterSlots } from "./bootstrap-masters";
+import { shellQuote } from "./shell";
 import { CONTROL_PLANE_PARAMETERS, JOIN_PARAMETERS } from "./ssm-layout";
 import {
     BOOTSTRAP_TOKEN_PLACEHOLDER,
     ENCRYPTION_CONFIG_PATH,
     ENCRYPTION_KEY_PLACEHOLDER,
+    NODE_NAME_PLACEHOLDER,
     PROVIDER_ID_PLACEHOLDER,
 } from "./policies";
 import { aptPackageVersion, minorSeries, parseKubernetesVersion } from "./versions";
@@ -21,13 +32,21 @@ export const ENCRYPTION_TEMPLATE_PATH = `${KEELSON_DIR}/encryption-config.tmpl.y
 /** The script itself. */
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/keelson-bootstrap";
 
+export { shellQuote } from "./shell";
+
 /** Inputs of the bootstrap script. */
 export interface BootstrapOptions {
     /** `master` or `worker`. */
     readonly role: "master" | "worker";
-    /** Master index (0 runs `kubeadm init` on a fresh cluster). Ignored for workers. */
+    /** Master index (slot 0 runs `kubeadm init` on a new cluster only). Ignored for workers. */
     readonly masterIndex?: number;
-    /** Keelson's node name (`master-0`, `general-1`), for logs. */
+    /** Masters in the cluster (their slots `master-0..n-1`). Default 1. Ignored for workers. */
+    readonly masterCount?: number;
+    /**
+     * Keelson's name for the node: the slot (`master-1`) or worker (`general-0`). Names its state
+     * parameter `<prefix>/state/nodes/<nodeName>` and its logs; the Kubernetes node name is the
+     * EC2 private DNS name, as the AWS cloud controller requires.
+     */
     readonly nodeName: string;
     readonly region: string;
     /** SSM prefix `/keelson/<stage>/<cluster>`, see ./ssm-layout.ts. */
@@ -43,13 +62,10 @@ export interface BootstrapOptions {
     readonly retryIntervalSeconds?: number;
     /** kubeadm init/join attempts, with `kubeadm reset` in between. Default 5. */
     readonly kubeadmAttempts?: number;
+    /** Probes of the API by slot 0, when the initialised marker is unset, before it inits. Default 3. */
+    readonly initProbeAttempts?: number;
     /** Seconds master i (i >= 2) waits per index after the API answers, so etcd learners join one by one. Default 45. */
     readonly joinStaggerSeconds?: number;
-}
-
-/** Shell single-quoting: safe for any value. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function header(o: BootstrapOptions): string {
@@ -63,16 +79,25 @@ function header(o: BootstrapOptions): string {
         ["K8S_VERSION", v.text],
         ["K8S_SERIES", minorSeries(v)],
         ["PKG_VERSION", aptPackageVersion(v)],
-        ...(o.role === "master" ? ([["API_HOST", o.endpointHost]] as [string, string][]) : []),
+        ...(o.role === "master" && (o.masterIndex ?? 0) === 0
+            ? ([["API_HOST", o.endpointHost]] as [string, string][])
+            : []),
         ["API_ENDPOINT", `${o.endpointHost}:${o.endpointPort ?? 6443}`],
         ["API_WAIT_ATTEMPTS", o.apiWaitAttempts ?? 60],
         ["RETRY_INTERVAL", o.retryIntervalSeconds ?? 10],
         ["KUBEADM_ATTEMPTS", o.kubeadmAttempts ?? 5],
+        ...(o.role === "master" && (o.masterIndex ?? 0) === 0
+            ? ([["INIT_PROBE_ATTEMPTS", o.initProbeAttempts ?? 3]] as [string, number][])
+            : []),
         ["JOIN_STAGGER", o.joinStaggerSeconds ?? 45],
+        ["APT_LOCK_TIMEOUT", APT_LOCK_TIMEOUT_SECONDS],
+        ["STATE_PREFIX", `${o.ssmPrefix}/state`],
     ];
-    return vars
-        .map(([k, val]) => `readonly ${k}=${typeof val === "number" ? val : shellQuote(val)}`)
-        .join("\n");
+    const packages = [...NODE_PACKAGES, ...(o.role === "master" ? MASTER_PACKAGES : [])];
+    return [
+        ...vars.map(([k, val]) => `readonly ${k}=${typeof val === "number" ? val : shellQuote(val)}`),
+        `readonly DEBIAN_PACKAGES=(${packages.join(" ")})`,
+    ].join("\n");
 }
 
 function fetchCommands(o: BootstrapOptions): string {
@@ -101,6 +126,7 @@ function substitutions(o: BootstrapOptions): string {
     const lines = [
         `    text="\${text//${BOOTSTRAP_TOKEN_PLACEHOLDER}/$(<"$SECRETS_DIR/bootstrap-token")}"`,
         `    text="\${text//${PROVIDER_ID_PLACEHOLDER}/$PROVIDER_ID}"`,
+        `    text="\${text//${NODE_NAME_PLACEHOLDER}/$KUBE_NODE_NAME}"`,
     ];
     if (o.role === "master") {
         lines.push(`    text="\${text//${ENCRYPTION_KEY_PLACEHOLDER}/$(<"$SECRETS_DIR/encryption-key")}"`);
@@ -113,7 +139,8 @@ function initFunction(): string {
     # The endpoint (NLB/HAProxy/DNS) only answers once this API server is up and health-checked,
     # but kubeadm init talks to it: pin the name to this master so init does not wait on it.
     grep -q " $API_HOST\\$" /etc/hosts || echo "127.0.0.1 $API_HOST" >>/etc/hosts
-    log "no API answers at $API_ENDPOINT: initialising a new cluster"
+    log "no cluster marker and no API at $API_ENDPOINT: initialising a new cluster"
+    report initialising
     run_kubeadm "$INIT_TEMPLATE" init --skip-token-print
 }
 
@@ -122,97 +149,38 @@ function initFunction(): string {
 
 function mainBody(o: BootstrapOptions): string {
     if (o.role === "worker") return '    join_cluster "$JOIN_TEMPLATE"';
+    const first = (o.masterIndex ?? 0) === 0;
     return `    render_template ${shellQuote(ENCRYPTION_TEMPLATE_PATH)} ${shellQuote(ENCRYPTION_CONFIG_PATH)}
-    if [[ "$MASTER_INDEX" -eq 0 ]] && ! api_ready; then
-        init_cluster
-    else
-        join_cluster "$JOIN_TEMPLATE"
-    fi`;
+    ${first ? "decide_and_bootstrap" : 'join_cluster "$JOIN_TEMPLATE"'}`;
 }
 
 /**
- * Renders the bootstrap script for one node. Bounded everywhere: `API_WAIT_ATTEMPTS` checks of
- * `/readyz` `RETRY_INTERVAL` seconds apart (10 minutes by default) before a join, then at most
- * `KUBEADM_ATTEMPTS` kubeadm runs with `kubeadm reset` and fresh PKI between them. Every step is
- * logged to the console (cloud-init output) and the journal (`journalctl -t keelson-bootstrap`).
+ * Renders the bootstrap script for one node. Every wait is bounded (`API_WAIT_ATTEMPTS` checks of
+ * `/readyz` `RETRY_INTERVAL` seconds apart, at most `KUBEADM_ATTEMPTS` kubeadm runs with `kubeadm
+ * reset` between them, apt waiting `APT_LOCK_TIMEOUT` seconds for the dpkg lock); a failed attempt
+ * exits non-zero and the systemd unit runs the script again after a growing delay. The node reports
+ * `installing`, `joining`/`initialising`, `ready` or `failed <why>` to `<prefix>/state/nodes/<name>`.
+ * Logs: the console and `journalctl -u keelson-bootstrap`.
  */
 export function renderBootstrapScript(o: BootstrapOptions): string {
+    const master = o.role === "master";
+    const slot = o.masterIndex ?? 0;
+    const others = masterSlots(o.masterCount ?? 1).filter((_, i) => i !== slot);
     return `#!/usr/bin/env bash
-# Keelson node bootstrap, rendered by components/cluster/render/bootstrap.ts; run once by cloud-init.
+# Keelson node bootstrap, rendered by components/cluster/render/bootstrap.ts; run by keelson-bootstrap.service.
 # Secrets come from SSM Parameter Store with the instance role; none is in this file or in user-data.
 set -Eeuo pipefail
 
 ${header(o)}
 readonly SECRETS_DIR=${KEELSON_DIR}/secrets
-${o.role === "master" ? "readonly PKI_DIR=/etc/kubernetes/pki\n" : ""}${o.role === "master" ? `readonly INIT_TEMPLATE=${INIT_TEMPLATE_PATH}\n` : ""}readonly JOIN_TEMPLATE=${JOIN_TEMPLATE_PATH}
+${master ? "readonly PKI_DIR=/etc/kubernetes/pki\n" : ""}${master && slot === 0 ? `readonly INIT_TEMPLATE=${INIT_TEMPLATE_PATH}\n` : ""}readonly JOIN_TEMPLATE=${JOIN_TEMPLATE_PATH}
 readonly KUBEADM_CONFIG=${KEELSON_DIR}/kubeadm.yaml
+readonly ATTEMPTED=${KEELSON_DIR}/kubeadm-attempted
 export DEBIAN_FRONTEND=noninteractive
+INSTANCE_ID=""
 
-log() {
-    local line
-    line="$(date -u +%Y-%m-%dT%H:%M:%SZ) keelson-bootstrap[$NODE_NAME/$ROLE]: $*"
-    echo "$line" >&2
-    logger -t keelson-bootstrap -- "$*" || true
-}
-
-die() {
-    log "FATAL: $*"
-    exit 1
-}
-
-trap 'log "FAILED: line $LINENO exited with $?; see journalctl -t keelson-bootstrap and /var/log/cloud-init-output.log"' ERR
-
-# retry <attempts> <seconds between> <description> <command...>
-retry() {
-    local attempts=$1 interval=$2 what=$3 i
-    shift 3
-    for ((i = 1; i <= attempts; i++)); do
-        if "$@"; then
-            log "$what: ok (attempt $i/$attempts)"
-            return 0
-        fi
-        log "$what: attempt $i/$attempts failed; next in \${interval}s"
-        sleep "$interval"
-    done
-    log "$what: giving up after $attempts attempts"
-    return 1
-}
-
-install_ssm_agent() {
-    local deb=/tmp/amazon-ssm-agent.deb
-    retry 10 6 "download amazon-ssm-agent" curl -fsSL -o "$deb" \\
-        "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb"
-    dpkg -i "$deb"
-    systemctl enable --now amazon-ssm-agent
-}
-
-configure_containerd() {
-    install -d -m 0755 /etc/containerd
-    containerd config default >/etc/containerd/config.toml
-    sed -i -e 's/SystemdCgroup = false/SystemdCgroup = true/' \\
-        -e 's|sandbox_image = .*|sandbox_image = "registry.k8s.io/pause:3.10"|' /etc/containerd/config.toml
-    systemctl restart containerd
-}
-
-fetch_kubernetes_key() {
-    curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_SERIES/deb/Release.key" |
-        gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
-}
-
-install_kubernetes() {
-    install -d -m 0755 /etc/apt/keyrings
-    retry 10 6 "fetch the pkgs.k8s.io signing key" fetch_kubernetes_key
-    chmod 0644 /etc/apt/keyrings/kubernetes-apt-keyring.gpg
-    echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_SERIES/deb/ /" \\
-        >/etc/apt/sources.list.d/kubernetes.list
-    chmod 0644 /etc/apt/sources.list.d/kubernetes.list
-    retry 10 6 "apt-get update" apt-get update -q
-    retry 5 10 "install kubelet/kubeadm/kubectl $PKG_VERSION" apt-get install -y -q \\
-        "kubelet=$PKG_VERSION" "kubeadm=$PKG_VERSION" "kubectl=$PKG_VERSION"
-    apt-mark hold kubelet kubeadm kubectl
-    systemctl enable kubelet
-}
-
+${CORE_FUNCTIONS}
+${INSTALL_FUNCTIONS}
 # fetch_parameter <path below SSM_PREFIX> <file in SECRETS_DIR>: a SecureString into a mode-600 file.
 read_parameter() {
     aws ssm get-parameter --region "$REGION" --with-decryption --name "$SSM_PREFIX/$1" \\
@@ -243,20 +211,6 @@ ${substitutions(o)}
     (umask 077 && printf '%s\\n' "$text" >"$2")
 }
 
-# imds <path>: instance metadata through IMDSv2 (a session token first; v1 is disabled).
-imds() {
-    local token
-    token="$(curl -fsS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \
-        http://169.254.169.254/latest/api/token)"
-    curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
-}
-
-read_provider_id() {
-    local zone instance
-    zone="$(imds placement/availability-zone)" && instance="$(imds instance-id)" &&
-        echo "aws:///$zone/$instance"
-}
-
 api_ready() {
     curl --silent --fail --max-time 5 --cacert "$SECRETS_DIR/ca-crt" "https://$API_ENDPOINT/readyz" >/dev/null
 }
@@ -265,10 +219,16 @@ harden_files() {
     chmod 0600 /etc/kubernetes/*.conf /var/lib/kubelet/config.yaml 2>/dev/null || true
 }
 
-# run_kubeadm <template> <kubeadm arguments...>: bounded attempts, reset and fresh PKI in between.
+# run_kubeadm <template> <kubeadm arguments...>: bounded attempts, reset and fresh PKI in between
+# (and before the first one when an earlier run of this unit got as far as kubeadm).
 run_kubeadm() {
     local template=$1 i
     shift
+    if [[ -e "$ATTEMPTED" ]]; then
+        log "an earlier attempt ran kubeadm: kubeadm reset first"
+        kubeadm reset --force || true
+    fi
+    install -d -m 0700 "$(dirname "$ATTEMPTED")" && : >"$ATTEMPTED"
     for ((i = 1; i <= KUBEADM_ATTEMPTS; i++)); do
         install_pki
         render_template "$template" "$KUBEADM_CONFIG"
@@ -285,22 +245,37 @@ run_kubeadm() {
     die "kubeadm $1 failed $KUBEADM_ATTEMPTS times"
 }
 
-${o.role === "master" ? initFunction() : ""}join_cluster() {
+${master && slot === 0 ? initFunction() : ""}${master ? masterFunctions(others, slot === 0) + "\n" : ""}join_cluster() {
+    report waiting "for https://$API_ENDPOINT/readyz"
     retry "$API_WAIT_ATTEMPTS" "$RETRY_INTERVAL" "wait for https://$API_ENDPOINT/readyz" api_ready ||
-        die "the API at $API_ENDPOINT never answered; is master 0 up? (journalctl -t keelson-bootstrap there)"
-    if [[ "$ROLE" == master && "$MASTER_INDEX" -ge 2 ]]; then
+        die "the API at $API_ENDPOINT never answered; is master 0 up? (its state: $STATE_PREFIX/nodes/master-0)"
+${master ? "    remove_stale_member\n" : ""}    if [[ "$ROLE" == master && "$MASTER_INDEX" -ge 2 ]]; then
         log "waiting $(((MASTER_INDEX - 1) * JOIN_STAGGER))s so that etcd members join one at a time"
         sleep $(((MASTER_INDEX - 1) * JOIN_STAGGER))
     fi
+    report joining
     run_kubeadm "$1" join
 }
 
+# Idempotent: also run when an earlier attempt bootstrapped the node and then failed.
+finish() {
+${master ? `    record_slot\n${slot === 0 ? "    mark_initialised\n" : ""}` : ""}    rm -f "$ATTEMPTED"
+    report ready "$KUBE_NODE_NAME"
+    log "done: node registered as $KUBE_NODE_NAME"
+}
+
 main() {
+    retry 10 3 "read the instance identity from IMDS" read_identity ||
+        die "cannot read the instance identity from IMDSv2"
+    readonly INSTANCE_ID ZONE LOCAL_IP KUBE_NODE_NAME PROVIDER_ID
     if [[ -f /etc/kubernetes/kubelet.conf ]]; then
-        log "already bootstrapped (/etc/kubernetes/kubelet.conf exists); nothing to do"
+        log "already bootstrapped (/etc/kubernetes/kubelet.conf exists)"
+        finish
         return 0
     fi
-    log "starting: kubernetes $K8S_VERSION, endpoint $API_ENDPOINT, parameters under $SSM_PREFIX"
+    log "starting: $KUBE_NODE_NAME ($LOCAL_IP), kubernetes $K8S_VERSION, endpoint $API_ENDPOINT, parameters under $SSM_PREFIX"
+    install_debian_packages
+    report installing "containerd and kubernetes $K8S_VERSION"
     install_ssm_agent || log "WARNING: amazon-ssm-agent not installed; Session Manager will not reach this node"
     modprobe overlay
     modprobe br_netfilter
@@ -308,11 +283,8 @@ main() {
     configure_containerd
     install_kubernetes
     fetch_secrets
-    PROVIDER_ID="$(retry 10 3 "read the instance identity from IMDS" read_provider_id)" ||
-        die "cannot read the instance identity from IMDSv2"
-    readonly PROVIDER_ID
 ${mainBody(o)}
-    log "done: node registered"
+    finish
 }
 
 main "$@"

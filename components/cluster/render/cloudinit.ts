@@ -23,22 +23,25 @@ import {
     renderAuthenticationConfig,
     renderEncryptionConfigTemplate,
 } from "./policies";
+import {
+    BOOTSTRAP_UNIT,
+    CERT_RENEW_SCRIPT_PATH,
+    CERT_RENEW_TIMER,
+    renderBootstrapUnit,
+    renderCertRenewScript,
+    renderTimerUnits,
+    renderTokenRotateScript,
+    TOKEN_ROTATE_HOURS,
+    TOKEN_ROTATE_SCRIPT_PATH,
+    TOKEN_ROTATE_TIMER,
+} from "./units";
 import { anonymousAuthConfigApiVersion, parseKubernetesVersion } from "./versions";
 
 /** EC2's limit on raw user-data. */
 export const USER_DATA_LIMIT_BYTES = 16384;
 
-/** Debian packages every Kubernetes node gets from the Debian archive (kube* come from pkgs.k8s.io). */
-export const NODE_PACKAGES: readonly string[] = [
-    "apt-transport-https",
-    "ca-certificates",
-    "curl",
-    "gpg",
-    "awscli",
-    "containerd",
-    "conntrack",
-    "socat",
-];
+/** Debian packages of every node: installed by the bootstrap itself, with retries (see ./bootstrap-lib.ts). */
+export { NODE_PACKAGES } from "./bootstrap-lib";
 
 /** Kernel modules for containerd's overlayfs and bridged pod traffic through iptables. */
 export const KERNEL_MODULES = "overlay\nbr_netfilter\n";
@@ -85,6 +88,38 @@ export interface NodeUserDataOptions {
     readonly kubeadmInit?: string;
     /** kubeadm join template (JoinConfiguration): every node. */
     readonly kubeadmJoin: string;
+    /** ARN of the cluster's KMS key (masters: the token rotation writes the join token with it). */
+    readonly kmsKeyArn: string;
+}
+
+const UNIT_DIR = "/etc/systemd/system";
+
+/** The masters' maintenance: token rotation and certificate renewal, each a script, a service and a timer. */
+function maintenanceFiles(o: NodeUserDataOptions): WriteFile[] {
+    const rotate = renderTimerUnits("Keelson bootstrap-token rotation into SSM", TOKEN_ROTATE_SCRIPT_PATH, {
+        onBoot: "10min",
+        every: `${TOKEN_ROTATE_HOURS}h`,
+        randomDelay: "30min",
+    });
+    const renew = renderTimerUnits("Keelson control-plane certificate renewal", CERT_RENEW_SCRIPT_PATH, {
+        onBoot: "1h",
+        every: "7d",
+        randomDelay: "1d",
+    });
+    const unit = (timer: string) => timer.replace(/\.timer$/, "");
+    const { region, ssmPrefix } = o.bootstrap;
+    return [
+        file(
+            TOKEN_ROTATE_SCRIPT_PATH,
+            renderTokenRotateScript({ region, ssmPrefix, kmsKeyArn: o.kmsKeyArn }),
+            "0700",
+        ),
+        file(`${UNIT_DIR}/${unit(TOKEN_ROTATE_TIMER)}.service`, rotate.service, "0644"),
+        file(`${UNIT_DIR}/${TOKEN_ROTATE_TIMER}`, rotate.timer, "0644"),
+        file(CERT_RENEW_SCRIPT_PATH, renderCertRenewScript(), "0700"),
+        file(`${UNIT_DIR}/${unit(CERT_RENEW_TIMER)}.service`, renew.service, "0644"),
+        file(`${UNIT_DIR}/${CERT_RENEW_TIMER}`, renew.timer, "0644"),
+    ];
 }
 
 /**
@@ -106,14 +141,21 @@ export function renderNodeUserData(o: NodeUserDataOptions): string {
         if (authApi)
             files.push(file(AUTHENTICATION_CONFIG_PATH, renderAuthenticationConfig(authApi), "0600"));
     }
+    const master = o.bootstrap.role === "master";
+    if (master) files.push(...maintenanceFiles(o));
     files.push(file(BOOTSTRAP_SCRIPT_PATH, renderBootstrapScript(o.bootstrap), "0700"));
+    files.push(file(`${UNIT_DIR}/${BOOTSTRAP_UNIT}`, renderBootstrapUnit(BOOTSTRAP_SCRIPT_PATH), "0644"));
+    // No `packages:` (cloud-init tries once and waits 30 s for the apt lock): the unit installs them.
+    const enable = [BOOTSTRAP_UNIT, ...(master ? [TOKEN_ROTATE_TIMER, CERT_RENEW_TIMER] : [])];
     return cloudConfig({
-        package_update: true,
-        packages: [...NODE_PACKAGES],
         ssh_pwauth: false,
         disable_root: true,
         write_files: files,
-        runcmd: [[BOOTSTRAP_SCRIPT_PATH]],
+        runcmd: [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", ...enable],
+            ["systemctl", "start", "--no-block", BOOTSTRAP_UNIT, ...enable.slice(1)],
+        ],
     });
 }
 

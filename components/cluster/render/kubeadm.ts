@@ -10,8 +10,10 @@ import {
     AUTHENTICATION_CONFIG_PATH,
     BOOTSTRAP_TOKEN_PLACEHOLDER,
     ENCRYPTION_CONFIG_PATH,
+    NODE_NAME_PLACEHOLDER,
     PROVIDER_ID_PLACEHOLDER,
 } from "./policies";
+import { BOOTSTRAP_TOKEN_TTL } from "./units";
 import { anonymousAuthConfigApiVersion, kubeadmApiVersion, parseKubernetesVersion } from "./versions";
 
 /** Cluster-wide inputs of the kubeadm configuration, all plain values. */
@@ -65,6 +67,8 @@ function extraArgs(apiVersion: string, args: Args): unknown {
 
 function registration(apiVersion: string, reg: NodeRegistration): Record<string, unknown> {
     const out: Record<string, unknown> = {
+        // The EC2 private DNS name (from IMDS at boot): what the AWS cloud controller expects.
+        name: NODE_NAME_PLACEHOLDER,
         criSocket: CRI_SOCKET,
         // An explicit list, even empty: an omitted list makes kubeadm add the control-plane taint.
         taints: reg.taints.map((t) =>
@@ -194,9 +198,9 @@ function stringifyAll(docs: unknown[]): string {
 }
 
 /**
- * `kubeadm init` config for master 0: InitConfiguration (a non-expiring bootstrap token, so that a
- * node added or replaced months later still joins; rotate it by replacing the random resource and
- * rolling master 0), ClusterConfiguration, KubeletConfiguration and KubeProxyConfiguration.
+ * `kubeadm init` config for master 0: InitConfiguration (the first bootstrap token, valid
+ * {@link BOOTSTRAP_TOKEN_TTL}; the masters rotate a fresh one into SSM every few hours, so a node
+ * joining months later still joins), ClusterConfiguration, KubeletConfiguration and KubeProxyConfiguration.
  */
 export function renderInitConfig(o: KubeadmClusterOptions, reg: NodeRegistration): string {
     const apiVersion = kubeadmApiVersion(parseKubernetesVersion(o.kubernetesVersion));
@@ -206,7 +210,8 @@ export function renderInitConfig(o: KubeadmClusterOptions, reg: NodeRegistration
         bootstrapTokens: [
             {
                 token: BOOTSTRAP_TOKEN_PLACEHOLDER,
-                ttl: "0s",
+                // Short-lived: the masters' keelson-token-rotate timer mints the next one into SSM.
+                ttl: BOOTSTRAP_TOKEN_TTL,
                 usages: ["signing", "authentication"],
                 groups: ["system:bootstrappers:kubeadm:default-node-token"],
                 description: "Keelson node bootstrap token (value in SSM Parameter Store)",

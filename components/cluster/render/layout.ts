@@ -93,6 +93,10 @@ export interface NodeEnvironment extends KubeadmClusterOptions {
     readonly region: string;
     /** `/keelson/<stage>/<cluster>`. */
     readonly ssmPrefix: string;
+    /** ARN of the cluster's KMS key (the masters' token rotation writes with it). */
+    readonly kmsKeyArn: string;
+    /** Masters in the cluster (their slots `master-0..n-1`). */
+    readonly masterCount: number;
 }
 
 /** A node's rendered texts: the kubeadm template(s) and the full user-data. */
@@ -111,6 +115,7 @@ export function renderNode(node: NodeSpec, env: NodeEnvironment): RenderedNode {
         bootstrap: {
             role: node.role,
             masterIndex: node.role === "master" ? node.index : undefined,
+            masterCount: env.masterCount,
             nodeName: node.name,
             region: env.region,
             ssmPrefix: env.ssmPrefix,
@@ -120,6 +125,7 @@ export function renderNode(node: NodeSpec, env: NodeEnvironment): RenderedNode {
         },
         kubeadmInit,
         kubeadmJoin,
+        kmsKeyArn: env.kmsKeyArn,
     });
     return { kubeadmInit, kubeadmJoin, userData };
 }

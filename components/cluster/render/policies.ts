@@ -17,6 +17,12 @@ export const AUDIT_LOG_DIR = "/var/log/kubernetes/audit";
 export const ENCRYPTION_KEY_PLACEHOLDER = "__ENCRYPTION_KEY__";
 /** Placeholder the bootstrap script replaces with `aws:///<zone>/<instance-id>` read from IMDS. */
 export const PROVIDER_ID_PLACEHOLDER = "__PROVIDER_ID__";
+/**
+ * Placeholder the bootstrap script replaces with the instance's private DNS name from IMDS
+ * (`ip-10-30-1-5.eu-west-1.compute.internal`): the Node and etcd member name, as the AWS cloud
+ * controller requires.
+ */
+export const NODE_NAME_PLACEHOLDER = "__NODE_NAME__";
 /** Placeholder the bootstrap script replaces with the bootstrap token read from SSM. */
 export const BOOTSTRAP_TOKEN_PLACEHOLDER = "__BOOTSTRAP_TOKEN__";
 

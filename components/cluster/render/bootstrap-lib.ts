@@ -1,0 +1,135 @@
+// Shell functions every node's bootstrap shares: logging, bounded retries, state reports to SSM,
+// IMDSv2, and the package installs (Debian packages with the dpkg lock waited for, the SSM agent
+// for the machine's architecture, containerd, the pinned kube packages). Pure text.
+
+/** Seconds apt waits for a held dpkg lock (unattended-upgrades on first boot) before it fails. */
+export const APT_LOCK_TIMEOUT_SECONDS = 300;
+
+/**
+ * Debian packages every Kubernetes node installs from the Debian archive, inside the bootstrap with
+ * bounded retries (never cloud-init's one-shot `packages:`). kube* come from pkgs.k8s.io; iptables
+ * is a mandatory kubeadm preflight binary that the kubelet package only recommends.
+ */
+export const NODE_PACKAGES: readonly string[] = [
+    "apt-transport-https",
+    "ca-certificates",
+    "curl",
+    "gpg",
+    "awscli",
+    "containerd",
+    "conntrack",
+    "socat",
+    "iptables",
+    "openssl",
+];
+
+/** Extra Debian packages on masters: etcdctl, to remove a replaced master's stale etcd member. */
+export const MASTER_PACKAGES: readonly string[] = ["etcd-client"];
+
+/** Logging, `retry`, `die` with a failure report, IMDSv2 and SSM state helpers. */
+export const CORE_FUNCTIONS = `log() {
+    local line
+    line="$(date -u +%Y-%m-%dT%H:%M:%SZ) keelson-bootstrap[$NODE_NAME/$ROLE]: $*"
+    echo "$line" >&2
+    logger -t keelson-bootstrap -- "$*" || true
+}
+
+# report <state> [detail]: best effort; SSM String parameter $STATE_PREFIX/nodes/$NODE_NAME
+# holds "<state> <UTC time> <instance id> <detail>" (no secret ever goes there).
+report() {
+    aws ssm put-parameter --region "$REGION" --name "$STATE_PREFIX/nodes/$NODE_NAME" --type String \\
+        --overwrite --value "$1 $(date -u +%Y-%m-%dT%H:%M:%SZ) \${INSTANCE_ID:-unknown} \${2:-}" >/dev/null ||
+        log "WARNING: could not report state '$1' to $STATE_PREFIX/nodes/$NODE_NAME"
+}
+
+die() {
+    log "FATAL: $*"
+    report failed "$*"
+    exit 1
+}
+
+on_error() {
+    log "FAILED: line $2 exited with $1; see journalctl -u keelson-bootstrap"
+    report failed "line $2 exit $1"
+}
+trap 'on_error $? $LINENO' ERR
+
+# retry <attempts> <seconds between> <description> <command...>
+retry() {
+    local attempts=$1 interval=$2 what=$3 i
+    shift 3
+    for ((i = 1; i <= attempts; i++)); do
+        if "$@"; then
+            log "$what: ok (attempt $i/$attempts)"
+            return 0
+        fi
+        log "$what: attempt $i/$attempts failed; next in \${interval}s"
+        sleep "$interval"
+    done
+    log "$what: giving up after $attempts attempts"
+    return 1
+}
+
+# imds <path>: instance metadata through IMDSv2 (a session token first; v1 is disabled).
+imds() {
+    local token
+    token="$(curl -fsS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \\
+        http://169.254.169.254/latest/api/token)"
+    curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+read_identity() {
+    INSTANCE_ID="$(imds instance-id)" && ZONE="$(imds placement/availability-zone)" &&
+        LOCAL_IP="$(imds local-ipv4)" && KUBE_NODE_NAME="$(imds local-hostname)" &&
+        PROVIDER_ID="aws:///$ZONE/$INSTANCE_ID"
+}
+`;
+
+/** Package installs: Debian packages, the SSM agent, containerd, the pinned kube packages. */
+export const INSTALL_FUNCTIONS = `# apt_get: waits up to APT_LOCK_TIMEOUT seconds for a held dpkg lock, retries downloads.
+apt_get() {
+    apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -o Acquire::Retries=3 "$@"
+}
+
+install_debian_packages() {
+    retry 10 15 "apt-get update" apt_get update -q
+    retry 10 15 "install \${DEBIAN_PACKAGES[*]}" apt_get install -y -q "\${DEBIAN_PACKAGES[@]}"
+}
+
+install_ssm_agent() {
+    local deb=/tmp/amazon-ssm-agent.deb arch
+    arch="$(dpkg --print-architecture)"
+    retry 10 6 "download amazon-ssm-agent ($arch)" curl -fsSL -o "$deb" \\
+        "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_$arch/amazon-ssm-agent.deb" &&
+        dpkg -i "$deb" && systemctl enable --now amazon-ssm-agent
+}
+
+configure_containerd() {
+    install -d -m 0755 /etc/containerd
+    containerd config default >/etc/containerd/config.toml
+    sed -i -e 's/SystemdCgroup = false/SystemdCgroup = true/' \\
+        -e 's|sandbox_image = .*|sandbox_image = "registry.k8s.io/pause:3.10"|' /etc/containerd/config.toml
+    systemctl restart containerd
+}
+
+fetch_kubernetes_key() {
+    curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$K8S_SERIES/deb/Release.key" |
+        gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
+}
+
+# pkgs.k8s.io publishes the same version string for amd64 and arm64; apt picks the machine's.
+install_kubernetes() {
+    install -d -m 0755 /etc/apt/keyrings
+    retry 10 6 "fetch the pkgs.k8s.io signing key" fetch_kubernetes_key
+    chmod 0644 /etc/apt/keyrings/kubernetes-apt-keyring.gpg
+    echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$K8S_SERIES/deb/ /" \\
+        >/etc/apt/sources.list.d/kubernetes.list
+    chmod 0644 /etc/apt/sources.list.d/kubernetes.list
+    retry 10 6 "apt-get update" apt_get update -q
+    apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+    retry 5 10 "install kubelet/kubeadm/kubectl $PKG_VERSION" apt_get install -y -q --allow-change-held-packages \\
+        "kubelet=$PKG_VERSION" "kubeadm=$PKG_VERSION" "kubectl=$PKG_VERSION"
+    apt-mark hold kubelet kubeadm kubectl
+    systemctl enable kubelet
+}
+`;
