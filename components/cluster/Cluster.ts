@@ -7,7 +7,7 @@ import { Artifacts, ArtifactSet } from "../artifact-set";
 import { API_PORT, attachEndpoint, createEndpointFront } from "./endpoint";
 import { createNodeIdentity, MANAGED_POLICIES } from "./iam";
 import { renderKubeconfig } from "./kubeconfig";
-import { debianAmi } from "../ec2/debian";
+import { architectureOf, DebianArchitecture, debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
 import { createInstance } from "./nodes";
 import { createClusterPki } from "./pki";
@@ -15,6 +15,7 @@ import { ClusterReady } from "./readiness";
 import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
 import { ssmPrefix } from "./render/ssm-layout";
 import { createClusterSecrets } from "./secrets";
+import { createClusterState, createStatePolicy } from "./state";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
 export {
@@ -89,11 +90,14 @@ export class Cluster extends pulumi.ComponentResource {
 
         const pki = createClusterPki(name, cfg.kubernetesVersion, this);
         const secrets = createClusterSecrets(name, this.ssmPrefix, pki, tags, this);
+        const state = createClusterState(name, this.ssmPrefix, cfg.masters, tags, this);
         const masterId = createNodeIdentity(
             `${name}-master`,
             {
                 region,
                 parameterArns: [...secrets.joinParameterArns, ...secrets.controlPlaneParameterArns],
+                // The marker and the slot records (String parameters: no key involved).
+                plainParameterArns: [state.stateArnPattern],
                 kmsKeyArn: secrets.kmsKey.arn,
                 // Nothing for workloads: pods cannot reach this role (IMDS hop limit 1), which can
                 // read the CA keys. The EBS CSI controller belongs on the workers.
@@ -116,6 +120,16 @@ export class Cluster extends pulumi.ComponentResource {
         );
         this.masterRole = masterId.role;
         this.nodeRole = workerId.role;
+        const stateAccess = {
+            region,
+            state,
+            tokenArn: secrets.parameters["bootstrap-token"].arn,
+            kmsKeyArn: secrets.kmsKey.arn,
+        };
+        const statePolicies = [
+            createStatePolicy(`${name}-master`, masterId.role, "master", stateAccess, this),
+            createStatePolicy(`${name}-worker`, workerId.role, "worker", stateAccess, this),
+        ];
 
         const front = createEndpointFront(
             name,
@@ -149,11 +163,20 @@ export class Cluster extends pulumi.ComponentResource {
                 kmsKeyArn,
                 masterCount: cfg.masters,
             }));
-        const ami = debianAmi(this);
+        // One lookup per architecture the nodes need (Graviton types boot the arm64 image).
+        const amis = new Map<DebianArchitecture, pulumi.Output<string>>();
+        const amiFor = (instanceType: string) => {
+            const arch = architectureOf(instanceType);
+            if (!amis.has(arch)) amis.set(arch, debianAmi(this, arch));
+            return amis.get(arch)!;
+        };
         const bootDeps = [
             ...Object.values(secrets.parameters),
             masterId.parameterPolicy,
             workerId.parameterPolicy,
+            state.marker,
+            ...state.slots,
+            ...statePolicies,
         ];
         const nodes = planNodes(cfg, net.availabilityZones, region);
         const instances = nodes.map((node) => {
@@ -183,7 +206,7 @@ export class Cluster extends pulumi.ComponentResource {
             const instance = createInstance(
                 `${name}-${node.name}`,
                 {
-                    ami,
+                    ami: amiFor(node.instanceType),
                     instanceType: node.instanceType,
                     subnetId: publicMaster ? net.publicSubnetIds[0] : net.privateSubnetIds[node.azIndex],
                     securityGroupIds: [
@@ -237,7 +260,7 @@ export class Cluster extends pulumi.ComponentResource {
                     .map((x) => ({ name: x.node.name, instance: x.instance })),
                 region,
                 haproxy: lbId && {
-                    ami,
+                    ami: amiFor("t3.small"),
                     instanceType: "t3.small",
                     publicSubnetIds: net.publicSubnetIds,
                     securityGroupId: net.securityGroups.apiLb.id,

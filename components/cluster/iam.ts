@@ -88,6 +88,8 @@ export interface NodeIdentityOptions {
     readonly region: string;
     /** Parameters this role may read; every other parameter is denied explicitly. */
     readonly parameterArns: pulumi.Input<string>[];
+    /** String parameters (no key) this role also reads, e.g. the bootstrap state `.../state/*`. Default none. */
+    readonly plainParameterArns?: pulumi.Input<string>[];
     /** Parameters this role must never read, named in their own Deny (clearer in review). Default none. */
     readonly deniedParameterArns?: pulumi.Input<string>[];
     /** The key of `parameterArns`; kms:Decrypt of every other key is denied. */
@@ -110,13 +112,14 @@ export function parameterPolicyDocument(
     parameterArns: string[],
     kmsKeyArn: string,
     deniedArns: string[] = [],
+    plainArns: string[] = [],
 ): Record<string, unknown> {
     const statements: Record<string, unknown>[] = [
         {
             Sid: "ReadClusterParameters",
             Effect: "Allow",
             Action: ["ssm:GetParameter", "ssm:GetParameters"],
-            Resource: parameterArns,
+            Resource: [...parameterArns, ...plainArns],
         },
         {
             Sid: "DecryptClusterParameters",
@@ -131,7 +134,7 @@ export function parameterPolicyDocument(
             },
         },
     ];
-    statements.push(...boundaryStatements(parameterArns, [kmsKeyArn]));
+    statements.push(...boundaryStatements([...parameterArns, ...plainArns], [kmsKeyArn]));
     if (deniedArns.length > 0) {
         statements.push({
             Sid: "NoControlPlaneParameters",
@@ -172,11 +175,12 @@ export function createNodeIdentity(
                     pulumi.all(o.parameterArns),
                     o.kmsKeyArn ?? "",
                     pulumi.all(o.deniedParameterArns ?? []),
+                    pulumi.all(o.plainParameterArns ?? []),
                 ])
-                .apply(([arns, key, denied]) =>
+                .apply(([arns, key, denied, plain]) =>
                     JSON.stringify(
                         reads
-                            ? parameterPolicyDocument(o.region, arns, key, denied)
+                            ? parameterPolicyDocument(o.region, arns, key, denied, plain)
                             : { Version: "2012-10-17", Statement: boundaryStatements([], []) },
                     ),
                 ),

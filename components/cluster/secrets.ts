@@ -89,7 +89,9 @@ export function createClusterSecrets(
                 value: pulumi.secret(values[spec.key]),
                 tags: { ...tags, Name: `${name}-ssm-${spec.key}` },
             },
-            { parent },
+            // The masters rotate the join token into this parameter (24 h tokens): Pulumi sets the
+            // first one and must never write an expired one back.
+            { parent, ignoreChanges: spec.key === "bootstrap-token" ? ["value"] : [] },
         );
         return parameters[spec.key].arn;
     };

@@ -12,7 +12,7 @@ import { planEdge, tlsSource } from "./plan";
 import { renderHaproxyConfig } from "./render/haproxy";
 import { streamRoutes } from "./render/model";
 import { renderNginxConfig } from "./render/nginx";
-import { debianAmi } from "../ec2/debian";
+import { architectureOf, debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
 import { renderEdgeUserData } from "./render/userdata";
 import { EdgeCertificateInput, EdgeRoute, EdgeSpec } from "./types";
@@ -139,7 +139,7 @@ export class Edge extends pulumi.ComponentResource {
         );
 
         const region = aws.getRegionOutput({}, parent).region;
-        const ami = debianAmi(this);
+        const ami = debianAmi(this, architectureOf(config.instanceType));
         const subnets = args.network.publicSubnetIds;
         this.hosts = [];
         this.publicIps = [];

@@ -250,14 +250,20 @@ export function mockInvoke(token: string, inputs: State, region: string): State 
                 names: ["a", "b", "c", "d"].map((z) => `${region}${z}`),
                 zoneIds: ["1", "2", "3", "4"].map((z) => `use1-az${z}`),
             };
-        case "aws:ec2/getAmi:getAmi":
+        case "aws:ec2/getAmi:getAmi": {
+            // The image the filters ask for (Debian's naming), one id per architecture.
+            const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+            const value = (n: string) => filters.find((f) => f.name === n)?.values[0];
+            const architecture = value("architecture") ?? "x86_64";
+            const id = architecture === "arm64" ? "ami-0a4e6b2c8d0f1e3a5" : "ami-0d1e2b3c4f5a6b7c8";
             return {
-                id: "ami-0d1e2b3c4f5a6b7c8",
-                imageId: "ami-0d1e2b3c4f5a6b7c8",
-                name: "debian-12-amd64-20261101-2284",
-                architecture: "x86_64",
+                id,
+                imageId: id,
+                name: (value("name") ?? "debian-13-amd64-*").replace("*", "20261101-2284"),
+                architecture,
                 ownerId: "136693071363",
             };
+        }
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 accountId: MOCK_ACCOUNT,
