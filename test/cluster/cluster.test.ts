@@ -153,7 +153,10 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
     });
 
     it("stores every secret as a secret SecureString under the cluster's path, encrypted with the cluster key", () => {
-        const params = ofType(run.resources, "aws:ssm/parameter:Parameter");
+        // The bootstrap state (marker, slot records: plain Strings) is asserted in lifecycle.test.ts.
+        const params = ofType(run.resources, "aws:ssm/parameter:Parameter").filter(
+            (p) => !String(p.inputs.name).includes("/state/"),
+        );
         assert.deepEqual(
             params.map((p) => p.inputs.name).sort(),
             [
@@ -195,7 +198,9 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             Action: ["ssm:GetParameter", "ssm:GetParameters"],
             Resource: join,
         });
-        assert.equal(master.Statement[0].Resource.length, 11);
+        // 11 SecureStrings and the bootstrap state pattern (String parameters, last).
+        assert.equal(master.Statement[0].Resource.length, 12);
+        assert.equal(master.Statement[0].Resource[11], `${PREFIX}/state/*`);
         assert.ok(master.Statement[0].Resource.every((a: string) => a.startsWith(`${PREFIX}/`)));
         assert.deepEqual(master.Statement[0].Resource.slice(0, 2), join);
         const [key] = ofType(run.resources, "aws:kms/key:Key");
@@ -213,7 +218,7 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         });
         // The worker is denied the control plane's parameters by name, and could not decrypt them anyway
         // (encryption context above); every role denies every parameter and key that is not its own.
-        const controlPlane = master.Statement[0].Resource.slice(2);
+        const controlPlane = master.Statement[0].Resource.slice(2, 11);
         assert.equal(controlPlane.length, 9);
         const boundary = (own: string[]) => [
             { Sid: "NoOtherParameters", Effect: "Deny", Action: ["ssm:GetParameter*"], NotResource: own },
@@ -234,7 +239,10 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             },
         ]);
         assert.ok(controlPlane.every((a: string) => a.startsWith(`${PREFIX}/control-plane/`)));
-        assert.deepEqual(master.Statement.slice(2), boundary([...join, ...controlPlane]));
+        assert.deepEqual(
+            master.Statement.slice(2),
+            boundary([...join, ...controlPlane, `${PREFIX}/state/*`]),
+        );
         assert.deepEqual(master.Statement[1].Condition.StringEquals["kms:EncryptionContext:PARAMETER_ARN"], [
             ...join,
             ...controlPlane,
@@ -349,7 +357,7 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         const needed = run.resources
             .filter(
                 (r) =>
-                    /master-\d$/.test(r.name) ||
+                    (r.type === INSTANCE && /master-\d$/.test(r.name)) ||
                     r.type.endsWith("TargetGroupAttachment") ||
                     r.type.endsWith("record:Record"),
             )
