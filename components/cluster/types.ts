@@ -12,14 +12,27 @@ export interface Taint {
     readonly effect: TaintEffect;
 }
 
+// The string unions below are declared as `as const` objects too: the component provider's schema
+// inference reads their members from there (plain literals still type-check).
+
 /** What a taint does to pods that do not tolerate it. */
-export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+export const TaintEffect = {
+    NoSchedule: "NoSchedule",
+    PreferNoSchedule: "PreferNoSchedule",
+    NoExecute: "NoExecute",
+} as const;
+/** What a taint does to pods that do not tolerate it. */
+export type TaintEffect = (typeof TaintEffect)[keyof typeof TaintEffect];
 
 /** How clients reach the API: the `single` master (only with 1 master), an AWS `nlb`, or `haproxy` hosts. */
-export type ApiEndpointKind = "single" | "nlb" | "haproxy";
+export const ApiEndpointKind = { Single: "single", Nlb: "nlb", Haproxy: "haproxy" } as const;
+/** How clients reach the API: the `single` master (only with 1 master), an AWS `nlb`, or `haproxy` hosts. */
+export type ApiEndpointKind = (typeof ApiEndpointKind)[keyof typeof ApiEndpointKind];
 
 /** The CNI plugin the add-ons install; both enforce NetworkPolicy. */
-export type CniName = "calico" | "cilium";
+export const CniName = { Calico: "calico", Cilium: "cilium" } as const;
+/** The CNI plugin the add-ons install; both enforce NetworkPolicy. */
+export type CniName = (typeof CniName)[keyof typeof CniName];
 
 /** Something with a security group id (an `aws.ec2.SecurityGroup`, or a fake in tests). */
 export interface SecurityGroupRef {

@@ -4,7 +4,9 @@ import { defaultSubnets, parseCidr } from "./cidr";
 import { FirewallInputs } from "./firewall";
 
 /** One NAT gateway in the first zone (cheap), or one per zone (egress survives losing a zone). */
-export type NatGatewayMode = "single" | "perAz";
+export const NatGatewayMode = { Single: "single", PerAz: "perAz" } as const;
+/** One NAT gateway in the first zone (cheap), or one per zone (egress survives losing a zone). */
+export type NatGatewayMode = (typeof NatGatewayMode)[keyof typeof NatGatewayMode];
 
 /**
  * What decides the firewall rules: CNI overlay ports, where the API is exposed and to whom. Give the

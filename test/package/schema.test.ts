@@ -1,0 +1,132 @@
+// The component provider's schema, as `pulumi package add` would get it, inferred from the TypeScript args and
+// properties by the SDK's own analysis (ComponentProvider.getSchema), without the Pulumi CLI.
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
+import { PROVIDER_COMPONENTS } from "../../provider/components";
+
+const SG = { $ref: "/aws/v7.48.0/schema.json#/resources/aws:ec2%2FsecurityGroup:SecurityGroup" };
+const plainStrings = { type: "array", items: { type: "string", plain: true }, optional: true, plain: true };
+const strings = { type: "array", items: { type: "string" } };
+
+interface Schema {
+    name: string;
+    version: string;
+    description: string;
+    resources: Record<
+        string,
+        Record<string, unknown> & {
+            inputProperties: Record<string, unknown>;
+            properties: Record<string, unknown>;
+            required: string[];
+        }
+    >;
+    types: Record<string, unknown>;
+}
+
+describe("package: the component provider's inferred schema", function () {
+    this.timeout(15 * 60 * 1000);
+    let schema: Schema;
+    before(async () => {
+        const provider = new ComponentProvider({
+            name: "keelson",
+            dirname: path.resolve(__dirname, "..", "..", "provider"),
+            components: [...PROVIDER_COMPONENTS],
+        });
+        schema = JSON.parse(await provider.getSchema()) as Schema;
+    });
+
+    it("names the package keelson and serves Network as a component", () => {
+        assert.equal(schema.name, "keelson");
+        assert.equal(schema.version, "0.1.0");
+        assert.deepEqual(Object.keys(schema.resources), ["keelson:index:Network"]);
+        assert.equal(schema.resources["keelson:index:Network"].isComponent, true);
+    });
+
+    it("infers Network's inputs: all optional, plain, each documented with its default", () => {
+        const network = schema.resources["keelson:index:Network"];
+        assert.deepEqual(network.requiredInputs, []);
+        const doc = (key: string) => (network.inputProperties[key] as { description: string }).description;
+        const zones = { ...(network.inputProperties.availabilityZones as Record<string, unknown>) };
+        assert.equal(
+            zones.description,
+            "Availability zones, one public and one private subnet each. Default `<aws:region>a`, `b` and `c`.",
+        );
+        delete zones.description;
+        assert.deepEqual(zones, plainStrings);
+        assert.deepEqual(Object.keys(network.inputProperties), [
+            "cidr",
+            "availabilityZones",
+            "natGateways",
+            "publicSubnets",
+            "privateSubnets",
+            "firewall",
+            "tags",
+        ]);
+        assert.deepEqual(network.inputProperties.cidr, {
+            type: "string",
+            optional: true,
+            plain: true,
+            description: "VPC CIDR, /16 to /22. Default `10.0.0.0/16`.",
+        });
+        assert.deepEqual(network.inputProperties.natGateways, {
+            $ref: "#/types/keelson:index:NatGatewayMode",
+            optional: true,
+            plain: true,
+            description: "NAT gateways. Default `single`.",
+        });
+        assert.equal(
+            doc("firewall"),
+            "Firewall shape. Default calico, a `single` API endpoint, the API open to `0.0.0.0/0`.",
+        );
+        assert.deepEqual(schema.types["keelson:index:NatGatewayMode"], {
+            type: "string",
+            enum: [
+                { name: "Single", value: "single" },
+                { name: "PerAz", value: "perAz" },
+            ],
+        });
+        const firewall = schema.types["keelson:index:NetworkFirewallArgs"] as {
+            properties: Record<string, unknown>;
+        };
+        assert.deepEqual(Object.keys(firewall.properties), ["cni", "endpoint", "apiAllowedCidrs"]);
+        assert.deepEqual(
+            (schema.types["keelson:index:ApiEndpointKind"] as { enum: { value: string }[] }).enum.map(
+                (e) => e.value,
+            ),
+            ["single", "nlb", "haproxy"],
+        );
+        assert.deepEqual(
+            (schema.types["keelson:index:CniName"] as { enum: { value: string }[] }).enum.map((e) => e.value),
+            ["calico", "cilium"],
+        );
+    });
+
+    it("infers Network's outputs, the security groups as references to the AWS provider's type", () => {
+        const network = schema.resources["keelson:index:Network"];
+        assert.deepEqual(network.properties.vpcId, { type: "string" });
+        assert.deepEqual(network.properties.publicSubnetIds, strings);
+        assert.deepEqual(network.properties.securityGroups, {
+            $ref: "#/types/keelson:index:NetworkSecurityGroups",
+        });
+        assert.deepEqual(network.required, [
+            "availabilityZones",
+            "natPublicIps",
+            "privateSubnetCidrs",
+            "privateSubnetIds",
+            "publicSubnetCidrs",
+            "publicSubnetIds",
+            "securityGroups",
+            "vpcId",
+        ]);
+        const groups = schema.types["keelson:index:NetworkSecurityGroups"] as {
+            properties: Record<string, { $ref: string }>;
+        };
+        assert.deepEqual(Object.fromEntries(Object.entries(groups.properties).map(([k, v]) => [k, v.$ref])), {
+            masters: SG.$ref,
+            workers: SG.$ref,
+            apiLb: SG.$ref,
+            edge: SG.$ref,
+        });
+    });
+});
