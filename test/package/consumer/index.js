@@ -20,7 +20,11 @@ pulumi.runtime.setMocks(
     {
         newResource(args) {
             registered.push([args.type, args.name]);
-            const state = { ...args.inputs, arn: `arn:aws:mock:::${args.name}` };
+            // ARNs shaped like AWS's: Keelson derives policy patterns from some (SSM parameters).
+            const service = args.type.split(":")[1].split("/")[0];
+            const resource =
+                args.type === "aws:ssm/parameter:Parameter" ? `parameter${args.inputs.name}` : args.name;
+            const state = { ...args.inputs, arn: `arn:aws:${service}:eu-west-1:123456789012:${resource}` };
             if (args.type === "tls:index/privateKey:PrivateKey") {
                 const pair = keyPair(args.name);
                 Object.assign(state, { privateKeyPem: pair.privateKey, publicKeyPem: pair.publicKey });
