@@ -1,4 +1,6 @@
-// AWS rules after Checkov/tfsec: IMDSv2, encryption, open ingress, secrets in user-data, TLS 1.2+.
+// AWS rules after Checkov/tfsec: IMDSv2, encryption, open ingress, secrets in user-data, TLS 1.2+, egress.
+// They read every launch path (instances, spot requests, launch configurations and templates), user-data in
+// every encoding, the edge config in SSM and every security-group rule shape (see ./aws-inputs.ts).
 import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
     declaredByEdge,
@@ -7,39 +9,60 @@ import {
     portsText,
     userDataSecrets,
 } from "../../components/score/aws-rules";
-import { weakTls } from "../../components/score/rules/artifacts";
 import { arr, obj } from "../../components/score/workloads";
+import {
+    adminPorts,
+    edgeTlsWeakness,
+    grantsOf,
+    LAUNCH_TYPE_LIST,
+    LAUNCH_TYPES,
+    parameterTexts,
+    publicReach,
+    SG_TYPES,
+    terminatesTls,
+    tooBroad,
+    userDataTexts,
+} from "./aws-inputs";
 import { configWithDefaults, forTypes } from "./util";
 
-const INSTANCE = "aws:ec2/instance:Instance";
-const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
-const SG_TYPES = [
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    "aws:ec2/securityGroupRule:SecurityGroupRule",
-    "aws:ec2/securityGroup:SecurityGroup",
-];
+const SSM_PARAMETER = "aws:ssm/parameter:Parameter";
 
 /** IMDSv2 only (CKV_AWS_79). Mandatory. */
 export const imdsv2: ResourceValidationPolicy = {
     name: "aws-ec2-imdsv2",
-    description: "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens: required).",
+    description:
+        "EC2 instances, spot requests, launch configurations and launch templates require IMDSv2 (metadataOptions.httpTokens: required).",
     enforcementLevel: "mandatory",
     severity: "high",
-    validateResource: forTypes([INSTANCE, LAUNCH_TEMPLATE], (args, report) => {
+    validateResource: forTypes(LAUNCH_TYPE_LIST, (args, report) => {
         if (obj(args.props.metadataOptions).httpTokens !== "required")
             report(`${args.name} allows IMDSv1: set metadataOptions.httpTokens to required.`);
     }),
 };
 
-/** Encrypted root and data volumes (CKV_AWS_8, CKV_AWS_3). Mandatory. */
+/** Encrypted root and data volumes (CKV_AWS_8, CKV_AWS_3, CKV_AWS_79's launch paths). Mandatory. */
 export const ebsEncrypted: ResourceValidationPolicy = {
     name: "aws-ebs-encrypted",
-    description: "EBS volumes, instance root volumes and block devices are encrypted.",
+    description:
+        "EBS volumes and the root and data volumes of instances, spot requests, launch configurations and launch templates are encrypted.",
     enforcementLevel: "mandatory",
     severity: "high",
-    validateResource: forTypes([INSTANCE, "aws:ebs/volume:Volume"], (args, report) => {
+    validateResource: forTypes([...LAUNCH_TYPE_LIST, "aws:ebs/volume:Volume"], (args, report) => {
         if (args.type === "aws:ebs/volume:Volume") {
             if (args.props.encrypted !== true) report(`EBS volume ${args.name} is not encrypted.`);
+            return;
+        }
+        if (args.type === LAUNCH_TYPES.launchTemplate) {
+            const devices = arr(args.props.blockDeviceMappings).map(obj);
+            if (devices.length === 0)
+                report(
+                    `${args.name} maps no block device: add blockDeviceMappings with ebs.encrypted true for the root volume.`,
+                );
+            devices.forEach((d, i) => {
+                const e = obj(d.ebs).encrypted;
+                if (e !== true && e !== "true")
+                    report(`${args.name}'s blockDeviceMappings[${i}] is not encrypted.`);
+            });
             return;
         }
         if (obj(args.props.rootBlockDevice).encrypted !== true)
@@ -50,19 +73,74 @@ export const ebsEncrypted: ResourceValidationPolicy = {
     }),
 };
 
-/** No SSH, RDP or all-ports ingress from the internet (CKV_AWS_24, CKV_AWS_25, CKV_AWS_277). Mandatory. */
-export const noAdminIngress: ResourceValidationPolicy = {
+/**
+ * No SSH, RDP or all-ports ingress from the internet (CKV_AWS_24, CKV_AWS_25, CKV_AWS_277, CKV2_AWS_12 for
+ * the default group). Mandatory. Per security group and port class, the union of every rule's sources is
+ * measured (CIDRs, and the entries of the managed prefix lists the rules use), so 0.0.0.0/1 plus
+ * 128.0.0.0/1, or a prefix list holding 0.0.0.0/0, is the internet; more than a /16 of public IPv4 or a
+ * /48 of IPv6 counts as open. A prefix list the stack does not define cannot be verified and is reported.
+ */
+export const noAdminIngress: StackValidationPolicy = {
     name: "aws-no-open-admin-ingress",
-    description: "No security group admits 0.0.0.0/0 or ::/0 to every port, SSH (22) or RDP (3389).",
+    description:
+        "No security group admits the internet (any split of it, directly or through prefix lists) to every port, SSH (22) or RDP (3389).",
     enforcementLevel: "mandatory",
     severity: "critical",
-    validateResource: forTypes(SG_TYPES, (args, report) => {
-        for (const r of ingressRulesOf(args.type, args.props, args.urn, args.name)) {
-            if (!openToWorld(r)) continue;
-            if (r.protocol === "-1" || [22, 3389].some((p) => r.fromPort <= p && p <= r.toPort))
-                report(`${args.name} opens ${portsText(r)} to the internet.`);
+    validateStack: (args, report) => {
+        const lists = args.resources.filter((r) => r.type === "aws:ec2/managedPrefixList:ManagedPrefixList");
+        const entries = args.resources.filter(
+            (r) => r.type === "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+        );
+        const cidrsOfList = (list: (typeof lists)[number]) => [
+            ...arr(list.props.entries).map((e) => String(obj(e).cidr)),
+            ...entries
+                .filter((e) => e.dependencies.some((d) => d.urn === list.urn))
+                .map((e) => String(e.props.cidr)),
+        ];
+        const groups = new Map<
+            string,
+            { cidrs: string[]; urns: Set<string>; names: Set<string>; ports: string }
+        >();
+        for (const r of args.resources.filter((x) => SG_TYPES.includes(x.type))) {
+            for (const g of grantsOf("ingress", r)) {
+                const ports = adminPorts(g);
+                if (!ports) continue;
+                const used = lists.filter((l) => r.dependencies.some((d) => d.urn === l.urn));
+                const unresolved = g.prefixListIds.filter(
+                    (id) =>
+                        !used.some(
+                            (l) =>
+                                l.name === id || String(l.props.name) === id || id.startsWith(`${l.name}-`),
+                        ),
+                );
+                const cidrs = [...g.cidrs, ...used.flatMap(cidrsOfList)];
+                if (unresolved.length > 0 && used.length === 0)
+                    report(
+                        `${g.name} admits ${ports} from prefix list ${unresolved.join(", ")}, which this stack does not define: use CIDRs or a list in the stack.`,
+                        r.urn,
+                    );
+                const key = `${g.group} ${ports}`;
+                const acc = groups.get(key) ?? {
+                    cidrs: [],
+                    urns: new Set<string>(),
+                    names: new Set<string>(),
+                    ports,
+                };
+                acc.cidrs.push(...cidrs);
+                acc.urns.add(r.urn);
+                acc.names.add(g.name);
+                groups.set(key, acc);
+            }
         }
-    }),
+        for (const acc of groups.values()) {
+            if (!tooBroad(publicReach(acc.cidrs))) continue;
+            const names = [...acc.names].sort().join(", ");
+            report(
+                `${names} open${acc.names.size > 1 ? " together" : "s"} ${acc.ports} to the internet: admit only the operators' /32s (or use Session Manager).`,
+                [...acc.urns][0],
+            );
+        }
+    },
 };
 
 /** Config of {@link publicPorts}. */
@@ -122,15 +200,39 @@ export const userDataSecretsPolicy: ResourceValidationPolicy = {
     description: "EC2 user-data carries no secrets (private keys, access keys, join tokens, Pulumi secrets).",
     enforcementLevel: "mandatory",
     severity: "critical",
-    validateResource: forTypes([INSTANCE, LAUNCH_TEMPLATE], (args, report) => {
-        const leaks = userDataSecrets(args.props.userData);
+    validateResource: forTypes(LAUNCH_TYPE_LIST, (args, report) => {
+        const leaks = [...new Set(userDataTexts(args.type, args.props).flatMap(userDataSecrets))];
         if (leaks.length > 0)
             report(`${args.name}'s user-data carries ${leaks.join(", ")}: read secrets from SSM at boot.`);
     }),
 };
 
-/** AWS TLS negotiation policies that allow only TLS 1.2 and 1.3. */
-export const TLS12_POLICY = /TLS13|TLS-1-2|FS-1-2/;
+/** No key material in plain-text SSM parameters (String, StringList): that is what SecureString is for. Mandatory. */
+export const ssmPlaintextSecrets: ResourceValidationPolicy = {
+    name: "aws-ssm-plaintext-secrets",
+    description:
+        "String and StringList SSM parameters (decoded when gzip + base64) carry no private key, access key or join token.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    validateResource: forTypes([SSM_PARAMETER], (args, report) => {
+        if (args.props.type === "SecureString") return;
+        // A Pulumi secret stored as String is visible to whoever reads SSM, but certificates are often config
+        // secrets and public: only real key material counts here.
+        const leaks = [...new Set(parameterTexts(args.props).flatMap(userDataSecrets))].filter(
+            (l) => l !== "a Pulumi secret",
+        );
+        if (leaks.length > 0)
+            report(
+                `${args.name} (${String(args.props.type)}) carries ${leaks.join(", ")}: store it as a SecureString under a customer-managed key.`,
+            );
+    }),
+};
+
+/**
+ * ELB security policies that allow only TLS 1.2 and 1.3: `TLS13-1-2*` and `TLS13-1-3*` (not `TLS13-1-0`
+ * or `TLS13-1-1`, which still allow TLS 1.0/1.1), `TLS-1-2*` and `FS-1-2*`.
+ */
+export const TLS12_POLICY = /^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)(-|$)/;
 
 /** HTTPS/TLS listeners use a TLS 1.2+ policy; HTTP listeners only redirect to HTTPS (CKV_AWS_103, CKV_AWS_2). Mandatory. */
 export const listenerTls: ResourceValidationPolicy = {
@@ -157,18 +259,69 @@ export const listenerTls: ResourceValidationPolicy = {
     }),
 };
 
-/** Edge hosts' nginx/haproxy configuration in user-data allows TLS 1.2+ only. Mandatory. */
+/**
+ * The nginx/haproxy configs that terminate TLS allow TLS 1.2+ only, wherever they are rendered: user-data
+ * of any launch path, or an SSM parameter (Keelson's edge hosts read theirs from `<edge>/config`, gzip +
+ * base64). Mandatory.
+ */
 export const edgeTls: ResourceValidationPolicy = {
     name: "edge-tls-1-2",
     description:
-        "nginx ssl_protocols / haproxy ssl-min-ver rendered into user-data allow only TLS 1.2 and 1.3.",
+        "nginx ssl_protocols / haproxy ssl-min-ver in user-data or in an SSM-stored config allow only TLS 1.2 and 1.3.",
     enforcementLevel: "mandatory",
     severity: "high",
-    validateResource: forTypes([INSTANCE, LAUNCH_TEMPLATE], (args, report) => {
-        const ud = args.props.userData;
-        const weak = typeof ud === "string" ? weakTls(ud) : undefined;
+    validateResource: forTypes([...LAUNCH_TYPE_LIST, SSM_PARAMETER], (args, report) => {
+        const texts =
+            args.type === SSM_PARAMETER ? parameterTexts(args.props) : userDataTexts(args.type, args.props);
+        const weak = texts
+            .filter(terminatesTls)
+            .map(edgeTlsWeakness)
+            .find((w) => w !== undefined);
         if (weak) report(`${args.name}'s edge configuration allows ${weak}: use TLSv1.2 TLSv1.3 only.`);
     }),
+};
+
+/** Config of {@link unrestrictedEgress}. */
+export interface EgressConfig {
+    exemptParents: string[];
+}
+
+/**
+ * No all-protocol egress to the internet (Checkov CKV_AWS_382). Advisory. Keelson's own security groups
+ * (`keelson:network:Network`) are exempt by default, for the reason in the README: no VPC endpoints or
+ * egress proxy, so nodes reach the Debian mirror, image registries and AWS APIs (SSM, KMS, S3, ECR, EC2)
+ * wherever they are. Set `exemptParents: []` to see them.
+ */
+export const unrestrictedEgress: ResourceValidationPolicy = {
+    name: "aws-no-unrestricted-egress",
+    description: "Security groups do not allow all protocols to 0.0.0.0/0 or ::/0 outbound (CKV_AWS_382).",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    configSchema: {
+        properties: {
+            exemptParents: {
+                type: "array",
+                items: { type: "string" },
+                default: ["keelson:network:Network"],
+                description: "Component types whose security groups may keep all-protocol egress.",
+            },
+        },
+    },
+    validateResource: forTypes(
+        [...SG_TYPES, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"],
+        (args, report) => {
+            const exempt = configWithDefaults<EgressConfig>(args, {
+                exemptParents: ["keelson:network:Network"],
+            }).exemptParents;
+            const parents = (args.urn.split("::")[2] ?? "").split("$").slice(0, -1);
+            if (parents.some((t) => exempt.includes(t))) return;
+            for (const g of grantsOf("egress", args))
+                if (g.protocol === "-1" && tooBroad(publicReach(g.cidrs)))
+                    report(
+                        `${args.name} allows all outbound traffic to the internet: allow only the ports and destinations it needs.`,
+                    );
+        },
+    ),
 };
 
 /** Buckets block public access (CKV_AWS_53..56). */
@@ -207,7 +360,9 @@ export const awsPolicies = [
     publicPorts,
     ruleDescription,
     userDataSecretsPolicy,
+    ssmPlaintextSecrets,
     listenerTls,
     edgeTls,
+    unrestrictedEgress,
     s3PublicAccessBlock,
 ];

@@ -63,7 +63,7 @@ describe("policy pack over the analyzer protocol", function () {
         );
         assert.equal(info.getName(), "keelson");
         const policies = info.getPoliciesList().map((p) => p.getName());
-        assert.equal(policies.length, 21);
+        assert.equal(policies.length, 23);
         assert.deepEqual(policies.slice(0, 2), ["k8s-pod-security-restricted", "k8s-container-resources"]);
         assert.equal(policies[policies.length - 1], "keelson-stackscore");
     });
@@ -92,7 +92,7 @@ describe("policy pack over the analyzer protocol", function () {
                     "aws-ec2-imdsv2",
                     analyzerPb.EnforcementLevel.MANDATORY,
                     // The analyzer prefixes the policy's description.
-                    "EC2 instances and launch templates require IMDSv2 (metadataOptions.httpTokens: required).\n" +
+                    "EC2 instances, spot requests, launch configurations and launch templates require IMDSv2 (metadataOptions.httpTokens: required).\n" +
                         "node-0 allows IMDSv1: set metadataOptions.httpTokens to required.",
                 ],
             ],

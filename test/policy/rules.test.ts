@@ -249,28 +249,30 @@ describe("policy: AWS rules", () => {
             "EBS volume data is not encrypted.",
         ]);
     });
-    it("aws-no-open-admin-ingress", () => {
-        assert.deepEqual(
-            validate(aws.noAdminIngress, ingress({ cidrIpv4: "10.0.0.0/16", fromPort: 22, toPort: 22 })),
-            [],
-        );
-        assert.deepEqual(
-            validate(aws.noAdminIngress, ingress({ cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443 })),
-            [],
-        );
-        assert.deepEqual(
-            validate(aws.noAdminIngress, ingress({ cidrIpv6: "::/0", fromPort: 0, toPort: 1024 })),
-            ["rule opens tcp 0-1024 to the internet."],
-        );
+    it("aws-no-open-admin-ingress", async () => {
         const sg = res("aws:ec2/securityGroup:SecurityGroup", "sg", {
             ingress: [
                 { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "all" },
                 { protocol: "tcp", fromPort: 3389, toPort: 3389, cidrBlocks: ["0.0.0.0/0"] },
             ],
         });
-        assert.deepEqual(validate(aws.noAdminIngress, sg), [
-            "sg opens all ports to the internet.",
-            "sg opens tcp 3389 to the internet.",
+        assert.deepEqual(
+            await validateStack(aws.noAdminIngress, [
+                ingress({ cidrIpv4: "10.0.0.0/16", fromPort: 22, toPort: 22 }),
+                ingress({ cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443 }),
+            ]),
+            [],
+        );
+        const open = "to the internet: admit only the operators' /32s (or use Session Manager).";
+        assert.deepEqual(
+            await validateStack(aws.noAdminIngress, [
+                ingress({ cidrIpv6: "::/0", fromPort: 0, toPort: 1024 }),
+            ]),
+            [["rule", `rule opens SSH (22) ${open}`]],
+        );
+        assert.deepEqual(await validateStack(aws.noAdminIngress, [sg]), [
+            ["sg", `sg opens all ports ${open}`],
+            ["sg", `sg opens RDP (3389) ${open}`],
         ]);
     });
     it("aws-public-ingress-ports", () => {
@@ -415,8 +417,10 @@ describe("policy pack", () => {
                 ["aws-public-ingress-ports", "advisory"],
                 ["aws-security-group-rule-description", "advisory"],
                 ["aws-ec2-user-data-secrets", "mandatory"],
+                ["aws-ssm-plaintext-secrets", "mandatory"],
                 ["aws-lb-listener-tls", "mandatory"],
                 ["edge-tls-1-2", "mandatory"],
+                ["aws-no-unrestricted-egress", "advisory"],
                 ["aws-s3-public-access-block", "advisory"],
                 ["keelson-stackscore", "mandatory"],
             ],
