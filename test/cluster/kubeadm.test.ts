@@ -50,7 +50,7 @@ describe("cluster/render/kubeadm", () => {
         const cc = kind(docs(renderInitConfig(env, { taints: [] })), "ClusterConfiguration");
         assert.deepEqual(argMap(cc.apiServer.extraArgs), {
             "authorization-mode": "Node,RBAC",
-            "enable-admission-plugins": "NodeRestriction",
+            "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs",
             profiling: "false",
             "audit-policy-file": "/etc/kubernetes/keelson/audit-policy.yaml",
             "audit-log-path": "/var/log/kubernetes/audit/audit.log",
@@ -59,6 +59,9 @@ describe("cluster/render/kubeadm", () => {
             "audit-log-maxsize": "100",
             "encryption-provider-config": "/etc/kubernetes/keelson/encryption-config.yaml",
             "tls-min-version": "VersionTLS12",
+            "tls-cipher-suites":
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+            "service-account-extend-token-expiration": "false",
             "authentication-config": "/etc/kubernetes/keelson/authentication-config.yaml",
         });
         assert.equal(argMap(cc.apiServer.extraArgs)["anonymous-auth"], undefined);
@@ -112,6 +115,16 @@ describe("cluster/render/kubeadm", () => {
         assert.equal(kc.serverTLSBootstrap, false);
         assert.equal(kc.protectKernelDefaults, true);
         assert.equal(kc.cgroupDriver, "systemd");
+        assert.equal(kc.seccompDefault, true);
+        assert.equal(kc.podPidsLimit, 4096);
+        assert.deepEqual(kc.tlsCipherSuites, [
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+        ]);
         const kp = kind(docs(renderInitConfig(env, { taints: [] })), "KubeProxyConfiguration");
         assert.equal(kp.metricsBindAddress, "127.0.0.1:10249");
         assert.equal(kp.clusterCIDR, "192.168.0.0/16");

@@ -88,12 +88,29 @@ function endpoint(o: KubeadmClusterOptions): string {
     return `${o.endpointHost}:${o.endpointPort ?? 6443}`;
 }
 
+/**
+ * TLS 1.2 suites of the API server and the kubelet: ECDHE with AEAD only, the intersection of Mozilla's
+ * intermediate profile and CIS 1.2.29 / 4.2.12 (TLS 1.3 suites are not configurable in Go and all strong).
+ */
+export const TLS_CIPHER_SUITES: readonly string[] = [
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+];
+
+/** The most processes one pod may run (CIS 4.2.13): a fork bomb stays inside its pod. */
+export const POD_PIDS_LIMIT = 4096;
+
 /** The API server flags Keelson sets, as a flat map (the CIS settings live here). */
 export function apiServerArgs(kubernetesVersion: string): Args {
     const v = parseKubernetesVersion(kubernetesVersion);
     const args: Args = {
         "authorization-mode": "Node,RBAC",
-        "enable-admission-plugins": "NodeRestriction",
+        // CIS 1.2.3: no Service may claim arbitrary external IPs (Keelson publishes through NodePorts).
+        "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs",
         profiling: "false",
         "audit-policy-file": AUDIT_POLICY_PATH,
         "audit-log-path": `${AUDIT_LOG_DIR}/audit.log`,
@@ -102,6 +119,9 @@ export function apiServerArgs(kubernetesVersion: string): Args {
         "audit-log-maxsize": "100",
         "encryption-provider-config": ENCRYPTION_CONFIG_PATH,
         "tls-min-version": "VersionTLS12",
+        "tls-cipher-suites": TLS_CIPHER_SUITES.join(","),
+        // CIS 1.2.30: projected tokens expire when they say, not a year later.
+        "service-account-extend-token-expiration": "false",
     };
     // Anonymous requests limited to ANONYMOUS_PATHS where the API server supports it; before 1.32
     // the flag's default (on, with RBAC granting only the public health/version endpoints) stays.
@@ -179,6 +199,10 @@ export function kubeletConfiguration(): Record<string, unknown> {
         streamingConnectionIdleTimeout: "5m",
         eventRecordQPS: 5,
         tlsMinVersion: "VersionTLS12",
+        tlsCipherSuites: [...TLS_CIPHER_SUITES],
+        // Every container without its own profile runs under the runtime's default seccomp profile.
+        seccompDefault: true,
+        podPidsLimit: POD_PIDS_LIMIT,
     };
 }
 
