@@ -149,17 +149,37 @@ export function metricsServerChart(): ChartSpec {
     };
 }
 
-/** fluent-bit on every node, shipping container logs to CloudWatch Logs group `/keelson/<cluster>/containers`. */
+/**
+ * Keeps a node agent off the masters: third-party code parsing untrusted input must not share a host with
+ * the master role, which reads the cluster's CA keys (hop limit 1 stops pods, not host processes).
+ */
+export const OFF_MASTERS = {
+    nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+                {
+                    matchExpressions: [
+                        { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+                    ],
+                },
+            ],
+        },
+    },
+} as const;
+
+/**
+ * fluent-bit on every worker (not on masters: {@link OFF_MASTERS}), on the pod network, shipping container
+ * logs to CloudWatch Logs group `/keelson/<cluster>/containers` with the worker role (IMDS hop limit 2).
+ */
 export function fluentBitChart(facts: ClusterFacts): ChartSpec {
     return {
         key: "fluent-bit",
         ...CHARTS.fluentBit,
         namespace: "logging",
         values: {
-            tolerations: [{ operator: "Exists" }],
-            // Host network: on masters (IMDS hop limit 1) the instance role is only reachable from the host.
-            hostNetwork: true,
-            dnsPolicy: "ClusterFirstWithHostNet",
+            tolerations: [],
+            affinity: OFF_MASTERS,
+            hostNetwork: false,
             config: {
                 outputs: [
                     "[OUTPUT]",
@@ -176,13 +196,13 @@ export function fluentBitChart(facts: ClusterFacts): ChartSpec {
     };
 }
 
-/** prometheus-node-exporter on every node (host network, port 9100). */
+/** prometheus-node-exporter on every worker (host network, port 9100; not on masters: {@link OFF_MASTERS}). */
 export function nodeExporterChart(): ChartSpec {
     return {
         key: "node-exporter",
         ...CHARTS.nodeExporter,
         namespace: "monitoring",
-        values: { tolerations: [{ operator: "Exists" }] },
+        values: { tolerations: [], affinity: OFF_MASTERS },
     };
 }
 

@@ -100,7 +100,7 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
     });
 
     it("schedules metrics-server on the masters and the EBS CSI driver on the workers", () => {
-        const [, ebs, metrics, fluent] = addonCharts(all, facts);
+        const [, ebs, metrics, fluent, exporter] = addonCharts(all, facts);
         assert.deepEqual(metrics.values, {
             ...masters,
             args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
@@ -128,10 +128,17 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
             node: { affinity: notOnMasters },
             storageClasses: [],
         });
+        // Node agents stay off the masters (whose role reads the CA keys); fluent-bit on the pod network.
         assert.deepEqual(
-            [fluent.values.hostNetwork, fluent.values.dnsPolicy],
-            [true, "ClusterFirstWithHostNet"],
+            [
+                fluent.values.hostNetwork,
+                fluent.values.dnsPolicy,
+                fluent.values.tolerations,
+                fluent.values.affinity,
+            ],
+            [false, undefined, [], notOnMasters],
         );
+        assert.deepEqual(exporter.values, { tolerations: [], affinity: notOnMasters });
         assert.match(
             String((fluent.values.config as { outputs: string }).outputs),
             /log_group_name \/keelson\/keelson-prod\/containers/,
