@@ -141,10 +141,8 @@ export class Addons extends pulumi.ComponentResource {
             );
         }
         if (config.logging) {
-            const roles: Record<string, aws.iam.Role> = {
-                ...(args.masterRole ? { master: args.masterRole } : {}),
-                ...args.nodeRoles,
-            };
+            // Only the workers: fluent-bit never runs on the masters (charts.ts OFF_MASTERS).
+            const roles: Record<string, aws.iam.Role> = { ...args.nodeRoles };
             for (const [key, role] of Object.entries(roles)) {
                 new aws.iam.RolePolicyAttachment(
                     `${name}-logs-${key}`,

@@ -63,7 +63,6 @@ describe("addons/Addons (mocked)", () => {
                 "aws:iam/rolePolicy:RolePolicy addons-etcd-backups-write",
                 "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-ebs-csi-policy-general",
                 "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-general",
-                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-master",
                 "aws:s3/bucket:Bucket addons-etcd-backups",
                 "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration addons-etcd-backups-lifecycle",
                 "aws:s3/bucketOwnershipControls:BucketOwnershipControls addons-etcd-backups-ownership",
