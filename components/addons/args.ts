@@ -24,7 +24,7 @@ export interface AddonsArgs {
     readonly nodeMetrics?: boolean;
     /** etcd snapshots to S3 every 15 minutes. Default true when `masterRole` is given, false otherwise. */
     readonly etcdBackups?: boolean;
-    /** Master instance role: gets CloudWatch Logs access (logging) and write access to the etcd snapshot bucket. */
+    /** Master instance role: gets write access to the etcd snapshot bucket (no log agent runs on masters). */
     readonly masterRole?: aws.iam.Role;
     /** Worker instance roles by key (e.g. `{ workers: cluster.nodeRole }`): get the EBS CSI driver policy and CloudWatch Logs access. Default none. */
     readonly nodeRoles?: Record<string, aws.iam.Role>;
