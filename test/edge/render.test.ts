@@ -76,8 +76,19 @@ describe("edge/render/nginx", () => {
     });
 
     it("listens with http2 and reuseport once per port, one server per SNI host with its certificate", () => {
-        const listens = conf.split("\n").filter((l) => l.trim().startsWith("listen"));
-        assert.deepEqual(listens, [
+        const listens = (c: string) => c.split("\n").filter((l) => /^\s*(listen|http2)/.test(l));
+        assert.deepEqual(listens(conf), [
+            "        listen 80 reuseport default_server;",
+            "        listen 443 ssl reuseport default_server;",
+            "        http2 on;",
+            "        listen 443 ssl;",
+            "        http2 on;",
+            "        listen 443 ssl;",
+            "        http2 on;",
+            "        listen 5432 reuseport;",
+        ]);
+        // nginx 1.22 (Debian 12) has no `http2` directive: the listen line says it.
+        assert.deepEqual(listens(renderNginxConfig(spec, { version: "1.22" })), [
             "        listen 80 reuseport default_server;",
             "        listen 443 ssl http2 reuseport default_server;",
             "        listen 443 ssl http2;",
@@ -97,23 +108,51 @@ describe("edge/render/nginx", () => {
         );
     });
 
-    it("keeps upstream connections alive and checks backends passively", () => {
+    it("keeps upstream connections alive below the backends' idle timeout, with health annotations", () => {
         assert.deepEqual(block(conf, "    upstream web {", "    }"), [
             "    upstream web {",
-            "        server 10.0.1.10:30080 max_fails=2 fail_timeout=10s;",
-            "        server 10.0.2.11:30080 max_fails=2 fail_timeout=10s;",
+            "        zone upstream-web 64k;",
+            "        server 10.0.1.10:30080 max_fails=1 fail_timeout=5s; # health http://10.0.1.10:30080/healthz www.example.com",
+            "        server 10.0.2.11:30080 max_fails=1 fail_timeout=5s; # health http://10.0.2.11:30080/healthz www.example.com",
             "        keepalive 64;",
             "        keepalive_requests 10000;",
-            "        keepalive_timeout 60s;",
+            "        keepalive_timeout 4s;",
             "    }",
         ]);
-        for (const line of [
-            "    proxy_http_version 1.1;",
+        assert.deepEqual(block(conf, "    upstream pg {", "    }"), [
+            "    upstream pg {",
+            "        zone upstream-pg 64k;",
+            "        server 10.0.1.10:30432 max_fails=1 fail_timeout=5s; # health tcp://10.0.1.10:30432",
+            "        server 10.0.2.11:30432 max_fails=1 fail_timeout=5s; # health tcp://10.0.2.11:30432",
+            "    }",
+        ]);
+        assert.match(renderNginxConfig(spec, { upstreamIdleTimeout: 1 }), /^ {8}keepalive_timeout 1s;$/m);
+    });
+
+    it("bounds what a dropped SYN and a hung node cost, and resends only idempotent requests", () => {
+        const proxy = (c: string) =>
+            c.split("\n").filter((l) => /^    proxy_(connect|send|read|next)/.test(l));
+        assert.deepEqual(proxy(conf), [
+            "    proxy_connect_timeout 1s;",
+            "    proxy_send_timeout 30s;",
+            "    proxy_read_timeout 30s;",
             "    proxy_next_upstream error timeout http_502 http_503 http_504;",
             "    proxy_next_upstream_tries 3;",
-        ]) {
-            assert.ok(conf.split("\n").includes(line), line);
-        }
+            "    proxy_next_upstream_timeout 62s;",
+            // the stream block's
+            "    proxy_connect_timeout 1s;",
+        ]);
+        assert.deepEqual(proxy(renderNginxConfig(spec, { upstreamTimeout: 2 })).slice(1, 3), [
+            "    proxy_send_timeout 2s;",
+            "    proxy_read_timeout 2s;",
+        ]);
+        assert.doesNotMatch(conf, /non_idempotent/);
+        assert.ok(conf.includes("\n    proxy_http_version 1.1;\n"));
+    });
+
+    it("buffers access logs and sends one TLS 1.3 ticket per handshake", () => {
+        assert.ok(conf.includes("\n    access_log /var/log/nginx/access.log keelson buffer=64k flush=1s;\n"));
+        assert.ok(conf.includes("\n    ssl_conf_command NumTickets 1;\n"));
     });
 
     it("matches path segments and upgrades websockets only where asked", () => {
@@ -172,9 +211,10 @@ describe("edge/render/nginx", () => {
 describe("edge/render/haproxy", () => {
     const cfg = renderHaproxyConfig(spec);
 
-    it("keeps nbthread small and TLS at 1.2+ without tickets", () => {
+    it("starts a thread per core on haproxy 3.0, 2 on 2.6, and TLS at 1.2+ without tickets", () => {
+        assert.doesNotMatch(cfg, /nbthread/);
+        assert.match(renderHaproxyConfig(spec, { version: "2.6" }), /^    nbthread 2$/m);
         for (const line of [
-            "    nbthread 2",
             "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
             "    tune.ssl.cachesize 100000",
             "    log /dev/log local0",
@@ -191,16 +231,20 @@ describe("edge/render/haproxy", () => {
             https[1],
             "    bind :443 ssl crt /etc/keelson/tls/www.pem crt /etc/keelson/tls/api.pem alpn h2,http/1.1 curves X25519:P-256:P-384",
         );
-        assert.deepEqual(https.slice(-8), [
+        assert.deepEqual(https.slice(-11), [
             "    acl host_0 var(txn.host) -m str www.example.com",
             "    acl host_1 var(txn.host) -m end .api.example.com",
             "    acl path_api_v1_7 path /api/v1",
             "    acl path_api_v1_7 path_beg /api/v1/",
+            "    use_backend api.writes if host_0 path_api_v1_7 !idempotent",
             "    use_backend api if host_0 path_api_v1_7",
+            "    use_backend web.writes if host_0 !idempotent",
             "    use_backend web if host_0",
+            "    use_backend api.writes if host_1 path_api_v1_7 !idempotent",
             "    use_backend api if host_1 path_api_v1_7",
             "    default_backend keelson-no-route",
         ]);
+        assert.ok(https.includes("    acl idempotent method GET HEAD OPTIONS PUT DELETE TRACE"));
     });
 
     it("checks each pool actively on its health path and retries idempotent requests elsewhere", () => {
@@ -217,12 +261,30 @@ describe("edge/render/haproxy", () => {
             "    server general-1 10.0.2.11:30081 check",
         ]);
         for (const line of [
+            "    timeout connect 1s",
+            "    timeout server 30s",
+            "    timeout check 1s",
             "    retries 3",
             "    option redispatch 1",
             "    retry-on conn-failure empty-response response-timeout 502 503 504",
         ]) {
             assert.ok(cfg.split("\n").includes(line), line);
         }
+        assert.match(renderHaproxyConfig(spec, { upstreamTimeout: 2 }), /^    timeout server 2s$/m);
+    });
+
+    it("sends non-idempotent requests on new connections, never resent, following the main checks", () => {
+        assert.deepEqual(
+            block(cfg, "backend api.writes", "    server general-1 10.0.2.11:30081 track api/general-1"),
+            [
+                "backend api.writes",
+                "    balance roundrobin",
+                "    http-reuse never",
+                "    http-request disable-l7-retry",
+                "    server general-0 10.0.1.10:30081 track api/general-0",
+                "    server general-1 10.0.2.11:30081 track api/general-1",
+            ],
+        );
     });
 
     it("forwards TCP routes in their own listen section and refuses UDP", () => {

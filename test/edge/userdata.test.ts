@@ -53,6 +53,7 @@ describe("edge/render/userdata", () => {
         assert.deepEqual(edgePackages({ engine: "nginx", streams: true, tls: ssm.tls }), [
             "nginx",
             "libnginx-mod-stream",
+            "curl",
             "awscli",
             "openssl",
             "ca-certificates",
@@ -63,7 +64,7 @@ describe("edge/render/userdata", () => {
         );
         assert.deepEqual(
             edgePackages({ engine: "nginx", streams: false, tls: variants["nginx-acme-http01"].tls }),
-            ["nginx", "awscli", "certbot", "openssl", "ca-certificates"],
+            ["nginx", "curl", "awscli", "certbot", "openssl", "ca-certificates"],
         );
     });
 
@@ -75,8 +76,14 @@ describe("edge/render/userdata", () => {
                 ["/usr/local/sbin/keelson-edge-bootstrap", "0700"],
                 ["/etc/systemd/system/keelson-edge-sync.service", "0644"],
                 ["/etc/systemd/system/keelson-edge-sync.timer", "0644"],
+                ["/etc/systemd/system/keelson-edge-health.service", "0644"],
             ],
         );
+        assert.match(
+            doc.write_files[3].content,
+            /^ExecStart=\/usr\/local\/sbin\/keelson-edge-bootstrap health$/m,
+        );
+        assert.match(doc.write_files[3].content, /^Restart=always$/m);
         assert.deepEqual(doc.runcmd, [["/usr/local/sbin/keelson-edge-bootstrap"]]);
         assert.equal(doc.hostname, "edge-0");
         assert.match(
@@ -88,7 +95,10 @@ describe("edge/render/userdata", () => {
         assert.match(script, /^SSM_PREFIX='\/keelson\/prod\/edge\/tls'$/m);
         assert.match(script, /^CONFIG_PARAMETER='\/keelson\/prod\/edge\/config'$/m);
         assert.match(script, /^CERTIFICATES=\('www'\)$/m);
-        assert.match(script, /^    systemctl enable --now keelson-edge-sync\.timer$/m);
+        assert.match(
+            script,
+            /^    systemctl enable --now keelson-edge-sync\.timer keelson-edge-health\.service$/m,
+        );
         assert.doesNotMatch(script, /BEGIN [A-Z ]*PRIVATE KEY/);
     });
 
@@ -117,7 +127,8 @@ describe("edge/render/userdata", () => {
             script,
             /^    systemctl enable --now keelson-edge-sync\.timer keelson-edge-ocsp\.timer$/m,
         );
-        assert.match(script, /^    ocsp\) refresh_ocsp && systemctl reload "\$ENGINE" ;;$/m);
+        assert.match(script, /^    ocsp\) refresh_ocsp && reload_engine ;;$/m);
+        assert.doesNotMatch(script, /keelson-edge-health|mark_down/);
         // nginx staples by itself: no timer, no refresh function.
         assert.doesNotMatch(userData(ssm), /refresh_ocsp|keelson-edge-ocsp/);
     });
@@ -227,7 +238,8 @@ describe("edge/render/userdata", () => {
             const script = renderEdgeBootstrapScript(ssm).replace(/^case "\$\{1:-\}" in[\s\S]*$/m, "");
             const live = state("nginx.conf");
             const driver = state("drive.sh");
-            fs.writeFileSync(driver, `${script}\nCERT_DIR=${tmp.dir}\nLIVE_CONFIG=${live}\nsync\n`);
+            const paths = `CERT_DIR=${tmp.dir}\nLIVE_CONFIG=${live}\nDESIRED_CONFIG=${state("desired.conf")}\nHEALTH_DOWN=${state("down")}`;
+            fs.writeFileSync(driver, `${script}\n${paths}\nsync\n`);
             const sync = () => {
                 fs.writeFileSync(state("calls"), "");
                 const r = spawnSync(bash, [driver], {
@@ -279,7 +291,7 @@ describe("edge/render/userdata", () => {
             assert.equal(r.status, 1);
             assert.equal(
                 r.stderr,
-                "keelson-edge: FATAL: unknown command bogus; use no argument (first boot) or: sync | deploy <certificate>\n",
+                "keelson-edge: FATAL: unknown command bogus; use no argument (first boot) or: sync | deploy <certificate> | health\n",
             );
         } finally {
             tmp.cleanup();

@@ -3,6 +3,7 @@
 // installed only when the engine accepts it. Pure: the script holds names, paths and the region,
 // never a secret value.
 import { EdgeCertificateRef, EdgeEngine } from "../types";
+import { HEALTH_FALL, HEALTH_FUNCTIONS, HEALTH_INTERVAL_SECONDS, HEALTH_RISE, HEALTH_UNIT } from "./health";
 
 /** Where the script lives on the host. */
 export const EDGE_BOOTSTRAP_PATH = "/usr/local/sbin/keelson-edge-bootstrap";
@@ -63,9 +64,14 @@ refresh_ocsp() {
 
 `;
 
-/** Path of the engine's live config on Debian 12. */
+/** Path of the engine's live config on Debian. */
 export function liveConfigPath(engine: EdgeEngine): string {
     return engine === "nginx" ? "/etc/nginx/nginx.conf" : "/etc/haproxy/haproxy.cfg";
+}
+
+/** The config as rendered (from SSM); the live one adds the health loop's `down` marks (nginx). */
+export function desiredConfigPath(engine: EdgeEngine): string {
+    return engine === "nginx" ? "/etc/keelson/nginx.conf" : "/etc/keelson/haproxy.cfg";
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
@@ -112,7 +118,17 @@ export function renderEdgeBootstrapScript(o: EdgeBootstrapOptions): string {
           ]
         : ['    for name in "${CERTIFICATES[@]}"; do', '        placeholder_certificate "$name"', "    done"];
     if (haproxy) tlsSetup.push('    refresh_ocsp || log "no OCSP response yet; the daily timer retries"');
-    const timers = [SYNC_UNIT, ...(haproxy ? [OCSP_UNIT] : [])].map((u) => `${u}.timer`).join(" ");
+    const timers = [
+        ...[SYNC_UNIT, ...(haproxy ? [OCSP_UNIT] : [])].map((u) => `${u}.timer`),
+        ...(haproxy ? [] : [`${HEALTH_UNIT}.service`]),
+    ].join(" ");
+    const health = [
+        "HEALTH_DOWN=/run/keelson-edge-health.down",
+        `HEALTH_INTERVAL=${HEALTH_INTERVAL_SECONDS}`,
+        `HEALTH_FALL=${HEALTH_FALL}`,
+        `HEALTH_RISE=${HEALTH_RISE}`,
+        "",
+    ].join("\n");
     const syncCertificates = ssm
         ? [
               '    for name in "${CERTIFICATES[@]}"; do',
@@ -122,7 +138,7 @@ export function renderEdgeBootstrapScript(o: EdgeBootstrapOptions): string {
           ].join("\n")
         : "";
     const acme = o.tls.kind === "acme" ? acmeCommands(o, o.tls) + "\n" : "";
-    const usage = `sync | deploy <certificate>${haproxy ? " | ocsp" : ""}`;
+    const usage = `sync | deploy <certificate>${haproxy ? " | ocsp" : " | health"}`;
     return `#!/bin/bash
 # Keelson edge bootstrap (rendered by components/edge/render/bootstrap.ts). Logs go to the journal
 # and /var/log/cloud-init-output.log. Usage: $0 (first boot) | $0 ${usage}
@@ -134,8 +150,9 @@ SSM_PREFIX=${q(ssm ? (o.tls as { parameterPrefix: string }).parameterPrefix : ""
 CONFIG_PARAMETER=${q(o.configParameter)}
 CERT_DIR=${q(EDGE_CERT_DIR)}
 LIVE_CONFIG=${q(liveConfigPath(o.engine))}
+DESIRED_CONFIG=${q(desiredConfigPath(o.engine))}
 CERTIFICATES=(${names})
-${haproxy ? "OCSP_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n" : ""}CHANGED=0
+${haproxy ? "OCSP_CA_FILE=/etc/ssl/certs/ca-certificates.crt\n" : health}CHANGED=0
 
 log() { echo "keelson-edge: $*" >&2; }
 die() {
@@ -190,6 +207,25 @@ sync_certificate() {
     log "installed certificate $1 from SSM"
 }
 
+reload_engine() {
+    systemctl reload "$ENGINE"
+}
+
+# apply_config: writes the live config from the desired one${haproxy ? "" : " (with the health loop's marks)"} when it
+# differs and the engine accepts it; fails when nothing was installed.
+apply_config() {
+    local tmp
+    tmp="$(mktemp)"
+    ${haproxy ? 'cp "$DESIRED_CONFIG" "$tmp"' : 'mark_down "$DESIRED_CONFIG" "$HEALTH_DOWN" "$tmp"'}
+    if cmp -s "$tmp" "$LIVE_CONFIG" || ! check_config "$tmp"; then
+        rm -f "$tmp"
+        return 1
+    fi
+    install -m 0644 "$tmp" "$LIVE_CONFIG.new"
+    mv "$LIVE_CONFIG.new" "$LIVE_CONFIG"
+    rm -f "$tmp"
+}
+
 # sync_config: installs the config from SSM (gzip + base64) when it differs and the engine accepts
 # it (sets CHANGED=1). A config the engine rejects is logged and never installed.
 sync_config() {
@@ -200,19 +236,19 @@ sync_config() {
         log "cannot read $CONFIG_PARAMETER"
         return 1
     fi
-    if cmp -s "$tmp" "$LIVE_CONFIG"; then
-        rm -f "$tmp"
-        return 0
+    if ! cmp -s "$tmp" "$DESIRED_CONFIG"; then
+        if ! check_config "$tmp"; then
+            rm -f "$tmp"
+            log "$ENGINE rejects the config in $CONFIG_PARAMETER; keeping the running one"
+            return 1
+        fi
+        install -m 0644 "$tmp" "$DESIRED_CONFIG"
     fi
-    if ! check_config "$tmp"; then
-        rm -f "$tmp"
-        log "$ENGINE rejects the config in $CONFIG_PARAMETER; keeping the running one"
-        return 1
-    fi
-    install -m 0644 "$tmp" "$LIVE_CONFIG"
     rm -f "$tmp"
-    CHANGED=1
-    log "installed a new $LIVE_CONFIG"
+    if apply_config; then
+        CHANGED=1
+        log "installed a new $LIVE_CONFIG"
+    fi
 }
 
 # A throwaway certificate so that the engine starts before ACME has issued the real one.
@@ -237,12 +273,13 @@ issue_certificate() {
 deploy() {
     local lineage=\${RENEWED_LINEAGE:-/etc/letsencrypt/live/$1}
     install_pem "$1" "$(<"$lineage/fullchain.pem")" "$(<"$lineage/privkey.pem")"
-    check_config "$LIVE_CONFIG" && systemctl reload "$ENGINE"
+    check_config "$LIVE_CONFIG" && reload_engine
     log "deployed certificate $1"
 }
 
-${haproxy ? OCSP_FUNCTION : ""}first_boot() {
+${haproxy ? OCSP_FUNCTION : HEALTH_FUNCTIONS}first_boot() {
     install -d -m 0700 "$CERT_DIR"
+    install -d -m 0755 "$(dirname "$DESIRED_CONFIG")"
     install -d -m 0755 /run/haproxy ${ACME_WEBROOT}
 ${tlsSetup.join("\n")}
     retry 30 10 "install the config from $CONFIG_PARAMETER" sync_config || die "no usable config in $CONFIG_PARAMETER"
@@ -256,7 +293,7 @@ ${acme}}
 sync() {
 ${syncCertificates}    sync_config || true
     if [ "$CHANGED" = 1 ]; then
-        check_config "$LIVE_CONFIG" && systemctl reload "$ENGINE"
+        check_config "$LIVE_CONFIG" && reload_engine
         log "reloaded $ENGINE"
     fi
 }
@@ -264,7 +301,7 @@ ${syncCertificates}    sync_config || true
 case "\${1:-}" in
     "") first_boot ;;
     sync) sync ;;
-    deploy) deploy "$2" ;;${haproxy ? '\n    ocsp) refresh_ocsp && systemctl reload "$ENGINE" ;;' : ""}
+    deploy) deploy "$2" ;;${haproxy ? "\n    ocsp) refresh_ocsp && reload_engine ;;" : "\n    health) health ;;"}
     *) die "unknown command $1; use no argument (first boot) or: ${usage}" ;;
 esac
 `;

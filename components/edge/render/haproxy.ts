@@ -1,5 +1,6 @@
-// Renders haproxy.cfg (haproxy 2.6 with OpenSSL 3.0 on Debian 12) for the edge hosts from typed
-// routes. Pure: the same function renders production paths and the temp paths of the live tests.
+// Renders haproxy.cfg (haproxy 3.0 with OpenSSL 3.5 on Debian 13; 2.6 with OpenSSL 3.0 on Debian 12 with
+// `version: "2.6"`) for the edge hosts from typed routes. Pure: the same function renders production
+// paths and the temp paths of the live tests.
 import { EdgeSpec, HttpRoute, StreamRoute } from "../types";
 import { normalizePath } from "../validate";
 import {
@@ -8,14 +9,20 @@ import {
     TLS12_CIPHERS,
     TLS13_CIPHERSUITES,
     VirtualHost,
+    healthHost,
     poolMembers,
     requireCertificates,
     streamRoutes,
     virtualHosts,
 } from "./model";
 
-/** Where haproxy listens and keeps its files. Every default is the production layout on Debian 12. */
+/** haproxy versions the renderer knows: Debian 13's (the edge hosts) and Debian 12's. */
+export type HaproxyVersion = "3.0" | "2.6";
+
+/** Where haproxy listens and keeps its files. Every default is the production layout on Debian 13. */
 export interface HaproxyRenderOptions {
+    /** The haproxy the config is for (threads, see `nbthread`). Default `3.0`. */
+    readonly version?: HaproxyVersion;
     /** Address to bind, e.g. `127.0.0.1`. Default: all addresses. */
     readonly listenAddress?: string;
     /** Plain HTTP port (redirects and ACME). Default 80. */
@@ -28,9 +35,10 @@ export interface HaproxyRenderOptions {
     readonly user?: string;
     /**
      * Threads. haproxy 2.6 on OpenSSL 3.0 loses handshake throughput to lock contention with many
-     * threads, so this stays small. Default 2.
+     * threads, so 2.6 gets 2; haproxy 3.0 on OpenSSL 3.5 scales, so it starts one per core. Default:
+     * one per core on 3.0, 2 on 2.6.
      */
-    readonly nbthread?: number;
+    readonly nbthread?: number | "auto";
     /** The `log` target. Default `/dev/log local0` (journald on Debian 12). */
     readonly log?: string;
     /** Admin socket for runtime changes (`set ssl cert`, `set ssl ocsp-response`). Default `/run/haproxy/admin.sock`. */
@@ -43,6 +51,12 @@ export interface HaproxyRenderOptions {
     readonly hstsMaxAge?: number;
     /** Connection limit; haproxy needs about twice as many file descriptors. Default 50000. */
     readonly maxconn?: number;
+    /**
+     * Seconds a backend may stay silent before the request is given up on it (`timeout server`); an
+     * idempotent request is then resent to another node, so a hung node costs at most this long.
+     * Routes with `websocket: true` keep upgraded connections for an hour. Default 30.
+     */
+    readonly upstreamTimeout?: number;
 }
 
 type Resolved = Required<HaproxyRenderOptions>;
@@ -54,7 +68,9 @@ function resolve(o: HaproxyRenderOptions): Resolved {
         httpsPort: o.httpsPort ?? 443,
         certDir: o.certDir ?? "/etc/keelson/tls",
         user: o.user ?? "haproxy",
-        nbthread: o.nbthread ?? 2,
+        version: o.version ?? "3.0",
+        nbthread: o.nbthread ?? (o.version === "2.6" ? 2 : "auto"),
+        upstreamTimeout: o.upstreamTimeout ?? 30,
         log: o.log ?? "/dev/log local0",
         statsSocket: o.statsSocket ?? "/run/haproxy/admin.sock",
         acmePort: o.acmePort ?? 8402,
@@ -93,7 +109,7 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
         "global",
         `    log ${o.log}`,
         ...(o.user ? [`    user ${o.user}`, `    group ${o.user}`] : []),
-        `    nbthread ${o.nbthread}`,
+        ...(o.nbthread === "auto" ? [] : [`    nbthread ${o.nbthread}`]),
         `    maxconn ${o.maxconn}`,
         `    stats socket ${o.statsSocket} mode 660 level admin`,
         "    stats timeout 30s",
@@ -108,19 +124,24 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
         "    mode http",
         "    log global",
         "    option dontlognull",
-        "    timeout connect 5s",
+        "    # A node without a ready pod (externalTrafficPolicy Local) drops the SYN: 1 s, then another node.",
+        "    timeout connect 1s",
         "    timeout client 60s",
-        "    timeout server 60s",
+        `    timeout server ${o.upstreamTimeout}s`,
+        "    timeout check 1s",
         "    timeout http-request 15s",
         "    timeout http-keep-alive 10s",
         "    timeout queue 30s",
         "    timeout tunnel 1h",
         "    timeout client-fin 10s",
-        "    # Up to 3 retries, each on another server; see disable-l7-retry for non-idempotent methods.",
+        "    # Up to 3 retries, each on another server. Connection failures are retried for every method (the",
+        "    # request was not sent); the L7 retries (a broken reused connection, a timeout, 502-504) only for",
+        "    # idempotent ones: non-idempotent requests go to the route's .writes backend, which has none.",
         "    retries 3",
         "    option redispatch 1",
         "    retry-on conn-failure empty-response response-timeout 502 503 504",
-        `    default-server inter ${o.checkInterval} fall 2 rise 2`,
+        "    # A failing node is checked again after 500 ms: out in about 4 s, back after two passed checks.",
+        `    default-server inter ${o.checkInterval} fastinter 500ms fall 2 rise 2`,
         "",
         "frontend http-in",
         `    bind ${bindOn(o.listenAddress, o.httpPort)}`,
@@ -158,6 +179,7 @@ function httpsFrontend(spec: EdgeSpec, hosts: VirtualHost[], o: Resolved): strin
         "    http-request set-header X-Forwarded-Host %[req.hdr(host),field(1,:)]",
         "    http-request set-header X-Forwarded-Port %[dst_port]",
         "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+        `    acl idempotent ${IDEMPOTENT}`,
         `    http-after-response set-header Strict-Transport-Security "max-age=${o.hstsMaxAge}"`,
     ];
     hosts.forEach((vhost, i) => {
@@ -177,8 +199,10 @@ function httpsFrontend(spec: EdgeSpec, hosts: VirtualHost[], o: Resolved): strin
     hosts.forEach((vhost, i) => {
         for (const route of vhost.routes) {
             const path = normalizePath(route.path);
+            const match = `host_${i}${path === "/" ? "" : ` ${pathAcl(path)}`}`;
             lines.push(
-                `    use_backend ${route.name} if host_${i}${path === "/" ? "" : ` ${pathAcl(path)}`}`,
+                `    use_backend ${writesBackend(route)} if ${match} !idempotent`,
+                `    use_backend ${route.name} if ${match}`,
             );
         }
     });
@@ -190,19 +214,38 @@ function pathAcl(path: string): string {
     return `path_${path.slice(1).replace(/[^A-Za-z0-9]/g, "_")}_${path.length}`;
 }
 
+/** Methods that may be sent twice (RFC 9110 9.2.2), as nginx sees them: everything but POST, PATCH, LOCK... */
+const IDEMPOTENT = "method GET HEAD OPTIONS PUT DELETE TRACE";
+
+/** The backend of a route's non-idempotent requests (`.` cannot appear in a route name). */
+function writesBackend(route: HttpRoute): string {
+    return `${route.name}.writes`;
+}
+
 function httpBackend(spec: EdgeSpec, route: HttpRoute): string[] {
+    const members = poolMembers(spec, route.nodePort);
     return [
         `# ${route.name}: every worker's NodePort ${route.nodePort}; a node without a ready pod fails`,
         `# ${route.healthPath} (externalTrafficPolicy Local) and is taken out until it passes twice.`,
         `backend ${route.name}`,
         "    balance roundrobin",
         "    option httpchk",
-        `    http-check send meth GET uri ${route.healthPath} ver HTTP/1.1 hdr Host ${route.hosts.find((h) => !h.startsWith("*.")) ?? "localhost"}`,
+        `    http-check send meth GET uri ${route.healthPath} ver HTTP/1.1 hdr Host ${healthHost(route)}`,
         "    http-check expect status 200-399",
-        "    acl idempotent method GET HEAD OPTIONS PUT DELETE TRACE",
+        `    acl idempotent ${IDEMPOTENT}`,
         "    http-request disable-l7-retry unless idempotent",
         "    http-reuse safe",
-        ...poolMembers(spec, route.nodePort).map((m) => `    server ${m.name} ${m.endpoint} check`),
+        ...members.map((m) => `    server ${m.name} ${m.endpoint} check`),
+        "",
+        `# ${route.name}'s non-idempotent requests: never resent, and each on a new connection (closed after`,
+        "# the response), because haproxy closes the client connection without a response when a reused one",
+        "# breaks (haproxy #1109, #3414); on a new one the client gets a 502. The servers follow the main checks.",
+        `backend ${writesBackend(route)}`,
+        "    balance roundrobin",
+        "    http-reuse never",
+        "    option http-server-close",
+        "    http-request disable-l7-retry",
+        ...members.map((m) => `    server ${m.name} ${m.endpoint} track ${route.name}/${m.name}`),
     ];
 }
 

@@ -69,6 +69,11 @@ export function poolMembers(spec: EdgeSpec, nodePort: number): { name: string; e
     return spec.backends.map((b) => ({ name: b.name, endpoint: `${b.address}:${nodePort}` }));
 }
 
+/** The Host header health checks send: the route's first exact host name, else `localhost`. */
+export function healthHost(route: Pick<HttpRoute, "hosts">): string {
+    return route.hosts.find((h) => !h.startsWith("*.")) ?? "localhost";
+}
+
 /** `address:port`, or just `port` when the address is empty (all addresses). */
 export function listenOn(address: string, port: number): string {
     return address ? `${address}:${port}` : `${port}`;

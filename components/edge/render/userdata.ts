@@ -12,6 +12,7 @@ import {
     renderOcspUnits,
     renderSyncUnits,
 } from "./bootstrap";
+import { HEALTH_UNIT, renderHealthUnit } from "./health";
 
 /** EC2's limit on raw user-data. */
 export const USER_DATA_LIMIT_BYTES = 16384;
@@ -24,10 +25,10 @@ export interface EdgeUserDataOptions extends EdgeBootstrapOptions {
     readonly streams: boolean;
 }
 
-/** Debian 12 packages an edge host installs. */
+/** Debian packages an edge host installs (curl: the nginx hosts' health probes). */
 export function edgePackages(o: Pick<EdgeUserDataOptions, "engine" | "streams" | "tls">): string[] {
     const engine: Record<EdgeEngine, string[]> = {
-        nginx: o.streams ? ["nginx", "libnginx-mod-stream"] : ["nginx"],
+        nginx: o.streams ? ["nginx", "libnginx-mod-stream", "curl"] : ["nginx", "curl"],
         haproxy: ["haproxy"],
     };
     const acme =
@@ -59,6 +60,11 @@ export function renderEdgeUserData(o: EdgeUserDataOptions): string {
     for (const [unit, text] of units) {
         files.push(file(`/etc/systemd/system/${unit}.service`, text.service, "0644"));
         files.push(file(`/etc/systemd/system/${unit}.timer`, text.timer, "0644"));
+    }
+    if (o.engine === "nginx") {
+        // nginx open source checks only passively: the health loop marks failing nodes down.
+        const unit = `/etc/systemd/system/${HEALTH_UNIT}.service`;
+        files.push(file(unit, renderHealthUnit(EDGE_BOOTSTRAP_PATH), "0644"));
     }
     const doc = {
         hostname: o.hostname,
