@@ -8,6 +8,7 @@ import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
 import { Started, startProcess, waitForPort } from "../support/live";
+import { EdgeBinary } from "./engines";
 
 /** The backend stand-in, a plain node script (see its header for the arguments). */
 export const BACKEND_SCRIPT = path.join(__dirname, "fixtures", "backend.js");
@@ -39,12 +40,71 @@ export async function startEdge(cmd: string, args: string[], port: number): Prom
     return started;
 }
 
+/**
+ * Starts `binary` (Debian 13's engine in the lab rootfs, or the host's) with `args`, seeing `dirs`
+ * at their own paths, and waits until its HTTPS port accepts connections. The child's PID is the
+ * engine's (signals reach it directly).
+ */
+export async function launchEdge(
+    binary: EdgeBinary,
+    args: string[],
+    dirs: string[],
+    port: number,
+): Promise<Started> {
+    const c = binary.command(args, dirs);
+    return startEdge(c.cmd, c.args, port);
+}
+
+/** One request the backends logged (fixtures/backend.js): which node saw which test id. */
+export interface Logged {
+    readonly id: string;
+    readonly method: string;
+    readonly path: string;
+    readonly testId: string;
+}
+
+/** Every request a backend's output logs, in order. */
+export function loggedRequests(backend: Started): Logged[] {
+    return [...backend.output().matchAll(/^req (\S+) (\S+) (\S+) (\S+)$/gm)].map((m) => ({
+        id: m[1],
+        method: m[2],
+        path: m[3],
+        testId: m[4],
+    }));
+}
+
+/**
+ * Makes a stopped (SIGSTOP) backend drop new connections the way a node without a ready pod does
+ * behind externalTrafficPolicy Local: fills its listen queue (start it with a small `backlog=`), after
+ * which the kernel drops every new SYN. `release()` closes the filler connections.
+ */
+export async function dropNewConnections(address: string, port: number): Promise<{ release: () => void }> {
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 64; i++) {
+        const socket = net.connect({ host: address, port });
+        socket.on("error", () => undefined);
+        sockets.push(socket);
+        const connected = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), 300);
+            socket.once("connect", () => {
+                clearTimeout(timer);
+                resolve(true);
+            });
+        });
+        if (!connected) return { release: () => sockets.forEach((s) => s.destroy()) };
+    }
+    sockets.forEach((s) => s.destroy());
+    throw new Error(`${address}:${port} still accepts connections after 64; is the backend stopped?`);
+}
+
 /** What a client saw. `json` is the backend's echo when the body was JSON. */
 export interface Reply {
     readonly status: number;
     readonly headers: http.IncomingHttpHeaders;
     readonly body: string;
     readonly json?: Echo;
+    /** Resent after a reused connection closed before any response (`retryReused`). */
+    readonly retried?: boolean;
 }
 
 /** The backend's echo of a request. */
@@ -71,11 +131,28 @@ export interface Call {
     readonly agent?: http.Agent | false;
     /** Skip certificate verification (for names no certificate covers). Default false. */
     readonly insecure?: boolean;
+    /** Request body (sent with content-length). Default none. */
+    readonly body?: string;
+    /** Client-side timeout in ms. Default 10000. */
+    readonly timeoutMs?: number;
+    /**
+     * Resend a GET or HEAD once when a reused keep-alive connection closes before any response, as
+     * browsers and curl do (RFC 9112 9.3.1; a proxy reload closes idle client connections). Default false.
+     */
+    readonly retryReused?: boolean;
 }
 
 /** Sends one request; rejects on network or TLS errors. */
 export function call(c: Call): Promise<Reply> {
     return new Promise((resolve, reject) => {
+        const idempotent = ["GET", "HEAD"].includes(c.method ?? "GET");
+        const fail = (e: NodeJS.ErrnoException) =>
+            c.retryReused && idempotent && req.reusedSocket && e.code === "ECONNRESET"
+                ? call({ ...c, agent: false, retryReused: false }).then(
+                      (r) => resolve({ ...r, retried: true }),
+                      reject,
+                  )
+                : reject(e);
         const options: https.RequestOptions = {
             host: "127.0.0.1",
             port: c.port,
@@ -87,7 +164,7 @@ export function call(c: Call): Promise<Reply> {
             servername: c.host,
             ca: c.ca,
             rejectUnauthorized: !c.insecure,
-            timeout: 10000,
+            timeout: c.timeoutMs ?? 10000,
         };
         const req = (c.tls ? https : http).request(options, (res) => {
             let body = "";
@@ -102,8 +179,8 @@ export function call(c: Call): Promise<Reply> {
             res.on("error", reject);
         });
         req.on("timeout", () => req.destroy(new Error("request timed out")));
-        req.on("error", reject);
-        req.end();
+        req.on("error", fail);
+        req.end(c.body);
     });
 }
 

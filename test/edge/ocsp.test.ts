@@ -6,10 +6,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tls from "tls";
 import { renderEdgeBootstrapScript } from "../../components/edge/render/bootstrap";
-import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
-import { renderNginxConfig } from "../../components/edge/render/nginx";
+import { HaproxyVersion, renderHaproxyConfig } from "../../components/edge/render/haproxy";
+import { NginxVersion, renderNginxConfig } from "../../components/edge/render/nginx";
 import { EdgeSpec } from "../../components/edge/types";
-import { Started, freePort, requireTool, startProcess, tempDir, waitForPort } from "../support/live";
+import { Started, freePort, requireTool, startProcess, tempDir } from "../support/live";
+import { requireEdge } from "./engines";
+import { launchEdge } from "./harness";
 
 const HOST = "ocsp.example.com";
 
@@ -135,7 +137,7 @@ describe("edge live: OCSP stapling", function () {
     });
 
     it("haproxy staples the response that the bootstrap script's refresh_ocsp fetched", async function () {
-        const bin = requireTool(this, "haproxy");
+        const bin = requireEdge(this, "haproxy");
         const bash = requireTool(this, "bash");
         const script = renderEdgeBootstrapScript({
             engine: "haproxy",
@@ -159,14 +161,14 @@ describe("edge live: OCSP stapling", function () {
         };
         const socket = path.join(tmp.dir, "admin.sock");
         const stats = { user: "", log: "stdout format raw local0", statsSocket: socket, maxconn: 1000 };
-        fs.writeFileSync(cfg, renderHaproxyConfig(spec, { ...common, ...stats }));
-        edge = startProcess(bin, ["-db", "-f", cfg]);
-        await waitForPort(port);
+        const version = bin.renderVersion as HaproxyVersion;
+        fs.writeFileSync(cfg, renderHaproxyConfig(spec, { ...common, ...stats, version }));
+        edge = await launchEdge(bin, ["-db", "-f", cfg], [tmp.dir], port);
         assert.equal(await stapledStatus(port, tmp.dir, caFile), "good");
     });
 
     it("nginx fetches and staples the response itself", async function () {
-        const bin = requireTool(this, "nginx");
+        const bin = requireEdge(this, "nginx");
         const port = await freePort();
         const dir = path.join(tmp.dir, "nginx");
         fs.mkdirSync(dir);
@@ -184,10 +186,10 @@ describe("edge live: OCSP stapling", function () {
             ocspStapling: true,
             resolver: "127.0.0.1",
             trustedCaFile: caFile,
+            version: bin.renderVersion as NginxVersion,
         });
         fs.writeFileSync(conf, config);
-        edge = startProcess(bin, ["-p", dir, "-c", conf, "-g", "daemon off;"]);
-        await waitForPort(port);
+        edge = await launchEdge(bin, ["-p", dir, "-c", conf, "-g", "daemon off;"], [tmp.dir], port);
         // nginx fetches on the first handshake and staples from then on (per worker): bounded retries.
         let status = "none";
         for (let i = 0; i < 40 && status !== "good"; i++) {

@@ -4,10 +4,11 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
-import { renderNginxConfig } from "../../components/edge/render/nginx";
+import { HaproxyVersion, renderHaproxyConfig } from "../../components/edge/render/haproxy";
+import { NginxVersion, renderNginxConfig } from "../../components/edge/render/nginx";
 import { EdgeSpec } from "../../components/edge/types";
 import { makeTestCert, requireTool, tempDir } from "../support/live";
+import { requireEdge } from "./engines";
 
 const spec: EdgeSpec = {
     routes: [
@@ -49,8 +50,9 @@ describe("edge live: production layout", function () {
     after(() => tmp?.cleanup());
 
     it("haproxy -c accepts the default binds (:80, :443, :5432), user and log target", function () {
-        const bin = requireTool(this, "haproxy");
+        const bin = requireEdge(this, "haproxy");
         const config = renderHaproxyConfig(spec, {
+            version: bin.renderVersion as HaproxyVersion,
             certDir: tmp.dir,
             statsSocket: path.join(tmp.dir, "admin.sock"),
             maxconn: 1000,
@@ -58,14 +60,16 @@ describe("edge live: production layout", function () {
         assert.match(config, /^    bind :443 ssl /m);
         const file = path.join(tmp.dir, "haproxy.cfg");
         fs.writeFileSync(file, config);
-        const r = spawnSync(bin, ["-c", "-f", file], { encoding: "utf8" });
+        const c = bin.command(["-c", "-V", "-f", file], [tmp.dir]);
+        const r = spawnSync(c.cmd, c.args, { encoding: "utf8" });
         assert.equal(r.status, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /Configuration file is valid/);
     });
 
     it("nginx -t accepts the default listens (80, 443, 5432) and Debian's paths", function () {
-        const bin = requireTool(this, "nginx");
+        const bin = requireEdge(this, "nginx");
         const config = renderNginxConfig(spec, {
+            version: bin.renderVersion as NginxVersion,
             certDir: tmp.dir,
             user: "root",
             pidFile: path.join(tmp.dir, "nginx.pid"),
@@ -74,10 +78,11 @@ describe("edge live: production layout", function () {
             tempDir: tmp.dir,
             ocspStapling: false,
         });
-        assert.match(config, /^        listen 443 ssl http2 reuseport default_server;$/m);
+        assert.match(config, /^        listen 443 ssl( http2)? reuseport default_server;$/m);
         const file = path.join(tmp.dir, "nginx.conf");
         fs.writeFileSync(file, config);
-        const r = spawnSync(bin, ["-t", "-p", tmp.dir, "-c", file], { encoding: "utf8" });
+        const c = bin.command(["-t", "-p", tmp.dir, "-c", file], [tmp.dir]);
+        const r = spawnSync(c.cmd, c.args, { encoding: "utf8" });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stderr, /test is successful/);
     });

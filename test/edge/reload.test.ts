@@ -3,11 +3,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
-import { renderNginxConfig } from "../../components/edge/render/nginx";
+import { HaproxyVersion, renderHaproxyConfig } from "../../components/edge/render/haproxy";
+import { NginxVersion, renderNginxConfig } from "../../components/edge/render/nginx";
 import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, requireTool, tempDir } from "../support/live";
-import { Reply, call, loadLoop, startBackend, startEdge } from "./harness";
+import { requireEdge } from "./engines";
+import { Reply, call, launchEdge, loadLoop, startBackend } from "./harness";
 
 function describeReload(engine: EdgeEngine): void {
     describe(`edge live: ${engine} reload with a new worker`, function () {
@@ -16,7 +17,7 @@ function describeReload(engine: EdgeEngine): void {
         const started: Started[] = [];
 
         before(function () {
-            requireTool(this, engine);
+            requireEdge(this, engine);
             requireTool(this, "openssl");
             tmp = tempDir(`edge-reload-${engine}`);
         });
@@ -27,7 +28,7 @@ function describeReload(engine: EdgeEngine): void {
         });
 
         it("keeps answering every request while the config changes under load", async function () {
-            const bin = requireTool(this, engine);
+            const bin = requireEdge(this, engine);
             const ca = [fs.readFileSync(makeTestCert(tmp.dir, "site", ["a.example.com"]).caFile, "utf8")];
             const nodePort = await freePort();
             started.push(await startBackend("b1", "127.0.0.2", [`web=${nodePort}`]));
@@ -67,6 +68,7 @@ function describeReload(engine: EdgeEngine): void {
                           accessLog: path.join(tmp.dir, "access.log"),
                           tempDir: tmp.dir,
                           ocspStapling: false,
+                          version: bin.renderVersion as NginxVersion,
                       })
                     : renderHaproxyConfig(spec(workers), {
                           ...common,
@@ -74,13 +76,14 @@ function describeReload(engine: EdgeEngine): void {
                           log: "stdout format raw local0",
                           statsSocket: path.join(tmp.dir, "admin.sock"),
                           maxconn: 1000,
+                          version: bin.renderVersion as HaproxyVersion,
                       });
             fs.writeFileSync(file, render(1));
             const args =
                 engine === "nginx"
                     ? ["-p", tmp.dir, "-c", file, "-g", "daemon off;"]
                     : ["-W", "-db", "-f", file];
-            const edge = await startEdge(bin, args, httpsPort);
+            const edge = await launchEdge(bin, args, [tmp.dir], httpsPort);
             started.push(edge);
 
             let reloadedAt = -1;
