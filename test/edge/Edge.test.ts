@@ -218,8 +218,14 @@ describe("edge/Edge (mocked)", () => {
         );
         const config = configOf(stored);
         assert.equal(config, artifacts.find((a) => a.path === "edge/nginx.conf")?.content);
-        assert.match(config, /^        server 10\.0\.64\.10:30080 max_fails=2 fail_timeout=10s;$/m);
-        assert.match(config, /^        server 10\.0\.96\.11:30080 max_fails=2 fail_timeout=10s;$/m);
+        assert.match(
+            config,
+            /^        server 10\.0\.64\.10:30080 max_fails=1 fail_timeout=5s; # health http:\/\/10\.0\.64\.10:30080\//m,
+        );
+        assert.match(
+            config,
+            /^        server 10\.0\.96\.11:30080 max_fails=1 fail_timeout=5s; # health http:\/\/10\.0\.96\.11:30080\//m,
+        );
     });
 
     it("scopes the instance role to the edge's SSM prefix, its own TLS key and Session Manager", async () => {

@@ -253,14 +253,25 @@ function describeFaults(engine: EdgeEngine): void {
         });
 
         it("answers POSTs in flight on a node killed mid-request with a 502, resends GETs, replays nothing", async function () {
-            const killer = setTimeout(() => backends.get("b2")!.child.kill("SIGKILL"), 1500);
+            // Killed the moment it has taken a POST (after 1 s of load): one is surely in flight there.
+            const b2 = backends.get("b2")!;
+            const posted = () => loggedRequests(b2).filter((l) => l.method === "POST").length;
+            let killer: NodeJS.Timeout | undefined;
+            setTimeout(() => {
+                const seen = posted();
+                killer = setInterval(() => {
+                    if (posted() === seen) return;
+                    b2.child.kill("SIGKILL");
+                    clearInterval(killer);
+                }, 20);
+            }, 1000);
             const [posts, gets] = await Promise.all([
                 // New connections: a POST on an idle keep-alive connection that a reload closes fails
                 // before it is sent, which no client resends, and is not what this test is about.
                 load(4000, 4, { method: "POST", path: "/slow?ms=300", body: "x=1", agent: false }),
                 load(4000, 4, { path: "/slow?ms=300" }),
             ]);
-            clearTimeout(killer);
+            clearInterval(killer);
             assert.deepEqual(failed(gets), []);
             const postFailures = failed(posts);
             const onKilled = loggedRequests(backends.get("b2")!).filter((l) => l.method === "POST").length;
