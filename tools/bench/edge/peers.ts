@@ -208,6 +208,8 @@ export function renderCaddyfile(site: PeerSite): string {
         "{",
         "    admin off",
         "    auto_https off",
+        // wrk connects to 127.0.0.1 and sends no SNI name: pick the site's certificate anyway.
+        `    default_sni ${site.host}`,
         "}",
         `https://${site.host}:${site.port} {`,
         "    bind 127.0.0.1",
