@@ -156,9 +156,18 @@ describe("edge/render/nginx", () => {
     });
 
     it("matches path segments and upgrades websockets only where asked", () => {
-        const api = block(conf, "        location = /api/v1 {", "        }");
-        assert.deepEqual(api, [
+        assert.deepEqual(block(conf, "        location = /api/v1 {", "        }"), [
             "        location = /api/v1 {",
+            "            error_page 418 = @api-websocket;",
+            "            if ($http_upgrade) {",
+            "                return 418;",
+            "            }",
+            "            proxy_pass http://api;",
+            "        }",
+        ]);
+        // Only upgraded requests get the hour-long timeouts, in the named location.
+        assert.deepEqual(block(conf, "        location @api-websocket {", "        }"), [
+            "        location @api-websocket {",
             "            proxy_pass http://api;",
             "            proxy_set_header Host $host;",
             "            proxy_set_header X-Real-IP $remote_addr;",
@@ -173,7 +182,7 @@ describe("edge/render/nginx", () => {
             "            proxy_send_timeout 3600s;",
             "        }",
         ]);
-        assert.ok(conf.includes("        location /api/v1/ {\n            proxy_pass http://api;"));
+        assert.ok(conf.includes("        location /api/v1/ {\n            error_page 418 = @api-websocket;"));
         const www = conf.slice(conf.indexOf("        server_name www.example.com;"));
         // Plain routes inherit the http-level headers, including the empty Connection for keep-alive.
         assert.deepEqual(block(www, "        location / {", "        }"), [
@@ -280,6 +289,7 @@ describe("edge/render/haproxy", () => {
                 "backend api.writes",
                 "    balance roundrobin",
                 "    http-reuse never",
+                "    option http-server-close",
                 "    http-request disable-l7-retry",
                 "    server general-0 10.0.1.10:30081 track api/general-0",
                 "    server general-1 10.0.2.11:30081 track api/general-1",

@@ -125,7 +125,11 @@ export async function runHandshakes(
                 if (err) return reject(new Error(`${client} failed: ${err.message}`));
                 try {
                     const stat = stdout.trim().split("\n").pop() ?? "";
-                    resolve({ n: parseSTime(stdout), cpu: parseChildCpu(stat) });
+                    // A client that completed no handshake (the server refused them all) counts 0.
+                    const n = /^\d+ connections in [\d.]+ real seconds/m.test(stdout)
+                        ? parseSTime(stdout)
+                        : 0;
+                    resolve({ n, cpu: parseChildCpu(stat) });
                 } catch (e) {
                     reject(e);
                 }
