@@ -2,6 +2,7 @@
 // per public port, instance targets with client IP preservation (so the edge sees real clients).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { boundedName } from "../cluster/endpoint";
 
 /** One public port the NLB forwards. */
 export interface NlbPort {
@@ -11,7 +12,11 @@ export interface NlbPort {
     readonly protocol: "TCP" | "UDP";
 }
 
-/** Creates the NLB, a target group and listener per port, and attaches every edge host. */
+/**
+ * Creates the NLB, a target group and listener per port, and attaches every edge host. The NLB's and
+ * target groups' logical names are bounded to 24 characters (`boundedName`) so that the provider's
+ * autoname (`-` plus 7 characters) stays within AWS's 32-character limit for any stage or route name.
+ */
 export function createEdgeNlb(
     name: string,
     args: {
@@ -24,7 +29,7 @@ export function createEdgeNlb(
 ): aws.lb.LoadBalancer {
     const opts = { parent };
     const nlb = new aws.lb.LoadBalancer(
-        `${name}-nlb`,
+        boundedName(`${name}-nlb`),
         {
             loadBalancerType: "network",
             internal: false,
@@ -35,7 +40,7 @@ export function createEdgeNlb(
     );
     for (const p of args.ports) {
         const group = new aws.lb.TargetGroup(
-            `${name}-${p.key}`,
+            boundedName(`${name}-${p.key}`),
             {
                 port: p.port,
                 protocol: p.protocol,

@@ -151,7 +151,8 @@ describe("edge/Edge (mocked)", () => {
             });
             assert.equal(host.inputs.ami, "ami-0d1e2b3c4f5a6b7c8");
             assert.equal(host.inputs.instanceType, "t3.small");
-            assert.equal(host.inputs.iamInstanceProfile, "edge-profile");
+            // The provider autonames the profile: `edge-profile-` plus 7 characters (mocked from the URN).
+            assert.match(String(host.inputs.iamInstanceProfile), /^edge-profile-[0-9a-f]{7}$/);
             assert.equal(host.inputs.userDataReplaceOnChange, true);
             assert.ok(host.dependencies.includes(profile.urn));
             assert.ok(host.dependencies.includes(byName(resources, "edge-tls-www-key").urn));
@@ -386,7 +387,7 @@ describe("edge/Edge (mocked)", () => {
             ["edge-route-pg-0", `i-${stableHex("edge-0")}`, 5432],
             ["edge-route-pg-1", `i-${stableHex("edge-1")}`, 5432],
         ]);
-        assert.match(String(outputs.nlb), /^edge-nlb-[0-9a-f]{16}\.elb\.eu-west-1\.amazonaws\.com$/);
+        assert.match(String(outputs.nlb), /^edge-nlb-[0-9a-f]{7}-[0-9a-f]{16}\.elb\.eu-west-1\.amazonaws\.com$/);
     });
 
     it("renders haproxy.cfg for the haproxy engine", async () => {

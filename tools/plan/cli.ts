@@ -1,18 +1,22 @@
-// `npm run plan -- --stack <stage> [--config-file <file>] [--json] [--markdown] [--diff <old.json>] [--out <dir>]`
+// `npm run plan -- --stack <stage> [--config-file <file>] [--json] [--markdown] [--diff <old.json>] [--out <dir>] [--preview]`
 // The offline plan: runs the real program under the mock engine, prints the resource tree, writes every
 // rendered artifact under out/<stage>/, masks every secret. No cloud credentials, no Pulumi CLI.
+// Exit codes: 0 planned; 1 a config or file problem (or a gate: minimum grade, mandatory policy, a name
+// the provider would refuse); 2 usage; 3 an internal error (with its stack trace).
 import * as fs from "fs";
 import * as path from "path";
 import { validateStageConfig } from "../../components/config";
 import { ConfigError } from "../../components/config/problems";
 import { computeCost, CostEstimate, minimumGradeError, scorePlan, StackScore } from "../../components/score";
 import { mandatory, PolicyViolation, runPolicies } from "../../policy/run";
-import { diffPlans, PlanJson } from "./diff";
+import { diffJson, diffPlans, PlanDiff, PlanJson, renderDiffText } from "./diff";
 import { renderGraphMarkdown } from "./graph";
 import { renderMarkdown, renderScoreText } from "./markdown";
+import { NameLimitError } from "./mock-names";
+import { checkOutDir, OutDirError, writeOutDir as writeFiles } from "./out-dir";
 import { FullPlan, planStage, PROJECT_ROOT } from "./plan";
-import { loadStackConfig } from "./stack-config";
-import { countByType, renderTree } from "./tree";
+import { lineOf, loadStackConfig, PlanFileError } from "./stack-config";
+import { countByType, renderTree, resourceCounts } from "./tree";
 import { PlanResult } from "./types";
 
 /** Parsed command line. */
@@ -25,24 +29,30 @@ export interface CliOptions {
     /** A previous plan.json to list changes against. */
     diff?: string;
     out: string;
+    /** Unknowns as a first `pulumi preview` sees them. */
+    preview: boolean;
 }
 
 const USAGE =
-    "usage: npm run plan -- --stack <stage> [--config-file <file>] [--json] [--markdown] [--diff <old.json>] [--out <dir>]";
+    "usage: npm run plan -- --stack <stage> [--config-file <file>] [--json] [--markdown] [--diff <old plan.json>] [--out <dir>] [--preview]";
 
-/** Parses argv (without node and script); throws with the usage on bad arguments. */
+/** A bad command line: the CLI prints it with the usage and exits 2. */
+export class UsageError extends Error {}
+
+/** Parses argv (without node and script); throws a {@link UsageError} on bad arguments. */
 export function parseArgs(argv: string[]): CliOptions {
     let stack: string | undefined;
     let configFile: string | undefined;
     let out: string | undefined;
     let json = false;
     let markdown = false;
+    let preview = false;
     let diff: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
             const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value\n${USAGE}`);
+            if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value\n${USAGE}`);
             return v;
         };
         if (arg === "--stack") stack = value();
@@ -50,11 +60,13 @@ export function parseArgs(argv: string[]): CliOptions {
         else if (arg === "--out") out = value();
         else if (arg === "--json") json = true;
         else if (arg === "--markdown") markdown = true;
+        else if (arg === "--preview") preview = true;
         else if (arg === "--diff") diff = value();
-        else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+        else throw new UsageError(`unknown argument ${arg}\n${USAGE}`);
     }
-    if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-    return { stack, configFile, json, markdown, diff, out: out ?? path.join(PROJECT_ROOT, "out", stack) };
+    if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
+    const outDir = out ?? path.join(PROJECT_ROOT, "out", stack);
+    return { stack, configFile, json, markdown, diff, out: outDir, preview };
 }
 
 /** The JSON document `--json` prints and `out/<stage>/plan.json` holds. */
@@ -66,12 +78,15 @@ export function planJson(
 ): Record<string, unknown> {
     return {
         stack: plan.stack,
+        summary: resourceCounts(plan),
         resources: plan.resources.map((r) => ({
             urn: r.urn,
             type: r.type,
             name: r.name,
             parent: r.parent ?? null,
+            custom: r.custom,
             dependencies: r.dependencies,
+            ...(r.options ? { options: r.options } : {}),
             inputs: r.inputs,
         })),
         outputs: plan.outputs,
@@ -83,24 +98,24 @@ export function planJson(
     };
 }
 
-/** Writes the artifacts and plan.json under `dir` (emptied first, so no stale file survives). */
-export function writeOutDir(dir: string, plan: FullPlan, json: Record<string, unknown>): void {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    for (const a of plan.artifacts) {
-        const file = path.join(dir, a.path);
-        if (!file.startsWith(dir + path.sep)) throw new Error(`artifact path ${a.path} escapes ${dir}`);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, a.content);
-    }
-    fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(json, null, 2) + "\n");
+/** Writes the artifacts and plan.json (plus `extra` files) under `dir`; see tools/plan/out-dir.ts. */
+export function writeOutDir(
+    dir: string,
+    plan: Pick<PlanResult, "artifacts">,
+    json: Record<string, unknown>,
+    extra: Record<string, string> = {},
+): void {
+    const files = new Map<string, string>(plan.artifacts.map((a) => [a.path, a.content]));
+    files.set("plan.json", `${JSON.stringify(json, null, 2)}\n`);
+    for (const [k, v] of Object.entries(extra)) files.set(k, v);
+    writeFiles(dir, files);
 }
 
 /** The human-readable report. */
 export function renderText(plan: FullPlan, outDir: string): string {
-    const resources = plan.resources.filter((r) => r.custom).length;
+    const { resources, components } = resourceCounts(plan);
     const lines = [
-        `Keelson offline plan: stack ${plan.stack}, ${resources} resources in ${plan.resources.length - resources} components`,
+        `Keelson offline plan: stack ${plan.stack}, ${resources} resources in ${components} components`,
         "",
         renderTree(plan),
         "",
@@ -118,21 +133,68 @@ export function renderText(plan: FullPlan, outDir: string): string {
     return lines.join("\n");
 }
 
-/** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], print: (s: string) => void = console.log): Promise<number> {
+/** Reads a previous plan.json for `--diff`; a missing, unreadable or malformed file is a PlanFileError. */
+export function readOldPlan(file: string): PlanJson {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new PlanFileError(
+            `${file}: cannot read the --diff plan (${code === "ENOENT" ? "no such file" : code})`,
+        );
+    }
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch (err) {
+        const message = (err as Error).message;
+        const at = /position (\d+)/.exec(message);
+        const line = at ? lineOf(text, Number(at[1])) : 1;
+        throw new PlanFileError(
+            `${file}:${line}: the --diff plan is not valid JSON (${message.split("\n")[0]})`,
+        );
+    }
+    const resources = (doc as { resources?: unknown } | null)?.resources;
+    if (!Array.isArray(resources) || resources.some((r) => typeof (r as { urn?: unknown })?.urn !== "string"))
+        throw new PlanFileError(
+            `${file}:1: not a plan.json: it needs a "resources" list of objects with a "urn"`,
+        );
+    return doc as PlanJson;
+}
+
+/** Output streams of one CLI run (tests capture them). */
+export type Print = (s: string) => void;
+
+/** Runs the CLI; returns the exit code. `print` takes stdout's text, `printError` stderr's lines. */
+export async function main(
+    argv: string[],
+    print: Print = (s) => process.stdout.write(`${s}\n`),
+    printError: Print = (s) => console.error(s),
+): Promise<number> {
     let options: CliOptions;
     try {
         options = parseArgs(argv);
+        checkOutDir(options.out);
     } catch (err) {
-        print((err as Error).message);
-        return 2;
+        if (err instanceof UsageError || err instanceof OutDirError) {
+            printError(err.message);
+            return 2;
+        }
+        throw err;
     }
     let plan: FullPlan;
+    let old: PlanJson | undefined;
+    const file = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
     try {
-        plan = await planStage({ stack: options.stack, configFile: options.configFile });
+        // The old plan is read before anything is written: `--diff out/<stage>/plan.json` compares with it.
+        old = options.diff ? readOldPlan(options.diff) : undefined;
+        const config = loadStackConfig(file);
+        plan = await planStage({ stack: options.stack, config, preview: options.preview });
     } catch (err) {
         if (err instanceof ConfigError) {
-            if (options.json) {
+            for (const p of err.problems) printError(p.message);
+            if (options.json)
                 print(
                     JSON.stringify(
                         { stack: options.stack, errors: err.problems.map((p) => p.message) },
@@ -140,9 +202,14 @@ export async function main(argv: string[], print: (s: string) => void = console.
                         2,
                     ),
                 );
-            } else {
-                print(err.message);
-            }
+            return 1;
+        }
+        if (err instanceof PlanFileError) {
+            printError(err.message);
+            return 1;
+        }
+        if (err instanceof NameLimitError) {
+            printError(`plan failed as pulumi up would: ${err.message}`);
             return 1;
         }
         throw err;
@@ -151,21 +218,22 @@ export async function main(argv: string[], print: (s: string) => void = console.
     const cost = computeCost(plan.resources);
     const policy = await runPolicies(plan.resources);
     const json = planJson(plan, score, cost, policy);
-    writeOutDir(options.out, plan, json);
-    fs.writeFileSync(path.join(options.out, "graph.md"), renderGraphMarkdown(plan.stack, plan.resources));
-    const diff = options.diff
-        ? diffPlans(
-              JSON.parse(fs.readFileSync(options.diff, "utf8")) as PlanJson,
-              json as unknown as PlanJson,
-          )
+    const diff: PlanDiff | undefined = old ? diffPlans(old, json as unknown as PlanJson) : undefined;
+    const summary = options.markdown
+        ? renderMarkdown({ plan: json as unknown as PlanJson, score, cost, diff, policy })
         : undefined;
-    const summary = options.markdown ? renderMarkdown({ plan, score, cost, diff, policy }) : undefined;
-    if (summary) fs.writeFileSync(path.join(options.out, "summary.md"), summary);
-    if (options.json) print(JSON.stringify(json, null, 2));
-    else print(summary ?? `${renderText(plan, options.out)}\n\n${renderScoreText(score, cost, policy)}`);
+    writeOutDir(options.out, plan, json, {
+        "graph.md": renderGraphMarkdown(plan.stack, plan.resources),
+        ...(summary ? { "summary.md": summary } : {}),
+    });
+    if (options.json) print(JSON.stringify(diff ? { ...json, diff: diffJson(diff) } : json, null, 2));
+    else if (summary) print(summary);
+    else {
+        const diffText = diff ? `\n\n${renderDiffText(diff, options.diff as string).join("\n")}` : "";
+        print(`${renderText(plan, options.out)}\n\n${renderScoreText(score, cost, policy)}${diffText}`);
+    }
     // The stage's score.minimumGrade and the policy pack's mandatory rules gate the plan, after the
     // outputs are written so reviewers see why.
-    const file = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
     const minimum = validateStageConfig(options.stack, loadStackConfig(file)).config?.score.minimumGrade;
     const failures = [
         ...(minimum ? [minimumGradeError(score, minimum)] : []),
@@ -173,16 +241,29 @@ export async function main(argv: string[], print: (s: string) => void = console.
             (v) => `policy ${v.policy} (mandatory) on ${v.urn || "the stack"}: ${v.message}`,
         ),
     ].filter((f): f is string => f !== undefined);
-    for (const f of failures) console.error(f);
+    for (const f of failures) printError(f);
     return failures.length > 0 ? 1 : 0;
 }
 
+/** Writes `text` to a stream and resolves once it is handed to the OS (pipes included). */
+function flushed(stream: NodeJS.WriteStream, text: string): Promise<void> {
+    return new Promise((resolve) => (text === "" ? resolve() : stream.write(text, () => resolve())));
+}
+
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            console.error(`plan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-            process.exit(3);
-        },
-    );
+    // Collect stdout and write it in one piece, then exit only once it has drained: a piped --json of
+    // any size arrives whole (process.exit before the drain cut it at 64 KiB).
+    const chunks: string[] = [];
+    main(process.argv.slice(2), (s) => chunks.push(`${s}\n`))
+        .catch((err) => {
+            process.stderr.write(
+                `plan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+            );
+            return 3;
+        })
+        .then(async (code) => {
+            await flushed(process.stdout, chunks.join(""));
+            await flushed(process.stderr, "");
+            process.exit(code);
+        });
 }

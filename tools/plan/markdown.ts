@@ -89,10 +89,12 @@ function costSection(cost: CostEstimate): string[] {
 
 function countsSection(plan: PlanJson): string[] {
     const counts = new Map<string, number>();
-    for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    // Components (custom: false) are not resources of the cloud: counted apart, as in the text and JSON.
+    const custom = plan.resources.filter((r) => r.custom !== false);
+    for (const r of custom) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
     const rows = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     return [
-        `### Resources: ${plan.resources.length}`,
+        `### Resources: ${custom.length} in ${plan.resources.length - custom.length} components`,
         "",
         "<details><summary>By type</summary>",
         "",
@@ -105,21 +107,34 @@ function countsSection(plan: PlanJson): string[] {
 }
 
 function diffSection(diff: PlanDiff, max: number): string[] {
-    const total = diff.added.length + diff.changed.length + diff.removed.length;
+    const total = diff.added.length + diff.updated.length + diff.replaced.length + diff.removed.length;
     const lines = [
-        `### Changes against the base branch: +${diff.added.length} ~${diff.changed.length} -${diff.removed.length}`,
+        `### Changes against the base branch: +${diff.added.length} ~${diff.updated.length} ` +
+            `+-${diff.replaced.length} -${diff.removed.length}`,
         "",
     ];
-    if (total === 0) return [...lines, "No resource changes."];
+    const code = (fields: readonly string[]) => fields.map((f) => `\`${f}\``).join(", ");
     const rows = [
-        ...diff.added.map((r) => `| + | ${cell(r.name)} | \`${r.type}\` | |`),
-        ...diff.changed.map(
-            (r) => `| ~ | ${cell(r.name)} | \`${r.type}\` | ${r.fields.map((f) => `\`${f}\``).join(", ")} |`,
+        ...diff.added.map((r) => `| + create | ${cell(r.name)} | \`${r.type}\` | |`),
+        ...diff.updated.map((r) => `| ~ update | ${cell(r.name)} | \`${r.type}\` | ${code(r.fields)} |`),
+        ...diff.replaced.map(
+            (r) =>
+                `| +- replace${r.deleteBeforeReplace ? " (delete first)" : ""} | ${cell(r.name)} | \`${r.type}\` | ` +
+                `${code(r.fields)}: ${cell(r.reasons.join("; "))} |`,
         ),
-        ...diff.removed.map((r) => `| - | ${cell(r.name)} | \`${r.type}\` | |`),
+        ...diff.removed.map((r) => `| - delete | ${cell(r.name)} | \`${r.type}\` | |`),
     ];
-    lines.push("| | Resource | Type | Changed fields |", "|---|---|---|---|", ...rows.slice(0, max));
-    if (rows.length > max) lines.push("", `… and ${rows.length - max} more.`);
+    if (total === 0) lines.push("No resource changes.");
+    else {
+        lines.push("| | Resource | Type | Changed fields |", "|---|---|---|---|", ...rows.slice(0, max));
+        if (rows.length > max) lines.push("", `… and ${rows.length - max} more.`);
+    }
+    if (diff.ignored.length > 0)
+        lines.push(
+            "",
+            `${diff.ignored.length} resource(s) unchanged because their changes are under \`ignoreChanges\`: ` +
+                diff.ignored.map((r) => `${cell(r.name)} (${code(r.fields)})`).join(", "),
+        );
     return lines;
 }
 
@@ -158,8 +173,9 @@ export function renderScoreText(
     lines.push(
         "",
         `Policy pack: ${mandatory.length} mandatory, ${policy.length - mandatory.length} advisory violation(s)`,
-        ...mandatory.map(
-            (v) => `  [mandatory] ${v.policy} on ${shortUrn(v.urn) || "the stack"}: ${v.message}`,
+        // Every violation, mandatory first: a reviewer reads them here, not only their count.
+        ...[...mandatory, ...policy.filter((v) => v.enforcementLevel !== "mandatory")].map(
+            (v) => `  [${v.enforcementLevel}] ${v.policy} on ${shortUrn(v.urn) || "the stack"}: ${v.message}`,
         ),
     );
     lines.push(

@@ -1,18 +1,13 @@
 // Computed attributes the mock engine returns for each resource type and invoke, so that programs see
-// plausible ids, ARNs, IPs, DNS names and key material. Deterministic: the same name gives the same values.
-import * as crypto from "crypto";
+// plausible ids, ARNs, IPs, DNS names and key material. Deterministic: ids and ARNs derive from the logical
+// name, key material, physical names and IPs from the URN; nothing is random.
+import { mockPrivateKey, stableHex } from "./mock-keys";
+import { physicalName } from "./mock-names";
+
+export { stableHex } from "./mock-keys";
 
 /** The fake account every mocked ARN uses. */
 export const MOCK_ACCOUNT = "123456789012";
-
-/** Hex digest of a string, used to derive stable fake ids. */
-export function stableHex(seed: string, length = 17): string {
-    let out = "";
-    for (let i = 0; out.length < length; i++) {
-        out += crypto.createHash("sha256").update(`${seed}#${i}`).digest("hex");
-    }
-    return out.slice(0, length);
-}
 
 function stableByte(seed: string, min = 1, max = 254): number {
     return min + (parseInt(stableHex(seed, 4), 16) % (max - min + 1));
@@ -25,56 +20,6 @@ function fakePem(label: string, seed: string): string {
     );
     const lines = body.match(/.{1,64}/g) ?? [];
     return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
-}
-
-const keyCache = new Map<string, Record<string, string>>();
-
-/** Real key material, so that code deriving hashes or public keys from it works under mocks. */
-function privateKey(name: string, inputs: Record<string, unknown>): Record<string, string> {
-    const algorithm = String(inputs.algorithm ?? "RSA");
-    const cacheKey = `${name}|${algorithm}|${inputs.rsaBits}|${inputs.ecdsaCurve}`;
-    const cached = keyCache.get(cacheKey);
-    if (cached) return cached;
-    let pair: crypto.KeyPairSyncResult<string, string>;
-    let privateKeyPem: string;
-    if (algorithm === "ECDSA") {
-        const namedCurve = { P224: "P-224", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" }[
-            String(inputs.ecdsaCurve ?? "P224")
-        ];
-        pair = crypto.generateKeyPairSync("ec", {
-            namedCurve: namedCurve ?? "prime256v1",
-            publicKeyEncoding: { type: "spki", format: "pem" },
-            privateKeyEncoding: { type: "pkcs8", format: "pem" },
-        });
-        privateKeyPem = crypto
-            .createPrivateKey(pair.privateKey)
-            .export({ type: "sec1", format: "pem" }) as string;
-    } else if (algorithm === "ED25519") {
-        pair = crypto.generateKeyPairSync("ed25519", {
-            publicKeyEncoding: { type: "spki", format: "pem" },
-            privateKeyEncoding: { type: "pkcs8", format: "pem" },
-        });
-        privateKeyPem = pair.privateKey;
-    } else {
-        pair = crypto.generateKeyPairSync("rsa", {
-            modulusLength: Number(inputs.rsaBits ?? 2048),
-            publicKeyEncoding: { type: "spki", format: "pem" },
-            privateKeyEncoding: { type: "pkcs8", format: "pem" },
-        });
-        privateKeyPem = crypto
-            .createPrivateKey(pair.privateKey)
-            .export({ type: "pkcs1", format: "pem" }) as string;
-    }
-    const der = crypto.createPublicKey(pair.publicKey).export({ type: "spki", format: "der" });
-    const state = {
-        privateKeyPem,
-        privateKeyPemPkcs8: pair.privateKey,
-        publicKeyPem: pair.publicKey,
-        publicKeyFingerprintSha256: `SHA256:${crypto.createHash("sha256").update(der).digest("base64")}`,
-        publicKeyOpenssh: `ssh-mock ${der.toString("base64")}\n`,
-    };
-    keyCache.set(cacheKey, state);
-    return state;
 }
 
 /** A deterministic string honouring random.RandomString/RandomPassword's character-set flags. */
@@ -94,7 +39,56 @@ function randomText(name: string, inputs: Record<string, unknown>): string {
 }
 
 type State = Record<string, unknown>;
-type Computer = (name: string, inputs: State, region: string) => State;
+
+/** What one mocked run knows across registrations: the region and the subnets' address ranges. */
+export class MockCloud {
+    /** Subnet id to its CIDR block, filled as subnets register. */
+    private readonly subnets = new Map<string, string>();
+    /** Addresses already handed out, per subnet id. */
+    private readonly used = new Map<string, Set<number>>();
+
+    constructor(readonly region: string) {}
+
+    /** Remembers a subnet's CIDR so that instances in it get addresses from it. */
+    addSubnet(id: string, cidr: unknown): void {
+        if (typeof cidr === "string") this.subnets.set(id, cidr);
+    }
+
+    /**
+     * A private IPv4 address in the subnet, as AWS assigns them: never the first four nor the last address
+     * of the block; stable for a URN; distinct within the run. Unknown subnets (a literal id in a test) get
+     * an address in 10.0.0.0/16.
+     */
+    privateIp(subnetId: unknown, seed: string): string {
+        const id = typeof subnetId === "string" ? subnetId : "";
+        const [base, bits] = parseCidr(this.subnets.get(id) ?? "10.0.0.0/16");
+        const size = 2 ** (32 - bits);
+        const usable = Math.max(1, size - 5);
+        const taken = this.used.get(id) ?? new Set<number>();
+        this.used.set(id, taken);
+        let offset = 4 + (parseInt(stableHex(`ip:${seed}`, 8), 16) % usable);
+        for (let i = 0; taken.has(offset) && i < usable; i++) offset = 4 + ((offset - 4 + 1) % usable);
+        taken.add(offset);
+        return formatIp(base + offset);
+    }
+}
+
+function parseCidr(cidr: string): [number, number] {
+    const [ip, bits] = cidr.split("/");
+    const n = ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+    const prefix = Number(bits);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    return [(n & mask) >>> 0, prefix];
+}
+
+const formatIp = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+
+/** One registration as the computers see it. */
+interface Ctx {
+    readonly urn: string;
+    readonly cloud: MockCloud;
+}
+type Computer = (name: string, inputs: State, region: string, ctx: Ctx) => State;
 
 const arn = (service: string, region: string, resource: string) =>
     `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
@@ -124,8 +118,8 @@ const computers: Record<string, Computer> = {
         allocationId: `eipalloc-${stableHex(n)}`,
         publicIp: `203.0.113.${stableByte(n)}`,
     }),
-    "aws:ec2/instance:Instance": (n, i, r) => {
-        const ip = `10.0.${stableByte(`${n}/3`, 0, 127)}.${stableByte(`${n}/4`)}`;
+    "aws:ec2/instance:Instance": (n, i, r, ctx) => {
+        const ip = typeof i.privateIp === "string" ? i.privateIp : ctx.cloud.privateIp(i.subnetId, ctx.urn);
         return {
             id: `i-${stableHex(n)}`,
             arn: arn("ec2", r, `instance/i-${stableHex(n)}`),
@@ -135,13 +129,13 @@ const computers: Record<string, Computer> = {
             primaryNetworkInterfaceId: `eni-${stableHex(n)}`,
         };
     },
-    "aws:lb/loadBalancer:LoadBalancer": (n, _i, r) => ({
-        arn: arn("elasticloadbalancing", r, `loadbalancer/net/${n}/${stableHex(n, 16)}`),
-        dnsName: `${n}-${stableHex(n, 16)}.elb.${r}.amazonaws.com`,
+    "aws:lb/loadBalancer:LoadBalancer": (n, i, r) => ({
+        arn: arn("elasticloadbalancing", r, `loadbalancer/net/${i.name ?? n}/${stableHex(n, 16)}`),
+        dnsName: `${i.name ?? n}-${stableHex(n, 16)}.elb.${r}.amazonaws.com`,
         zoneId: "Z26RNL4JYFTOTI",
     }),
-    "aws:lb/targetGroup:TargetGroup": (n, _i, r) => ({
-        arn: arn("elasticloadbalancing", r, `targetgroup/${n}/${stableHex(n, 16)}`),
+    "aws:lb/targetGroup:TargetGroup": (n, i, r) => ({
+        arn: arn("elasticloadbalancing", r, `targetgroup/${i.name ?? n}/${stableHex(n, 16)}`),
     }),
     "aws:lb/listener:Listener": (n, _i, r) => ({
         arn: arn("elasticloadbalancing", r, `listener/net/${n}/${stableHex(n, 16)}`),
@@ -191,7 +185,7 @@ const computers: Record<string, Computer> = {
         zoneId: `Z${stableHex(n, 20).toUpperCase()}`,
     }),
     "aws:route53/record:Record": (_n, i) => ({ fqdn: i.name }),
-    "tls:index/privateKey:PrivateKey": (n, i) => privateKey(n, i),
+    "tls:index/privateKey:PrivateKey": (_n, i, _r, ctx) => ({ ...mockPrivateKey(ctx.urn, i) }),
     "tls:index/selfSignedCert:SelfSignedCert": (n) => ({ certPem: fakePem("CERTIFICATE", n) }),
     "tls:index/locallySignedCert:LocallySignedCert": (n) => ({ certPem: fakePem("CERTIFICATE", n) }),
     "tls:index/certRequest:CertRequest": (n) => ({ certRequestPem: fakePem("CERTIFICATE REQUEST", n) }),
@@ -225,20 +219,38 @@ const computers: Record<string, Computer> = {
     }),
 };
 
-/** Mock registration result for a resource: inputs echoed back plus the type's computed attributes. */
+/** The value the SDK reads as "unknown" in a preview (`pulumi preview` shows it as output<...>). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * Mock registration result for a resource: inputs echoed back, the physical name the provider would
+ * assign (throws a NameLimitError when it is too long), and the type's computed attributes (which the
+ * inputs never override, except a given `privateIp`). With `preview`, every attribute the inputs do not
+ * give and the id are unknown, as `pulumi preview` sees a resource about to be created.
+ */
 export function mockResourceState(
     type: string,
     name: string,
     inputs: State,
-    region: string,
+    cloud: MockCloud,
+    urn: string,
+    preview = false,
 ): { id: string; state: State } {
-    const computed = computers[type]?.(name, inputs, region) ?? {};
+    const physical = physicalName(type, name, inputs, urn);
+    const named = { ...inputs };
+    if (physical && physical.field !== "metadata.name") named[physical.field] = physical.value;
+    const computed = computers[type]?.(name, named, cloud.region, { urn, cloud }) ?? {};
     let id = typeof computed.id === "string" ? computed.id : `${name}-id`;
+    if (type === "aws:ec2/subnet:Subnet") cloud.addSubnet(id, inputs.cidrBlock);
     if (type.startsWith("kubernetes:")) {
         const meta = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
-        id = meta.namespace ? `${meta.namespace}/${meta.name ?? name}` : (meta.name ?? name);
+        const objectName = meta.name ?? physical?.value ?? name;
+        id = meta.namespace ? `${meta.namespace}/${objectName}` : objectName;
     }
-    return { id, state: { ...inputs, ...computed } };
+    if (!preview) return { id, state: { ...named, ...computed } };
+    const state: State = { ...named };
+    for (const key of Object.keys(computed)) if (!(key in named)) state[key] = UNKNOWN;
+    return { id: "", state };
 }
 
 /** Mock results for the provider functions (invokes) Keelson calls. Unknown tokens throw. */

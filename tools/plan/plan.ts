@@ -17,6 +17,8 @@ export interface PlanOptions {
     readonly config?: LoadedStackConfig;
     /** The program to run. Default: the project's index.ts. */
     readonly program?: () => unknown;
+    /** Unknowns as a first `pulumi preview` sees them (see MockRunOptions.preview). Default false. */
+    readonly preview?: boolean;
 }
 
 /** A plan plus the unmasked registrations, for tests that check where secrets went. */
@@ -45,7 +47,13 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
         loadStackConfig(options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`));
     const program = options.program ?? projectProgram();
     const run = await runUnderMocks(
-        { stack: options.stack, project: "keelson", config: config.values, secretKeys: config.secretKeys },
+        {
+            stack: options.stack,
+            project: "keelson",
+            config: config.values,
+            secretKeys: config.secretKeys,
+            preview: options.preview,
+        },
         () => program() as Record<string, unknown>,
     );
     return {
@@ -58,6 +66,7 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
             dependencies: r.dependencies,
             inputs: readableInputs(r.type, r.inputs),
             custom: r.custom,
+            ...(r.options ? { options: r.options } : {}),
         })),
         outputs: run.outputs,
         artifacts: run.artifacts,

@@ -1,12 +1,14 @@
 // Runs a Pulumi program under the mock engine and records every registration: the heart of the offline
 // plan and of every mocked component test.
 import * as pulumi from "@pulumi/pulumi";
+import { isUnknown } from "@pulumi/pulumi/output";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
-import { mockInvoke, mockResourceState } from "./mock-state";
-import { PlanArtifact, PlanResource, SECRET_MASK } from "./types";
+import { collectArtifacts } from "./artifacts";
+import { MockCloud, mockInvoke, mockResourceState } from "./mock-state";
+import { PlanArtifact, PlanResource, SECRET_MASK, UNKNOWN_MASK } from "./types";
 
 /** A registration with its unmasked inputs, for tests that must see secret values. */
 export interface RecordedResource extends PlanResource {
@@ -24,7 +26,11 @@ export interface MockRunOptions {
     readonly config?: Record<string, unknown>;
     /** Config keys whose values are secrets. */
     readonly secretKeys?: string[];
-    /** Run as a preview (dry run). Default true, like `pulumi preview`. */
+    /**
+     * See the resources as a first `pulumi preview` does: attributes the provider computes at creation
+     * (ids, ARNs, IPs, keys) are unknown, and so is everything derived from them. Default false: every
+     * attribute has a deterministic mock value, so that artifacts can be rendered and reviewed.
+     */
     readonly preview?: boolean;
 }
 
@@ -42,22 +48,14 @@ export interface MockRun<T> {
 
 type Obj = Record<string, unknown>;
 
-// Internal SDK functions (marked @internal, so absent from the .d.ts): the mock monitor hook, the RPC queue
-// drain and the runtime store. Pinned @pulumi/pulumi keeps them stable.
-interface RuntimeStore {
-    logErrorCount: number;
-    supportsSecrets: boolean;
-    supportsResourceReferences: boolean;
-    supportsOutputValues: boolean;
-    supportsDeletedWith: boolean;
-    supportsAliasSpecs: boolean;
-    supportsParameterization: boolean;
-}
+// The SDK's public setMocks installs its MockMonitor; recording needs what the Mocks interface does not
+// pass (parent, dependencies, resource options), so the monitor's registerResource is wrapped. Two
+// @internal functions remain (absent from the .d.ts, stable in the pinned @pulumi/pulumi): getMonitor, and
+// waitForRPCs, which drains the registrations still in flight.
 const settings = settingsModule as unknown as {
-    setMockOptions(monitor: unknown, project: string, stack: string, preview: boolean): void;
+    getMonitor(): MockMonitor | undefined;
     waitForRPCs(): Promise<void>;
 };
-const getStore = (stateModule as unknown as { getStore(): RuntimeStore }).getStore;
 
 function isSecretValue(v: unknown): v is { value: unknown } {
     return typeof v === "object" && v !== null && (v as Obj)[specialSigKey] === specialSecretSig;
@@ -66,6 +64,7 @@ function isSecretValue(v: unknown): v is { value: unknown } {
 /** Replaces secret-wrapped values by the mask (`unwrap` false) or by their plain value (`unwrap` true). */
 function transformSecrets(v: unknown, unwrap: boolean): unknown {
     if (isSecretValue(v)) return unwrap ? transformSecrets(v.value, true) : SECRET_MASK;
+    if (isUnknown(v)) return UNKNOWN_MASK;
     if (Array.isArray(v)) return v.map((x) => transformSecrets(x, unwrap));
     if (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
         const out: Obj = {};
@@ -83,36 +82,67 @@ interface RegisterRequest {
     getObject(): unknown;
     getDependenciesList(): string[];
     getAdditionalsecretoutputsList(): string[];
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getProtect(): boolean;
 }
 
-interface RegisterOutputsRequest {
-    getUrn(): string;
-    getOutputs(): unknown;
-}
+type Callback = (err: unknown, resp: unknown) => void;
 
-/** The `artifacts` output one component registered: path to content, secrets masked. */
-interface ComponentArtifacts {
-    readonly urn: string;
-    readonly files: Record<string, string>;
-}
-
-/** The SDK's mock monitor plus a record of each registration's parent, dependencies and inputs. */
-class RecordingMonitor extends MockMonitor {
+/** The SDK's mock monitor, wrapped to record each registration's parent, dependencies, inputs and options. */
+class Recorder {
     readonly recorded: RecordedResource[] = [];
-    /** Every component's `artifacts` output (what it rendered), in registration order. */
-    readonly artifacts: ComponentArtifacts[] = [];
-    /**
-     * additionalSecretOutputs of the registration in progress: the real engine marks those outputs secret,
-     * so we do too. The SDK's monitor calls `mocks.newResource` synchronously inside `registerResource`.
-     */
-    currentSecretOutputs: string[] = [];
+    /** The registration in progress: its URN and additionalSecretOutputs (the mocks read them). */
+    current: { urn: string; secretOutputs: string[] } = { urn: "", secretOutputs: [] };
+    /** Component outputs registered under `artifacts`, by component URN. */
+    readonly componentOutputs = new Map<string, unknown>();
 
-    override async registerResource(req: RegisterRequest, callback: (err: unknown, resp: unknown) => void) {
+    constructor(readonly monitor: MockMonitor) {
+        const register = monitor.registerResource.bind(monitor) as (
+            r: RegisterRequest,
+            cb: Callback,
+        ) => unknown;
+        const registerOutputs = monitor.registerResourceOutputs.bind(monitor) as (
+            r: { getUrn(): string; getOutputs(): unknown },
+            cb: Callback,
+        ) => unknown;
+        const m = monitor as unknown as Record<string, unknown>;
+        m.registerResource = (req: RegisterRequest, cb: Callback) => this.register(req, cb, register);
+        m.registerResourceOutputs = (req: { getUrn(): string; getOutputs(): unknown }, cb: Callback) => {
+            const outputs = req.getOutputs() as { toJavaScript?(): Obj } | undefined;
+            const artifacts = outputs?.toJavaScript?.().artifacts;
+            if (artifacts !== undefined) this.componentOutputs.set(req.getUrn(), artifacts);
+            return registerOutputs(req, cb);
+        };
+    }
+
+    private register(
+        req: RegisterRequest,
+        callback: Callback,
+        register: (r: RegisterRequest, cb: Callback) => unknown,
+    ) {
         const inputs = deserializeProperties(
             req.getObject() as Parameters<typeof deserializeProperties>[0],
         ) as Obj;
-        this.currentSecretOutputs = req.getAdditionalsecretoutputsList();
-        const registered = super.registerResource(req, (err: unknown, resp: unknown) => {
+        this.current = {
+            urn: (this.monitor as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn(
+                req.getParent(),
+                req.getType(),
+                req.getName(),
+            ),
+            secretOutputs: req.getAdditionalsecretoutputsList(),
+        };
+        const options = {
+            ...(req.getIgnorechangesList().length ? { ignoreChanges: req.getIgnorechangesList() } : {}),
+            ...(req.getReplaceonchangesList().length
+                ? { replaceOnChanges: req.getReplaceonchangesList() }
+                : {}),
+            ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true } : {}),
+            ...(req.getProtect() ? { protect: true } : {}),
+        };
+        // MockMonitor calls the mocks synchronously before its first await, so `current` is this request's.
+        const registered = register(req, (err: unknown, resp: unknown) => {
             if (!err && resp) {
                 const urn = (resp as { getUrn(): string }).getUrn();
                 this.recorded.push({
@@ -124,63 +154,27 @@ class RecordingMonitor extends MockMonitor {
                     inputs: transformSecrets(inputs, false) as Obj,
                     rawInputs: transformSecrets(inputs, true) as Obj,
                     custom: req.getCustom(),
+                    ...(Object.keys(options).length ? { options } : {}),
                 });
             }
             callback(err, resp);
         });
-        this.currentSecretOutputs = [];
+        this.current = { urn: "", secretOutputs: [] };
         return registered;
     }
-
-    override registerResourceOutputs(
-        req: RegisterOutputsRequest,
-        callback: (err: unknown, resp: unknown) => void,
-    ) {
-        // The raw struct, not deserializeProperties: that marks the whole map secret when one file is.
-        const outputs = (req.getOutputs() as { toJavaScript(): Obj } | undefined)?.toJavaScript() ?? {};
-        const artifacts = outputs.artifacts;
-        if (artifacts && typeof artifacts === "object" && !isSecretValue(artifacts)) {
-            const files: Record<string, string> = {};
-            for (const [p, content] of Object.entries(artifacts as Obj)) {
-                files[p] = isSecretValue(content) ? SECRET_MASK : typeof content === "string" ? content : "";
-            }
-            this.artifacts.push({ urn: req.getUrn(), files });
-        }
-        return super.registerResourceOutputs(req, callback);
-    }
-}
-
-/**
- * Collects what each component rendered from its `artifacts` output. Paths are the components' own; a
- * path that more than one component rendered (two Clusters' `user-data/master-0.yaml`) is written under
- * each component's name instead (`<name>/user-data/master-0.yaml`), so nothing is overwritten.
- */
-export function collectArtifacts(components: readonly ComponentArtifacts[]): PlanArtifact[] {
-    const owners = new Map<string, number>();
-    for (const c of components) for (const p of Object.keys(c.files)) owners.set(p, (owners.get(p) ?? 0) + 1);
-    const out = new Map<string, string>();
-    for (const c of components) {
-        const name = c.urn.slice(c.urn.lastIndexOf("::") + 2);
-        for (const [p, content] of Object.entries(c.files)) {
-            const target = (owners.get(p) ?? 0) > 1 ? `${name}/${p}` : p;
-            if (out.has(target))
-                throw new Error(`artifact ${target} was rendered twice; name the components apart`);
-            out.set(target, content);
-        }
-    }
-    return [...out]
-        .map(([p, content]) => ({ path: p, content }))
-        .sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** Resolves an Output (or plain value) to its value and whether it is secret. */
-export async function resolveOutput(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+export async function resolveOutput(
+    value: unknown,
+): Promise<{ value: unknown; secret: boolean; known: boolean }> {
     const out = pulumi.output(value) as unknown as {
         promise(): Promise<unknown>;
         isSecret: Promise<boolean>;
+        isKnown: Promise<boolean>;
     };
-    const [resolved, secret] = await Promise.all([out.promise(), out.isSecret]);
-    return { value: resolved, secret };
+    const [resolved, secret, known] = await Promise.all([out.promise(), out.isSecret, out.isKnown]);
+    return { value: known ? resolved : UNKNOWN_MASK, secret, known };
 }
 
 /**
@@ -197,12 +191,22 @@ export async function runUnderMocks<T>(
     }
     const region = typeof config["aws:region"] === "string" ? config["aws:region"] : "us-east-1";
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
-    let monitor: RecordingMonitor | undefined = undefined;
+    const cloud = new MockCloud(region);
+    const preview = options.preview ?? false;
+    let recorder: Recorder | undefined = undefined;
     let invokeError: Error | undefined = undefined;
     const mocks: pulumi.runtime.Mocks = {
         newResource: (args) => {
-            const result = mockResourceState(args.type, args.name, args.inputs, region);
-            for (const key of monitor?.currentSecretOutputs ?? []) {
+            const urn = recorder?.current.urn ?? "";
+            const result = mockResourceState(
+                args.type,
+                args.name,
+                args.inputs,
+                cloud,
+                urn,
+                preview && args.custom !== false,
+            );
+            for (const key of recorder?.current.secretOutputs ?? []) {
                 if (key in result.state && !isSecretValue(result.state[key])) {
                     result.state[key] = { [specialSigKey]: specialSecretSig, value: result.state[key] };
                 }
@@ -219,22 +223,14 @@ export async function runUnderMocks<T>(
             }
         },
     };
-    monitor = new RecordingMonitor(mocks);
-    // What pulumi.runtime.setMocks does, with our recording monitor in place of the SDK's.
-    settings.setMockOptions(
-        monitor,
-        options.project ?? "keelson",
-        options.stack ?? "test",
-        options.preview ?? true,
-    );
-    const store = getStore();
-    store.supportsSecrets = true;
-    store.supportsResourceReferences = true;
-    store.supportsOutputValues = false;
-    store.supportsDeletedWith = true;
-    store.supportsAliasSpecs = true;
-    store.supportsParameterization = true;
-    const errorsBefore = store.logErrorCount;
+    // The SDK's own setMocks (its feature flags included; dry run, as the plan is one), then the recorder.
+    await pulumi.runtime.setMocks(mocks, options.project ?? "keelson", options.stack ?? "test", true);
+    const monitor = settings.getMonitor();
+    if (!(monitor instanceof MockMonitor))
+        throw new Error("offline plan: setMocks did not install a MockMonitor");
+    recorder = new Recorder(monitor);
+    const store = stateModule as unknown as { getStore(): { logErrorCount: number } };
+    const errorsBefore = store.getStore().logErrorCount;
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
@@ -249,19 +245,19 @@ export async function runUnderMocks<T>(
                 if (r.secret) secretOutputs.push(k);
             }
         }
-        // Components register their outputs (and so their artifacts) once every Output in them resolved.
         await settings.waitForRPCs();
+        const artifacts = collectArtifacts(recorder.componentOutputs);
         // Let rejected registrations surface before judging the run.
         await new Promise((r) => setImmediate(r));
         if (rejections.length > 0) throw rejections[0];
-        if (store.logErrorCount > errorsBefore) {
+        if (store.getStore().logErrorCount > errorsBefore) {
             throw new Error("the program logged errors while registering resources (see above)");
         }
         return {
-            resources: monitor.recorded,
+            resources: recorder.recorded,
             outputs: outputs as MockRun<T>["outputs"],
             secretOutputs,
-            artifacts: collectArtifacts(monitor.artifacts),
+            artifacts,
         };
     } catch (err) {
         throw invokeError ?? err;

@@ -2,6 +2,19 @@
 import * as fs from "fs";
 import * as YAML from "yaml";
 
+/**
+ * A problem with a file the plan reads (the stack config, the `--diff` plan): one line naming the file and,
+ * where there is one, the line. The CLI prints it alone and exits 1.
+ */
+export class PlanFileError extends Error {}
+
+/** The 1-based line of a character offset in a text. */
+export function lineOf(text: string, offset: number): number {
+    let line = 1;
+    for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+    return line;
+}
+
 /** A stack's config as the runtime sees it: fully qualified keys, secret keys, placeholders for secrets. */
 export interface LoadedStackConfig {
     readonly values: Record<string, unknown>;
@@ -65,17 +78,31 @@ function replaceSecure(v: unknown, key: string): { value: unknown; secret: boole
     return { value: v, secret: false };
 }
 
-/** Parses the text of a Pulumi.<stage>.yaml file. Throws with the file name on malformed YAML. */
+/**
+ * Parses the text of a Pulumi.<stage>.yaml file. Throws a {@link PlanFileError} (`file:line: problem`) on
+ * malformed YAML, duplicate keys, or a `config` that is not a mapping.
+ */
 export function parseStackConfig(text: string, file: string): LoadedStackConfig {
-    let doc: unknown;
-    try {
-        doc = YAML.parse(text);
-    } catch (err) {
-        throw new Error(`${file}: not valid YAML: ${(err as Error).message}`);
+    const doc = YAML.parseDocument(text, { uniqueKeys: true });
+    const problem = doc.errors[0];
+    if (problem) {
+        const line = problem.linePos?.[0]?.line ?? lineOf(text, problem.pos[0]);
+        const what = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        throw new PlanFileError(`${file}:${line}: not valid YAML: ${what}`);
     }
-    const config = (doc as { config?: unknown } | null)?.config ?? {};
+    let root: unknown;
+    try {
+        root = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+        throw new PlanFileError(`${file}:1: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    if (root !== null && root !== undefined && (typeof root !== "object" || Array.isArray(root)))
+        throw new PlanFileError(`${file}:1: the file is not a mapping; a stack config starts with "config:"`);
+    const config = (root as { config?: unknown } | null)?.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
-        throw new Error(`${file}: "config" is not a mapping of keys to values`);
+        const node = doc.get("config", true) as { range?: [number, number, number] } | undefined;
+        const line = node?.range ? lineOf(text, node.range[0]) : 1;
+        throw new PlanFileError(`${file}:${line}: "config" is not a mapping of keys to values`);
     }
     const values: Record<string, unknown> = {};
     const secretKeys: string[] = [];
@@ -88,8 +115,18 @@ export function parseStackConfig(text: string, file: string): LoadedStackConfig 
     return { values, secretKeys };
 }
 
-/** Reads and parses a stack config file. */
+/** Reads and parses a stack config file; a missing or unreadable file is a {@link PlanFileError}. */
 export function loadStackConfig(file: string): LoadedStackConfig {
-    if (!fs.existsSync(file)) throw new Error(`${file}: no such stack config file`);
-    return parseStackConfig(fs.readFileSync(file, "utf8"), file);
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new PlanFileError(
+            code === "ENOENT"
+                ? `${file}: no such stack config file`
+                : `${file}: cannot read the stack config (${code ?? (err as Error).message})`,
+        );
+    }
+    return parseStackConfig(text, file);
 }

@@ -14,6 +14,16 @@ export interface PlanResource {
     readonly inputs: Record<string, unknown>;
     /** False for component resources. */
     readonly custom: boolean;
+    /** The resource options that decide what `pulumi up` does with a change (absent when none is set). */
+    readonly options?: ResourceOptionsRecord;
+}
+
+/** The resource options a plan records: they decide whether a change updates, replaces or is ignored. */
+export interface ResourceOptionsRecord {
+    readonly ignoreChanges?: readonly string[];
+    readonly replaceOnChanges?: readonly string[];
+    readonly deleteBeforeReplace?: boolean;
+    readonly protect?: boolean;
 }
 
 /** A rendered file written under `out/<stage>/`. */
@@ -34,3 +44,6 @@ export interface PlanResult {
 
 /** The marker every secret value is replaced with in plan output. */
 export const SECRET_MASK = "[secret]";
+
+/** The marker for a value unknown until the resource is created (in `--preview` plans). */
+export const UNKNOWN_MASK = "[unknown]";
