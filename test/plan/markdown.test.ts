@@ -122,7 +122,7 @@ describe("renderMarkdown", () => {
                 "",
                 "</details>",
                 "",
-                "### Resources: 3",
+                "### Resources: 3 in 0 components",
                 "",
                 "<details><summary>By type</summary>",
                 "",
@@ -133,14 +133,14 @@ describe("renderMarkdown", () => {
                 "",
                 "</details>",
                 "",
-                "### Changes against the base branch: +2 ~1 -1",
+                "### Changes against the base branch: +2 ~0 +-1 -1",
                 "",
                 "| | Resource | Type | Changed fields |",
                 "|---|---|---|---|",
-                "| + | nat-b | `aws:ec2/natGateway:NatGateway` | |",
-                "| + | logs\\|x | `aws:s3/bucket:Bucket` | |",
-                "| ~ | nat-a | `aws:ec2/natGateway:NatGateway` | `subnetId` |",
-                "| - | gone | `aws:ec2/eip:Eip` | |",
+                "| + create | nat-b | `aws:ec2/natGateway:NatGateway` | |",
+                "| + create | logs\\|x | `aws:s3/bucket:Bucket` | |",
+                "| +- replace | nat-a | `aws:ec2/natGateway:NatGateway` | `subnetId`: subnetId: the provider replaces aws:ec2/natGateway:NatGateway on this field |",
+                "| - delete | gone | `aws:ec2/eip:Eip` | |",
                 "",
                 "_Offline plan under Pulumi mocks: secrets are masked and not compared._",
                 "",
@@ -168,7 +168,7 @@ describe("renderMarkdown", () => {
         const text = renderMarkdown({ plan, score: scorePlan([]), diff: diffPlans(plan, plan) });
         assert.ok(text.includes("### StackScore: A\n"));
         assert.ok(text.includes("No findings."));
-        assert.ok(text.includes("### Changes against the base branch: +0 ~0 -0\n\nNo resource changes."));
+        assert.ok(text.includes("### Changes against the base branch: +0 ~0 +-0 -0\n\nNo resource changes."));
         assert.equal(marker("prod"), "<!-- keelson-plan:prod -->");
     });
 });
@@ -233,7 +233,7 @@ describe("plan CLI: --markdown, --diff and the minimum grade", function () {
         const summary = fs.readFileSync(path.join(out, "summary.md"), "utf8");
         assert.equal(printed.join("\n"), summary);
         assert.ok(summary.startsWith("<!-- keelson-plan:dev -->\n## Keelson plan: `dev`\n"));
-        assert.ok(summary.includes("### Changes against the base branch: +1 ~0 -0\n"));
+        assert.ok(summary.includes("### Changes against the base branch: +1 ~0 +-0 -0\n"));
         assert.ok(
             fs
                 .readFileSync(path.join(out, "graph.md"), "utf8")

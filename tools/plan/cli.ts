@@ -5,6 +5,7 @@
 // the provider would refuse); 2 usage; 3 an internal error (with its stack trace).
 import * as fs from "fs";
 import * as path from "path";
+import * as YAML from "yaml";
 import { validateStageConfig } from "../../components/config";
 import { ConfigError } from "../../components/config/problems";
 import { computeCost, CostEstimate, minimumGradeError, scorePlan, StackScore } from "../../components/score";
@@ -149,8 +150,9 @@ export function readOldPlan(file: string): PlanJson {
         doc = JSON.parse(text);
     } catch (err) {
         const message = (err as Error).message;
+        // Node 20's message may have no position; the YAML parser (JSON is YAML) then locates the line.
         const at = /position (\d+)/.exec(message);
-        const line = at ? lineOf(text, Number(at[1])) : 1;
+        const line = at ? lineOf(text, Number(at[1])) : (YAML.parseDocument(text).errors[0]?.linePos?.[0]?.line ?? 1);
         throw new PlanFileError(
             `${file}:${line}: the --diff plan is not valid JSON (${message.split("\n")[0]})`,
         );
@@ -250,9 +252,11 @@ function flushed(stream: NodeJS.WriteStream, text: string): Promise<void> {
     return new Promise((resolve) => (text === "" ? resolve() : stream.write(text, () => resolve())));
 }
 
-if (require.main === module) {
-    // Collect stdout and write it in one piece, then exit only once it has drained: a piped --json of
-    // any size arrives whole (process.exit before the drain cut it at 64 KiB).
+/**
+ * The command: runs {@link main} on process.argv, writes stdout in one piece and exits only once it has
+ * drained, so that a piped --json of any size arrives whole (exiting before the drain cut it at 64 KiB).
+ */
+export function run(): void {
     const chunks: string[] = [];
     main(process.argv.slice(2), (s) => chunks.push(`${s}\n`))
         .catch((err) => {
@@ -267,3 +271,5 @@ if (require.main === module) {
             process.exit(code);
         });
 }
+
+if (require.main === module) run();

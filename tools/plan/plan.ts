@@ -1,11 +1,18 @@
 // Plans a stage offline: runs the real program (index.ts) under the mock engine with the stage's config.
+import * as fs from "fs";
 import * as path from "path";
 import { runUnderMocks, RecordedResource } from "./runtime";
 import { loadStackConfig, LoadedStackConfig } from "./stack-config";
 import { PlanResult } from "./types";
 
-/** The project root (where Pulumi.yaml lives). */
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** Where the program's modules are: the repository (under ts-node) or dist/ (compiled). */
+const PROGRAM_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The project root (where Pulumi.yaml and the stage configs live), also when running from dist/. */
+export const PROJECT_ROOT =
+    path.basename(PROGRAM_ROOT) === "dist" && !fs.existsSync(path.join(PROGRAM_ROOT, "Pulumi.yaml"))
+        ? path.dirname(PROGRAM_ROOT)
+        : PROGRAM_ROOT;
 
 /** What to plan. */
 export interface PlanOptions {
@@ -30,7 +37,7 @@ export interface FullPlan extends PlanResult {
 /** Loads index.ts's exported program function. */
 export function projectProgram(): () => unknown {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path.join(PROJECT_ROOT, "index"));
+    const mod = require(path.join(PROGRAM_ROOT, "index"));
     const fn = typeof mod === "function" ? mod : mod.default;
     if (typeof fn !== "function")
         throw new Error("index.ts must export a function (export = async () => {...})");

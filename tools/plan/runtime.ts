@@ -94,7 +94,7 @@ type Callback = (err: unknown, resp: unknown) => void;
 class Recorder {
     readonly recorded: RecordedResource[] = [];
     /** The registration in progress: its URN and additionalSecretOutputs (the mocks read them). */
-    current: { urn: string; secretOutputs: string[] } = { urn: "", secretOutputs: [] };
+    current: { urn: string; secretOutputs: string[]; inputs?: Obj } = { urn: "", secretOutputs: [] };
     /** Component outputs registered under `artifacts`, by component URN. */
     readonly componentOutputs = new Map<string, unknown>();
 
@@ -122,9 +122,6 @@ class Recorder {
         callback: Callback,
         register: (r: RegisterRequest, cb: Callback) => unknown,
     ) {
-        const inputs = deserializeProperties(
-            req.getObject() as Parameters<typeof deserializeProperties>[0],
-        ) as Obj;
         this.current = {
             urn: (this.monitor as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn(
                 req.getParent(),
@@ -141,7 +138,8 @@ class Recorder {
             ...(req.getDeletebeforereplace() ? { deleteBeforeReplace: true } : {}),
             ...(req.getProtect() ? { protect: true } : {}),
         };
-        // MockMonitor calls the mocks synchronously before its first await, so `current` is this request's.
+        // MockMonitor calls the mocks synchronously before its first await, so `current` is this request's,
+        // and the mocks keep the inputs it deserialized for them (deserializing them again costs a lot).
         const registered = register(req, (err: unknown, resp: unknown) => {
             if (!err && resp) {
                 const urn = (resp as { getUrn(): string }).getUrn();
@@ -159,9 +157,37 @@ class Recorder {
             }
             callback(err, resp);
         });
+        const inputs =
+            this.current.inputs ??
+            (deserializeProperties(req.getObject() as Parameters<typeof deserializeProperties>[0]) as Obj);
         this.current = { urn: "", secretOutputs: [] };
         return registered;
     }
+}
+
+/**
+ * Turns off stack capture while a plan runs; returns the function that turns it back on.
+ *
+ * The SDK captures a stack for every resource (Resource.callsites sets Error.stackTraceLimit to Infinity
+ * and formats `new Error().stack`, for source positions the offline plan never reads) and for every
+ * promise it creates (debuggablePromise keeps `new Error().stack` on it): about a fifth of a large plan's
+ * CPU, and memory held by every promise. @pulumi/pulumi 3.248 has no option or environment variable for
+ * it, so this uses V8's switch, `Error.stackTraceLimit`: pinned to a non-number while the program runs,
+ * no stack is captured (and the SDK's temporary Infinity is ignored). Errors thrown meanwhile keep their
+ * messages, not their stacks; KEELSON_PLAN_STACKS=1 keeps stacks for debugging.
+ */
+export function disableStackCapture(): () => void {
+    if (process.env.KEELSON_PLAN_STACKS === "1") return () => undefined;
+    const saved = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
+    Object.defineProperty(Error, "stackTraceLimit", {
+        configurable: true,
+        enumerable: saved?.enumerable ?? true,
+        get: () => undefined,
+        set: () => undefined,
+    });
+    return () => {
+        if (saved) Object.defineProperty(Error, "stackTraceLimit", saved);
+    };
 }
 
 /** Resolves an Output (or plain value) to its value and whether it is secret. */
@@ -197,6 +223,7 @@ export async function runUnderMocks<T>(
     let invokeError: Error | undefined = undefined;
     const mocks: pulumi.runtime.Mocks = {
         newResource: (args) => {
+            if (recorder) recorder.current.inputs = args.inputs;
             const urn = recorder?.current.urn ?? "";
             const result = mockResourceState(
                 args.type,
@@ -234,6 +261,7 @@ export async function runUnderMocks<T>(
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
+    const restoreStacks = disableStackCapture();
     try {
         const returned = await program();
         const outputs: Obj = {};
@@ -262,6 +290,7 @@ export async function runUnderMocks<T>(
     } catch (err) {
         throw invokeError ?? err;
     } finally {
+        restoreStacks();
         process.off("unhandledRejection", onRejection);
     }
 }

@@ -1,8 +1,12 @@
 // One benchmark run in its own process, so that peak memory is this run's alone. Prints one JSON line.
-// Usage: child.ts stage <stack> | reference <stack> | app <n> | direct <n>
-import { planStage } from "../../plan/plan";
-import { runUnderMocks } from "../../plan/runtime";
-import { directProgram, generatedAppProgram, referenceStageProgram } from "./programs";
+// Usage (compiled, from dist/): child.js stage <stack> | reference <stack> | app <n> | direct <n>
+const loadStart = process.hrtime.bigint();
+// Imported after the clock starts, so that module loading is measured apart from the run.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { planStage } = require("../../plan/plan") as typeof import("../../plan/plan");
+const { runUnderMocks } = require("../../plan/runtime") as typeof import("../../plan/runtime");
+const programs = require("./programs") as typeof import("./programs");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Resource types that are one application service each. */
 const SERVICE_TYPES = new Set([
@@ -14,34 +18,35 @@ const SERVICE_TYPES = new Set([
 ]);
 
 async function main(kind: string, arg: string): Promise<void> {
-    // Pulumi captures a stack trace for every registration; under ts-node each one would be rewritten
-    // through source maps, which doubles the cost of a run and measures the tooling, not the program.
-    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     let program: (() => Promise<{ resources: { type: string; custom: boolean }[] }>) | undefined = undefined;
     let services = 0;
     if (kind === "stage") {
         program = () => planStage({ stack: arg });
     } else if (kind === "reference") {
-        program = () => planStage({ stack: arg, program: referenceStageProgram });
+        program = () => planStage({ stack: arg, program: programs.referenceStageProgram });
     } else if (kind === "app" || kind === "direct") {
         services = Number(arg);
-        const p = kind === "app" ? generatedAppProgram(services) : directProgram(services);
+        const p = kind === "app" ? programs.generatedAppProgram(services) : programs.directProgram(services);
         program = () => runUnderMocks({ stack: "bench" }, p);
     } else {
         throw new Error(`unknown run kind ${kind}; use stage, reference, app or direct`);
     }
+    const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const result = await program();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
+    const total = process.cpuUsage();
     if (kind === "stage" || kind === "reference")
         services = result.resources.filter((r) => SERVICE_TYPES.has(r.type)).length;
     const line = {
         services,
         resources: result.resources.filter((r) => r.custom).length,
+        load_seconds: Number(loadSeconds.toFixed(3)),
         seconds: Number(seconds.toFixed(3)),
         cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(3)),
+        process_cpu_seconds: Number(((total.user + total.system) / 1e6).toFixed(3)),
         peak_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
