@@ -2,13 +2,15 @@ import * as assert from "node:assert/strict";
 import { linearity, runChild } from "../../tools/bench/plan/run";
 
 describe("bench:plan (tools/bench/plan)", () => {
-    it("computes per-service and marginal cost and their growth", () => {
-        const run = (name: string, services: number, seconds: number) => ({
+    it("computes per-service cost and its growth on CPU seconds", () => {
+        const run = (name: string, services: number, cpu: number) => ({
             name,
             services,
             resources: 0,
-            seconds,
-            cpu_seconds: 0,
+            process_seconds: 0,
+            seconds: cpu * 2,
+            cpu_seconds: cpu,
+            process_cpu_seconds: 0,
             peak_mb: 0,
         });
         assert.deepEqual(
@@ -22,27 +24,9 @@ describe("bench:plan (tools/bench/plan)", () => {
                 "app-",
             ),
             [
-                {
-                    name: "app-10",
-                    per_service_ms: 100,
-                    per_service_ratio: null,
-                    marginal_ms: null,
-                    marginal_ratio: null,
-                },
-                {
-                    name: "app-100",
-                    per_service_ms: 46,
-                    per_service_ratio: 0.46,
-                    marginal_ms: 40,
-                    marginal_ratio: null,
-                },
-                {
-                    name: "app-1000",
-                    per_service_ms: 40.6,
-                    per_service_ratio: 0.88,
-                    marginal_ms: 40,
-                    marginal_ratio: 1,
-                },
+                { name: "app-10", per_service_ms: 200, per_service_cpu_ms: 100, per_service_ratio: null },
+                { name: "app-100", per_service_ms: 92, per_service_cpu_ms: 46, per_service_ratio: 0.46 },
+                { name: "app-1000", per_service_ms: 81.2, per_service_cpu_ms: 40.6, per_service_ratio: 0.88 },
             ],
         );
     });
@@ -52,5 +36,7 @@ describe("bench:plan (tools/bench/plan)", () => {
         assert.equal(r.error, undefined);
         assert.deepEqual([r.name, r.services, r.resources], ["app-10", 10, 60]);
         assert.ok(r.seconds > 0 && r.cpu_seconds > 0 && r.peak_mb > 50, JSON.stringify(r));
+        // The whole process (module loading included) takes longer than the plan inside it.
+        assert.ok(r.process_seconds > r.seconds && r.process_cpu_seconds > r.cpu_seconds, JSON.stringify(r));
     });
 });

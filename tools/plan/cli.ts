@@ -152,7 +152,9 @@ export function readOldPlan(file: string): PlanJson {
         const message = (err as Error).message;
         // Node 20's message may have no position; the YAML parser (JSON is YAML) then locates the line.
         const at = /position (\d+)/.exec(message);
-        const line = at ? lineOf(text, Number(at[1])) : (YAML.parseDocument(text).errors[0]?.linePos?.[0]?.line ?? 1);
+        const line = at
+            ? lineOf(text, Number(at[1]))
+            : (YAML.parseDocument(text).errors[0]?.linePos?.[0]?.line ?? 1);
         throw new PlanFileError(
             `${file}:${line}: the --diff plan is not valid JSON (${message.split("\n")[0]})`,
         );

@@ -226,16 +226,18 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
  * Mock registration result for a resource: inputs echoed back, the physical name the provider would
  * assign (throws a NameLimitError when it is too long), and the type's computed attributes (which the
  * inputs never override, except a given `privateIp`). With `preview`, every attribute the inputs do not
- * give and the id are unknown, as `pulumi preview` sees a resource about to be created.
+ * give and the id are unknown, as `pulumi preview` sees a resource about to be created. `region` may be a
+ * run's {@link MockCloud} (subnets remembered across calls) or a region name (a one-off call).
  */
 export function mockResourceState(
     type: string,
     name: string,
     inputs: State,
-    cloud: MockCloud,
-    urn: string,
+    region: MockCloud | string,
+    urn = `urn:mock::${type}::${name}`,
     preview = false,
 ): { id: string; state: State } {
+    const cloud = typeof region === "string" ? new MockCloud(region) : region;
     const physical = physicalName(type, name, inputs, urn);
     const named = { ...inputs };
     if (physical && physical.field !== "metadata.name") named[physical.field] = physical.value;

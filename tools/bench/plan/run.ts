@@ -48,6 +48,14 @@ const ZERO = {
     peak_mb: 0,
 };
 
+/** Builds dist/ if a source is newer (tools/plan/build.js); once per process. */
+let buildOk: boolean | undefined = undefined;
+function built(): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    buildOk ??= (require("../../plan/build.js") as { ensureBuilt(): boolean }).ensureBuilt();
+    return buildOk;
+}
+
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const round = (n: number, d = 3) => Number(n.toFixed(d));
 
@@ -61,6 +69,7 @@ function failure(child: ReturnType<typeof spawnSync>): string {
 
 /** Runs one case in a fresh compiled Node process and parses its JSON line. */
 export function runChild(name: string, kind: string, arg: string): BenchRun {
+    if (!built()) return { name, ...ZERO, error: "the build (npm run build) failed" };
     const t0 = now();
     const child = spawnSync(
         process.execPath,
@@ -130,9 +139,7 @@ function main(argv: string[]): number {
     const sizesAt = argv.indexOf("--sizes");
     const sizes = sizesAt >= 0 ? argv[sizesAt + 1].split(",").map(Number) : [10, 100, 1000];
     const log = (s: string) => (json ? process.stderr : process.stdout).write(`${s}\n`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { ensureBuilt } = require("../../plan/build.js") as { ensureBuilt(): boolean };
-    if (!ensureBuilt()) return 1;
+    if (!built()) return 1;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "keelson-bench-"));
     const runs: BenchRun[] = [];
     const show = (r: BenchRun) =>
