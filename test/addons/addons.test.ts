@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { Addons, AddonsArgs, AddonsError } from "../../components/addons/Addons";
 import { addonsConfigArgs } from "../../components/config";
 import { AddonsConfig } from "../../components/config/types";
-import { stableHex } from "../../tools/plan/mock-state";
+import { physicalName } from "../../tools/plan/mock-names";
 import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
 import { validateManifest } from "../app/support/schema";
 
@@ -123,14 +123,15 @@ describe("addons/Addons (mocked)", () => {
 
     it("gives the worker roles the EBS CSI policy and the master role write access to the snapshot bucket only", () => {
         const ebs = get(run.resources, "addons-ebs-csi-policy-general").inputs;
-        assert.deepEqual(
-            [ebs.role, ebs.policyArn],
-            ["general", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
-        );
+        // The role's physical name is its autoname, `general-` plus 7 characters.
+        assert.match(String(ebs.role), /^general-[0-9a-f]{7}$/);
+        assert.equal(ebs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy");
         const write = get(run.resources, "addons-etcd-backups-write");
         assert.equal(write.inputs.role, "master-id");
         assert.equal(get(run.resources, "addons-etcd-backups").inputs.forceDestroy, false);
-        const arn = `arn:aws:s3:::addons-etcd-backups-${stableHex("addons-etcd-backups", 7)}`;
+        // The bucket's name is the provider's autoname, derived from its URN by the mock engine.
+        const bucket = get(run.resources, "addons-etcd-backups");
+        const arn = `arn:aws:s3:::${physicalName(bucket.type, bucket.name, bucket.inputs, bucket.urn)?.value}`;
         assert.deepEqual(JSON.parse(String(write.inputs.policy)), {
             Version: "2012-10-17",
             Statement: [

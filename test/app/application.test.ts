@@ -244,7 +244,9 @@ describe("app/ImageBuild through an Application (mocked)", () => {
         assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
         assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
         const image = byName(run, "shop-api-image");
-        const url = `123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api-repo`;
+        // The repository's name is its autoname, `shop-api-repo-` plus 7 characters.
+        const url = String(image.inputs.imageName).split(":")[0];
+        assert.match(url, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/shop-api-repo-[0-9a-f]{7}$/);
         assert.equal(image.inputs.imageName, `${url}:${tag}`);
         assert.deepEqual(image.inputs.build, {
             context: dir,

@@ -174,7 +174,7 @@ describe("renderMarkdown", () => {
 });
 
 describe("renderScoreText", () => {
-    it("prints the grades, the findings with fixes, mandatory policy violations and the cost", () => {
+    it("prints the grades, the findings with fixes, every policy violation (mandatory first) and the cost", () => {
         assert.equal(
             renderScoreText(score, computeCost([nat]), violations),
             [
@@ -184,6 +184,7 @@ describe("renderScoreText", () => {
                 "",
                 "Policy pack: 1 mandatory, 1 advisory violation(s)",
                 "  [mandatory] aws-ec2-imdsv2 on m0: m0 allows IMDSv1.",
+                "  [advisory] k8s-replicas on logs|x: Deployment app/x runs 1 replica.",
                 "",
                 "Cost: $32.85 per month (us-east-1 on-demand prices of 2026-11-22); an EKS control plane would add $73.00",
                 "      $32.85  nat-a (NAT gateway 730 h)",

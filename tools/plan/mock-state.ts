@@ -129,13 +129,13 @@ const computers: Record<string, Computer> = {
             primaryNetworkInterfaceId: `eni-${stableHex(n)}`,
         };
     },
-    "aws:lb/loadBalancer:LoadBalancer": (n, i, r) => ({
-        arn: arn("elasticloadbalancing", r, `loadbalancer/net/${i.name ?? n}/${stableHex(n, 16)}`),
-        dnsName: `${i.name ?? n}-${stableHex(n, 16)}.elb.${r}.amazonaws.com`,
+    "aws:lb/loadBalancer:LoadBalancer": (n, _i, r) => ({
+        arn: arn("elasticloadbalancing", r, `loadbalancer/net/${n}/${stableHex(n, 16)}`),
+        dnsName: `${n}-${stableHex(n, 16)}.elb.${r}.amazonaws.com`,
         zoneId: "Z26RNL4JYFTOTI",
     }),
-    "aws:lb/targetGroup:TargetGroup": (n, i, r) => ({
-        arn: arn("elasticloadbalancing", r, `targetgroup/${i.name ?? n}/${stableHex(n, 16)}`),
+    "aws:lb/targetGroup:TargetGroup": (n, _i, r) => ({
+        arn: arn("elasticloadbalancing", r, `targetgroup/${n}/${stableHex(n, 16)}`),
     }),
     "aws:lb/listener:Listener": (n, _i, r) => ({
         arn: arn("elasticloadbalancing", r, `listener/net/${n}/${stableHex(n, 16)}`),
