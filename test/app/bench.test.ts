@@ -31,7 +31,8 @@ describe("bench:plan (tools/bench/plan)", () => {
         );
     });
 
-    it("measures a generated application in its own process", () => {
+    it("measures a generated application in its own process", function () {
+        this.timeout(600000); // builds dist/ first when a source is newer
         const r = runChild("app-10", "app", "10");
         assert.equal(r.error, undefined);
         assert.deepEqual([r.name, r.services, r.resources], ["app-10", 10, 60]);

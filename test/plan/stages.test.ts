@@ -122,13 +122,16 @@ describe("plan CLI", () => {
             "config:\n  aws:region: us-east-1\n  keelson:cluster:\n    masters: 2\n    mastres: 3\n",
         );
         const printed: string[] = [];
+        const errors: string[] = [];
         const code = await main(
             ["--stack", "dev", "--config-file", file, "--out", path.join(dir, "out")],
             (s) => printed.push(s),
+            (s) => errors.push(s),
         );
         assert.equal(code, 1);
+        assert.deepEqual(printed, [], "errors go to stderr, not stdout");
         assert.equal(
-            printed.join("\n"),
+            errors.join("\n"),
             [
                 "stage dev: 2 config problems; nothing was created:",
                 "  - cluster.mastres: 3 is not a known key; did you mean cluster.masters?",
@@ -147,6 +150,7 @@ describe("plan CLI", () => {
         const json = JSON.parse(printed.join("\n"));
         assert.equal(json.stack, "dev");
         assert.deepEqual(Object.keys(json.resources[0]).sort(), [
+            "custom",
             "dependencies",
             "inputs",
             "name",

@@ -17,6 +17,8 @@ import { loadStackConfig } from "../../tools/plan/stack-config";
 
 type Obj = Record<string, unknown>;
 interface Resource {
+    /** The URN: the mock engine derives autonamed physical names (role names) from it. */
+    readonly urn?: string;
     readonly type: string;
     readonly name: string;
     readonly inputs: Obj;
@@ -88,7 +90,7 @@ const DEFAULT_KEY_POLICY: PolicyDocument = {
 
 /** Per SecureString parameter name, the roles (by resource name) that can read and decrypt it. */
 function decryptSets(resources: readonly Resource[], region: string): Record<string, string[]> {
-    const out = (r: Resource) => mockResourceState(r.type, r.name, r.inputs, region).state;
+    const out = (r: Resource) => mockResourceState(r.type, r.name, r.inputs, region, r.urn).state;
     const of = (type: string) => resources.filter((r) => r.type === type);
     const roles = of("aws:iam/role:Role").map((r) => ({
         name: r.name,
@@ -257,7 +259,12 @@ describe("prod plan: every secret is decryptable by exactly its consumer", funct
     let plan: Promise<FullPlan> | undefined;
     const resources = async (): Promise<Resource[]> => {
         plan ??= planStage({ stack: "prod" });
-        return (await plan).recorded.map((r) => ({ type: r.type, name: r.name, inputs: r.rawInputs }));
+        return (await plan).recorded.map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            inputs: r.rawInputs,
+        }));
     };
 
     it("per SecureString parameter: join → masters and workers, control plane → masters, edge TLS → the edge role", async () => {
@@ -303,7 +310,10 @@ describe("prod plan: every secret is decryptable by exactly its consumer", funct
                 type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                 name: `${role.name}-core`,
                 inputs: {
-                    role: role.name,
+                    // The role's physical (autonamed) name, as a real attachment would reference it.
+                    role: String(
+                        mockResourceState(role.type, role.name, role.inputs, region, role.urn).state.name,
+                    ),
                     policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
                 },
             });

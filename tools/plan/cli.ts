@@ -197,7 +197,7 @@ export async function main(
         plan = await planStage({ stack: options.stack, config, preview: options.preview });
     } catch (err) {
         if (err instanceof ConfigError) {
-            for (const p of err.problems) printError(p.message);
+            printError(err.message);
             if (options.json)
                 print(
                     JSON.stringify(
