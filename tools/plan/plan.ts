@@ -63,9 +63,12 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
         },
         () => program() as Record<string, unknown>,
     );
+    // Sorted by URN: registration order depends on how the SDK's promises interleave, and the same config
+    // must give byte-identical plan files.
+    const recorded = [...run.resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     return {
         stack: options.stack,
-        resources: run.resources.map((r) => ({
+        resources: recorded.map((r) => ({
             urn: r.urn,
             type: r.type,
             name: r.name,
@@ -77,7 +80,7 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
         })),
         outputs: run.outputs,
         artifacts: run.artifacts,
-        recorded: run.resources,
+        recorded,
         secretOutputs: run.secretOutputs,
     };
 }
