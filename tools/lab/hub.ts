@@ -1,0 +1,288 @@
+// The lab's "outside world", served from the hub network namespace by the lab process itself:
+//   http://deb.debian.org/debian/...                 the lab's Debian archive (tools/lab/rootfs.ts)
+//   https://pkgs.k8s.io/core:/stable:/v<x.y>/deb/    the stub kube repository (tools/lab/packages.ts)
+//   https://s3.<region>.amazonaws.com/amazon-ssm-<region>/latest/debian_amd64/amazon-ssm-agent.deb
+//   https://ssm.<region>.amazonaws.com/              SSM GetParameter(s) (the stub below)
+//   http://169.254.169.254/latest/...                IMDSv2 (the stub below)
+// Every request is recorded (`requests`), so scenarios can assert what the nodes really asked for.
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as path from "path";
+import { randomBytes } from "crypto";
+
+/** A node as the metadata service and SSM see it. */
+export interface HubIdentity {
+    readonly name: string;
+    readonly instanceId: string;
+    readonly zone: string;
+    readonly region: string;
+    /** Instance role name (what the instance profile carries). */
+    readonly role: string;
+    /** SSM parameter path prefixes this role may read (the plan's IAM policy, by prefix). */
+    readonly readablePrefixes: readonly string[];
+    readonly hopLimit: number;
+}
+
+/**
+ * An injected SSM failure: every GetParameter from the matching nodes fails for `durationMs` from the
+ * first such request (as IAM propagation delays a new instance role's first calls).
+ */
+export interface SsmFault {
+    readonly code: "AccessDeniedException" | "ParameterNotFound";
+    readonly durationMs: number;
+    /** Node names; all nodes when absent. */
+    readonly nodes?: readonly string[];
+    /** Set by the hub at the first matching request. */
+    startedAt?: number;
+}
+
+/** What the hub serves. */
+export interface HubOptions {
+    readonly debianArchive: string;
+    readonly kubeRepo: string;
+    readonly kubeSeries: string;
+    readonly ssmAgentDeb: string;
+    readonly region: string;
+    /** PEM certificate (with SANs for every name above) and key, signed by the lab CA. */
+    readonly tlsCert: string;
+    readonly tlsKey: string;
+    /** Address of the "internet" services and of the metadata service. */
+    readonly internetAddress: string;
+    readonly imdsAddress: string;
+}
+
+/** One recorded request. */
+export interface HubRequest {
+    readonly at: number;
+    readonly node: string;
+    readonly service: "debian" | "kube" | "s3" | "ssm" | "imds";
+    readonly what: string;
+    readonly status: number;
+}
+
+const CONTENT: Record<string, string> = {
+    ".deb": "application/vnd.debian.binary-package",
+    ".gz": "application/gzip",
+};
+
+function serveFile(res: http.ServerResponse, root: string, rel: string): number {
+    const file = path.resolve(root, "." + path.posix.normalize("/" + decodeURIComponent(rel)));
+    if (!file.startsWith(path.resolve(root)) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404).end("not found\n");
+        return 404;
+    }
+    const st = fs.statSync(file);
+    res.writeHead(200, {
+        "Content-Length": st.size,
+        "Content-Type": CONTENT[path.extname(file)] ?? "application/octet-stream",
+        "Last-Modified": st.mtime.toUTCString(),
+    });
+    fs.createReadStream(file).pipe(res);
+    return 200;
+}
+
+/** The hub's state and servers. */
+export class Hub {
+    readonly requests: HubRequest[] = [];
+    readonly parameters = new Map<string, { value: string; type: string }>();
+    readonly faults: SsmFault[] = [];
+    /** Nodes by source address. */
+    readonly identities = new Map<string, HubIdentity>();
+    private readonly tokens = new Map<string, { address: string; expires: number }>();
+    private readonly servers: (http.Server | https.Server)[] = [];
+
+    constructor(private readonly o: HubOptions) {}
+
+    async start(): Promise<void> {
+        const plain = http.createServer((req, res) => this.handle(req, res, false));
+        const tls = https.createServer({ cert: this.o.tlsCert, key: this.o.tlsKey }, (req, res) =>
+            this.handle(req, res, true),
+        );
+        const listen = (s: http.Server, port: number, host: string) =>
+            new Promise<void>((resolve, reject) => {
+                s.once("error", reject);
+                s.listen(port, host, () => resolve());
+            });
+        await listen(plain, 80, this.o.internetAddress);
+        const imds = http.createServer((req, res) => this.handle(req, res, false));
+        await listen(imds, 80, this.o.imdsAddress);
+        await listen(tls, 443, this.o.internetAddress);
+        this.servers.push(plain, imds, tls);
+    }
+
+    async stop(): Promise<void> {
+        await Promise.all(
+            this.servers.map(
+                (s) =>
+                    new Promise<void>((resolve) => {
+                        s.close(() => resolve());
+                        (s as http.Server).closeAllConnections?.();
+                    }),
+            ),
+        );
+    }
+
+    private record(node: string, service: HubRequest["service"], what: string, status: number): void {
+        this.requests.push({ at: Date.now(), node, service, what, status });
+    }
+
+    private handle(req: http.IncomingMessage, res: http.ServerResponse, tls: boolean): void {
+        const address = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+        const node = this.identities.get(address)?.name ?? address;
+        const host = (req.headers.host ?? "").split(":")[0];
+        const url = req.url ?? "/";
+        try {
+            if (req.socket.localAddress?.replace(/^::ffff:/, "") === this.o.imdsAddress) {
+                this.record(node, "imds", `${req.method} ${url}`, this.imds(req, res, address));
+            } else if (!tls && host === "deb.debian.org" && url.startsWith("/debian/")) {
+                this.record(
+                    node,
+                    "debian",
+                    url,
+                    serveFile(res, this.o.debianArchive, url.slice("/debian".length)),
+                );
+            } else if (tls && host === "pkgs.k8s.io") {
+                const prefix = `/core:/stable:/v${this.o.kubeSeries}/deb/`;
+                const status = url.startsWith(prefix)
+                    ? serveFile(res, this.o.kubeRepo, url.slice(prefix.length))
+                    : (res.writeHead(404).end(), 404);
+                this.record(node, "kube", url, status);
+            } else if (tls && host === `s3.${this.o.region}.amazonaws.com`) {
+                const want = `/amazon-ssm-${this.o.region}/latest/debian_amd64/amazon-ssm-agent.deb`;
+                const status =
+                    url === want
+                        ? serveFile(res, path.dirname(this.o.ssmAgentDeb), path.basename(this.o.ssmAgentDeb))
+                        : (res.writeHead(404).end(), 404);
+                this.record(node, "s3", url, status);
+            } else if (tls && host === `ssm.${this.o.region}.amazonaws.com` && req.method === "POST") {
+                this.ssm(req, res, address, node);
+            } else {
+                res.writeHead(404).end("not found\n");
+                this.record(node, "debian", `${host}${url}`, 404);
+            }
+        } catch (err) {
+            res.writeHead(500).end(String(err));
+        }
+    }
+
+    // IMDSv2: PUT /latest/api/token with a TTL header gives a token; every other request must carry it
+    // (httpTokens: required, so IMDSv1 requests get 401). Tokens are bound to the requesting address.
+    private imds(req: http.IncomingMessage, res: http.ServerResponse, address: string): number {
+        const id = this.identities.get(address);
+        const url = req.url ?? "";
+        if (req.method === "PUT" && url === "/latest/api/token") {
+            const ttl = Number(req.headers["x-aws-ec2-metadata-token-ttl-seconds"]);
+            if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21600) return (res.writeHead(400).end(), 400);
+            const token = randomBytes(24).toString("base64url");
+            this.tokens.set(token, { address, expires: Date.now() + ttl * 1000 });
+            res.writeHead(200, { "X-Aws-Ec2-Metadata-Token-Ttl-Seconds": String(ttl) }).end(token);
+            return 200;
+        }
+        const t = this.tokens.get(String(req.headers["x-aws-ec2-metadata-token"] ?? ""));
+        if (!t || t.address !== address || t.expires < Date.now()) return (res.writeHead(401).end(), 401);
+        if (!id) return (res.writeHead(404).end(), 404);
+        const creds = {
+            Code: "Success",
+            LastUpdated: new Date().toISOString(),
+            Type: "AWS-HMAC",
+            AccessKeyId: "ASIALAB" + id.instanceId.slice(2, 15).toUpperCase(),
+            SecretAccessKey: "lab-secret-access-key",
+            Token: "lab-session-token",
+            Expiration: new Date(Date.now() + 6 * 3600 * 1000).toISOString(),
+        };
+        const md: Record<string, string> = {
+            "instance-id": id.instanceId,
+            "placement/availability-zone": id.zone,
+            "placement/region": id.region,
+            "local-ipv4": address,
+            "iam/security-credentials/": id.role,
+            [`iam/security-credentials/${id.role}`]: JSON.stringify(creds),
+            "iam/info": JSON.stringify({
+                Code: "Success",
+                InstanceProfileArn: `arn:aws:iam::123456789012:instance-profile/${id.role}`,
+            }),
+        };
+        const key = url.replace(/^\/latest\/meta-data\//, "");
+        if (!url.startsWith("/latest/meta-data/") || !(key in md)) return (res.writeHead(404).end(), 404);
+        res.writeHead(200, { "Content-Type": "text/plain" }).end(md[key]);
+        return 200;
+    }
+
+    // SSM (JSON 1.1 protocol, as the AWS CLI speaks it). SigV4 is not verified; the caller is the node at
+    // the source address, and it may read only below its role's prefixes (IAM's AccessDeniedException
+    // otherwise). SecureStrings are returned decrypted only WithDecryption (KMS is modelled as always
+    // allowing the node's role). Injected faults win over everything.
+    private ssm(req: http.IncomingMessage, res: http.ServerResponse, address: string, node: string): void {
+        let body = "";
+        req.on("data", (c: Buffer) => (body += c.toString()));
+        req.on("end", () => {
+            const target = String(req.headers["x-amz-target"] ?? "");
+            const input = JSON.parse(body || "{}") as {
+                Name?: string;
+                Names?: string[];
+                WithDecryption?: boolean;
+            };
+            const id = this.identities.get(address);
+            const send = (status: number, doc: unknown, what: string) => {
+                res.writeHead(status, { "Content-Type": "application/x-amz-json-1.1" }).end(
+                    JSON.stringify(doc),
+                );
+                this.record(node, "ssm", what, status);
+            };
+            const names = target.endsWith(".GetParameter") ? [input.Name ?? ""] : (input.Names ?? []);
+            const fault = this.faults.find((f) => {
+                if (f.nodes && !f.nodes.includes(node)) return false;
+                f.startedAt ??= Date.now();
+                return Date.now() < f.startedAt + f.durationMs;
+            });
+            const what = `${target.split(".")[1]} ${names.join(",")}`;
+            if (fault) {
+                const message =
+                    fault.code === "AccessDeniedException"
+                        ? `User: arn:aws:sts::123456789012:assumed-role/${id?.role}/${id?.instanceId} is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:${this.o.region}:123456789012:parameter${names[0]} because no identity-based policy allows the ssm:GetParameter action`
+                        : "";
+                return send(400, { __type: fault.code, message }, `${what} -> ${fault.code} (injected)`);
+            }
+            if (!id) return send(400, { __type: "UnrecognizedClientException" }, what);
+            const denied = names.find((n) => !id.readablePrefixes.some((p) => n.startsWith(p)));
+            if (denied !== undefined) {
+                return send(
+                    400,
+                    {
+                        __type: "AccessDeniedException",
+                        message: `User: arn:aws:sts::123456789012:assumed-role/${id.role}/${id.instanceId} is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:${this.o.region}:123456789012:parameter${denied}`,
+                    },
+                    `${what} -> AccessDenied`,
+                );
+            }
+            const found = names.map((n) => ({ n, p: this.parameters.get(n) }));
+            const param = (n: string, p: { value: string; type: string }) => ({
+                Name: n,
+                Type: p.type,
+                Value: p.type === "SecureString" && !input.WithDecryption ? "AQICAH-lab-ciphertext" : p.value,
+                Version: 1,
+                ARN: `arn:aws:ssm:${this.o.region}:123456789012:parameter${n}`,
+                DataType: "text",
+            });
+            if (target.endsWith(".GetParameter")) {
+                const f = found[0];
+                if (!f.p)
+                    return send(
+                        400,
+                        { __type: "ParameterNotFound", message: "" },
+                        `${what} -> ParameterNotFound`,
+                    );
+                return send(200, { Parameter: param(f.n, f.p) }, what);
+            }
+            send(
+                200,
+                {
+                    Parameters: found.filter((f) => f.p).map((f) => param(f.n, f.p!)),
+                    InvalidParameters: found.filter((f) => !f.p).map((f) => f.n),
+                },
+                what,
+            );
+        });
+    }
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Runs inside a lab node's root (see enter.sh): cloud-init's real stages from the NoCloud seed, then a
+# report of what runs, then it stays up (as PID 1 it also reaps orphans) until the lab ends the node.
+# Console lines starting "LAB " are read by tools/lab/lab.ts.
+export PATH=/opt/keelson-lab/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LANG=C.UTF-8 HOME=/root
+echo "LAB boot-start $(date +%s)"
+# The lab CA signs the hub's HTTPS names (pkgs.k8s.io, S3, SSM): trust it like a public CA.
+update-ca-certificates >/dev/null 2>&1 || echo "LAB warning: update-ca-certificates failed"
+/etc/keelson-lab/preboot.sh &
+mkdir -p /run/lab-units /var/log/lab-units
+rc=0
+for stage in "init --local" "init" "modules --mode=config" "modules --mode=final"; do
+    # shellcheck disable=SC2086
+    cloud-init $stage >>/var/log/lab-cloud-init-stages.log 2>&1 || { rc=$?; echo "LAB stage-failed $stage rc=$rc"; }
+done
+status=$(cloud-init status --long 2>&1 || true)
+echo "LAB cloud-init-status $(printf '%s' "$status" | tr '\n' '|')"
+echo "LAB boot-end $(date +%s) rc=$rc"
+# The console output (what EC2's "get console output" shows) for the lab's report.
+sed 's/^/LAB console /' /var/log/cloud-init-output.log 2>/dev/null | tail -n 400
+echo "LAB ready-for-checks"
+trap 'exit 0' TERM
+while :; do sleep 3600 & wait $!; done

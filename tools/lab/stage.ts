@@ -1,0 +1,105 @@
+// What the lab boots, taken from the offline plan of a stage (the real program under the mock engine):
+// each instance's exact gzipped user-data, its IMDS settings and instance profile, the SSM parameters'
+// names and types, the API record and target-group health check, the edge config artifact.
+import { gunzipSync } from "zlib";
+import { planStage } from "../plan/plan";
+
+/** One instance of the plan. */
+export interface PlannedInstance {
+    /** Short name: master-0, general-0, edge-0. */
+    readonly name: string;
+    readonly kind: "master" | "worker" | "edge";
+    /** The user-data as EC2 gets it (gzip), and decompressed. */
+    readonly userDataGzip: Buffer;
+    readonly userData: string;
+    readonly hopLimit: number;
+    readonly instanceProfile: string;
+}
+
+/** The parts of a plan the lab uses. */
+export interface PlannedStage {
+    readonly stage: string;
+    readonly region: string;
+    readonly instances: PlannedInstance[];
+    /** SSM parameter name -> type. */
+    readonly parameters: Map<string, string>;
+    /** SSM description by name (edge certificates name their hosts there). */
+    readonly descriptions: Map<string, string>;
+    readonly apiName: string;
+    /** "nlb" when the API record aliases a load balancer; "master-0" when it points at master-0. */
+    readonly apiTarget: "nlb" | "master-0";
+    readonly healthCheck?: {
+        interval: number;
+        timeout: number;
+        healthy: number;
+        unhealthy: number;
+        path: string;
+    };
+    /** Rendered edge config (nginx.conf or haproxy.cfg) and its engine. */
+    readonly edgeConfig?: { engine: "nginx" | "haproxy"; text: string };
+}
+
+type Inputs = Record<string, unknown>;
+
+/** Plans `stage` and extracts what the lab needs. Takes 20-90 s (the mock engine). */
+export async function planForLab(stage: string): Promise<PlannedStage> {
+    const plan = await planStage({ stack: stage });
+    const instances: PlannedInstance[] = [];
+    const parameters = new Map<string, string>();
+    const descriptions = new Map<string, string>();
+    let apiName = "";
+    let apiTarget: "nlb" | "master-0" = "master-0";
+    let healthCheck: PlannedStage["healthCheck"];
+    let region = "us-east-1";
+    for (const r of plan.recorded) {
+        const i = r.inputs as Inputs;
+        if (r.type === "aws:ec2/instance:Instance") {
+            const m = /-(master-\d+|edge-\d+|[a-z0-9]+-\d+)$/.exec(r.name);
+            if (!m || typeof i.userDataBase64 !== "string") continue;
+            const gz = Buffer.from(i.userDataBase64, "base64");
+            const short = m[1];
+            instances.push({
+                name: short,
+                kind: short.startsWith("master-") ? "master" : short.startsWith("edge-") ? "edge" : "worker",
+                userDataGzip: gz,
+                userData: gunzipSync(gz).toString(),
+                hopLimit: Number((i.metadataOptions as Inputs | undefined)?.httpPutResponseHopLimit ?? 1),
+                instanceProfile: String(i.iamInstanceProfile ?? ""),
+            });
+        } else if (r.type === "aws:ssm/parameter:Parameter") {
+            parameters.set(String(i.name), String(i.type));
+            descriptions.set(String(i.name), String(i.description ?? ""));
+            const rm = /^arn:aws:kms:([a-z0-9-]+):/.exec(String(i.keyId ?? ""));
+            if (rm) region = rm[1];
+        } else if (r.type === "aws:route53/record:Record" && /^api\./.test(String(i.name))) {
+            apiName = String(i.name);
+            apiTarget = i.aliases ? "nlb" : "master-0";
+        } else if (
+            r.type === "aws:lb/targetGroup:TargetGroup" &&
+            (i.healthCheck as Inputs | undefined)?.path
+        ) {
+            const h = i.healthCheck as Inputs;
+            healthCheck = {
+                interval: Number(h.interval),
+                timeout: Number(h.timeout),
+                healthy: Number(h.healthyThreshold),
+                unhealthy: Number(h.unhealthyThreshold),
+                path: String(h.path),
+            };
+        }
+    }
+    const edge = plan.artifacts.find((a) => /^edge\/(nginx\.conf|haproxy\.cfg)$/.test(a.path));
+    return {
+        stage,
+        region,
+        instances,
+        parameters,
+        descriptions,
+        apiName,
+        apiTarget,
+        healthCheck,
+        edgeConfig: edge
+            ? { engine: edge.path.endsWith("nginx.conf") ? "nginx" : "haproxy", text: edge.content }
+            : undefined,
+    };
+}
