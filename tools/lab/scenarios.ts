@@ -203,10 +203,7 @@ const bootShape =
 /** A prod worker booted against the running prod cluster (after prod-boot), with one fault. */
 function faultyWorker(
     label: string,
-    fault: (
-        c: LabCluster,
-        n: () => LabNode | undefined,
-    ) => { preboot?: string; mutate?: (t: string) => string; before?: () => void },
+    fault: (c: LabCluster) => { preboot?: string; mutate?: (t: string) => string; before?: () => void },
     judge?: (r: Outcome) => Outcome,
 ): Scenario["run"] {
     return async (env) => {
@@ -219,11 +216,9 @@ function faultyWorker(
                 nodes: [],
             };
         const inst = shapeInstances(c.plan, "prod").find((i) => i.kind === "worker")!;
-        let node: LabNode | undefined;
-        const f = fault(c, () => node);
+        const f = fault(c);
         f.before?.();
         const r = await bootAndCheck(c, [{ inst, label, mutate: f.mutate, preboot: f.preboot }], 1_200_000);
-        node = r.nodes[0];
         const reg = (await clusterHealth(c, 3, [label])).filter((x) => x.check.startsWith("every node"));
         const out = { ...summarize([...r.checks, ...reg], r.timedOut), nodes: [label] };
         await env.lab.kill(r.nodes[0]);
