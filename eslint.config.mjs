@@ -18,6 +18,42 @@ export default tseslint.config(
             "@typescript-eslint/no-explicit-any": "error",
         },
     },
+    // Import direction (test/config/imports.test.ts checks the same and finds cycles): the library never
+    // imports the tools or the tests, and components/core/ is pure, shared code that imports no other area.
+    {
+        files: ["components/**/*.ts"],
+        ignores: ["components/core/**"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        {
+                            group: ["**/tools/**", "**/test/**"],
+                            message: "components never import tools/ or test/",
+                        },
+                    ],
+                },
+            ],
+        },
+    },
+    {
+        files: ["components/core/**/*.ts"],
+        rules: {
+            "no-restricted-imports": [
+                "error",
+                {
+                    patterns: [
+                        { group: ["../**"], message: "components/core imports nothing outside core" },
+                        {
+                            group: ["@pulumi/aws", "@pulumi/kubernetes", "@pulumi/tls", "@pulumi/random"],
+                            message: "components/core is pure: no cloud SDK",
+                        },
+                    ],
+                },
+            ],
+        },
+    },
     {
         files: ["test/**/*.ts", "tools/bench/**/*.ts"],
         rules: { "@typescript-eslint/no-unused-expressions": "off" },

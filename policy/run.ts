@@ -9,7 +9,7 @@ import {
     ResourceValidationPolicy,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { PlanResource } from "../tools/plan/types";
+import { PlanResource } from "../components/core/graph";
 import { policies as shipped } from "./rules";
 
 /** One violation reported by a policy. */

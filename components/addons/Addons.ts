@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { Artifacts, ArtifactSet } from "../artifact-set";
 import { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
-import { manifestPath } from "../app/k8s-objects";
+import { manifestPath } from "../core/manifest";
+import { Problem } from "../core/problems";
 import { secureBucket } from "../app/secure-bucket";
 import { ChartSpec, addonCharts } from "./charts";
 import { backupPolicy, lifecycleRules, renderEtcdBackupCronJob } from "./etcd-backup";
@@ -17,7 +18,7 @@ export class AddonsError extends Error {}
 
 /** Why the args cannot work, as `{ key, value, message }`. */
 export function validateAddons(spec: AddonsSpec, args: Pick<AddonsArgs, "masterRole">) {
-    const problems: { key: string; value: unknown; message: string }[] = [];
+    const problems: Problem[] = [];
     if (spec.etcdBackups && !args.masterRole) {
         problems.push({
             key: "addons.etcdBackups",
@@ -129,13 +130,15 @@ export class Addons extends pulumi.ComponentResource {
         );
         artifacts.add(manifestPath(sc), stringify(sc));
 
-        // The EBS CSI driver runs on workers (see charts.ts), so the worker roles carry its policy.
+        // The EBS CSI driver runs on workers (see charts.ts), so the worker roles carry its policy. Attached
+        // here only (the add-on that needs it owns it): a second attachment of the same policy to the same
+        // role would be detached for both when either is deleted.
         for (const [key, role] of Object.entries(args.nodeRoles ?? {})) {
             new aws.iam.RolePolicyAttachment(
                 `${name}-ebs-csi-policy-${key}`,
                 {
                     role: role.name,
-                    policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+                    policyArn: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
                 },
                 { parent: this },
             );

@@ -2,13 +2,11 @@
 // and the IAM policy of the master role. Retention follows kops: 15-minute snapshots for a day, hourly
 // copies for a week, daily copies for 90 days, each tier under its own prefix.
 import * as pulumi from "@pulumi/pulumi";
-import { Manifest } from "../app/render/meta";
+import { AWS_CLI_IMAGE, ETCD_IMAGE } from "../core/images";
+import { Manifest } from "../core/manifest";
 import { CONTROL_PLANE_PLACEMENT } from "./charts";
 
-/** etcdctl from the etcd image kubeadm 1.33 runs. */
-export const ETCD_IMAGE = "registry.k8s.io/etcd:3.5.21-0";
-/** AWS CLI v2, pinned. */
-export const AWS_CLI_IMAGE = "amazon/aws-cli:2.27.50";
+export { AWS_CLI_IMAGE, ETCD_IMAGE } from "../core/images";
 /** Every 15 minutes. */
 export const BACKUP_SCHEDULE = "*/15 * * * *";
 

@@ -1,5 +1,5 @@
 // The default StorageClass Keelson writes itself: encrypted gp3 through the EBS CSI driver.
-import { Manifest } from "../app/render/meta";
+import { Manifest } from "../core/manifest";
 
 /** Name of Keelson's default StorageClass. */
 export const STORAGE_CLASS = "gp3-encrypted";

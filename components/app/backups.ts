@@ -1,7 +1,7 @@
 // Logical backups of SQL databases: each `postgres`/`mysql` with `backup` gets a CronJob service
 // `<name>-backup` that depends on the database and the file store like any other service (so it gets their
 // connection variables, a wait-for initContainer and NetworkPolicy paths), plus a dump initContainer.
-import { AWS_CLI_IMAGE } from "../addons/etcd-backup";
+import { AWS_CLI_IMAGE } from "../core/images";
 import { orderServices, ServiceOrder } from "./graph";
 import { ENGINES } from "./render/engines";
 import { containerSecurityContext, volumeName } from "./render/pod";

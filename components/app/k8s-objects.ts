@@ -1,7 +1,7 @@
 // Registers a rendered manifest as the matching typed @pulumi/kubernetes resource.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Manifest } from "./render/meta";
+import { Manifest } from "../core/manifest";
 
 type Ctor = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
@@ -36,10 +36,4 @@ export function createObject(
     return new Kind(name, manifest as never, opts);
 }
 
-/** `manifests/<namespace>/<kind>-<name>.yaml`, the artifact path of an object. */
-export function manifestPath(manifest: Manifest): string {
-    // A Namespace files under itself; other cluster-scoped objects under `cluster/`.
-    const ns =
-        manifest.metadata.namespace ?? (manifest.kind === "Namespace" ? manifest.metadata.name : "cluster");
-    return `manifests/${ns}/${manifest.kind.toLowerCase()}-${manifest.metadata.name}.yaml`;
-}
+export { manifestPath } from "../core/manifest";

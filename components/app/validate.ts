@@ -1,6 +1,8 @@
 // Pure validation of an application's service graph: every problem at once, each naming the key, the
 // value and the fix. Runs before any resource is registered.
 import { expandedOrder } from "./backups";
+import { isDnsLabel } from "../core/names";
+import { Problem } from "../core/problems";
 import { planApplication } from "./plan";
 import { Add, validatePorts } from "./validate-ports";
 import {
@@ -14,12 +16,8 @@ import {
     SqlArgs,
 } from "./types";
 
-/** One bad input. */
-export interface AppProblem {
-    readonly key: string;
-    readonly value: unknown;
-    readonly message: string;
-}
+/** One bad input (key, value, message with the fix). */
+export type AppProblem = Problem;
 
 /** The plain part of an Application's args that validation and planning look at. */
 export interface AppDefinition {
@@ -34,7 +32,6 @@ export interface AppDefinition {
     readonly nodePortsInUse?: readonly number[];
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -66,14 +63,14 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
     const add = (key: string, value: unknown, fix: string) =>
         problems.push({ key, value, message: `${key}: ${fix}` });
 
-    if (!DNS_LABEL.test(def.name) || def.name.length > 40) {
+    if (!isDnsLabel(def.name, { letterFirst: true, max: 40 })) {
         add(
             "name",
             def.name,
             `${show(def.name)} is not a DNS label; use lowercase letters, digits and '-', starting with a letter (max 40)`,
         );
     }
-    if (!DNS_LABEL.test(def.namespace) || def.namespace.length > 63) {
+    if (!isDnsLabel(def.namespace, { letterFirst: true })) {
         add(
             "namespace",
             def.namespace,
@@ -100,7 +97,7 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
     const byName = new Map<string, Service>();
     for (const s of ordered) {
         const at = `services.${s.name}`;
-        if (!DNS_LABEL.test(String(s.name)) || s.name.length > MAX_SERVICE_NAME) {
+        if (!isDnsLabel(s.name, { letterFirst: true, max: MAX_SERVICE_NAME })) {
             add(
                 `${at}.name`,
                 s.name,

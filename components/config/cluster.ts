@@ -1,7 +1,7 @@
 import { DEFAULT_KUBERNETES_VERSION } from "../cluster/types";
-import { overlaps, parseCidr } from "../network/cidr";
+import { overlaps, parseCidr } from "../core/cidr";
 import { ConfigProblem } from "./problems";
-import { DNS_LABEL, INSTANCE_TYPE, Reader } from "./reader";
+import { DNS_LABEL, INSTANCE_TYPE, Reader, StringTest } from "./reader";
 import { ClusterConfig, NetworkConfig, Taint, WorkerPoolConfig } from "./types";
 
 const KEYS = [
@@ -213,7 +213,7 @@ function parsePool(
     path: string,
     raw: unknown,
     problems: ConfigProblem[],
-    dnsRule: { pattern: RegExp; fix: string },
+    dnsRule: { pattern: StringTest; fix: string },
 ): WorkerPoolConfig {
     const r = new Reader(path, raw, problems, POOL_KEYS);
     if (!r.has("name")) r.report(r.at("name"), undefined, "is required; name the pool, e.g. general");

@@ -1,3 +1,4 @@
+import { WILDCARD_DNS_NAME } from "../core/names";
 import { INSTANCE_TYPE_RULE } from "./cluster";
 import { ConfigProblem } from "./problems";
 import { DNS_LABEL, Reader } from "./reader";
@@ -14,7 +15,6 @@ const KEYS = [
     "acmeEmail",
 ] as const;
 const CERT_KEYS = ["name", "hosts"] as const;
-const WILDCARD_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
 /** Secret config keys holding a provided certificate and its private key. */
 export function certificateSecretKeys(name: string): { cert: string; key: string } {
@@ -46,7 +46,7 @@ export function parseEdge(raw: unknown, ctx: { production: boolean }, problems: 
         if (!cr.has("name"))
             cr.report(cr.at("name"), undefined, "is required; name the certificate, e.g. www");
         const hosts = cr.list<string>("hosts", [], (hpath, h) => {
-            if (typeof h === "string" && WILDCARD_NAME.test(h)) return h;
+            if (typeof h === "string" && WILDCARD_DNS_NAME.test(h)) return h;
             cr.report(
                 hpath,
                 h,

@@ -1,4 +1,4 @@
-import { Cidr, contains, defaultSubnets, overlaps, parseCidr } from "../network/cidr";
+import { Cidr, contains, defaultSubnets, overlaps, parseCidr } from "../core/cidr";
 import { ConfigProblem } from "./problems";
 import { Reader } from "./reader";
 import { NetworkConfig } from "./types";

@@ -1,13 +1,19 @@
 // A reader over one config object that applies defaults and collects problems instead of throwing.
-import { ConfigProblem, didYouMean, show } from "./problems";
+import { isDnsLabel } from "../core/names";
+import { didYouMean, show } from "../core/problems";
+import { ConfigProblem } from "./problems";
+
+export { DNS_NAME } from "../core/names";
 
 type Obj = Record<string, unknown>;
 
-/** DNS-1123 label: lowercase alphanumerics and '-', starting with a letter, at most 63 characters. */
-export const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** A DNS name made of DNS labels (digits allowed first), e.g. `app.example.com`. */
-export const DNS_NAME =
-    /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+/** What a string rule checks: a RegExp, or anything with a `test`. */
+export interface StringTest {
+    test(value: string): boolean;
+}
+
+/** Names in the stage config: a DNS label (core/names) that starts with a letter, at most 63 characters. */
+export const DNS_LABEL: StringTest = { test: (v) => isDnsLabel(v, { letterFirst: true }) };
 /** EC2 instance type such as `t3.medium`, `m7i.2xlarge`, `c7g.metal-48xl`. */
 export const INSTANCE_TYPE =
     /^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$/;
@@ -61,7 +67,7 @@ export class Reader {
         return this.obj[key];
     }
 
-    string(key: string, fallback: string, rule?: { pattern: RegExp; fix: string }): string {
+    string(key: string, fallback: string, rule?: { pattern: StringTest; fix: string }): string {
         const v = this.obj[key];
         if (v === undefined || v === null) return fallback;
         if (typeof v !== "string") {
@@ -75,7 +81,7 @@ export class Reader {
         return v;
     }
 
-    optionalString(key: string, rule?: { pattern: RegExp; fix: string }): string | undefined {
+    optionalString(key: string, rule?: { pattern: StringTest; fix: string }): string | undefined {
         return this.has(key) ? this.string(key, "", rule) || undefined : undefined;
     }
 
@@ -134,7 +140,7 @@ export class Reader {
     }
 
     /** A map of string to string (labels). */
-    stringMap(key: string, keyRule: { pattern: RegExp; fix: string }): Record<string, string> {
+    stringMap(key: string, keyRule: { pattern: StringTest; fix: string }): Record<string, string> {
         const v = this.obj[key];
         if (v === undefined || v === null) return {};
         if (typeof v !== "object" || Array.isArray(v)) {

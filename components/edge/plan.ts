@@ -1,11 +1,10 @@
 // Pure decisions of the Edge component, made from plain values before any resource exists: which
 // certificates exist and where they come from, the ACME challenge, the SSM layout, and every problem.
 import { EdgeSettings } from "./args";
+import { DNS_LABEL } from "../core/names";
 import { EdgeTlsSource } from "./render/bootstrap";
 import { EdgeCertificateRef, EdgeProblem, EdgeRoute } from "./types";
 import { validateCertificates, validateRoutes } from "./validate";
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** How the Edge component gets its certificates. */
 export type CertificateSource = "provided" | "self-signed" | "acme";

@@ -1,7 +1,7 @@
 // Pure validation of edge routes and certificates: every problem at once, each with key, value and fix.
 import { EdgeCertificateRef, EdgeEngine, EdgeProblem, EdgeRoute } from "./types";
+import { DNS_LABEL } from "../core/names";
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // Only characters that need no quoting in nginx.conf or haproxy.cfg, so a path can never inject config.
 const PATH = /^\/([A-Za-z0-9._~-]+\/?)*$/;

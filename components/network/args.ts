@@ -1,6 +1,6 @@
 // The Network component's arguments and how their defaults resolve. Pure.
 import { ApiEndpointKind, CniName } from "../cluster/types";
-import { defaultSubnets, parseCidr } from "./cidr";
+import { defaultSubnets, parseCidr } from "../core/cidr";
 import { FirewallInputs } from "./firewall";
 
 /** One NAT gateway in the first zone (cheap), or one per zone (egress survives losing a zone). */

@@ -1,5 +1,5 @@
 // Monthly cost estimate of a plan, from the dated us-east-1 on-demand price table.
-import { PlanResource } from "../../tools/plan/types";
+import { PlanResource } from "../core/graph";
 import PRICES from "./prices-us-east-1.json";
 import { arr, obj } from "./workloads";
 

@@ -1,6 +1,6 @@
 // A typed view of a plan's resource graph: the VMs by role, the workloads, and the other
 // resources the StackScore rules look at.
-import { PlanResource } from "../../tools/plan/types";
+import { PlanResource } from "../core/graph";
 import { asWorkload, at, obj, Workload } from "./workloads";
 
 /** What a VM does in a Keelson stage. */

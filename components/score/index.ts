@@ -1,5 +1,5 @@
 // StackScore: five metrics graded A to F from a plan's resource graph; the overall grade is the lowest.
-import { PlanResource } from "../../tools/plan/types";
+import { PlanResource } from "../core/graph";
 import { gradeFindings, worst } from "./grade";
 import { viewOf } from "./graph-view";
 import { infrastructureAvailability, workloadAvailability } from "./rules/availability";

@@ -1,5 +1,5 @@
 // The StackScore's public shapes: grades, findings and the per-metric result.
-import type { PlanArtifact } from "../../tools/plan/types";
+import type { PlanArtifact } from "../core/graph";
 
 /** Letter grades, best first. The overall grade is the worst metric grade. */
 export type Grade = "A" | "B" | "C" | "D" | "E" | "F";

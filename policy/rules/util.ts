@@ -1,7 +1,7 @@
 // Small helpers for writing policies: type filters and config defaults.
 import { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { asWorkload, Workload } from "../../components/score/workloads";
-import { PlanResource } from "../../tools/plan/types";
+import { PlanResource } from "../../components/core/graph";
 
 /** A validation that runs only for resources of the given type tokens. */
 export function forTypes(

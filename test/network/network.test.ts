@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { networkConfigArgs, requireValidStageConfig } from "../../components/config";
-import { defaultSubnets, overlaps, parseCidr, subnet, formatCidr } from "../../components/network/cidr";
+import { defaultSubnets, overlaps, parseCidr, subnet, formatCidr } from "../../components/core/cidr";
 import { firewallRules } from "../../components/network/firewall";
 import { Network } from "../../components/network/Network";
 import { stableHex } from "../../tools/plan/mock-state";

@@ -1,18 +1,7 @@
 // Shared shapes and naming for the pure manifest renderers.
 import * as pulumi from "@pulumi/pulumi";
 
-/** A Kubernetes object as a plain value. The image may be an Output when it comes from a build. */
-export interface Manifest {
-    readonly apiVersion: string;
-    readonly kind: string;
-    readonly metadata: {
-        readonly name: string;
-        readonly namespace?: string;
-        readonly labels?: Readonly<Record<string, string>>;
-        readonly annotations?: Readonly<Record<string, string>>;
-    };
-    readonly [field: string]: unknown;
-}
+export type { Manifest } from "../../core/manifest";
 
 /** An environment variable: a plain value, or a reference to a key of a Secret. */
 export interface EnvVar {

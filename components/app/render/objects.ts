@@ -1,6 +1,6 @@
 // Pure renderers of the non-workload objects: Namespace, Services, Secrets (without data) and the
 // NetworkPolicies that allow exactly the declared edges.
-import { SECRET_MASK } from "../../../tools/plan/types";
+import { SECRET_MASK } from "../../core/graph";
 import { Manifest, NAME_LABEL, PlannedSecret, selectorLabels, serviceLabels } from "./meta";
 
 /** One port of a Service. */

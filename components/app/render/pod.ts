@@ -4,9 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Probe, Resources } from "../types";
 import { EnvVar, NAME_LABEL, selectorLabels, serviceLabels } from "./meta";
+import { WAIT_IMAGE } from "../../core/images";
 
-/** The image the wait-for initContainers run (busybox `nc -z`). */
-export const WAIT_IMAGE = "busybox:1.37.0";
+export { WAIT_IMAGE } from "../../core/images";
 
 /** A dependency the pod waits for before its containers start. */
 export interface WaitFor {

@@ -2,7 +2,7 @@
 // instance's userData input is usually unknown at preview time, its rendered artifact is not) and
 // the kubeadm configuration against the CIS Kubernetes benchmark's control-plane items.
 import * as YAML from "yaml";
-import { PlanArtifact } from "../../../tools/plan/types";
+import { PlanArtifact } from "../../core/graph";
 import { userDataSecrets } from "../aws-rules";
 import { Finding, findingsFor } from "../types";
 import { obj } from "../workloads";

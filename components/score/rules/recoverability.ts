@@ -1,5 +1,5 @@
 // Recoverability: after a loss, can the stage be restored (etcd, object storage, volumes, databases)?
-import { PlanResource } from "../../../tools/plan/types";
+import { PlanResource } from "../../core/graph";
 import { GraphView } from "../graph-view";
 import { Finding, findingsFor } from "../types";
 import { arr, at, obj, Workload } from "../workloads";

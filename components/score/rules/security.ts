@@ -1,5 +1,5 @@
 // Security: VMs, the firewall, user-data and pods, after Checkov/tfsec and the Pod Security Standards.
-import { PlanResource } from "../../../tools/plan/types";
+import { PlanResource } from "../../core/graph";
 import { GraphView } from "../graph-view";
 import { declaredByEdge, ingressRules, openToWorld, portsText, userDataSecrets } from "../aws-rules";
 import { Finding, findingsFor } from "../types";
