@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Application } from "./Application";
 import { container, fileStore, memcached, postgres, rabbitmq, redis, worker } from "./services";
+import { Service } from "./types";
 
 /**
  * podinfo: a small Go web service that listens on a configurable port and answers `/healthz` (alive)
@@ -40,12 +41,32 @@ export function referenceApp(
     args: ReferenceAppArgs,
     opts: pulumi.ComponentResourceOptions = {},
 ): Application {
+    return new Application(
+        name,
+        {
+            namespace: args.namespace ?? "app",
+            services: referenceServices(args),
+            provider: args.provider,
+            edgeSourceCidrs: args.edgeSourceCidrs,
+            dependsOn: args.dependsOn,
+        },
+        opts,
+    );
+}
+
+/**
+ * The reference application's services (web and worker, and what they connect to) as plain values,
+ * with the defaults of {@link ReferenceAppArgs}: what {@link referenceApp} deploys, for checks made
+ * before anything is registered.
+ */
+export function referenceServices(
+    args: Omit<ReferenceAppArgs, "provider" | "edgeSourceCidrs" | "dependsOn">,
+): Service[] {
     const cfg = {
         hostname: args.hostname ?? `${pulumi.getStack().toLowerCase()}.keelson.example.com`,
         webReplicas: args.webReplicas ?? 1,
         workerReplicas: args.workerReplicas ?? 1,
         databaseStorageGb: args.databaseStorageGb ?? 10,
-        namespace: args.namespace ?? "app",
     };
     const replicated = cfg.webReplicas > 1;
     const files = fileStore("files");
@@ -98,15 +119,5 @@ export function referenceApp(
             { to: files, as: "S3" },
         ],
     });
-    return new Application(
-        name,
-        {
-            namespace: cfg.namespace,
-            services: [web, jobs],
-            provider: args.provider,
-            edgeSourceCidrs: args.edgeSourceCidrs,
-            dependsOn: args.dependsOn,
-        },
-        opts,
-    );
+    return [web, jobs];
 }

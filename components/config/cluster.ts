@@ -1,5 +1,11 @@
 import { DEFAULT_KUBERNETES_VERSION } from "../cluster/types";
 import { overlaps, parseCidr } from "../core/cidr";
+import {
+    isReleasedKubernetesVersion,
+    KUBERNETES_VERSIONS_AS_OF,
+    releasedRanges,
+} from "../core/kubernetes-versions";
+import { INSTANCE_SIZES } from "../score/instance-types";
 import { ConfigProblem } from "./problems";
 import { DNS_LABEL, INSTANCE_TYPE, Reader, StringTest } from "./reader";
 import { ClusterConfig, NetworkConfig, Taint, WorkerPoolConfig } from "./types";
@@ -30,10 +36,20 @@ const TAINT_KEYS = ["key", "value", "effect"] as const;
 export { DEFAULT_KUBERNETES_VERSION };
 /** Oldest minor Keelson renders kubeadm v1beta4 configuration for. */
 export const MIN_KUBERNETES_MINOR = 31;
+/** Most worker pools a stage may have (each is a launch template and an Auto Scaling Group). */
+export const MAX_POOLS = 20;
+/** Most worker nodes a stage may have in total. */
+export const MAX_WORKERS = 500;
+/** Most `cluster.apiAllowedCidrs` entries (each is a security group rule; AWS allows 60 per group). */
+export const MAX_API_CIDRS = 50;
 
+/**
+ * Instance types: the instance-type table the capacity and cost figures use
+ * (components/score/instance-types.ts); a type outside it is refused rather than left unpriced.
+ */
 export const INSTANCE_TYPE_RULE = {
-    pattern: INSTANCE_TYPE,
-    fix: "is not an EC2 instance type; use a name such as t3.medium or m7i.large",
+    pattern: { test: (v: string) => INSTANCE_TYPE.test(v) && Object.hasOwn(INSTANCE_SIZES, v) },
+    fix: "is not an EC2 instance type Keelson knows; use a type from components/score/instance-types.ts such as t3.medium or m7i.large (or add yours there with its size and prices)",
 };
 const LABEL_KEY = {
     pattern: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
@@ -63,6 +79,12 @@ export function parseCluster(
             kubernetesVersion,
             `is older than 1.${MIN_KUBERNETES_MINOR}; use 1.${MIN_KUBERNETES_MINOR}.0 or newer`,
         );
+    } else if (!isReleasedKubernetesVersion(kubernetesVersion)) {
+        r.report(
+            "cluster.kubernetesVersion",
+            kubernetesVersion,
+            `is not a released version with pkgs.k8s.io packages (known as of ${KUBERNETES_VERSIONS_AS_OF}: ${releasedRanges()}); use one of those`,
+        );
     }
     const masters = readMasters(r, ctx.production ? 3 : 1);
     const masterInstanceType = r.string("masterInstanceType", "t3.medium", INSTANCE_TYPE_RULE);
@@ -81,18 +103,46 @@ export function parseCluster(
         );
     }
     const apiLoadBalancers = r.int("apiLoadBalancers", 2, 1, 5);
-    if (ctx.production && !r.has("apiAllowedCidrs")) {
+    if (ctx.production && !r.has("apiAllowedCidrs") && r.raw("apiAllowedCidrs") !== null) {
         r.report(
             "cluster.apiAllowedCidrs",
             undefined,
             "is required in a production stage; list the CIDRs of your operators and CI, e.g. [203.0.113.0/24]",
         );
     }
-    const apiAllowedCidrs = r.list<string>("apiAllowedCidrs", ["0.0.0.0/0"], (path, c) => {
-        if (typeof c === "string" && parseCidr(c)) return c;
-        r.report(path, c, "is not an IPv4 CIDR block; use a network address such as 203.0.113.0/24");
-        return undefined;
-    });
+    const seenCidrs = new Set<string>();
+    const apiAllowedCidrs = r.list<string>(
+        "apiAllowedCidrs",
+        ["0.0.0.0/0"],
+        (path, c) => {
+            if (typeof c !== "string" || !parseCidr(c)) {
+                r.report(path, c, "is not an IPv4 CIDR block; use a network address such as 203.0.113.0/24");
+            } else if (seenCidrs.has(c)) {
+                // Two identical security group rules: AWS refuses the second.
+                r.report(path, c, "is listed twice; list each CIDR once");
+            } else if (ctx.production && parseCidr(c)?.prefix === 0) {
+                r.report(
+                    path,
+                    c,
+                    "opens the Kubernetes API to the whole internet in a production stage; list the CIDRs of your operators and CI",
+                );
+            } else {
+                seenCidrs.add(c);
+                return c;
+            }
+            return undefined;
+        },
+        MAX_API_CIDRS,
+    );
+    if (ctx.production && Array.isArray(r.raw("apiAllowedCidrs")) && apiAllowedCidrs.length === 0) {
+        const raw = r.raw("apiAllowedCidrs") as unknown[];
+        if (raw.length === 0)
+            r.report(
+                "cluster.apiAllowedCidrs",
+                raw,
+                "is empty in a production stage; list the CIDRs of your operators and CI, e.g. [203.0.113.0/24]",
+            );
+    }
     if (masters >= 3 && ctx.network.availabilityZones.length < 3 && ctx.production) {
         r.report(
             "network.availabilityZones",
@@ -135,8 +185,11 @@ export function parseCluster(
         );
     }
 
-    const workerPools = r.list("workerPools", [defaultPool()], (path, item) =>
-        parsePool(path, item, problems, dnsRule),
+    const workerPools = r.list(
+        "workerPools",
+        [defaultPool()],
+        (path, item) => parsePool(path, item, problems, dnsRule),
+        MAX_POOLS,
     );
     const seen = new Set<string>();
     workerPools.forEach((p, i) => {
@@ -165,6 +218,14 @@ export function parseCluster(
         seen.add(p.name);
     });
     const workers = workerPools.reduce((n, p) => n + p.count, 0);
+    if (workers > MAX_WORKERS) {
+        r.report(
+            "cluster.workerPools",
+            workers,
+            `has more than ${MAX_WORKERS} worker nodes in total; use at most ${MAX_WORKERS} (split the stage, or use larger instance types)`,
+            `(${workers} nodes)`,
+        );
+    }
     if (workers === 0 && dedicatedMasters) {
         r.report(
             "cluster.workerPools",

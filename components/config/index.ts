@@ -6,6 +6,8 @@ import { parseAddons, parseApp, parseScore } from "./app";
 import { parseCluster } from "./cluster";
 import { certificateSecretKeys, parseEdge } from "./edge";
 import { parseNetwork } from "./network";
+import { checkAwsKeys, PLAIN } from "./aws";
+import { planStage } from "./plan-stage";
 import { ConfigError, ConfigProblem, didYouMean, show } from "./problems";
 import { StageConfig } from "./types";
 
@@ -24,6 +26,7 @@ export {
     networkConfigArgs,
     stageTags,
 } from "./args";
+export { planStage } from "./plan-stage";
 
 /** The config of a stage as Pulumi holds it: fully qualified keys, structured values already parsed. */
 export interface RawStageConfig {
@@ -35,9 +38,14 @@ export interface RawStageConfig {
 
 const SECTIONS = ["network", "cluster", "edge", "app", "addons", "score", "production", "kubeconfig"];
 const CERT_KEY = /^keelson:tls-([a-z][-a-z0-9]*)-(cert|key)$/;
-/** Shown instead of the value of a secret that was stored in plain text. */
-const PLAIN = "(plain text)";
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+/** Shown instead of a secret's value. */
+const SECRET = "[secret]";
+/**
+ * Stage (stack) names Keelson can derive every resource name from: `keelson-<stage>` must be a DNS
+ * label for the application and fit AWS's name limits (IAM roles, load balancers, S3 buckets) with the
+ * suffixes Keelson and Pulumi add.
+ */
+export const STAGE_NAME = /^[a-z][-a-z0-9]{0,23}$/;
 
 /** True for stacks named like production. */
 export function isProductionStage(stage: string): boolean {
@@ -54,9 +62,32 @@ export function validateStageConfig(
 ): { config?: StageConfig; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
     const report = (key: string, value: unknown, text: string) =>
-        problems.push({ key, value, message: `${key}: ${value === PLAIN ? PLAIN : show(value)} ${text}` });
-    const values = raw.values;
+        problems.push({
+            key,
+            value,
+            message: `${key}: ${value === PLAIN || value === SECRET ? value : show(value)} ${text}`,
+        });
     const secret = new Set(raw.secretKeys);
+    // A section stored as a secret is reported below and not parsed: its value is never echoed.
+    const values = Object.fromEntries(
+        Object.entries(raw.values).filter(
+            ([k]) => !(secret.has(k) && k !== "keelson:kubeconfig" && SECTIONS.includes(k.slice(8))),
+        ),
+    );
+
+    if (!STAGE_NAME.test(stage) || stage.endsWith("-")) {
+        const suggestion = stage
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, "-")
+            .replace(/^[^a-z]+|-+$/g, "")
+            .slice(0, 24)
+            .replace(/-+$/, "");
+        report(
+            "stage",
+            stage,
+            `cannot name Keelson's resources; name the stack with lowercase letters, digits and '-', starting with a letter, at most 24 characters${suggestion ? ` (e.g. ${suggestion})` : ""}`,
+        );
+    }
 
     for (const key of Object.keys(values)) {
         if (!key.startsWith("keelson:")) continue;
@@ -72,17 +103,18 @@ export function validateStageConfig(
         );
     }
 
-    const region = values["aws:region"];
-    if (region === undefined) {
-        report(
-            "aws:region",
-            undefined,
-            "is required; run `pulumi config set aws:region us-east-1` (or your region)",
-        );
-    } else if (typeof region !== "string" || !REGION.test(region)) {
-        report("aws:region", region, "is not an AWS region; use a region name such as us-east-1");
+    const regionName = checkAwsKeys(values, secret, problems);
+    // Sections are plain configuration; a secret there would reach the program as ciphertext.
+    for (const s of SECTIONS) {
+        const key = `keelson:${s}`;
+        if (s !== "kubeconfig" && secret.has(key) && raw.values[key] !== undefined) {
+            report(
+                key,
+                SECRET,
+                `is a secret, but Keelson reads it as plain configuration; set it without --secret (certificates and keys go in keelson:tls-<name>-cert|key)`,
+            );
+        }
     }
-    const regionName = typeof region === "string" && REGION.test(region) ? region : "us-east-1";
 
     let production = isProductionStage(stage);
     const prodFlag = values["keelson:production"];
@@ -159,21 +191,22 @@ export function validateStageConfig(
     }
 
     if (problems.length > 0) return { problems };
-    return {
-        problems,
-        config: {
-            stage,
-            production,
-            region: regionName,
-            network,
-            cluster,
-            edge,
-            app,
-            addons,
-            score,
-            existingCluster,
-        },
+    const config: StageConfig = {
+        stage,
+        production,
+        region: regionName,
+        network,
+        cluster,
+        edge,
+        app,
+        addons,
+        score,
+        existingCluster,
     };
+    // What the components would refuse late (edge routes against certificates, namespaces, backends).
+    problems.push(...planStage(config));
+    if (problems.length > 0) return { problems };
+    return { problems, config };
 }
 
 /** Like validateStageConfig, but throws a ConfigError listing every problem. */

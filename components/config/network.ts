@@ -1,10 +1,10 @@
 import { Cidr, contains, defaultSubnets, overlaps, parseCidr } from "../core/cidr";
 import { ConfigProblem } from "./problems";
+import { zonesOf } from "../core/regions";
 import { Reader } from "./reader";
 import { NetworkConfig } from "./types";
 
 const KEYS = ["cidr", "availabilityZones", "natGateways", "publicSubnets", "privateSubnets"] as const;
-const ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
 
 /** Parses `keelson:network`, with defaults by stage, reporting every problem. */
 export function parseNetwork(
@@ -29,24 +29,28 @@ export function parseNetwork(
         );
         vpc = undefined;
     }
-    const fallbackZones = ["a", "b", "c"].slice(0, ctx.zonesByDefault).map((z) => `${ctx.region}${z}`);
-    const zones = r.list("availabilityZones", fallbackZones, (path, z) => {
-        if (typeof z === "string" && ZONE.test(z) && z.startsWith(ctx.region)) return z;
-        r.report(
-            path,
-            z,
-            `is not an availability zone of ${ctx.region}; use a zone name such as ${ctx.region}a`,
-        );
-        return undefined;
-    });
-    if (r.has("availabilityZones") && zones.length === 0) {
+    // The first zones of the region in the table (ap-northeast-1 has no "b" zone for new accounts).
+    const fallbackZones = zonesOf(ctx.region).slice(0, ctx.zonesByDefault);
+    const zones = r.list(
+        "availabilityZones",
+        fallbackZones,
+        (path, z) => {
+            if (typeof z === "string" && zonesOf(ctx.region).includes(z)) return z;
+            r.report(
+                path,
+                z,
+                `is not an availability zone of ${ctx.region}; use one of ${zonesOf(ctx.region).join(", ")}`,
+            );
+            return undefined;
+        },
+        6,
+    );
+    const rawZones = r.raw("availabilityZones");
+    if (Array.isArray(rawZones) && rawZones.length === 0) {
         r.report("network.availabilityZones", r.raw("availabilityZones"), "is empty; list at least one zone");
     }
     if (new Set(zones).size !== zones.length) {
         r.report("network.availabilityZones", zones, "lists a zone twice; list each zone once");
-    }
-    if (zones.length > 6) {
-        r.report("network.availabilityZones", zones, "lists more than 6 zones; use at most 6");
     }
     const natGateways = r.oneOf(
         "natGateways",

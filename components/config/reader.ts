@@ -36,7 +36,17 @@ export class Reader {
         } else {
             this.obj = raw as Obj;
             for (const key of Object.keys(this.obj)) {
-                if (known.includes(key)) continue;
+                if (known.includes(key)) {
+                    // YAML reads `key:` with nothing after it as null, and .nan and .inf reach the program
+                    // as null too (JSON has no such numbers): never fall back to a default without a word.
+                    if (this.obj[key] === null)
+                        this.report(
+                            this.at(key),
+                            null,
+                            "is empty or not a finite number (.nan, .inf); write a value, or remove the key to use the default",
+                        );
+                    continue;
+                }
                 const guess = didYouMean(key, known);
                 this.report(
                     this.at(key),
@@ -54,9 +64,9 @@ export class Reader {
         return this.path ? `${this.path}.${key}` : key;
     }
 
-    /** Records a problem: `<key>: <value> <problemAndFix>`. */
-    report(key: string, value: unknown, problemAndFix: string): void {
-        this.problems.push({ key, value, message: `${key}: ${show(value)} ${problemAndFix}` });
+    /** Records a problem: `<key>: <value> <problemAndFix>`; `shown` replaces the shown value. */
+    report(key: string, value: unknown, problemAndFix: string, shown = show(value)): void {
+        this.problems.push({ key, value, message: `${key}: ${shown} ${problemAndFix}` });
     }
 
     has(key: string): boolean {
@@ -123,12 +133,29 @@ export class Reader {
         return v as T;
     }
 
-    /** A list; each element is passed to `item` with its own dotted path. */
-    list<T>(key: string, fallback: readonly T[], item: (path: string, raw: unknown) => T | undefined): T[] {
+    /**
+     * A list; each element is passed to `item` with its own dotted path. A list longer than `max`
+     * (default 100) is refused as a whole before any element is read, so a huge list costs nothing.
+     */
+    list<T>(
+        key: string,
+        fallback: readonly T[],
+        item: (path: string, raw: unknown) => T | undefined,
+        max = 100,
+    ): T[] {
         const v = this.obj[key];
         if (v === undefined || v === null) return [...fallback];
         if (!Array.isArray(v)) {
             this.report(this.at(key), v, "is not a list; write it as a YAML sequence");
+            return [...fallback];
+        }
+        if (v.length > max) {
+            this.report(
+                this.at(key),
+                v.length,
+                `is too long; list at most ${max}`,
+                `(a list of ${v.length})`,
+            );
             return [...fallback];
         }
         const out: T[] = [];
@@ -145,6 +172,11 @@ export class Reader {
         if (v === undefined || v === null) return {};
         if (typeof v !== "object" || Array.isArray(v)) {
             this.report(this.at(key), v, "is not a mapping; write it as key: value pairs");
+            return {};
+        }
+        if (Object.keys(v).length > 100) {
+            const n = Object.keys(v).length;
+            this.report(this.at(key), n, "has too many keys; use at most 100", `(a mapping of ${n} keys)`);
             return {};
         }
         const out: Record<string, string> = {};

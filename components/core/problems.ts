@@ -29,6 +29,23 @@ export class ValidationError extends pulumi.RunError {
     }
 }
 
+/**
+ * A stage whose config has problems: {@link ValidationError} worded for a stage
+ * (`stage prod: 2 config problems; nothing was created: ...`).
+ */
+export class ConfigError extends ValidationError {
+    constructor(
+        readonly stage: string,
+        problems: readonly Problem[],
+    ) {
+        super(`stage ${stage}`, problems);
+        this.name = "ConfigError";
+        this.message =
+            `stage ${stage}: ${problems.length} config problem${problems.length === 1 ? "" : "s"}; ` +
+            `nothing was created:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`;
+    }
+}
+
 /** The most characters of a value a message shows; longer values are cut with `...`. */
 export const SHOWN_MAX = 60;
 

@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { Artifacts, ArtifactSet } from "../artifact-set";
-import { ConfigError } from "../config/problems";
+import { ConfigError } from "../core/problems";
 import { EdgeArgs, EdgeKeyAlgorithm, resolveEdgeSettings } from "./args";
 import { createEdgeAccess, createEdgeKey } from "./access";
 import { NlbPort, createEdgeNlb } from "./nlb";

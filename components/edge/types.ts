@@ -1,7 +1,7 @@
 // The contract between the application graph (which produces routes) and the edge load balancers.
 import * as pulumi from "@pulumi/pulumi";
 import { SecurityGroupRef } from "../cluster/types";
-import { ConfigProblem } from "../config/problems";
+import { Problem } from "../core/problems";
 
 /**
  * An HTTP(S) route: requests whose Host is one of `hosts` and whose path is `path` or below it
@@ -45,7 +45,7 @@ export type EdgeRoute = HttpRoute | StreamRoute;
 export type EdgeEngine = "nginx" | "haproxy";
 
 /** One bad input: the key, the value, and a message that says how to fix it (same shape as config problems). */
-export type EdgeProblem = ConfigProblem;
+export type EdgeProblem = Problem;
 
 /** A pool member as the renderers see it: a stable name and a plain address (IP or host name). */
 export interface EdgeBackendAddress {

@@ -94,8 +94,17 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
         "calico",
         "cilium",
         "1.33.4",
+        "1.33.99",
         "[secret]",
+        "kube-system",
+        "logging",
+        "monitoring",
+        "shop.example.com",
+        "us-east-1z",
+        "0.0.0.0/0",
+        "-----BEGIN PRIVATE KEY-----",
     ),
+    fc.constantFrom(Number.NaN, Infinity, -Infinity, 1e309),
     fc.array(fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -1, max: 9 })), { maxLength: 3 }),
     fc.dictionary(
         fc.string({ maxLength: 6 }),
@@ -119,6 +128,12 @@ const key = fc.oneof(
         "minimumGrade",
         "natGateways",
         "extra",
+        "namespace",
+        "hostname",
+        "workerPools",
+        "apiAllowedCidrs",
+        "aws:regoin",
+        "aws:secretKey",
     ),
     fc.string({ minLength: 1, maxLength: 8 }),
 );
@@ -150,14 +165,41 @@ const input = fc.record({
  * A key path: `keelson:<key>`, `aws:region`, or a section (`cluster`) followed by `.<key>` and
  * `[<i>]` steps; the keys after the section are whatever the user typed, so they are not checked.
  */
-const KEY_PATH = /^(aws:region|keelson:.*|(network|cluster|edge|app|addons|score)([.[].*)?)$/s;
+const KEY_PATH = /^(stage|aws:.*|keelson:.*|(network|cluster|edge|app|addons|score)([.[].*)?)$/s;
 
 function checkProblems(problems: ReadonlyArray<{ key: string; message: string }>): void {
     for (const p of problems) {
         assert.match(p.key, KEY_PATH, `problem key ${JSON.stringify(p.key)} is not a config key path`);
         assert.ok(p.message.startsWith(`${p.key}: `), `message does not start with its key: ${p.message}`);
         assert.ok(!/\n\s+at /.test(p.message), `message carries a stack trace: ${p.message}`);
+        assert.ok(!p.message.includes("BEGIN PRIVATE KEY"), `message echoes a secret: ${p.message}`);
+        assert.ok(p.message.length < 700, `message is not capped: ${p.message.slice(0, 80)}...`);
     }
+}
+
+/** A copy of a shipped config with one section merged with `patch`. */
+function with_(base: LoadedStackConfig, key: string, patch: Record<string, unknown>): LoadedStackConfig {
+    const values = structuredClone(base.values) as Record<string, unknown>;
+    values[key] = { ...((values[key] as Record<string, unknown>) ?? {}), ...patch };
+    return { values, secretKeys: base.secretKeys };
+}
+
+/** Runs index.ts under the mock engine with `raw`, catching the program's error. */
+async function runProgram(stage: string, raw: LoadedStackConfig) {
+    let caught: unknown = undefined;
+    const program = projectProgram();
+    const run = await runUnderMocks(
+        { stack: stage, project: "keelson", config: raw.values, secretKeys: raw.secretKeys },
+        async () => {
+            try {
+                return (await program()) as Record<string, unknown>;
+            } catch (err) {
+                caught = err;
+                return {};
+            }
+        },
+    );
+    return { caught, run };
 }
 
 describe("config fuzzing", function () {
@@ -183,24 +225,75 @@ describe("config fuzzing", function () {
         );
     });
 
+    it("plan: configs only the components refused before register nothing (the real program, under mocks)", async () => {
+        const prod = shipped.prod;
+        const broken: [string, string, LoadedStackConfig, string][] = [
+            [
+                "a route host without a certificate",
+                "prod",
+                with_(prod, "keelson:app", { hostname: "shop.example.com" }),
+                "app.hostname",
+            ],
+            [
+                "the app in kube-system",
+                "dev",
+                with_(shipped.dev, "keelson:app", { namespace: "kube-system" }),
+                "app.namespace",
+            ],
+            [
+                "the app in an add-on namespace",
+                "staging",
+                with_(shipped.staging, "keelson:app", { namespace: "logging" }),
+                "app.namespace",
+            ],
+            [
+                "no workers behind the edge",
+                "dev",
+                with_(shipped.dev, "keelson:cluster", { workerPools: [] }),
+                "cluster.workerPools",
+            ],
+            ["a stage name with an underscore", "feature_x", shipped.dev, "stage"],
+            ["a capitalised stage name", "Prod", shipped.dev, "stage"],
+            [
+                "NaN masters",
+                "dev",
+                with_(shipped.dev, "keelson:cluster", { masters: Number.NaN }),
+                "cluster.masters",
+            ],
+            [
+                "10,000 pools",
+                "dev",
+                with_(shipped.dev, "keelson:cluster", {
+                    workerPools: Array.from({ length: 10000 }, (_, i) => ({ name: `p${i}` })),
+                }),
+                "cluster.workerPools",
+            ],
+        ];
+        for (const [title, stage, raw, key] of broken) {
+            const { caught, run } = await runProgram(stage, raw);
+            assert.ok(
+                caught instanceof ConfigError,
+                `${title}: did not fail with ConfigError: ${String(caught)}`,
+            );
+            assert.ok(
+                caught.problems.some((p) => p.key === key),
+                `${title}: no problem at ${key}: ${caught.message}`,
+            );
+            checkProblems(caught.problems);
+            assert.deepEqual(
+                run.resources.map((r) => r.urn),
+                [],
+                `${title}: resources were registered`,
+            );
+        }
+    });
+
     it("plan: 20 mutated configs plan cleanly, or fail with the same problems and register nothing", async () => {
         await fc.assert(
             fc.asyncProperty(input, async ({ stage, ops }) => {
                 const raw = mutate(shipped[stage], ops);
                 const expected = validateStageConfig(stage, asRuntimeSees(raw));
-                let caught: unknown = undefined;
-                const program = projectProgram();
-                const run = await runUnderMocks(
-                    { stack: stage, project: "keelson", config: raw.values, secretKeys: raw.secretKeys },
-                    async () => {
-                        try {
-                            return (await program()) as Record<string, unknown>;
-                        } catch (err) {
-                            caught = err;
-                            return {};
-                        }
-                    },
-                );
+                const { caught, run } = await runProgram(stage, raw);
                 if (expected.config) {
                     assert.equal(caught, undefined, `valid config crashed the plan: ${String(caught)}`);
                     assert.ok(run.resources.length > 0, "a valid config registered nothing");

@@ -78,7 +78,7 @@ describe("stage config validation", () => {
             "bad instance type",
             { "keelson:cluster": { masterInstanceType: "t3-medium" } },
             [
-                'cluster.masterInstanceType: "t3-medium" is not an EC2 instance type; use a name such as t3.medium or m7i.large',
+                'cluster.masterInstanceType: "t3-medium" is not an EC2 instance type Keelson knows; use a type from components/score/instance-types.ts such as t3.medium or m7i.large (or add yours there with its size and prices)',
             ],
         ],
         [
@@ -165,15 +165,24 @@ describe("stage config validation", () => {
 
     it("requires both secrets of a provided certificate, as secrets", () => {
         const edge = { tlsMode: "provided", certificates: [{ name: "www", hosts: ["app.example.com"] }] };
-        assert.deepEqual(messages({ "keelson:edge": edge, "keelson:tls-www-cert": "PEM" }), [
-            'keelson:tls-www-key: (missing) is required for edge certificate "www"; run `pulumi config set --secret tls-www-key < privkey.pem`',
-            "keelson:tls-www-cert: (plain text) is not a secret; run `pulumi config set --secret tls-www-cert < file.pem`",
-        ]);
+        const app = { hostname: "app.example.com" };
         assert.deepEqual(
-            messages({ "keelson:edge": edge, "keelson:tls-www-cert": "PEM", "keelson:tls-www-key": "KEY" }, [
-                "keelson:tls-www-cert",
-                "keelson:tls-www-key",
-            ]),
+            messages({ "keelson:edge": edge, "keelson:app": app, "keelson:tls-www-cert": "PEM" }),
+            [
+                'keelson:tls-www-key: (missing) is required for edge certificate "www"; run `pulumi config set --secret tls-www-key < privkey.pem`',
+                "keelson:tls-www-cert: (plain text) is not a secret; run `pulumi config set --secret tls-www-cert < file.pem`",
+            ],
+        );
+        assert.deepEqual(
+            messages(
+                {
+                    "keelson:edge": edge,
+                    "keelson:app": app,
+                    "keelson:tls-www-cert": "PEM",
+                    "keelson:tls-www-key": "KEY",
+                },
+                ["keelson:tls-www-cert", "keelson:tls-www-key"],
+            ),
             [],
         );
     });
