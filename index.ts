@@ -1,5 +1,6 @@
 // Keelson: one stage of the platform. Reads and validates the stage config (nothing is registered when it is
 // invalid), then composes network, cluster, add-ons, the application and the edge, and exports the outputs.
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Addons } from "./components/addons/Addons";
@@ -8,6 +9,7 @@ import { Cluster } from "./components/cluster/Cluster";
 import {
     addonsArgs,
     appArgs,
+    awsProviderArgs,
     certificateSecretKeys,
     clusterArgs,
     edgeArgs,
@@ -21,31 +23,46 @@ export = async () => {
     const cfg = readStageConfig();
     const keelson = new pulumi.Config("keelson");
     const name = `keelson-${cfg.stage}`;
+    // One AWS provider for every component: its defaultTags put the stage tags on every taggable resource.
+    const awsConfig = new pulumi.Config("aws");
+    const awsProvider = new aws.Provider(
+        `${name}-aws`,
+        awsProviderArgs(cfg, (key) => awsConfig.requireSecret(key)),
+    );
+    const opts = { providers: [awsProvider] };
 
     // App-only mode: deploy the same application onto an existing cluster; no VPC, VM or edge host.
     if (cfg.existingCluster) {
         const provider = new k8s.Provider(`${name}-existing`, {
             kubeconfig: keelson.requireSecret("kubeconfig"),
         });
-        const app = referenceApp(name, { ...appArgs(cfg), provider, edgeSourceCidrs: [] });
+        const app = referenceApp(name, { ...appArgs(cfg), provider, edgeSourceCidrs: [] }, opts);
         return { stage: cfg.stage, appNamespace: app.namespace, routes: app.routes };
     }
 
-    const network = new Network(name, networkArgs(cfg));
-    const cluster = new Cluster(name, { ...clusterArgs(cfg), network });
-    const addons = new Addons(`${name}-addons`, {
-        ...addonsArgs(cfg),
-        provider: cluster.provider,
-        masterRole: cluster.masterRole,
-        nodeRoles: { workers: cluster.nodeRole },
-        dependsOn: [cluster.ready],
-    });
-    const app = referenceApp(name, {
-        ...appArgs(cfg),
-        provider: cluster.provider,
-        edgeSourceCidrs: network.publicSubnetCidrs,
-        dependsOn: addons.ready,
-    });
+    const network = new Network(name, networkArgs(cfg), opts);
+    const cluster = new Cluster(name, { ...clusterArgs(cfg), network }, opts);
+    const addons = new Addons(
+        `${name}-addons`,
+        {
+            ...addonsArgs(cfg),
+            provider: cluster.provider,
+            masterRole: cluster.masterRole,
+            nodeRoles: { workers: cluster.nodeRole },
+            dependsOn: [cluster.ready],
+        },
+        opts,
+    );
+    const app = referenceApp(
+        name,
+        {
+            ...appArgs(cfg),
+            provider: cluster.provider,
+            edgeSourceCidrs: network.publicSubnetCidrs,
+            dependsOn: addons.ready,
+        },
+        opts,
+    );
     // Provided certificates come from secret config (validation has checked that both keys exist as secrets).
     const secret = (qualifiedKey: string) => keelson.requireSecret(qualifiedKey.slice("keelson:".length));
     const certificates =
@@ -60,13 +77,17 @@ export = async () => {
                   };
               })
             : undefined;
-    const edge = new Edge(`${name}-edge`, {
-        ...edgeArgs(cfg),
-        network,
-        backends: cluster.workers.map((w) => ({ name: w.name, address: w.privateIp })),
-        routes: app.routes,
-        certificates,
-    });
+    const edge = new Edge(
+        `${name}-edge`,
+        {
+            ...edgeArgs(cfg),
+            network,
+            backends: cluster.workers.map((w) => ({ name: w.name, address: w.privateIp })),
+            routes: app.routes,
+            certificates,
+        },
+        opts,
+    );
 
     return {
         stage: cfg.stage,

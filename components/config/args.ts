@@ -8,7 +8,7 @@ import { NetworkArgs } from "../network/args";
 import { AddonsConfig, ClusterConfig, EdgeConfig, NetworkConfig, StageConfig } from "./types";
 
 /** The tags every AWS resource of a stage carries. */
-export function stageTags(cfg: StageConfig): Record<string, string> {
+export function stageTags(cfg: Pick<StageConfig, "stage">): Record<string, string> {
     return { "keelson:stage": cfg.stage, "keelson:managed-by": "pulumi" };
 }
 

@@ -1,8 +1,12 @@
 // The `aws:*` keys of a stage: the AWS provider's settings. Typos are caught (a misspelt key is
 // silently ignored by the provider) and credentials must be Pulumi secrets.
+import type * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
 import { didYouMean, show } from "../core/problems";
 import { AWS_REGIONS, isAwsRegion, REGIONS_AS_OF } from "../core/regions";
+import { stageTags } from "./args";
 import { ConfigProblem } from "./problems";
+import type { StageConfig } from "./types";
 
 /** The settings of the AWS provider (`@pulumi/aws` ProviderArgs), each usable as `aws:<key>`. */
 export const AWS_KEYS = [
@@ -108,4 +112,36 @@ export function checkAwsKeys(
         });
     }
     return isAwsRegion(region) && !secret.has("aws:region") ? region : "us-east-1";
+}
+
+/** The `aws:*` settings of a stage: plain values by provider key, and which keys are secrets. */
+export function awsSettings(
+    values: Readonly<Record<string, unknown>>,
+    secret: ReadonlySet<string>,
+): { settings: Record<string, unknown>; secretKeys: string[] } {
+    const settings: Record<string, unknown> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(values)) {
+        if (!key.startsWith("aws:")) continue;
+        if (secret.has(key)) secretKeys.push(key.slice(4));
+        else settings[key.slice(4)] = value;
+    }
+    return { settings, secretKeys };
+}
+
+/**
+ * Arguments of the stage's explicit AWS provider: every `aws:*` setting of the stack (an explicit
+ * provider does not read them itself), secrets through `secret`, and `defaultTags` = the stack's own
+ * `aws:defaultTags` plus the stage tags, so that every taggable resource of every component is tagged.
+ */
+export function awsProviderArgs(
+    config: Pick<StageConfig, "stage" | "region" | "aws">,
+    secret: (key: string) => pulumi.Output<string>,
+): aws.ProviderArgs {
+    const settings = config.aws?.settings ?? {};
+    const own = (settings.defaultTags as { tags?: Record<string, string> } | undefined)?.tags ?? {};
+    const args: Record<string, unknown> = { ...settings, region: config.region };
+    for (const key of config.aws?.secretKeys ?? []) args[key] = secret(key);
+    args.defaultTags = { tags: { ...own, ...stageTags(config) } };
+    return args as aws.ProviderArgs;
 }

@@ -6,7 +6,7 @@ import { parseAddons, parseApp, parseScore } from "./app";
 import { parseCluster } from "./cluster";
 import { certificateSecretKeys, parseEdge } from "./edge";
 import { parseNetwork } from "./network";
-import { checkAwsKeys, PLAIN } from "./aws";
+import { awsSettings, checkAwsKeys, PLAIN } from "./aws";
 import { planStage } from "./plan-stage";
 import { ConfigError, ConfigProblem, didYouMean, show } from "./problems";
 import { StageConfig } from "./types";
@@ -27,6 +27,7 @@ export {
     stageTags,
 } from "./args";
 export { planStage } from "./plan-stage";
+export { awsProviderArgs } from "./aws";
 
 /** The config of a stage as Pulumi holds it: fully qualified keys, structured values already parsed. */
 export interface RawStageConfig {
@@ -202,6 +203,7 @@ export function validateStageConfig(
         addons,
         score,
         existingCluster,
+        aws: awsSettings(values, secret),
     };
     // What the components would refuse late (edge routes against certificates, namespaces, backends).
     problems.push(...planStage(config));

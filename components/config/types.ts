@@ -149,4 +149,12 @@ export interface StageConfig {
      * `keelson:kubeconfig`). When set, no VPC, VM or edge host is created.
      */
     readonly existingCluster: boolean;
+    /**
+     * The `aws:*` settings for the AWS provider Keelson creates (keys without the `aws:` prefix):
+     * plain values, and the names of those that are secrets (read with `pulumi.Config("aws")`).
+     */
+    readonly aws?: {
+        readonly settings: Readonly<Record<string, unknown>>;
+        readonly secretKeys: readonly string[];
+    };
 }
