@@ -1,6 +1,10 @@
-// Monthly cost estimate of a plan, from the dated us-east-1 on-demand price table.
+// Monthly cost estimate of a plan, from the dated on-demand price table of the stage's region.
 import { PlanResource } from "../core/graph";
+import AP_SOUTHEAST_1 from "./prices-ap-southeast-1.json";
+import EU_CENTRAL_1 from "./prices-eu-central-1.json";
+import EU_WEST_1 from "./prices-eu-west-1.json";
 import PRICES from "./prices-us-east-1.json";
+import US_WEST_2 from "./prices-us-west-2.json";
 import { arr, obj } from "./workloads";
 
 /** One priced resource. */
@@ -27,10 +31,40 @@ export interface CostEstimate {
     readonly source: string;
     /** Assumptions and exclusions, e.g. data transfer. */
     readonly notes: readonly string[];
+    /**
+     * What the total could not price as asked, each naming the region or the instance type: a region
+     * without a price table (priced with us-east-1's), an instance type without a price (its volumes only).
+     * The text, markdown and JSON plans all show these.
+     */
+    readonly warnings: readonly string[];
 }
 
 /** The price table type (the JSON's shape), so tests can price with other figures. */
 export type PriceTable = typeof PRICES;
+
+/** The dated price tables by region; each file states its date and source. */
+export const PRICE_TABLES: Readonly<Record<string, PriceTable>> = {
+    "us-east-1": PRICES,
+    "us-west-2": US_WEST_2,
+    "eu-west-1": EU_WEST_1,
+    "eu-central-1": EU_CENTRAL_1,
+    "ap-southeast-1": AP_SOUTHEAST_1,
+};
+
+/**
+ * The region a plan deploys to: the `region` of its AWS provider, else the zone of a subnet without
+ * its letter; undefined when the plan has neither.
+ */
+export function planRegion(resources: readonly PlanResource[]): string | undefined {
+    const provider = resources.find(
+        (r) => r.type === "pulumi:providers:aws" && typeof r.inputs.region === "string",
+    );
+    if (provider) return provider.inputs.region as string;
+    const subnet = resources.find(
+        (r) => r.type === "aws:ec2/subnet:Subnet" && typeof r.inputs.availabilityZone === "string",
+    );
+    return subnet ? (subnet.inputs.availabilityZone as string).replace(/[a-z]$/, "") : undefined;
+}
 
 /** Gigabytes stored per bucket assumed by the S3 baseline. */
 export const S3_BASELINE_GB = 10;
@@ -57,7 +91,16 @@ function ebs(prices: PriceTable, sizeGb: unknown, type: unknown): { usd: number;
  * (hourly; data processing excluded), Elastic IPs (public IPv4 charge) and S3 buckets
  * ({@link S3_BASELINE_GB} GB each). Months are 730 hours.
  */
-export function computeCost(resources: readonly PlanResource[], prices: PriceTable = PRICES): CostEstimate {
+export function computeCost(resources: readonly PlanResource[], table?: PriceTable): CostEstimate {
+    const warnings: string[] = [];
+    const region = planRegion(resources) ?? "us-east-1";
+    let prices = table ?? PRICE_TABLES[region];
+    if (!prices) {
+        prices = PRICES;
+        warnings.push(
+            `No price table for region ${region}: priced with us-east-1 prices of ${PRICES.date} (tables: ${Object.keys(PRICE_TABLES).join(", ")}).`,
+        );
+    }
     const h = prices.hoursPerMonth;
     const items: CostItem[] = [];
     const notes = [
@@ -67,8 +110,12 @@ export function computeCost(resources: readonly PlanResource[], prices: PriceTab
     ];
     const add = (r: PlanResource, detail: string, usd: number) =>
         items.push({ resource: r.urn, type: r.type, name: r.name, detail, monthlyUsd: cents(usd) });
+    // An instance whose public address is an Elastic IP pays for the EIP only (priced on its own),
+    // whether the EIP names the instance or an EipAssociation joins them.
     const eipTargets = new Set(
-        resources.filter((r) => r.type === "aws:ec2/eip:Eip").flatMap((r) => r.dependencies),
+        resources
+            .filter((r) => r.type === "aws:ec2/eip:Eip" || r.type === "aws:ec2/eipAssociation:EipAssociation")
+            .flatMap((r) => r.dependencies),
     );
     for (const r of resources) {
         const i = r.inputs;
@@ -90,8 +137,8 @@ export function computeCost(resources: readonly PlanResource[], prices: PriceTab
                 ];
                 if (publicIp) parts.push("public IPv4");
                 if (hourly === undefined)
-                    notes.push(
-                        `No price for instance type ${type} (${r.name}); only its volumes are counted.`,
+                    warnings.push(
+                        `No ${prices.region} price for instance type ${type} (${r.name}): only its volumes are in the total.`,
                     );
                 add(
                     r,
@@ -144,6 +191,7 @@ export function computeCost(resources: readonly PlanResource[], prices: PriceTab
         region: prices.region,
         priceDate: prices.date,
         source: prices.source,
-        notes,
+        notes: [...notes, ...warnings],
+        warnings,
     };
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { computeCost, PriceTable } from "../../components/score/cost";
+import { computeCost, planRegion, PRICE_TABLES, PriceTable } from "../../components/score/cost";
 import PRICES from "../../components/score/prices-us-east-1.json";
 import { allocatable, INSTANCE_SIZES } from "../../components/score/instance-types";
 import { instance, prodGraph, res } from "./fixtures";
@@ -64,7 +64,10 @@ describe("computeCost", () => {
             ].sort((x, y) => (y[2] as number) - (x[2] as number)),
         );
         assert.equal(cost.monthlyUsd, 161.44);
-        assert.equal(cost.notes[3], "No price for instance type z1.mega (b); only its volumes are counted.");
+        assert.deepEqual(cost.warnings, [
+            "No us-east-1 price for instance type z1.mega (b): only its volumes are in the total.",
+        ]);
+        assert.equal(cost.notes[3], cost.warnings[0]);
     });
 
     it("takes another price table", () => {
@@ -72,14 +75,94 @@ describe("computeCost", () => {
         assert.equal(computeCost([res("aws:ec2/natGateway:NatGateway", "n", {})], cheap).monthlyUsd, 7.3);
     });
 
-    it("has a price and a size for every instance type in the size table", () => {
+    it("has a price for every instance type of the size table in every region's table", () => {
+        assert.deepEqual(Object.keys(PRICE_TABLES), [
+            "us-east-1",
+            "us-west-2",
+            "eu-west-1",
+            "eu-central-1",
+            "ap-southeast-1",
+        ]);
+        for (const [region, table] of Object.entries(PRICE_TABLES)) {
+            assert.equal(table.region, region);
+            assert.match(table.date, /^\d{4}-\d{2}-\d{2}$/);
+            assert.ok(table.source.length > 40, `${region} names no source`);
+            assert.deepEqual(
+                Object.keys(table.ec2HourlyUsd).sort(),
+                Object.keys(INSTANCE_SIZES).sort(),
+                region,
+            );
+        }
+    });
+
+    const provider = (region: string) =>
+        res("pulumi:providers:aws", `keelson-dev-aws`, { region, defaultTags: "{}" });
+    const small = (region: string) => [
+        provider(region),
+        instance("master-0", "t3.medium", "s", [], { rootBlockDevice: { volumeSize: 50 } }),
+        res("aws:ec2/natGateway:NatGateway", "nat", {}),
+        res("aws:lb/loadBalancer:LoadBalancer", "api", { loadBalancerType: "network", internal: true }),
+    ];
+
+    it("prices each region with its own table, found from the plan's AWS provider", () => {
+        const cost = computeCost(small("eu-west-1"));
+        assert.equal(cost.region, "eu-west-1");
         assert.deepEqual(
-            Object.keys(PRICES.ec2HourlyUsd).sort(),
-            Object.keys(INSTANCE_SIZES)
-                .filter((t) => t !== "t3.nano")
-                .concat("t3.nano")
-                .sort(),
+            cost.items.map((i) => [i.name, i.monthlyUsd]),
+            [
+                // 0.0456 × 730 + 50 × 0.088
+                ["master-0", 37.69],
+                // 0.048 × 730
+                ["nat", 35.04],
+                // (0.0252 + 0.006) × 730
+                ["api", 22.78],
+            ],
         );
+        assert.equal(cost.monthlyUsd, 95.51);
+        assert.deepEqual(cost.warnings, []);
+        assert.deepEqual(
+            ["us-east-1", "us-west-2", "eu-central-1", "ap-southeast-1"].map(
+                (r) => computeCost(small(r)).monthlyUsd,
+            ),
+            // us-east-1: 34.37 + 32.85 + 20.81; Frankfurt: 39.80 (0.048 × 730 + 50 × 0.0952) + 37.96 + 24.09;
+            // Singapore: 43.34 (0.0528 × 730 + 50 × 0.096) + 43.07 (0.059 × 730) + 22.78 (0.0312 × 730)
+            [88.03, 88.03, 101.85, 109.19],
+        );
+    });
+
+    it("names a region without a price table and prices it with us-east-1's, never leaving it out", () => {
+        const cost = computeCost(small("us-east-2"));
+        assert.equal(cost.monthlyUsd, 88.03);
+        assert.deepEqual(cost.warnings, [
+            "No price table for region us-east-2: priced with us-east-1 prices of 2026-11-22 (tables: us-east-1, us-west-2, eu-west-1, eu-central-1, ap-southeast-1).",
+        ]);
+        assert.equal(
+            planRegion([res("aws:ec2/subnet:Subnet", "a", { availabilityZone: "eu-west-1b" })]),
+            "eu-west-1",
+        );
+    });
+
+    it("counts a public IPv4 held through an EipAssociation once (the dev master)", () => {
+        const master = instance("keelson-dev-master-0", "t3.medium", "s", [], {
+            associatePublicIpAddress: true,
+            rootBlockDevice: { volumeSize: 50 },
+        });
+        const eip = res("aws:ec2/eip:Eip", "keelson-dev-master-0", { domain: "vpc" });
+        const assoc = res(
+            "aws:ec2/eipAssociation:EipAssociation",
+            "keelson-dev-master-0",
+            { instanceId: "i-1", allocationId: "eipalloc-1" },
+            { dependencies: [master.urn, eip.urn] },
+        );
+        const cost = computeCost([master, eip, assoc]);
+        assert.deepEqual(
+            cost.items.map((i) => [i.type, i.detail, i.monthlyUsd]),
+            [
+                ["aws:ec2/instance:Instance", "t3.medium 730 h + 50 GiB gp3", 34.37],
+                ["aws:ec2/eip:Eip", "public IPv4 730 h", 3.65],
+            ],
+        );
+        assert.equal(cost.monthlyUsd, 38.02);
     });
 });
 

@@ -181,6 +181,7 @@ export function renderScoreText(
     lines.push(
         "",
         `Cost: ${usd(cost.monthlyUsd)} per month (${cost.region} on-demand prices of ${cost.priceDate}); an EKS control plane would add ${usd(cost.eksControlPlaneMonthlyUsd)}`,
+        ...(cost.warnings ?? []).map((w) => `  warning: ${w}`),
         ...cost.items.slice(0, 10).map((i) => `  ${usd(i.monthlyUsd).padStart(10)}  ${i.name} (${i.detail})`),
     );
     if (cost.items.length > 10) lines.push(`  … and ${cost.items.length - 10} more items (see --json)`);
