@@ -60,7 +60,8 @@ export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][
 /** The area of a file: `components/<area>`, `policy`, `tools/<tool>` or `index.ts`. */
 function areaOf(file: string): string {
     const parts = file.split(path.sep);
-    if (parts[0] === "components") return parts.length > 2 ? `components/${parts[1]}` : "components";
+    // A file directly under components/ (the public barrel index.ts, artifact-set.ts) is its own area.
+    if (parts[0] === "components") return parts.length > 2 ? `components/${parts[1]}` : file;
     if (parts[0] === "tools") return `tools/${parts[1]}`;
     return parts[0];
 }
