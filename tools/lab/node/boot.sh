@@ -14,11 +14,18 @@ for stage in "init --local" "init" "modules --mode=config" "modules --mode=final
     # shellcheck disable=SC2086
     cloud-init $stage >>/var/log/lab-cloud-init-stages.log 2>&1 || { rc=$?; echo "LAB stage-failed $stage rc=$rc"; }
 done
+# cloud-init starts the Keelson bootstrap as a oneshot unit with --no-block (the real systemd runs it
+# after cloud-init's final stage): wait for it (bounded by the scenario's budget) as a boot does.
+if [[ -f /run/lab-units/keelson-bootstrap.service.pid ]]; then
+    bpid=$(</run/lab-units/keelson-bootstrap.service.pid)
+    while kill -0 "$bpid" 2>/dev/null; do sleep 1; done
+fi
 status=$(cloud-init status --long 2>&1 || true)
 echo "LAB cloud-init-status $(printf '%s' "$status" | tr '\n' '|')"
 echo "LAB boot-end $(date +%s) rc=$rc"
 # The console output (what EC2's "get console output" shows) for the lab's report.
-sed 's/^/LAB console /' /var/log/cloud-init-output.log 2>/dev/null | tail -n 400
+# The bootstrap unit's output goes to the console too (StandardOutput=journal+console).
+cat /var/log/cloud-init-output.log /var/log/lab-units/keelson-bootstrap.service.log 2>/dev/null | sed 's/^/LAB console /' | tail -n 400
 echo "LAB ready-for-checks"
 trap 'exit 0' TERM
 while :; do sleep 3600 & wait $!; done
