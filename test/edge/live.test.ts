@@ -354,8 +354,12 @@ function describeEngine(engine: EdgeEngine): void {
         }
 
         it("writes access logs", async function () {
-            const log = engine === "nginx" ? readIfExists(path.join(tmp.dir, "access.log")) : edge!.output();
-            assert.match(log, /\/whoami/);
+            // nginx buffers its access log (buffer=64k flush=1s): wait for the flush.
+            const read = () =>
+                engine === "nginx" ? readIfExists(path.join(tmp.dir, "access.log")) : edge!.output();
+            for (let i = 0; i < 30 && !/\/whoami/.test(read()); i++)
+                await new Promise((r) => setTimeout(r, 100));
+            assert.match(read(), /\/whoami/);
         });
 
         it("loses no request when a backend is killed under load", async function () {

@@ -79,7 +79,9 @@ describe("lab: Debian 13 cloud-init schema", function () {
 
     it("passes Debian 13's cloud-init validator (`cloud-init schema`) for every document; it rejects a broken one", function () {
         const img = requireLabRootfs(this);
-        const broken = docs[0].text.replace("package_update: true", "package_update: yes-please");
+        const broken = /^package_update: .*$/m.test(docs[0].text)
+            ? docs[0].text.replace(/^package_update: .*$/m, "package_update: yes-please")
+            : `${docs[0].text.trimEnd()}\npackage_update: yes-please\n`;
         const results = debianCloudInitSchema(img, [...docs, { label: "broken", text: broken }]);
         for (const { label } of docs) assert.equal(results.get(label), "Valid schema <file>", label);
         assert.match(
