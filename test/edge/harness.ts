@@ -142,12 +142,14 @@ export interface Call {
     readonly retryReused?: boolean;
 }
 
+const usedSockets = new WeakSet<net.Socket>();
+
 /** Sends one request; rejects on network or TLS errors. */
 export function call(c: Call): Promise<Reply> {
     return new Promise((resolve, reject) => {
         const idempotent = ["GET", "HEAD"].includes(c.method ?? "GET");
         const fail = (e: NodeJS.ErrnoException) =>
-            c.retryReused && idempotent && req.reusedSocket && e.code === "ECONNRESET"
+            c.retryReused && idempotent && reused && e.code === "ECONNRESET"
                 ? call({ ...c, agent: false, retryReused: false }).then(
                       (r) => resolve({ ...r, retried: true }),
                       reject,
@@ -177,6 +179,14 @@ export function call(c: Call): Promise<Reply> {
                 resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
             });
             res.on("error", reject);
+        });
+        // Node's req.reusedSocket is false when a queued request gets a kept-alive socket through the
+        // agent's 'free' handler (Node 20 _http_agent.js: setRequestSocket without reuseSocket), so
+        // the client tracks which sockets carried a request before.
+        let reused = false;
+        req.on("socket", (s: net.Socket) => {
+            reused = usedSockets.has(s);
+            usedSockets.add(s);
         });
         req.on("timeout", () => req.destroy(new Error("request timed out")));
         req.on("error", fail);
