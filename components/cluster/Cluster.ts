@@ -15,6 +15,7 @@ import { ClusterReady } from "./readiness";
 import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
 import { ssmPrefix } from "./render/ssm-layout";
 import { createClusterSecrets } from "./secrets";
+import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
@@ -285,6 +286,9 @@ export class Cluster extends pulumi.ComponentResource {
                 clientKeyPem: pki.adminKey.privateKeyPem,
                 attempts: args.readiness?.attempts,
                 intervalMs: args.readiness?.intervalMs,
+                // "Ready" means every master is an etcd member and every pool has its nodes.
+                expectedMasters: masterSlots(cfg.masters),
+                expectedPools: Object.fromEntries(cfg.workerPools.map((p) => [p.name, p.count])),
             },
             {
                 parent: this,

@@ -16,6 +16,13 @@ export interface ReadinessGateArgs {
     readonly attempts?: pulumi.Input<number>;
     /** Milliseconds between polls. Default 10000. */
     readonly intervalMs?: pulumi.Input<number>;
+    /**
+     * Master slots (`master-0..n-1`) that must each have registered a Node (label `keelson.io/slot`)
+     * running its etcd member (the `component=etcd` mirror pod). Default: not checked.
+     */
+    readonly expectedMasters?: string[];
+    /** Nodes each worker pool must have registered (label `keelson.io/pool`). Default: not checked. */
+    readonly expectedPools?: Record<string, number>;
 }
 
 interface GateInputs {
@@ -25,6 +32,50 @@ interface GateInputs {
     clientKeyPem: string;
     attempts: number;
     intervalMs: number;
+    expectedMasters?: string[];
+    expectedPools?: Record<string, number>;
+}
+
+interface ObjectList {
+    items?: {
+        metadata?: { name?: string; labels?: Record<string, string> };
+        spec?: { nodeName?: string };
+        status?: { phase?: string };
+    }[];
+}
+
+/**
+ * What is missing from the cluster, in one line, or undefined when every expected master slot has
+ * a Node running its etcd member and every pool has its nodes. Pure (and serialised with the gate).
+ */
+export function membershipGaps(
+    nodes: ObjectList,
+    etcdPods: ObjectList,
+    expectedMasters: readonly string[],
+    expectedPools: Readonly<Record<string, number>>,
+): string | undefined {
+    const gaps: string[] = [];
+    const bySlot = new Map<string, string>();
+    const pools = new Map<string, number>();
+    for (const n of nodes.items ?? []) {
+        const labels = n.metadata?.labels ?? {};
+        if (labels["keelson.io/slot"]) bySlot.set(labels["keelson.io/slot"], n.metadata?.name ?? "?");
+        const pool = labels["keelson.io/pool"];
+        if (pool) pools.set(pool, (pools.get(pool) ?? 0) + 1);
+    }
+    const etcdOn = new Set(
+        (etcdPods.items ?? []).filter((p) => p.status?.phase === "Running").map((p) => p.spec?.nodeName),
+    );
+    for (const slot of expectedMasters) {
+        const node = bySlot.get(slot);
+        if (node === undefined) gaps.push(`${slot} has not registered`);
+        else if (!etcdOn.has(node)) gaps.push(`${slot} (${node}) runs no etcd member`);
+    }
+    for (const [pool, want] of Object.entries(expectedPools)) {
+        const have = pools.get(pool) ?? 0;
+        if (have < want) gaps.push(`pool ${pool}: ${have} of ${want} nodes registered`);
+    }
+    return gaps.length > 0 ? gaps.join("; ") : undefined;
 }
 
 // Self-contained: Pulumi serialises this object into the state and runs it in the engine's
@@ -43,7 +94,7 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: GateInputs) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const https = require("https") as typeof import("https");
-        const get = (path: string) =>
+        const get = (path: string, body?: string[]) =>
             new Promise<number>((resolve, reject) => {
                 const req = https.get(
                     `${inputs.url}${path}`,
@@ -55,7 +106,8 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
                         agent: false,
                     },
                     (res) => {
-                        res.resume();
+                        res.setEncoding("utf8");
+                        res.on("data", (chunk: string) => body?.push(chunk));
                         res.on("end", () => resolve(res.statusCode ?? 0));
                     },
                 );
@@ -68,13 +120,39 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
                 const readyz = await get("/readyz");
                 // /readyz is anonymous; reading kube-system proves the admin certificate is bound too.
                 const authorised = readyz === 200 ? await get("/api/v1/namespaces/kube-system") : 0;
-                if (readyz === 200 && authorised === 200) {
+                const expectMembers =
+                    (inputs.expectedMasters ?? []).length > 0 ||
+                    Object.keys(inputs.expectedPools ?? {}).length > 0;
+                if (readyz === 200 && authorised === 200 && expectMembers) {
+                    const nodes: string[] = [];
+                    const pods: string[] = [];
+                    const a = await get("/api/v1/nodes", nodes);
+                    const b = await get(
+                        "/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd",
+                        pods,
+                    );
+                    const gap =
+                        a === 200 && b === 200
+                            ? membershipGaps(
+                                  JSON.parse(nodes.join("")),
+                                  JSON.parse(pods.join("")),
+                                  inputs.expectedMasters ?? [],
+                                  inputs.expectedPools ?? {},
+                              )
+                            : `nodes ${a}, etcd pods ${b}`;
+                    if (gap === undefined) {
+                        return {
+                            id: inputs.url,
+                            outs: { url: inputs.url, caCertPem: inputs.caCertPem, attempts: i },
+                        };
+                    }
+                    last = `the API answers but ${gap}`;
+                } else if (readyz === 200 && authorised === 200) {
                     return {
                         id: inputs.url,
                         outs: { url: inputs.url, caCertPem: inputs.caCertPem, attempts: i },
                     };
-                }
-                last = `/readyz ${readyz}, kube-system ${authorised}`;
+                } else last = `/readyz ${readyz}, kube-system ${authorised}`;
             } catch (err) {
                 last = (err as Error).message;
             }
@@ -82,7 +160,7 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
         }
         throw new Error(
             `the Kubernetes API at ${inputs.url} was not ready after ${inputs.attempts} attempts (last: ${last}); ` +
-                "check the masters' bootstrap with `journalctl -t keelson-bootstrap` over SSM Session Manager",
+                "see each node's state in SSM (<prefix>/state/nodes/<name>) and `journalctl -u keelson-bootstrap` over Session Manager",
         );
     },
 };
@@ -90,7 +168,9 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
 /**
  * The readiness gate, type `pulumi-nodejs:dynamic/keelson:ClusterReady`. `create` polls `/readyz`
  * and `/api/v1/namespaces/kube-system` with the admin client certificate, verifying the server
- * against the generated CA, at most `attempts` times.
+ * against the generated CA, then (when given) until every expected master slot runs its etcd member
+ * and every pool has registered its nodes, at most `attempts` times; on timeout the error names
+ * what is missing (`master-2 has not registered; pool general: 2 of 3 nodes registered`).
  */
 export class ClusterReady extends pulumi.dynamic.Resource {
     /** The URL that answered. */
@@ -107,6 +187,8 @@ export class ClusterReady extends pulumi.dynamic.Resource {
                 clientKeyPem: pulumi.secret(args.clientKeyPem),
                 attempts: args.attempts ?? 90,
                 intervalMs: args.intervalMs ?? 10000,
+                expectedMasters: args.expectedMasters ?? [],
+                expectedPools: args.expectedPools ?? {},
             },
             { ...opts, additionalSecretOutputs: ["clientKeyPem"] },
             "keelson",

@@ -363,6 +363,9 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         assert.equal(gate.inputs.url, run.outputs.endpoint);
         assert.equal(gate.inputs.clientKeyPem, "[secret]");
         assert.equal(gate.inputs.attempts, 90);
+        // Ready means every master slot runs its etcd member and every pool has registered its nodes.
+        assert.deepEqual(gate.inputs.expectedMasters, ["master-0", "master-1", "master-2"]);
+        assert.deepEqual(gate.inputs.expectedPools, { general: 3, batch: 2 });
         assert.equal(gate.inputs.intervalMs, 10000);
     });
 

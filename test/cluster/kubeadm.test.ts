@@ -211,7 +211,7 @@ describe("cluster/render/kubeadm", () => {
             { name: "provider-id", value: "__PROVIDER_ID__" },
             {
                 name: "node-labels",
-                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1c,node.kubernetes.io/instance-type=t3.medium",
+                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1c,node.kubernetes.io/instance-type=t3.medium,keelson.io/slot=master-2",
             },
         ]);
     });

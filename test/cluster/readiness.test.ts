@@ -10,11 +10,13 @@ import { runUnderMocks } from "../../tools/plan/runtime";
 import { freePort, makeTestCert, requireTool, tempDir, TestCert } from "../support/live";
 
 // A fake API: /readyz answers `readyz`; kube-system answers 200 only to a client certificate.
+// /api/v1/nodes and the etcd pods answer from `cluster` (a list the test changes between polls).
 function fakeApi(
     cert: TestCert,
     port: number,
     readyz: number,
     kubeSystemWithCert: number,
+    cluster: { nodes: unknown[]; etcd: unknown[]; polls: number } = { nodes: [], etcd: [], polls: 0 },
 ): Promise<https.Server> {
     const server = https.createServer(
         {
@@ -26,6 +28,15 @@ function fakeApi(
         (req, res) => {
             const peer = (req.socket as tls.TLSSocket).getPeerCertificate();
             const hasCert = peer && Object.keys(peer).length > 0;
+            if (req.url === "/api/v1/nodes" && hasCert) {
+                cluster.polls++;
+                res.writeHead(200).end(JSON.stringify({ items: cluster.nodes }));
+                return;
+            }
+            if (req.url === "/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd" && hasCert) {
+                res.writeHead(200).end(JSON.stringify({ items: cluster.etcd }));
+                return;
+            }
             const status =
                 req.url === "/readyz"
                     ? readyz
@@ -103,9 +114,55 @@ describe("cluster/readiness (live TLS on loopback)", function () {
             await assert.rejects(provider.create(inputs(port, 3)), {
                 message:
                     `the Kubernetes API at https://127.0.0.1:${port} was not ready after 3 attempts ` +
-                    "(last: /readyz 200, kube-system 403); check the masters' bootstrap with " +
-                    "`journalctl -t keelson-bootstrap` over SSM Session Manager",
+                    "(last: /readyz 200, kube-system 403); see each node's state in SSM " +
+                    "(<prefix>/state/nodes/<name>) and `journalctl -u keelson-bootstrap` over Session Manager",
             });
+        } finally {
+            await close(server);
+        }
+    });
+
+    it("waits until every master slot runs its etcd member and every pool has its nodes", async () => {
+        const node = (name: string, labels: Record<string, string>) => ({ metadata: { name, labels } });
+        const etcd = (nodeName: string, phase = "Running") => ({ spec: { nodeName }, status: { phase } });
+        const cluster = {
+            polls: 0,
+            nodes: [
+                node("ip-a", { "keelson.io/slot": "master-0" }),
+                node("ip-w1", { "keelson.io/pool": "general" }),
+            ],
+            etcd: [etcd("ip-a")],
+        };
+        const port = await freePort();
+        const server = await fakeApi(cert, port, 200, 200, cluster);
+        const expect = {
+            expectedMasters: ["master-0", "master-1", "master-2"],
+            expectedPools: { general: 2 },
+        };
+        try {
+            await assert.rejects(provider.create({ ...inputs(port, 2), ...expect }), {
+                message:
+                    `the Kubernetes API at https://127.0.0.1:${port} was not ready after 2 attempts (last: the API ` +
+                    "answers but master-1 has not registered; master-2 has not registered; pool general: 1 of 2 " +
+                    "nodes registered); see each node's state in SSM (<prefix>/state/nodes/<name>) and " +
+                    "`journalctl -u keelson-bootstrap` over Session Manager",
+            });
+            // The other masters register, but master-2's etcd member is still starting: not ready.
+            cluster.nodes.push(
+                node("ip-b", { "keelson.io/slot": "master-1" }),
+                node("ip-c", { "keelson.io/slot": "master-2" }),
+                node("ip-w2", { "keelson.io/pool": "general" }),
+            );
+            cluster.etcd.push(etcd("ip-b"), etcd("ip-c", "Pending"));
+            await assert.rejects(
+                provider.create({ ...inputs(port, 1), ...expect }),
+                /but master-2 \(ip-c\) runs no etcd member\)/,
+            );
+            cluster.etcd[2] = etcd("ip-c");
+            cluster.polls = 0;
+            const result = await provider.create({ ...inputs(port, 3), ...expect });
+            assert.equal(result.outs.attempts, 1);
+            assert.equal(cluster.polls, 1);
         } finally {
             await close(server);
         }

@@ -31,6 +31,9 @@ export interface NodeSpec {
     readonly taints: readonly Taint[];
 }
 
+/** Label of each master: its slot (`master-1`), which the readiness gate and operators go by. */
+export const SLOT_LABEL = "keelson.io/slot";
+
 /**
  * Well-known labels every node sets on itself (the NodeRestriction admission plugin allows these):
  * zone and region for topology spread and the EBS CSI driver, instance type for scheduling.
@@ -61,7 +64,10 @@ export function planNodes(config: ClusterSpec, zones: readonly string[], region:
             zone: zones[i % azCount],
             instanceType: config.masterInstanceType,
             rootVolumeGb: config.masterRootVolumeGb,
-            labels: wellKnownLabels(region, zones[i % azCount], config.masterInstanceType),
+            labels: {
+                ...wellKnownLabels(region, zones[i % azCount], config.masterInstanceType),
+                [SLOT_LABEL]: `master-${i}`,
+            },
             taints: masterTaints(config.dedicatedMasters),
         });
     }
