@@ -5,13 +5,14 @@ import { EdgeSpec, HttpRoute, StreamRoute } from "../types";
 import { normalizePath } from "../validate";
 import {
     ACME_CHALLENGE_PATH,
-    DEFAULT_HSTS_MAX_AGE,
+    EdgeListenOptions,
     TLS12_CIPHERS,
     TLS13_CIPHERSUITES,
     VirtualHost,
     healthHost,
     poolMembers,
     requireCertificates,
+    resolveListen,
     streamRoutes,
     virtualHosts,
 } from "./model";
@@ -20,15 +21,9 @@ import {
 export type HaproxyVersion = "3.0" | "2.6";
 
 /** Where haproxy listens and keeps its files. Every default is the production layout on Debian 13. */
-export interface HaproxyRenderOptions {
+export interface HaproxyRenderOptions extends EdgeListenOptions {
     /** The haproxy the config is for (threads, see `nbthread`). Default `3.0`. */
     readonly version?: HaproxyVersion;
-    /** Address to bind, e.g. `127.0.0.1`. Default: all addresses. */
-    readonly listenAddress?: string;
-    /** Plain HTTP port (redirects and ACME). Default 80. */
-    readonly httpPort?: number;
-    /** HTTPS port. Default 443. */
-    readonly httpsPort?: number;
     /** Directory holding `<cert>.pem` (full chain followed by the key). Default `/etc/keelson/tls`. */
     readonly certDir?: string;
     /** Drop privileges to this user and group after binding; empty keeps the starting user. Default `haproxy`. */
@@ -47,35 +42,23 @@ export interface HaproxyRenderOptions {
     readonly acmePort?: number;
     /** Active health check interval. Default `2s` (a dead node is out after 2 failures, about 4s). */
     readonly checkInterval?: string;
-    /** HSTS max-age in seconds. Default two years. */
-    readonly hstsMaxAge?: number;
     /** Connection limit; haproxy needs about twice as many file descriptors. Default 50000. */
     readonly maxconn?: number;
-    /**
-     * Seconds a backend may stay silent before the request is given up on it (`timeout server`); an
-     * idempotent request is then resent to another node, so a hung node costs at most this long.
-     * Routes with `websocket: true` keep upgraded connections for an hour. Default 30.
-     */
-    readonly upstreamTimeout?: number;
 }
 
 type Resolved = Required<HaproxyRenderOptions>;
 
 function resolve(o: HaproxyRenderOptions): Resolved {
     return {
-        listenAddress: o.listenAddress ?? "",
-        httpPort: o.httpPort ?? 80,
-        httpsPort: o.httpsPort ?? 443,
+        ...resolveListen(o),
         certDir: o.certDir ?? "/etc/keelson/tls",
         user: o.user ?? "haproxy",
         version: o.version ?? "3.0",
         nbthread: o.nbthread ?? (o.version === "2.6" ? 2 : "auto"),
-        upstreamTimeout: o.upstreamTimeout ?? 30,
         log: o.log ?? "/dev/log local0",
         statsSocket: o.statsSocket ?? "/run/haproxy/admin.sock",
         acmePort: o.acmePort ?? 8402,
         checkInterval: o.checkInterval ?? "2s",
-        hstsMaxAge: o.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE,
         maxconn: o.maxconn ?? 50000,
     };
 }

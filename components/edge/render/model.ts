@@ -28,6 +28,35 @@ export const TLS13_CIPHERSUITES =
 /** HSTS max-age in seconds: two years, the value preload lists ask for. */
 export const DEFAULT_HSTS_MAX_AGE = 63072000;
 
+/** Options both engines' renderers take: where they listen and what they promise clients and nodes. */
+export interface EdgeListenOptions {
+    /** Address to bind, e.g. `127.0.0.1`. Default: all addresses. */
+    readonly listenAddress?: string;
+    /** Plain HTTP port (redirects and ACME). Default 80. */
+    readonly httpPort?: number;
+    /** HTTPS port. Default 443. */
+    readonly httpsPort?: number;
+    /** HSTS max-age in seconds. Default two years. */
+    readonly hstsMaxAge?: number;
+    /**
+     * Seconds a backend may stay silent (no response byte) before the request is given up on it; an
+     * idempotent request is then resent to another node, so a hung node costs at most this long.
+     * Routes with `websocket: true` keep upgraded connections for an hour. Default 30.
+     */
+    readonly upstreamTimeout?: number;
+}
+
+/** {@link EdgeListenOptions} with their defaults applied. */
+export function resolveListen(o: EdgeListenOptions): Required<EdgeListenOptions> {
+    return {
+        listenAddress: o.listenAddress ?? "",
+        httpPort: o.httpPort ?? 80,
+        httpsPort: o.httpsPort ?? 443,
+        hstsMaxAge: o.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE,
+        upstreamTimeout: o.upstreamTimeout ?? 30,
+    };
+}
+
 /** Where ACME HTTP-01 challenges are asked for. */
 export const ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/";
 

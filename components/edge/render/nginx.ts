@@ -5,13 +5,14 @@ import { EdgeSpec, HttpRoute, StreamRoute } from "../types";
 import { normalizePath } from "../validate";
 import {
     ACME_CHALLENGE_PATH,
-    DEFAULT_HSTS_MAX_AGE,
+    EdgeListenOptions,
     TLS12_CIPHERS,
     TLS13_CIPHERSUITES,
     listenOn,
     healthHost,
     poolMembers,
     requireCertificates,
+    resolveListen,
     streamRoutes,
     virtualHosts,
 } from "./model";
@@ -20,15 +21,9 @@ import {
 export type NginxVersion = "1.26" | "1.22";
 
 /** Where nginx listens and keeps its files. Every default is the production layout on Debian 13. */
-export interface NginxRenderOptions {
+export interface NginxRenderOptions extends EdgeListenOptions {
     /** The nginx the config is for: 1.26 writes `http2 on;`, 1.22 `listen ... http2`. Default `1.26`. */
     readonly version?: NginxVersion;
-    /** Address to bind, e.g. `127.0.0.1`. Default: all addresses. */
-    readonly listenAddress?: string;
-    /** Plain HTTP port (redirects and ACME). Default 80. */
-    readonly httpPort?: number;
-    /** HTTPS port. Default 443. */
-    readonly httpsPort?: number;
     /** Directory holding `<cert>.crt` (full chain) and `<cert>.key`. Default `/etc/keelson/tls`. */
     readonly certDir?: string;
     /** Worker user. Default `www-data`. */
@@ -53,14 +48,6 @@ export interface NginxRenderOptions {
     readonly resolver?: string;
     /** CA bundle used to verify OCSP responses. Default `/etc/ssl/certs/ca-certificates.crt`. */
     readonly trustedCaFile?: string;
-    /** HSTS max-age in seconds. Default two years. */
-    readonly hstsMaxAge?: number;
-    /**
-     * Seconds a backend may stay silent (no response byte) before the request is given up on it; an
-     * idempotent request then goes to the next node, so a hung node costs at most this long. Routes
-     * with `websocket: true` allow an hour. Default 30.
-     */
-    readonly upstreamTimeout?: number;
     /**
      * Seconds an idle upstream keep-alive connection is kept. Must stay below the backends' own idle
      * timeout (Node.js and uvicorn 5 s, Apache 5 s), or a request can be sent on a connection the
@@ -73,9 +60,7 @@ type Resolved = Required<NginxRenderOptions>;
 
 function resolve(o: NginxRenderOptions): Resolved {
     return {
-        listenAddress: o.listenAddress ?? "",
-        httpPort: o.httpPort ?? 80,
-        httpsPort: o.httpsPort ?? 443,
+        ...resolveListen(o),
         certDir: o.certDir ?? "/etc/keelson/tls",
         user: o.user ?? "www-data",
         workerProcesses: o.workerProcesses ?? "auto",
@@ -88,9 +73,7 @@ function resolve(o: NginxRenderOptions): Resolved {
         ocspStapling: o.ocspStapling ?? true,
         resolver: o.resolver ?? "169.254.169.253",
         trustedCaFile: o.trustedCaFile ?? "/etc/ssl/certs/ca-certificates.crt",
-        hstsMaxAge: o.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE,
         version: o.version ?? "1.26",
-        upstreamTimeout: o.upstreamTimeout ?? 30,
         upstreamIdleTimeout: o.upstreamIdleTimeout ?? 4,
     };
 }
