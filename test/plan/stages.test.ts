@@ -8,6 +8,7 @@ import { main } from "../../tools/plan/cli";
 import { FullPlan, planStage } from "../../tools/plan/plan";
 import { stableHex } from "../../tools/plan/mock-state";
 import { secretPlaceholder } from "../../tools/plan/stack-config";
+import { README_STAGES, currentRows, replaceFigures } from "../../tools/readme/figures";
 
 // One plan per stage, shared by the tests. The promise is cached, never the result, so that two mock runs
 // never overlap (the mock engine is process-global).
@@ -75,6 +76,30 @@ describe("shipped stages, planned offline through index.ts", function () {
             assert.ok(p.secretOutputs.includes("kubeconfig"));
         });
     }
+
+    it("README's stage figures (resources, StackScore, cost) are these plans' (npm run readme:figures)", async () => {
+        const planned: Record<string, FullPlan> = {};
+        for (const stage of README_STAGES) planned[stage] = await plan(stage);
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        assert.equal(
+            replaceFigures(readme, await currentRows(planned)),
+            readme,
+            "README's stage figures are stale: run npm run readme:figures",
+        );
+    });
+
+    it("the README check fails on a stale figure and names the fix", async () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        const stale = readme.replace(/(\| cost \/ month \| )\$[\d,.]+/, "$1$$1.00");
+        assert.notEqual(stale, readme);
+        const planned: Record<string, FullPlan> = {};
+        for (const stage of README_STAGES) planned[stage] = await plan(stage);
+        assert.equal(replaceFigures(stale, await currentRows(planned)), readme);
+        assert.throws(() => replaceFigures("no markers", []), {
+            message:
+                "README.md: the markers <!-- figures:stages --> and <!-- /figures:stages --> are missing",
+        });
+    });
 
     it("prod: 3 masters in 3 distinct private subnets behind an NLB on 6443 with a /readyz health check", async () => {
         const p = await plan("prod");
