@@ -23,6 +23,7 @@ import {
     tcpExchange,
     udpExchange,
 } from "./harness";
+import { INTERMEDIATE, parseSslscan, runSslscan } from "./sslscan";
 import { EdgeBinary, requireEdge } from "./engines";
 
 const BACKENDS = [
@@ -230,6 +231,42 @@ function describeEngine(engine: EdgeEngine): void {
                 const result = await handshake(ports.https, "a.example.com", opts);
                 assert.equal(result.protocol, undefined, `${version} was accepted`);
                 assert.equal(result.errorCode, "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION", version);
+            }
+        });
+
+        it("scans as Mozilla intermediate with sslscan: protocols, ciphers, groups, no client-order override", function () {
+            requireTool(this, "sslscan");
+            for (const [host, key] of [
+                ["a.example.com", "ECDSA"],
+                ["b.example.com", "RSA"],
+            ] as const) {
+                const xml = runSslscan(ports.https, host);
+                if (process.env.KEELSON_DEBUG) console.log(xml);
+                const scan = parseSslscan(xml);
+                const tls12 = INTERMEDIATE.tls12.filter((c) => c.includes(key)).sort();
+                assert.deepEqual(
+                    {
+                        protocols: scan.protocols,
+                        ciphers: scan.ciphers,
+                        groups: scan.groups,
+                        insecureRenegotiation: scan.insecureRenegotiation,
+                        compression: scan.compression,
+                        heartbleed: scan.heartbleed,
+                        // sslscan offers OpenSSL's default order, AES-256-GCM first: a server that honours the
+                        // client's order picks it; one that enforces its own picks its first, AES-128-GCM.
+                        preferred: scan.preferred["TLSv1.2"],
+                    },
+                    {
+                        protocols: [...INTERMEDIATE.protocols],
+                        ciphers: { "TLSv1.2": tls12, "TLSv1.3": [...INTERMEDIATE.tls13].sort() },
+                        groups: [...INTERMEDIATE.groups].sort(),
+                        insecureRenegotiation: false,
+                        compression: false,
+                        heartbleed: false,
+                        preferred: `ECDHE-${key}-AES256-GCM-SHA384`,
+                    },
+                    `${host} (${key})`,
+                );
             }
         });
 

@@ -224,7 +224,7 @@ describe("edge/render/haproxy", () => {
         assert.doesNotMatch(cfg, /nbthread/);
         assert.match(renderHaproxyConfig(spec, { version: "2.6" }), /^    nbthread 2$/m);
         for (const line of [
-            "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
+            "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets prefer-client-ciphers",
             "    tune.ssl.cachesize 100000",
             "    log /dev/log local0",
             "    user haproxy",

@@ -99,7 +99,8 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
         `    ssl-default-bind-ciphers ${TLS12_CIPHERS}`,
         `    ssl-default-bind-ciphersuites ${TLS13_CIPHERSUITES}`,
         "    # Tickets off: their keys never rotate without a reload; the session cache resumes instead.",
-        "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
+        // Mozilla intermediate: the client's cipher order wins (it knows whether it has AES hardware).
+        "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets prefer-client-ciphers",
         "    tune.ssl.cachesize 100000",
         "    tune.ssl.lifetime 3600",
         "",
