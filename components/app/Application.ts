@@ -1,16 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { createHmac } from "crypto";
 import { stringify } from "yaml";
 import { Artifacts, ArtifactSet } from "../artifact-set";
 import { EdgeRoute } from "../edge/types";
 import { FileStore } from "./FileStore";
+import { SECRET_HASH } from "./hash";
+import { backupPrefixes, withPodAnnotation } from "./pod-template";
 import { expandedOrder } from "./backups";
 import { ImageBuild } from "./ImageBuild";
 import { createObject, manifestPath } from "./k8s-objects";
 import { AppPlan, PlannedObject, planApplication } from "./plan";
 import { servicePort } from "./connections";
 import { Manifest, PlannedSecret, credentialsSecretName, serviceHost } from "./render/meta";
+import { PoolInfo } from "./placement";
 import { FileStoreArgs, Service } from "./types";
 import { AppDefinition, AppProblem, validateApplication } from "./validate";
 
@@ -29,6 +33,8 @@ export interface ApplicationArgs {
     readonly edgeSourceCidrs?: readonly string[];
     /** NodePorts other applications use, so allocation avoids them. Default none. */
     readonly nodePortsInUse?: readonly number[];
+    /** Worker pools of the cluster, for `placement.pool` (name, labels, taints). Default unknown: any pool name is accepted. */
+    readonly pools?: readonly PoolInfo[];
     /**
      * Create the namespace (labelled for the "restricted" Pod Security Standard). Default true; false
      * deploys into an existing namespace, e.g. on a cluster Keelson did not make.
@@ -101,35 +107,41 @@ export class Application extends pulumi.ComponentResource {
             services: args.services,
             edgeSourceCidrs: args.edgeSourceCidrs,
             nodePortsInUse: args.nodePortsInUse,
+            pools: args.pools,
         };
         super("keelson:app:Application", name, {}, validated(name, def, opts));
         this.namespace = def.namespace;
         const artifacts = new ArtifactSet();
 
         const images: Record<string, pulumi.Input<string>> = {};
+        const tags: Record<string, string> = {};
         const fileStores: Record<string, FileStore> = {};
         for (const s of expandedOrder(args.services).ordered) {
             const image = (s.args as { image?: unknown }).image;
             if (image && typeof image === "object") {
-                images[s.name] = new ImageBuild(
+                const build = new ImageBuild(
                     `${name}-${s.name}`,
                     image as ConstructorParameters<typeof ImageBuild>[1],
-                    {
-                        parent: this,
-                    },
-                ).imageName;
+                    { parent: this },
+                );
+                images[s.name] = build.imageName;
+                tags[s.name] = build.tag;
             }
             if (s.kind === "filestore") {
-                fileStores[s.name] = new FileStore(`${name}-${s.name}`, s.args as FileStoreArgs, {
-                    parent: this,
-                });
+                const backups = backupPrefixes(s, args.services);
+                fileStores[s.name] = new FileStore(
+                    `${name}-${s.name}`,
+                    { ...(s.args as FileStoreArgs), ...(backups.length > 0 ? { backups } : {}) },
+                    { parent: this },
+                );
             }
         }
         this.fileStores = fileStores;
-        this.plan = planApplication(def, images);
+        this.plan = planApplication(def, images, tags);
         this.routes = this.plan.routes;
 
         const created: Record<string, pulumi.CustomResource> = {};
+        const secretValues: Record<string, Record<string, pulumi.Output<string>>> = {};
         const createNamespace = args.createNamespace ?? true;
         // Without a namespace object, the gate is what every object waits for instead.
         const gate = [...(args.dependsOn ?? [])];
@@ -146,23 +158,64 @@ export class Application extends pulumi.ComponentResource {
                 parent: this,
                 dependsOn: waits,
             };
-            const manifest = obj.secret ? this.secretManifest(name, obj, obj.secret) : obj.manifest;
+            let manifest = obj.secret ? this.secretManifest(name, obj, obj.secret) : obj.manifest;
+            if (obj.secret)
+                secretValues[obj.key] = (
+                    manifest as unknown as { stringData: Record<string, pulumi.Output<string>> }
+                ).stringData;
+            // The pods roll when a Secret they read changes: a keyed hash of the values (not the values).
+            if (obj.podSecrets)
+                manifest = withPodAnnotation(
+                    manifest,
+                    SECRET_HASH,
+                    this.secretHash(name, obj.podSecrets, secretValues),
+                );
             created[obj.key] = createObject(`${name}-${obj.key}`, manifest, {
                 ...opts,
                 ...(obj.secret ? { additionalSecretOutputs: ["data", "stringData"] } : {}),
             });
             // Only a built image makes a manifest hold an Output; the others are plain and rendered now.
+            // The secret hash is shown as a placeholder: it is computed from the real values at deploy.
             const built = obj.service !== undefined && obj.service in images;
+            const shown = obj.podSecrets
+                ? withPodAnnotation(obj.manifest, SECRET_HASH, "(hmac of the Secrets read)")
+                : obj.manifest;
             artifacts.add(
                 manifestPath(obj.manifest),
                 built
-                    ? pulumi.output(obj.manifest as Record<string, unknown>).apply((m) => stringify(m))
-                    : stringify(obj.manifest),
+                    ? pulumi.output(shown as Record<string, unknown>).apply((m) => stringify(m))
+                    : stringify(shown),
             );
         }
         this.objects = created;
         this.artifacts = artifacts.files;
         this.registerOutputs({ namespace: this.namespace, routes: this.routes, artifacts: this.artifacts });
+    }
+
+    private hashKey?: pulumi.Output<string>;
+
+    /**
+     * HMAC-SHA-256 of the Secrets a workload reads, keyed with a generated key, so the annotation changes
+     * with any value but reveals nothing about low-entropy ones. Not a Pulumi secret: it is safe to show.
+     */
+    private secretHash(
+        name: string,
+        keys: readonly string[],
+        values: Record<string, Record<string, pulumi.Output<string>>>,
+    ): pulumi.Output<string> {
+        this.hashKey ??= new random.RandomPassword(
+            `${name}-secret-hash-key`,
+            { length: 32, special: false },
+            { parent: this },
+        ).result;
+        const entries = keys.flatMap((k) =>
+            Object.entries(values[k] ?? {}).map(([field, v]) => pulumi.all([k, field, v])),
+        );
+        return pulumi.unsecret(
+            pulumi
+                .all([this.hashKey, pulumi.all(entries)])
+                .apply(([key, list]) => createHmac("sha256", key).update(JSON.stringify(list)).digest("hex")),
+        );
     }
 
     /**

@@ -8,6 +8,11 @@ export interface FileStoreArgs {
     readonly versioning?: boolean;
     /** Let `pulumi destroy` delete a non-empty bucket. Default false. */
     readonly forceDestroy?: boolean;
+    /**
+     * Prefixes that hold backups: kept `days` (current and overwritten versions), and the store's own
+     * credentials may add to them but never delete from them. Default none.
+     */
+    readonly backups?: readonly { readonly prefix: string; readonly days: number }[];
 }
 
 /**
@@ -47,6 +52,13 @@ export class FileStore extends pulumi.ComponentResource {
                         noncurrentVersionExpiration: { noncurrentDays: 30 },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
                     },
+                    ...(args.backups ?? []).map((b) => ({
+                        id: `expire-${b.prefix.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`,
+                        status: "Enabled",
+                        filter: { prefix: b.prefix },
+                        expiration: { days: b.days },
+                        noncurrentVersionExpiration: { noncurrentDays: b.days },
+                    })),
                 ],
             },
             { parent: this, dependsOn: controls },
@@ -74,6 +86,19 @@ export class FileStore extends pulumi.ComponentResource {
                             ],
                             Resource: [pulumi.interpolate`${bucket.arn}/*`],
                         },
+                        // Backups are written with these credentials but never deleted with them: only
+                        // the lifecycle rule expires them.
+                        ...((args.backups ?? []).length > 0
+                            ? [
+                                  {
+                                      Effect: "Deny",
+                                      Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                                      Resource: (args.backups ?? []).map(
+                                          (b) => pulumi.interpolate`${bucket.arn}/${b.prefix}*`,
+                                      ),
+                                  },
+                              ]
+                            : []),
                     ],
                 }),
             },

@@ -11,8 +11,9 @@ import { Service, SqlArgs } from "./types";
 /** Default schedule of database dumps: hourly, off the top of the hour. */
 export const DEFAULT_BACKUP_SCHEDULE = "17 * * * *";
 
-/** Where the dump is written and read; an emptyDir shared by the two containers. */
-const DUMP_DIR = "/backup";
+/** Where the dump is written and read: a generic ephemeral volume (its own EBS volume, deleted with the
+ * pod) sized to the database, never the node's root disk. */
+export const DUMP_DIR = "/backup";
 
 /** Uploads the dump with the file store's own credentials (the STORE_* connection variables). */
 export const UPLOAD_DUMP_SCRIPT = [
@@ -31,6 +32,12 @@ const DUMP_COMMANDS: Record<"postgres" | "mysql", string> = {
 };
 
 const dumps = new WeakMap<Service, Record<string, unknown>>();
+const scratch = new WeakMap<Service, number>();
+
+/** GiB of the dump volume of a backup service (the database's storage), or undefined. */
+export function dumpVolumeGb(s: Service): number | undefined {
+    return scratch.get(s);
+}
 
 /** The dump initContainer (without env: it gets the job's env) of a backup service, or undefined. */
 export function dumpContainer(s: Service): Record<string, unknown> | undefined {
@@ -52,9 +59,12 @@ export function backupServices(services: readonly Service[]): Service[] {
             job = cronJob(`${db.name}-backup`, {
                 image: AWS_CLI_IMAGE,
                 schedule: backup.schedule ?? DEFAULT_BACKUP_SCHEDULE,
+                ...(backup.activeDeadlineSeconds
+                    ? { activeDeadlineSeconds: backup.activeDeadlineSeconds }
+                    : {}),
                 command: ["/bin/sh", "-c", UPLOAD_DUMP_SCRIPT],
                 env: { DB_SERVICE: db.name, HOME: "/tmp" },
-                writablePaths: [DUMP_DIR],
+
                 connects: [
                     { to: db, as: "DB" },
                     { to: backup.to, as: "STORE" },
@@ -77,6 +87,7 @@ export function backupServices(services: readonly Service[]): Service[] {
                     { name: volumeName("/tmp"), mountPath: "/tmp" },
                 ],
             });
+            scratch.set(job, (db.args as SqlArgs).storageGb ?? 10);
             cache.set(db, job);
         }
         out.push(job);

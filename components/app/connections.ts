@@ -1,9 +1,17 @@
 // What a dependent receives for each edge: environment variables (credentials only through secretKeyRef),
 // the TCP port to wait for, and the network path to open.
-import { ENGINES, EngineContext, isEngine } from "./render/engines";
+import { ENGINES, EngineContext, isEngine, quantityBytes } from "./render/engines";
 import { EnvVar, credentialsSecretName, secretEnv, serviceHost } from "./render/meta";
 import { PolicyPort } from "./render/objects";
-import { ContainerArgs, DaemonSetArgs, ExternalArgs, MemcachedArgs, Service, SqlArgs } from "./types";
+import {
+    ContainerArgs,
+    DaemonSetArgs,
+    ExternalArgs,
+    MemcachedArgs,
+    RedisArgs,
+    Service,
+    SqlArgs,
+} from "./types";
 
 /** Defaults of the SQL engines' database and user. */
 export const DEFAULT_DATABASE = "app";
@@ -33,13 +41,17 @@ export function servicePort(s: Service): number | undefined {
 
 /** The context the engine tables render with. */
 export function engineContext(s: Service, namespace: string): EngineContext {
-    const sql = s.args as SqlArgs & MemcachedArgs;
+    const sql = s.args as SqlArgs & MemcachedArgs & RedisArgs;
+    const limit =
+        sql.resources?.limits.memory ?? (isEngine(s.kind) ? ENGINES[s.kind].resources.limits.memory : "0");
     return {
         service: s.name,
         host: serviceHost(s.name, namespace),
         database: sql.database ?? DEFAULT_DATABASE,
         user: sql.user ?? DEFAULT_USER,
         memoryMb: sql.memoryMb ?? 64,
+        memoryLimitBytes: quantityBytes(limit),
+        evictionPolicy: sql.evictionPolicy ?? "allkeys-lru",
     };
 }
 

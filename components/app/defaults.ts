@@ -4,9 +4,12 @@ import { ConnectionPlan } from "./connections";
 import { ENGINES, EngineContext, EngineKind } from "./render/engines";
 import { EnvVar, envSecretName, secretEnv } from "./render/meta";
 import { PodPlan, PodPort } from "./render/pod";
+import { PoolInfo, podPlacement } from "./placement";
+import { CONFIG_HASH, fileKey, sha256 } from "./hash";
 import {
     ContainerArgs,
     DaemonSetArgs,
+    DataServiceArgs,
     MemcachedArgs,
     Probe,
     Resources,
@@ -70,17 +73,29 @@ export interface WorkloadContext {
     /** Extra container ports (stream routes). */
     readonly extraPorts: readonly PodPort[];
     readonly replicas: number;
+    /** Worker pools of the cluster (for placement by pool name). Default none known. */
+    readonly pools?: readonly PoolInfo[];
+    /** Mounted files and claims, and the pod template annotations (hashes). */
+    readonly files?: PodPlan["files"];
+    readonly claims?: PodPlan["claims"];
+    readonly annotations?: PodPlan["annotations"];
+    /** preStop applied when the service sets none (published services drain). Default none. */
+    readonly preStopDefault?: PodPlan["preStop"];
 }
 
 /** The pod plan of a container, worker, DaemonSet or CronJob. */
 export function userPodPlan(s: Service, ctx: WorkloadContext): PodPlan {
     const a = s.args as ContainerArgs & WorkerArgs & DaemonSetArgs;
-    const port = s.kind === "worker" ? a.healthPort : s.kind === "cronjob" ? undefined : a.port;
+    const port =
+        s.kind === "worker" ? a.healthPort : s.kind === "cronjob" || s.kind === "job" ? undefined : a.port;
     const ports: PodPort[] = [];
     if (port !== undefined)
         ports.push({ name: s.kind === "worker" ? "health" : "main", containerPort: port, protocol: "TCP" });
     ports.push(...ctx.extraPorts);
-    const probes = s.kind === "cronjob" ? {} : workloadProbes(a, port, s.kind === "worker" ? "/" : undefined);
+    const probes =
+        s.kind === "cronjob" || s.kind === "job"
+            ? {}
+            : workloadProbes(a, port, s.kind === "worker" ? "/" : undefined);
     return {
         app: ctx.app,
         service: s.name,
@@ -98,7 +113,18 @@ export function userPodPlan(s: Service, ctx: WorkloadContext): PodPlan {
         automountServiceAccountToken: a.automountServiceAccountToken ?? false,
         waitFor: waitList(ctx.connections, s),
         topologySpread: a.topologySpread ?? ctx.replicas > 1,
-        restartPolicy: s.kind === "cronjob" ? "OnFailure" : undefined,
+        restartPolicy: s.kind === "cronjob" ? "OnFailure" : s.kind === "job" ? "Never" : undefined,
+        ...(a.startupProbe ? { startupProbe: a.startupProbe } : {}),
+        ...(a.preStop || ctx.preStopDefault ? { preStop: a.preStop ?? ctx.preStopDefault } : {}),
+        ...(a.terminationGracePeriodSeconds !== undefined
+            ? { terminationGracePeriodSeconds: a.terminationGracePeriodSeconds }
+            : {}),
+        ...podPlacement(a.placement, ctx.pools ?? [], false),
+        ...(a.sidecars ? { sidecars: a.sidecars } : {}),
+        ...(a.initContainers ? { userInitContainers: a.initContainers } : {}),
+        ...(ctx.files ? { files: ctx.files } : {}),
+        ...(ctx.claims ? { claims: ctx.claims } : {}),
+        ...(ctx.annotations ? { annotations: ctx.annotations } : {}),
     };
 }
 
@@ -111,9 +137,15 @@ function waitList(connections: readonly ConnectionPlan[], s: Service) {
 }
 
 /** The pod plan of a data service from its engine table. */
-export function enginePodPlan(s: Service<EngineKind>, app: string, ctx: EngineContext): PodPlan {
+export function enginePodPlan(
+    s: Service<EngineKind>,
+    app: string,
+    ctx: EngineContext,
+    pools: readonly PoolInfo[] = [],
+): PodPlan {
     const spec = ENGINES[s.kind];
-    const a = s.args as { image?: string; resources?: Resources } & MemcachedArgs;
+    const a = s.args as DataServiceArgs & MemcachedArgs;
+    const files = spec.files?.(ctx) ?? [];
     const replicas = s.kind === "memcached" ? (a.replicas ?? 1) : 1;
     const port = spec.port;
     return {
@@ -127,7 +159,13 @@ export function enginePodPlan(s: Service<EngineKind>, app: string, ctx: EngineCo
         resources: a.resources ?? memcachedResources(s, spec.resources, ctx.memoryMb),
         // Startup covers first-boot initialisation (initdb, mysqld --initialize) before liveness applies.
         startupProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 30 },
-        readinessProbe: { ...spec.readiness(ctx), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+        // rabbitmq-diagnostics starts an Erlang node: under a 1-CPU limit it needs more than 5 s.
+        readinessProbe: {
+            ...spec.readiness(ctx),
+            periodSeconds: 10,
+            timeoutSeconds: s.kind === "rabbitmq" ? 10 : 5,
+            failureThreshold: 3,
+        },
         livenessProbe: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
         uid: spec.uid,
         readOnlyRootFilesystem: true,
@@ -137,6 +175,19 @@ export function enginePodPlan(s: Service<EngineKind>, app: string, ctx: EngineCo
         automountServiceAccountToken: false,
         waitFor: [],
         topologySpread: replicas > 1,
+        ...podPlacement(a.placement, pools, spec.dataPath !== undefined),
+        ...((a.terminationGracePeriodSeconds ?? spec.grace)
+            ? { terminationGracePeriodSeconds: a.terminationGracePeriodSeconds ?? spec.grace }
+            : {}),
+        ...(files.length > 0
+            ? {
+                  files: {
+                      configMap: `${s.name}-config`,
+                      mounts: files.map((f) => ({ key: fileKey(f.path), path: f.path })),
+                  },
+                  annotations: { [CONFIG_HASH]: sha256(files) },
+              }
+            : {}),
     };
 }
 

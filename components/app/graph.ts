@@ -9,6 +9,11 @@ export interface ServiceOrder {
     readonly cycle: readonly string[];
 }
 
+/** The Jobs a service waits for (`after`). */
+export function afterOf(s: Service): readonly Service[] {
+    return (s.args as { after?: readonly Service[] } | undefined)?.after ?? [];
+}
+
 /**
  * Depth-first post-order over `connections`, starting from `roots` in their order, so the result is
  * deterministic and every dependency precedes its dependents. Entries that are not services are skipped
@@ -28,6 +33,7 @@ export function orderServices(roots: readonly Service[]): ServiceOrder {
         }
         onPath.push(s);
         for (const c of s.connections) if (c.to instanceof Service) visit(c.to);
+        for (const j of afterOf(s)) if (j instanceof Service) visit(j);
         onPath.pop();
         if (cycle.length === 0) {
             done.add(s);

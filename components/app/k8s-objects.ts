@@ -15,6 +15,8 @@ const KINDS: Record<string, Ctor> = {
     "apps/v1/StatefulSet": k8s.apps.v1.StatefulSet,
     "apps/v1/DaemonSet": k8s.apps.v1.DaemonSet,
     "batch/v1/CronJob": k8s.batch.v1.CronJob,
+    "batch/v1/Job": k8s.batch.v1.Job,
+    "v1/PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim,
     "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,

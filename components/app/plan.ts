@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeRoute } from "../edge/types";
 import { FILE_STORE_SECRET_KEYS, engineContext, planConnection } from "./connections";
 import { enginePodPlan, userPodPlan } from "./defaults";
-import { dumpContainer, expandedOrder } from "./backups";
+import { CONFIG_HASH, fileKey, sha256 } from "./hash";
+import { DUMP_DIR, dumpContainer, dumpVolumeGb, expandedOrder } from "./backups";
 import { allocateNodePorts } from "./nodeports";
 import { ENGINES, isEngine } from "./render/engines";
 import { Manifest, PlannedSecret, credentialsSecretName, envSecretName } from "./render/meta";
@@ -12,7 +13,15 @@ import * as o from "./render/objects";
 import * as w from "./render/workloads";
 import { nodePortRequests, publishing, routesOf } from "./publish";
 import type { AppDefinition } from "./validate";
-import { ContainerArgs, CronJobArgs, DaemonSetArgs, DataServiceArgs, ExternalArgs, Service } from "./types";
+import {
+    ContainerArgs,
+    CronJobArgs,
+    DaemonSetArgs,
+    DataServiceArgs,
+    ExternalArgs,
+    JobArgs,
+    Service,
+} from "./types";
 
 /** One object to create. */
 export interface PlannedObject {
@@ -25,6 +34,8 @@ export interface PlannedObject {
     readonly service?: string;
     /** For Secrets: where each key's value comes from (the manifest has masked data). */
     readonly secret?: PlannedSecret;
+    /** For workloads: keys of the Secret objects the pods read; their hash rolls the pods on a change. */
+    readonly podSecrets?: readonly string[];
 }
 
 /** The plan of a whole application. */
@@ -42,6 +53,7 @@ export interface AppPlan {
 export function workloadKey(s: Service): string | undefined {
     if (isEngine(s.kind)) return `${s.name}.statefulset`;
     if (s.kind === "container" || s.kind === "worker") return `${s.name}.deployment`;
+    if (s.kind === "job") return `${s.name}.job`;
     if (s.kind === "daemonset") return `${s.name}.daemonset`;
     if (s.kind === "filestore") return `${s.name}.secret`;
     if (s.kind === "external") return `${s.name}.service`;
@@ -55,6 +67,7 @@ export function workloadKey(s: Service): string | undefined {
 export function planApplication(
     def: AppDefinition,
     images: Readonly<Record<string, pulumi.Input<string>>> = {},
+    imageTags: Readonly<Record<string, string>> = {},
 ): AppPlan {
     const ns = def.namespace;
     const app = def.name;
@@ -69,6 +82,7 @@ export function planApplication(
         dependsOn: string[] = [],
         service?: string,
         secret?: PlannedSecret,
+        podSecrets?: readonly string[],
     ) => {
         if (keys.has(key))
             throw new Error(`two objects would be keyed ${key}; rename one of the services it derives from`);
@@ -79,6 +93,7 @@ export function planApplication(
             dependsOn: ["namespace", ...dependsOn],
             service,
             ...(secret ? { secret } : {}),
+            ...(podSecrets && podSecrets.length > 0 ? { podSecrets } : {}),
         });
     };
     objects.push({ key: "namespace", manifest: o.renderNamespace(ns, app), dependsOn: [] });
@@ -105,8 +120,19 @@ export function planApplication(
         if (isEngine(s.kind)) {
             const ctx = engineContext(s, ns);
             const spec = ENGINES[s.kind];
-            const pod = enginePodPlan(s as Service<typeof s.kind>, app, ctx);
+            const pod = enginePodPlan(s as Service<typeof s.kind>, app, ctx, def.pools);
             const deps: string[] = [];
+            const files = spec.files?.(ctx) ?? [];
+            if (files.length > 0) {
+                const data = Object.fromEntries(files.map((f) => [fileKey(f.path), f.content]));
+                add(
+                    `${s.name}.config`,
+                    o.renderConfigMap(app, s.name, ns, `${s.name}-config`, data),
+                    [],
+                    s.name,
+                );
+                deps.push(`${s.name}.config`);
+            }
             if (spec.secret) {
                 secretObject(
                     s,
@@ -139,7 +165,7 @@ export function planApplication(
             if (replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
             continue;
         }
-        planWorkload(s, def, images, allocated, add, secretObject, routes);
+        planWorkload(s, def, { images, imageTags }, allocated, add, secretObject, routes);
     }
     planPolicies(ordered, def, objects);
     return { services: ordered, objects, routes, nodePorts: Object.fromEntries([...allocated].sort()) };
@@ -151,19 +177,26 @@ type Add = (
     dependsOn?: string[],
     service?: string,
     secret?: PlannedSecret,
+    podSecrets?: readonly string[],
 ) => void;
+
+interface Images {
+    readonly images: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Content tags of built images (plain), for names that must change with the image (Jobs). */
+    readonly imageTags: Readonly<Record<string, string>>;
+}
 
 function planWorkload(
     s: Service,
     def: AppDefinition,
-    images: Readonly<Record<string, pulumi.Input<string>>>,
+    { images, imageTags }: Images,
     allocated: Map<string, number>,
     add: Add,
     secretObject: (s: Service, secret: PlannedSecret, key: string) => void,
     routes: EdgeRoute[],
 ): void {
     const ns = def.namespace;
-    const a = s.args as ContainerArgs & CronJobArgs;
+    const a = s.args as ContainerArgs & CronJobArgs & JobArgs;
     const image = typeof a.image === "string" ? a.image : images[s.name];
     if (image === undefined)
         throw new Error(`service ${s.name} builds its image but no built image was given to the plan`);
@@ -174,6 +207,32 @@ function planWorkload(
         secretObject(s, { name: envSecretName(s.name), keys }, `${s.name}.env-secret`);
         deps.push(`${s.name}.env-secret`);
     }
+    for (const job of a.after ?? []) deps.push(`${job.name}.job`);
+    const podSecrets = [
+        ...(a.secretEnv && Object.keys(a.secretEnv).length > 0 ? [`${s.name}.env-secret`] : []),
+        ...s.connections
+            .filter((c) => c.to.kind === "filestore" || (isEngine(c.to.kind) && ENGINES[c.to.kind].secret))
+            .map((c) => `${c.to.name}.secret`),
+    ];
+    const files = a.files && Object.keys(a.files).length > 0 ? a.files : undefined;
+    if (files) {
+        const data = Object.fromEntries(Object.entries(files).map(([path, text]) => [fileKey(path), text]));
+        add(`${s.name}.files`, o.renderConfigMap(def.name, s.name, ns, `${s.name}-files`, data), [], s.name);
+        deps.push(`${s.name}.files`);
+    }
+    const claims = (a.volumes ?? []).map((v) => ({
+        claim: `${s.name}-${fileKey(v.path).toLowerCase().replace(/[._]/g, "-")}`,
+        ...v,
+    }));
+    for (const c of claims) {
+        add(
+            `${s.name}.pvc-${c.claim}`,
+            o.renderClaim(def.name, s.name, ns, c.claim, c.sizeGb, c.storageClass),
+            [],
+            s.name,
+        );
+        deps.push(`${s.name}.pvc-${c.claim}`);
+    }
     const pub = s.kind === "container" || s.kind === "daemonset" ? publishing(s, ns, allocated) : undefined;
     const replicas = a.autoscale ? a.autoscale.maxReplicas : (a.replicas ?? 1);
     const base = userPodPlan(s, {
@@ -182,32 +241,62 @@ function planWorkload(
         connections,
         extraPorts: pub?.extraPorts ?? [],
         replicas,
+        pools: def.pools,
+        ...(files
+            ? {
+                  files: {
+                      configMap: `${s.name}-files`,
+                      mounts: Object.keys(files).map((path) => ({ key: fileKey(path), path })),
+                  },
+                  annotations: { [CONFIG_HASH]: sha256(files) },
+              }
+            : {}),
+        ...(claims.length > 0 ? { claims: claims.map((c) => ({ claim: c.claim, path: c.path })) } : {}),
     });
     // A backup job's dump container reads the same connection variables as the upload container.
     const dump = dumpContainer(s);
     const withDump = dump
-        ? { ...base, extraInitContainers: [{ ...dump, env: base.env.map((e) => ({ ...e })) }] }
+        ? {
+              ...base,
+              extraInitContainers: [{ ...dump, env: base.env.map((e) => ({ ...e })) }],
+              scratch: [{ path: DUMP_DIR, sizeGb: dumpVolumeGb(s) ?? 10 }],
+          }
         : base;
     // Published pods stay off control-plane nodes: the edge forwards to workers only, and with
     // externalTrafficPolicy Local a pod on a master would leave every worker failing the health check.
     const pod = pub && pub.type !== "ClusterIP" ? { ...withDump, avoidControlPlane: true } : withDump;
-    const rollout = { maxUnavailable: a.maxUnavailable ?? 0, maxSurge: a.maxSurge ?? 1 };
+    const rollout: w.RolloutPlan = {
+        maxUnavailable: a.maxUnavailable ?? 0,
+        maxSurge: a.maxSurge ?? 1,
+        // A ReadWriteOnce volume cannot be attached to a surge pod on another node.
+        ...(a.strategy || claims.length > 0 ? { strategy: a.strategy ?? "Recreate" } : {}),
+        ...(a.minReadySeconds !== undefined ? { minReadySeconds: a.minReadySeconds } : {}),
+        ...(a.progressDeadlineSeconds !== undefined
+            ? { progressDeadlineSeconds: a.progressDeadlineSeconds }
+            : {}),
+    };
+    const addWorkload = (key: string, m: Manifest) => add(key, m, deps, s.name, undefined, podSecrets);
     if (s.kind === "cronjob") {
-        add(
+        addWorkload(
             `${s.name}.cronjob`,
             w.renderCronJob(pod, ns, a.schedule, a.activeDeadlineSeconds ?? 3600),
-            deps,
-            s.name,
         );
         return;
     }
-    if (s.kind === "daemonset") add(`${s.name}.daemonset`, w.renderDaemonSet(pod, ns), deps, s.name);
+    if (s.kind === "job") {
+        const tag = typeof a.image === "string" ? a.image : (imageTags[s.name] ?? "");
+        const name = `${s.name}-${sha256([tag, w.renderJob(pod, ns, s.name, 0, 0)]).slice(0, 8)}`;
+        addWorkload(
+            `${s.name}.job`,
+            w.renderJob(pod, ns, name, a.backoffLimit ?? 1, a.activeDeadlineSeconds ?? 600),
+        );
+        return;
+    }
+    if (s.kind === "daemonset") addWorkload(`${s.name}.daemonset`, w.renderDaemonSet(pod, ns));
     else
-        add(
+        addWorkload(
             `${s.name}.deployment`,
             w.renderDeployment(pod, ns, a.autoscale ? undefined : (a.replicas ?? 1), rollout),
-            deps,
-            s.name,
         );
     if (pub) {
         add(
@@ -221,10 +310,12 @@ function planWorkload(
     if (s.kind === "daemonset") return;
     if (a.podDisruptionBudget ?? replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
     if (a.autoscale) {
-        const hpa = {
+        const hpa: w.HpaPlan = {
             minReplicas: a.autoscale.minReplicas,
             maxReplicas: a.autoscale.maxReplicas,
-            cpuPercent: a.autoscale.cpuPercent ?? 70,
+            cpuPercent: a.autoscale.cpuPercent ?? (a.autoscale.memoryPercent === undefined ? 70 : undefined),
+            memoryPercent: a.autoscale.memoryPercent,
+            behavior: a.autoscale.behavior,
         };
         add(`${s.name}.hpa`, w.renderHpa(pod, ns, hpa), [`${s.name}.deployment`], s.name);
     }

@@ -7,7 +7,9 @@ import {
     DataServiceArgs,
     ExternalArgs,
     FileStoreArgs,
+    JobArgs,
     MemcachedArgs,
+    RedisArgs,
     Service,
     SqlArgs,
     WorkerArgs,
@@ -33,6 +35,14 @@ export function cronJob(name: string, args: CronJobArgs): Service<"cronjob"> {
     return new Service("cronjob", name, args);
 }
 
+/**
+ * A one-off Job, e.g. a migration: `job("migrate", { image, command, connects: [db] })`, then
+ * `container("web", { ..., after: [migrate] })` rolls web only once the Job has completed.
+ */
+export function job(name: string, args: JobArgs): Service<"job"> {
+    return new Service("job", name, args);
+}
+
 /** Postgres from the official image (`postgres:17.6`), on a PVC, with generated credentials. */
 export function postgres(name: string, args: SqlArgs = {}): Service<"postgres"> {
     return new Service("postgres", name, args);
@@ -44,7 +54,7 @@ export function mysql(name: string, args: SqlArgs = {}): Service<"mysql"> {
 }
 
 /** Redis from the official image (`redis:8.2.1`), append-only file on a PVC, password required. */
-export function redis(name: string, args: DataServiceArgs = {}): Service<"redis"> {
+export function redis(name: string, args: RedisArgs = {}): Service<"redis"> {
     return new Service("redis", name, args);
 }
 

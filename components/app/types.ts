@@ -8,6 +8,7 @@ export type ServiceKind =
     | "worker"
     | "daemonset"
     | "cronjob"
+    | "job"
     | "postgres"
     | "mysql"
     | "redis"
@@ -28,15 +29,60 @@ export interface Resources {
     readonly limits: ResourceQuantities;
 }
 
-/** A probe as Kubernetes spells it (one of httpGet, tcpSocket, exec). https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/ */
+/** A probe as Kubernetes spells it (one of httpGet, tcpSocket, exec, grpc). https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/ */
 export interface Probe {
-    readonly httpGet?: { readonly path: string; readonly port: number };
+    readonly httpGet?: { readonly path: string; readonly port: number; readonly scheme?: "HTTP" | "HTTPS" };
     readonly tcpSocket?: { readonly port: number };
     readonly exec?: { readonly command: readonly string[] };
+    readonly grpc?: { readonly port: number; readonly service?: string };
     readonly initialDelaySeconds?: number;
     readonly periodSeconds?: number;
     readonly timeoutSeconds?: number;
     readonly failureThreshold?: number;
+    readonly successThreshold?: number;
+}
+
+/** A toleration as Kubernetes spells it. */
+export interface Toleration {
+    readonly key?: string;
+    readonly operator?: "Equal" | "Exists";
+    readonly value?: string;
+    readonly effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+    readonly tolerationSeconds?: number;
+}
+
+/**
+ * Where pods run. `pool` selects a Keelson worker pool by name (`keelson.io/pool=<pool>`) and tolerates that
+ * pool's taints. Default: anywhere (data services prefer, never require, a pool named or labelled `data`).
+ */
+export interface Placement {
+    readonly pool?: string;
+    /** Extra node labels required. Default none. */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    /** Extra tolerations. Default none (besides the pool's taints). */
+    readonly tolerations?: readonly Toleration[];
+}
+
+/** An extra container: a native sidecar (runs beside the main container) or an init container (runs before). */
+export interface ExtraContainer {
+    readonly name: string;
+    /** Pinned image reference. */
+    readonly image: string;
+    readonly command?: readonly string[];
+    readonly args?: readonly string[];
+    /** Plain environment variables (no credentials). */
+    readonly env?: Readonly<Record<string, string>>;
+    /** Default 50m/64Mi requested, 200m/128Mi limit. */
+    readonly resources?: Resources;
+}
+
+/** A persistent volume of a container or worker: a ReadWriteOnce PVC, so the workload runs one pod. */
+export interface VolumeSpec {
+    /** Mount path in the main container. */
+    readonly path: string;
+    readonly sizeGb: number;
+    /** StorageClass. Default the cluster default. */
+    readonly storageClass?: string;
 }
 
 /** Where a container image comes from: a pinned reference (`repo:tag` or `repo@sha256:...`) or a build context. */
@@ -104,6 +150,27 @@ export interface WorkloadOverrides {
     readonly maxUnavailable?: number;
     /** Rolling update maxSurge. Default 1. */
     readonly maxSurge?: number;
+    /** Startup probe: liveness and readiness wait until it passes. Default none. */
+    readonly startupProbe?: Probe;
+    /**
+     * Before the container gets SIGTERM: sleep (the kubelet's own sleep action, no shell needed) or run a
+     * command. Default none; published services get a sleep longer than the edge's health-check interval.
+     */
+    readonly preStop?: { readonly sleepSeconds?: number; readonly command?: readonly string[] };
+    /** Seconds between SIGTERM and SIGKILL (after preStop). Default 30 (data services 60 to 120). */
+    readonly terminationGracePeriodSeconds?: number;
+    /** Where the pods run. Default anywhere. */
+    readonly placement?: Placement;
+    /** Native sidecars (init containers with restartPolicy Always, Kubernetes 1.29+). Default none. */
+    readonly sidecars?: readonly ExtraContainer[];
+    /** Init containers, run in order after the wait-for ones and before the main container. Default none. */
+    readonly initContainers?: readonly ExtraContainer[];
+    /** `Recreate` stops old pods first. Default `RollingUpdate` (Recreate when the workload has volumes). */
+    readonly strategy?: "RollingUpdate" | "Recreate";
+    /** Seconds a new pod must be ready before it counts as available. Default 0. */
+    readonly minReadySeconds?: number;
+    /** Seconds before a stuck rollout is reported as failed. Default 600. */
+    readonly progressDeadlineSeconds?: number;
 }
 
 /** A dependency edge with an explicit environment-variable prefix (`{ to: db, as: "DATABASE" }` gives `DATABASE_URL`). */
@@ -130,6 +197,18 @@ export interface WorkloadArgs extends WorkloadOverrides {
     readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Services this one uses. Each edge gives connection variables, start ordering and a network path. */
     readonly connects?: readonly Connect[];
+    /**
+     * Jobs (e.g. migrations) that must complete before this workload rolls: the workload `dependsOn` each
+     * Job and the Kubernetes provider waits for the Job to complete, so a failed Job stops the rollout.
+     */
+    readonly after?: readonly Service<"job">[];
+    /**
+     * Files mounted read-only from a ConfigMap `<service>-files`: path to content. The pod template carries
+     * `keelson.io/config-hash` of the content, so a change rolls the pods. Default none.
+     */
+    readonly files?: Readonly<Record<string, string>>;
+    /** Persistent volumes (one PVC each). Default none. */
+    readonly volumes?: readonly VolumeSpec[];
 }
 
 /** How a service with a port is exposed inside or outside the cluster. */
@@ -158,7 +237,12 @@ export interface ContainerArgs extends WorkloadArgs, PublishArgs {
     readonly autoscale?: {
         readonly minReplicas: number;
         readonly maxReplicas: number;
+        /** Target CPU utilisation. Default 70 when memoryPercent is not set either. */
         readonly cpuPercent?: number;
+        /** Target memory utilisation. Default none. */
+        readonly memoryPercent?: number;
+        /** HPA `behavior` (scaleUp/scaleDown policies and stabilization windows), as Kubernetes spells it. Default the HPA's. */
+        readonly behavior?: Readonly<Record<string, unknown>>;
     };
 }
 
@@ -194,6 +278,14 @@ export interface CronJobArgs extends WorkloadArgs {
     readonly activeDeadlineSeconds?: number;
 }
 
+/** A one-off Job (e.g. a migration): named by a hash of its spec, so a change runs it again. */
+export interface JobArgs extends WorkloadArgs {
+    /** Retries before the Job fails. Default 1. */
+    readonly backoffLimit?: number;
+    /** Deadline in seconds. Default 600. */
+    readonly activeDeadlineSeconds?: number;
+}
+
 /** A database or broker from its official image, on a PersistentVolumeClaim. */
 export interface DataServiceArgs {
     /** Volume size in GiB. Default 10. */
@@ -204,6 +296,16 @@ export interface DataServiceArgs {
     readonly image?: string;
     /** Resources override. Default per engine. */
     readonly resources?: Resources;
+    /** Where the pod runs. Default: prefer a pool named or labelled `data`, else anywhere. */
+    readonly placement?: Placement;
+    /** Seconds between SIGTERM and SIGKILL. Default per engine (60 to 120). */
+    readonly terminationGracePeriodSeconds?: number;
+}
+
+/** Redis: a data service with an eviction policy. */
+export interface RedisArgs extends DataServiceArgs {
+    /** What Redis does at `maxmemory` (70% of the memory limit). Default `allkeys-lru`; `noeviction` for queue-like use. */
+    readonly evictionPolicy?: "allkeys-lru" | "allkeys-lfu" | "volatile-lru" | "noeviction";
 }
 
 /** Scheduled logical backups of a SQL database to an S3 file store. */
@@ -212,6 +314,10 @@ export interface BackupArgs {
     readonly to: Service<"filestore">;
     /** Cron schedule. Default hourly at minute 17 (`17 * * * *`). */
     readonly schedule?: string;
+    /** Days a dump is kept (S3 lifecycle on `backups/<service>/`). Default 30. */
+    readonly retentionDays?: number;
+    /** Deadline of one dump in seconds. Default 3600. */
+    readonly activeDeadlineSeconds?: number;
 }
 
 /** Postgres or MySQL. */
@@ -232,6 +338,7 @@ export interface MemcachedArgs {
     readonly memoryMb?: number;
     readonly image?: string;
     readonly resources?: Resources;
+    readonly placement?: Placement;
 }
 
 /** An S3 bucket (encrypted, public access blocked, versioned) with its own IAM user and access key. */
@@ -258,9 +365,10 @@ export interface ArgsByKind {
     worker: WorkerArgs;
     daemonset: DaemonSetArgs;
     cronjob: CronJobArgs;
+    job: JobArgs;
     postgres: SqlArgs;
     mysql: SqlArgs;
-    redis: DataServiceArgs;
+    redis: RedisArgs;
     memcached: MemcachedArgs;
     rabbitmq: DataServiceArgs;
     filestore: FileStoreArgs;

@@ -5,6 +5,8 @@ import { isDnsLabel } from "../core/names";
 import { Problem } from "../core/problems";
 import { planApplication } from "./plan";
 import { Add, validatePorts } from "./validate-ports";
+import { PoolInfo } from "./placement";
+import { validateExtras } from "./validate-extras";
 import {
     ContainerArgs,
     CronJobArgs,
@@ -30,6 +32,8 @@ export interface AppDefinition {
     readonly edgeSourceCidrs?: readonly string[];
     /** NodePorts used by other applications on the cluster. Default none. */
     readonly nodePortsInUse?: readonly number[];
+    /** Worker pools of the cluster, for placement by pool name. Default unknown (any pool name accepted). */
+    readonly pools?: readonly PoolInfo[];
 }
 
 const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -114,6 +118,7 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
         }
         byName.set(s.name, s);
         validateService(s, at, add);
+        validateExtras(s, at, def.pools, add);
     }
     validatePorts(ordered, def.nodePortsInUse ?? [], add);
     if (problems.length === 0) {
@@ -253,7 +258,7 @@ function validateService(s: Service, at: string, add: Add): void {
                 c.to,
                 "is not a service; pass a service object made by container(), postgres(), ...",
             );
-        if (!s.kind.match(/^(container|worker|daemonset|cronjob)$/))
+        if (!s.kind.match(/^(container|worker|daemonset|cronjob|job)$/))
             return add(
                 key,
                 c.to.name,
@@ -262,6 +267,7 @@ function validateService(s: Service, at: string, add: Add): void {
         if (
             c.to.kind === "worker" ||
             c.to.kind === "cronjob" ||
+            c.to.kind === "job" ||
             (c.to.kind === "daemonset" && (c.to.args as DaemonSetArgs).port === undefined)
         ) {
             return add(

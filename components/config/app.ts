@@ -1,21 +1,46 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { loadApplication, mergeSpecs } from "../app/load";
+import { PoolInfo } from "../app/placement";
+import { REFERENCE_APP_FILE, referenceVars } from "../app/reference-app-file";
+import { validateApplication } from "../app/validate";
 import { ConfigProblem } from "./problems";
 import { DNS_LABEL, DNS_NAME, Reader } from "./reader";
 import { AddonsConfig, AppConfig, ScoreConfig } from "./types";
 
-/** Parses `keelson:app`, with defaults by stage, reporting every problem. */
-export function parseApp(
-    raw: unknown,
-    ctx: { stage: string; production: boolean },
-    problems: ConfigProblem[],
-): AppConfig {
+/** What parsing `keelson:app` needs besides the value. */
+export interface AppContext {
+    readonly stage: string;
+    readonly production: boolean;
+    /** Reads an application file named by `keelson:app.file`. Default: from the current directory (the Pulumi project). */
+    readonly readFile?: (file: string) => string;
+    /** The value of secret config `keelson:secret-<name>`, or undefined when it is not set. */
+    readonly secret?: (name: string) => pulumi.Input<string> | undefined;
+    /** Worker pools of the cluster, for placement by pool name; undefined on an existing cluster. */
+    readonly pools?: readonly PoolInfo[];
+}
+
+const readFromProject = (file: string) => fs.readFileSync(path.resolve(file), "utf8");
+
+/**
+ * Parses `keelson:app`, with defaults by stage, reporting every problem. The application comes from
+ * `file` (a service file), else inline `services`, else the shipped reference app; inline `services`
+ * next to a `file` are merged over it per service (per-stage overrides). The result is the typed graph.
+ */
+export function parseApp(raw: unknown, ctx: AppContext, problems: ConfigProblem[]): AppConfig {
     const r = new Reader("app", raw, problems, [
         "hostname",
         "webReplicas",
         "workerReplicas",
         "databaseStorageGb",
         "namespace",
+        "file",
+        "services",
+        "vars",
     ]);
-    return {
+    const sizing = {
         hostname: r.string("hostname", `${ctx.stage.toLowerCase()}.keelson.example.com`, {
             pattern: DNS_NAME,
             fix: "is not a DNS name; use a host name such as app.example.com",
@@ -23,11 +48,77 @@ export function parseApp(
         webReplicas: r.int("webReplicas", ctx.production ? 3 : 1, 0, 100),
         workerReplicas: r.int("workerReplicas", ctx.production ? 2 : 1, 0, 100),
         databaseStorageGb: r.int("databaseStorageGb", ctx.production ? 100 : 10, 1, 16384),
-        namespace: r.string("namespace", "app", {
-            pattern: DNS_LABEL,
-            fix: "is not a valid namespace; use lowercase letters, digits and '-', starting with a letter",
-        }),
     };
+    const namespace = r.string("namespace", "app", {
+        pattern: DNS_LABEL,
+        fix: "is not a valid namespace; use lowercase letters, digits and '-', starting with a letter",
+    });
+    const file = r.optionalString("file", {
+        pattern: /\.ya?ml$/,
+        fix: "is not a YAML file; name a .yaml file",
+    });
+    const vars = r.has("vars") ? r.raw("vars") : {};
+    if (typeof vars !== "object" || vars === null || Array.isArray(vars))
+        r.report("app.vars", vars, "is not a mapping; write vars as name: value pairs");
+    const inline = r.raw("services");
+    let doc: unknown = undefined;
+    let source = "reference";
+    let prefix = "app.";
+    if (file) {
+        source = file;
+        prefix = `${file}:`;
+        try {
+            doc = parse((ctx.readFile ?? readFromProject)(file));
+        } catch (e) {
+            r.report(
+                "app.file",
+                file,
+                `cannot be read (${(e as Error).message.split("\n")[0]}); name a YAML file relative to the project`,
+            );
+        }
+    } else if (inline !== undefined) {
+        source = "inline";
+        doc = { services: inline };
+    } else {
+        prefix = "reference-app.yaml:";
+        doc = parse(fs.readFileSync(REFERENCE_APP_FILE, "utf8"));
+    }
+    const base = { ...sizing, namespace, services: [], roots: [], secrets: [], source };
+    if (doc === undefined || problems.length > 0) return base;
+    const loaded = loadApplication(file && inline !== undefined ? overlay(doc, inline) : doc, {
+        prefix,
+        vars: {
+            stage: ctx.stage,
+            ...sizing,
+            ...(source === "reference" ? referenceVars(sizing) : {}),
+            ...(vars as object),
+        },
+        secret: ctx.secret,
+    });
+    problems.push(...loaded.problems);
+    if (loaded.problems.length > 0) return base;
+    const ns = loaded.namespace ?? namespace;
+    const semantic = validateApplication({
+        name: `keelson-${ctx.stage}`,
+        namespace: ns,
+        services: loaded.roots,
+        pools: ctx.pools,
+    });
+    for (const p of semantic)
+        problems.push({ key: `${prefix}${p.key}`, value: p.value, message: `${prefix}${p.message}` });
+    return {
+        ...sizing,
+        namespace: ns,
+        services: loaded.services,
+        roots: loaded.roots,
+        secrets: loaded.secrets,
+        source,
+    };
+}
+
+/** A file's services with the stage's per-service overrides merged over them. */
+function overlay(doc: unknown, services: unknown): unknown {
+    return mergeSpecs(doc, { services });
 }
 
 /** Parses `keelson:addons`, reporting every problem. */

@@ -35,6 +35,8 @@ export interface RawStageConfig {
     readonly values: Readonly<Record<string, unknown>>;
     /** Keys whose values are Pulumi secrets. */
     readonly secretKeys: readonly string[];
+    /** Reads an application file (`keelson:app.file`). Default: from the current directory (the project). */
+    readonly readFile?: (file: string) => string;
 }
 
 const SECTIONS = ["network", "cluster", "edge", "app", "addons", "score", "production", "kubeconfig"];
@@ -47,6 +49,8 @@ const SECRET = "[secret]";
  * suffixes Keelson and Pulumi add.
  */
 export const STAGE_NAME = /^[a-z][-a-z0-9]{0,23}$/;
+/** Secrets an application's services read (`secretEnv: { NAME: <name> }`). */
+const APP_SECRET_KEY = /^keelson:secret-([a-z][-a-z0-9]*)$/;
 
 /** True for stacks named like production. */
 export function isProductionStage(stage: string): boolean {
@@ -93,7 +97,7 @@ export function validateStageConfig(
     for (const key of Object.keys(values)) {
         if (!key.startsWith("keelson:")) continue;
         const name = key.slice("keelson:".length);
-        if (SECTIONS.includes(name) || CERT_KEY.test(key)) continue;
+        if (SECTIONS.includes(name) || CERT_KEY.test(key) || APP_SECRET_KEY.test(key)) continue;
         const guess = didYouMean(name, SECTIONS);
         report(
             key,
@@ -152,7 +156,41 @@ export function validateStageConfig(
     );
     const cluster = parseCluster(values["keelson:cluster"], { stage, production, network }, problems);
     const edge = parseEdge(values["keelson:edge"], { production: production && !existingCluster }, problems);
-    const app = parseApp(values["keelson:app"], { stage, production }, problems);
+    const appSecret = (n: string) => {
+        const v = values[`keelson:secret-${n}`];
+        return v === undefined ? undefined : pulumi.secret(String(v));
+    };
+    const app = parseApp(
+        values["keelson:app"],
+        {
+            stage,
+            production,
+            readFile: raw.readFile,
+            secret: appSecret,
+            pools: existingCluster ? undefined : cluster.workerPools,
+        },
+        problems,
+    );
+    for (const n of app.secrets) {
+        const key = `keelson:secret-${n}`;
+        if (values[key] === undefined)
+            report(
+                key,
+                undefined,
+                `is required by the application's secretEnv; run \`pulumi config set --secret secret-${n} <value>\``,
+            );
+        else if (!secret.has(key))
+            report(key, PLAIN, `is not a secret; run \`pulumi config set --secret secret-${n} <value>\``);
+    }
+    for (const key of Object.keys(values)) {
+        const m = APP_SECRET_KEY.exec(key);
+        if (m && !app.secrets.includes(m[1]))
+            report(
+                key,
+                secret.has(key) ? SECRET : PLAIN,
+                "is not read by any service's secretEnv; remove it or reference it",
+            );
+    }
     const addons = parseAddons(values["keelson:addons"], { stage }, problems);
     const score = parseScore(values["keelson:score"], problems);
 

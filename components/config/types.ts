@@ -1,3 +1,4 @@
+import type { Service } from "../app/types";
 // The typed stage configuration: one object per `keelson:<section>` key in Pulumi.<stage>.yaml.
 // Every field here is already validated and defaulted (see ./index.ts, readStageConfig).
 
@@ -96,8 +97,16 @@ export interface EdgeConfig {
     readonly acmeEmail?: string;
 }
 
-/** `keelson:app`: per-stage sizing of the shipped application. */
+/** `keelson:app`: the application (a service file, inline services, or the shipped reference app) and its sizing. */
 export interface AppConfig {
+    /** Every service, resolved to service objects at load time, each dependency before its dependents. */
+    readonly services: readonly Service[];
+    /** The services nothing else depends on, in declaration order (what an Application is given). */
+    readonly roots: readonly Service[];
+    /** Secret names the services read (config keys `keelson:secret-<name>`). */
+    readonly secrets: readonly string[];
+    /** Where the application came from: `reference`, `inline` or the file name. */
+    readonly source: string;
     /** Public hostname of the web service. Default `<stage>.keelson.example.com`. */
     readonly hostname: string;
     /** Replicas of the web service. Default 1, 3 in prod. */
@@ -106,7 +115,7 @@ export interface AppConfig {
     readonly workerReplicas: number;
     /** Persistent volume size of each database, GiB. Default 10, 100 in prod. */
     readonly databaseStorageGb: number;
-    /** Kubernetes namespace of the application. Default `app`. */
+    /** Kubernetes namespace of the application (a file's own `namespace` wins). Default `app`. */
     readonly namespace: string;
 }
 

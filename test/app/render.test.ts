@@ -213,8 +213,16 @@ describe("app/render: engines use the official images' own users and writable pa
         );
     });
 
-    it("keeps PGDATA in a sub directory and passes the redis password without a shell", () => {
-        const ctx = { service: "db", host: "db.shop.svc", database: "app", user: "app", memoryMb: 64 };
+    it("keeps PGDATA in a sub directory, passes the redis password without a shell, sizes redis under its limit", () => {
+        const ctx = {
+            service: "db",
+            host: "db.shop.svc",
+            database: "app",
+            user: "app",
+            memoryMb: 64,
+            memoryLimitBytes: 512 * 2 ** 20,
+            evictionPolicy: "allkeys-lru",
+        };
         assert.deepEqual(ENGINES.postgres.env(ctx)[0], {
             name: "PGDATA",
             value: "/var/lib/postgresql/data/pgdata",
@@ -226,14 +234,25 @@ describe("app/render: engines use the official images' own users and writable pa
             "yes",
             "--dir",
             "/data",
+            "--maxmemory",
+            String(Math.floor(512 * 2 ** 20 * 0.7)),
+            "--maxmemory-policy",
+            "allkeys-lru",
             "--requirepass",
             "$(REDIS_PASSWORD)",
         ]);
         assert.deepEqual(ENGINES.postgres.secret?.(ctx), {
             username: { template: "app" },
             password: { generate: "password" },
+            "superuser-password": { generate: "password" },
             url: { template: "postgres://app:{password}@db.shop.svc:5432/app" },
         });
+        assert.deepEqual(ENGINES.rabbitmq.files?.(ctx), [
+            {
+                path: "/etc/rabbitmq/conf.d/30-keelson.conf",
+                content: `vm_memory_high_watermark.absolute = ${Math.floor(512 * 2 ** 20 * 0.6)}\n`,
+            },
+        ]);
     });
 });
 

@@ -13,6 +13,33 @@ export interface EngineContext {
     readonly database: string;
     readonly user: string;
     readonly memoryMb: number;
+    /** The container's memory limit in bytes (engines size their own memory under it). */
+    readonly memoryLimitBytes: number;
+    /** Redis eviction policy at maxmemory. */
+    readonly evictionPolicy: string;
+}
+
+/** Bytes of a Kubernetes memory quantity (`512Mi`, `1Gi`, `1G`, `1048576`). */
+export function quantityBytes(q: string): number {
+    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+    if (!m) return NaN;
+    const unit: Record<string, number> = {
+        Ki: 2 ** 10,
+        Mi: 2 ** 20,
+        Gi: 2 ** 30,
+        Ti: 2 ** 40,
+        k: 1e3,
+        M: 1e6,
+        G: 1e9,
+        T: 1e12,
+    };
+    return Math.floor(Number(m[1]) * (m[2] ? unit[m[2]] : 1));
+}
+
+/** A file an engine reads, mounted from the ConfigMap `<service>-config`. */
+export interface EngineFile {
+    readonly path: string;
+    readonly content: string;
 }
 
 /** Everything the StatefulSet renderer needs about one engine. */
@@ -35,7 +62,27 @@ export interface EngineSpec {
     readonly secret?: (ctx: EngineContext) => Record<string, SecretSource>;
     /** Variables a dependent receives besides `<P>_HOST` and `<P>_PORT`. */
     readonly connectionEnv: (prefix: string, ctx: EngineContext) => EnvVar[];
+    /** Files the engine reads (init scripts, conf.d), from a ConfigMap. Default none. */
+    readonly files?: (ctx: EngineContext) => EngineFile[];
+    /** Seconds between SIGTERM and SIGKILL: time for a clean shutdown (checkpoint, flush). */
+    readonly grace?: number;
 }
+
+/**
+ * Creates the application's Postgres role: not a superuser, owner of the application database (so it
+ * may create tables in its public schema). Runs once, at first start, from /docker-entrypoint-initdb.d
+ * (sourced by the official entrypoint, which has POSTGRES_USER, POSTGRES_DB and the pod's env).
+ */
+export const POSTGRES_APP_ROLE_SCRIPT = [
+    "# Keelson: the role handed to dependents is not the superuser.",
+    'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\',
+    '    --set app_user="$APP_USER" --set app_password="$APP_PASSWORD" --set app_db="$POSTGRES_DB" <<-\'EOSQL\'',
+    "\tCREATE ROLE :\"app_user\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD :'app_password';",
+    '\tALTER DATABASE :"app_db" OWNER TO :"app_user";',
+    '\tALTER SCHEMA public OWNER TO :"app_user";',
+    "EOSQL",
+    "",
+].join("\n");
 
 const creds = (ctx: EngineContext) => credentialsSecretName(ctx.service);
 const tcp = (port: number): Probe => ({ tcpSocket: { port } });
@@ -53,9 +100,16 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         env: (ctx) => [
             { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
             { name: "POSTGRES_DB", value: ctx.database },
-            { name: "POSTGRES_USER", value: ctx.user },
-            secretEnv("POSTGRES_PASSWORD", creds(ctx), "password"),
+            // The superuser keeps the image's name and its own password; dependents get APP_USER.
+            { name: "POSTGRES_USER", value: "postgres" },
+            secretEnv("POSTGRES_PASSWORD", creds(ctx), "superuser-password"),
+            { name: "APP_USER", value: ctx.user },
+            secretEnv("APP_PASSWORD", creds(ctx), "password"),
         ],
+        files: () => [
+            { path: "/docker-entrypoint-initdb.d/10-app-role.sh", content: POSTGRES_APP_ROLE_SCRIPT },
+        ],
+        grace: 120,
         readiness: (ctx) => ({
             exec: {
                 command: ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", ctx.user, "-d", ctx.database],
@@ -64,6 +118,7 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         secret: (ctx) => ({
             username: { template: ctx.user },
             password: { generate: "password" },
+            "superuser-password": { generate: "password" },
             url: { template: `postgres://${ctx.user}:{password}@${ctx.host}:5432/${ctx.database}` },
         }),
         connectionEnv: (p, ctx) => [
@@ -92,6 +147,7 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         ],
         // The entrypoint's temporary server listens on the socket only, so this fails until init is done.
         readiness: () => ({ exec: { command: ["mysqladmin", "ping", "-h", "127.0.0.1", "--silent"] } }),
+        grace: 120,
         secret: (ctx) => ({
             username: { template: ctx.user },
             password: { generate: "password" },
@@ -113,15 +169,21 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
         writable: [],
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
         // Kubernetes expands $(REDIS_PASSWORD) from the container's env, so no shell is needed.
-        args: () => [
+        // maxmemory at 70% of the limit leaves room for the AOF-rewrite fork's copy-on-write pages.
+        args: (ctx) => [
             "redis-server",
             "--appendonly",
             "yes",
             "--dir",
             "/data",
+            "--maxmemory",
+            String(Math.floor(ctx.memoryLimitBytes * 0.7)),
+            "--maxmemory-policy",
+            ctx.evictionPolicy,
             "--requirepass",
             "$(REDIS_PASSWORD)",
         ],
+        grace: 60,
         env: (ctx) => [secretEnv("REDIS_PASSWORD", creds(ctx), "password")],
         readiness: () => ({
             exec: {
@@ -162,6 +224,15 @@ export const ENGINES: Readonly<Record<EngineKind, EngineSpec>> = {
             secretEnv("RABBITMQ_DEFAULT_PASS", creds(ctx), "password"),
         ],
         readiness: () => ({ exec: { command: ["rabbitmq-diagnostics", "-q", "check_port_connectivity"] } }),
+        // RabbitMQ does not always see the cgroup limit: the alarm is absolute, at 60% of the limit
+        // (RABBITMQ_VM_MEMORY_HIGH_WATERMARK makes the entrypoint exit, so a conf.d file it is).
+        files: (ctx) => [
+            {
+                path: "/etc/rabbitmq/conf.d/30-keelson.conf",
+                content: `vm_memory_high_watermark.absolute = ${Math.floor(ctx.memoryLimitBytes * 0.6)}\n`,
+            },
+        ],
+        grace: 120,
         secret: (ctx) => ({
             username: { template: ctx.user },
             password: { generate: "password" },

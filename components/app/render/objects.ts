@@ -221,3 +221,43 @@ export function renderPublishedIngress(
         },
     };
 }
+
+/** A ConfigMap of files (keys are file names, values their content). */
+export function renderConfigMap(
+    app: string,
+    service: string,
+    namespace: string,
+    name: string,
+    data: Readonly<Record<string, string>>,
+): Manifest {
+    return {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name, namespace, labels: serviceLabels(app, service, "config") },
+        data: { ...data },
+    };
+}
+
+/**
+ * A ReadWriteOnce PersistentVolumeClaim. Its size may grow in place (the StorageClass allows expansion);
+ * Pulumi patches the claim, and nothing is replaced.
+ */
+export function renderClaim(
+    app: string,
+    service: string,
+    namespace: string,
+    name: string,
+    sizeGb: number,
+    storageClass?: string,
+): Manifest {
+    return {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace, labels: serviceLabels(app, service, "storage") },
+        spec: {
+            accessModes: ["ReadWriteOnce"],
+            ...(storageClass ? { storageClassName: storageClass } : {}),
+            resources: { requests: { storage: `${sizeGb}Gi` } },
+        },
+    };
+}

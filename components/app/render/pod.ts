@@ -2,7 +2,7 @@
 // root filesystem with emptyDirs where the image writes, requests and limits, distinct probes, and one
 // initContainer per dependency that waits for its TCP port.
 import * as pulumi from "@pulumi/pulumi";
-import { Probe, Resources } from "../types";
+import { ExtraContainer, Probe, Resources, Toleration } from "../types";
 import { EnvVar, NAME_LABEL, selectorLabels, serviceLabels } from "./meta";
 import { WAIT_IMAGE } from "../../core/images";
 
@@ -56,6 +56,55 @@ export interface PodPlan {
     readonly avoidControlPlane?: boolean;
     /** `Never`/`OnFailure` for jobs; Always otherwise. */
     readonly restartPolicy?: "Always" | "OnFailure" | "Never";
+    /** Pod template annotations (config and secret hashes). Default none. */
+    readonly annotations?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** preStop hook of the main container. Default none. */
+    readonly preStop?: { readonly sleepSeconds?: number; readonly command?: readonly string[] };
+    readonly terminationGracePeriodSeconds?: number;
+    /** Required node labels. Default none. */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    readonly tolerations?: readonly Toleration[];
+    /** Node labels preferred (weight 50 each), e.g. a data pool. Default none. */
+    readonly preferNodes?: readonly { readonly key: string; readonly value: string }[];
+    readonly sidecars?: readonly ExtraContainer[];
+    readonly userInitContainers?: readonly ExtraContainer[];
+    /** Files from a ConfigMap: each key mounted at its path (subPath). */
+    readonly files?: {
+        readonly configMap: string;
+        readonly mounts: readonly { readonly key: string; readonly path: string }[];
+    };
+    /** Generic ephemeral volumes (a PVC per pod, deleted with it), mounted in the main container. */
+    readonly scratch?: readonly { readonly path: string; readonly sizeGb: number }[];
+    /** PersistentVolumeClaims mounted in the main container. */
+    readonly claims?: readonly { readonly claim: string; readonly path: string }[];
+}
+
+/** Default resources of sidecars and init containers. */
+export const EXTRA_CONTAINER_RESOURCES: Resources = {
+    requests: { cpu: "50m", memory: "64Mi" },
+    limits: { cpu: "200m", memory: "128Mi" },
+};
+
+function extraContainer(c: ExtraContainer, sidecar: boolean): Record<string, unknown> {
+    return {
+        name: c.name,
+        image: c.image,
+        ...(c.command ? { command: [...c.command] } : {}),
+        ...(c.args ? { args: [...c.args] } : {}),
+        ...(c.env ? { env: Object.entries(c.env).map(([name, value]) => ({ name, value })) } : {}),
+        ...(sidecar ? { restartPolicy: "Always" } : {}),
+        resources: c.resources ?? EXTRA_CONTAINER_RESOURCES,
+        securityContext: containerSecurityContext(true),
+        volumeMounts: [{ name: volumeName("/tmp"), mountPath: "/tmp" }],
+    };
+}
+
+/** The main container's lifecycle: the kubelet's sleep action (no shell in the image needed) or a command. */
+function lifecycle(preStop: PodPlan["preStop"]): Record<string, unknown> | undefined {
+    if (!preStop) return undefined;
+    if (preStop.command) return { preStop: { exec: { command: [...preStop.command] } } };
+    if (preStop.sleepSeconds) return { preStop: { sleep: { seconds: preStop.sleepSeconds } } };
+    return undefined;
 }
 
 /** The restricted container security context (Pod Security Standards "restricted"). */
@@ -97,6 +146,27 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
     const paths = ["/tmp", ...plan.writablePaths.filter((p) => p !== "/tmp")];
     const volumes: Record<string, unknown>[] = paths.map((p) => ({ name: volumeName(p), emptyDir: {} }));
     const mounts: Record<string, unknown>[] = paths.map((p) => ({ name: volumeName(p), mountPath: p }));
+    for (const f of plan.files?.mounts ?? [])
+        mounts.push({ name: "files", mountPath: f.path, subPath: f.key, readOnly: true });
+    if (plan.files) volumes.push({ name: "files", configMap: { name: plan.files.configMap } });
+    for (const x of plan.scratch ?? []) {
+        volumes.push({
+            name: volumeName(x.path),
+            ephemeral: {
+                volumeClaimTemplate: {
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        resources: { requests: { storage: `${x.sizeGb}Gi` } },
+                    },
+                },
+            },
+        });
+        mounts.push({ name: volumeName(x.path), mountPath: x.path });
+    }
+    (plan.claims ?? []).forEach((c) => {
+        volumes.push({ name: c.claim, persistentVolumeClaim: { claimName: c.claim } });
+        mounts.push({ name: c.claim, mountPath: c.path });
+    });
     if (plan.dataMount) {
         mounts.push({
             name: "data",
@@ -115,9 +185,17 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
         ...(plan.startupProbe ? { startupProbe: plan.startupProbe } : {}),
         ...(plan.readinessProbe ? { readinessProbe: plan.readinessProbe } : {}),
         ...(plan.livenessProbe ? { livenessProbe: plan.livenessProbe } : {}),
+        ...(lifecycle(plan.preStop) ? { lifecycle: lifecycle(plan.preStop) } : {}),
         securityContext: containerSecurityContext(plan.readOnlyRootFilesystem),
         volumeMounts: mounts,
     };
+    const inits = [
+        ...plan.waitFor.map(waitContainer),
+        ...(plan.extraInitContainers ?? []),
+        ...(plan.userInitContainers ?? []).map((c) => extraContainer(c, false)),
+        // Native sidecars start after the init containers before them, and stop after the main container.
+        ...(plan.sidecars ?? []).map((c) => extraContainer(c, true)),
+    ];
     const spec: Record<string, unknown> = {
         automountServiceAccountToken: plan.automountServiceAccountToken,
         securityContext: {
@@ -129,27 +207,38 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
             seccompProfile: { type: "RuntimeDefault" },
         },
         ...(plan.restartPolicy ? { restartPolicy: plan.restartPolicy } : {}),
-        ...(plan.waitFor.length + (plan.extraInitContainers?.length ?? 0) > 0
-            ? { initContainers: [...plan.waitFor.map(waitContainer), ...(plan.extraInitContainers ?? [])] }
+        ...(plan.terminationGracePeriodSeconds !== undefined
+            ? { terminationGracePeriodSeconds: plan.terminationGracePeriodSeconds }
             : {}),
+        ...(plan.nodeSelector && Object.keys(plan.nodeSelector).length > 0
+            ? { nodeSelector: { ...plan.nodeSelector } }
+            : {}),
+        ...(plan.tolerations && plan.tolerations.length > 0
+            ? { tolerations: plan.tolerations.map((t) => ({ ...t })) }
+            : {}),
+        ...(inits.length > 0 ? { initContainers: inits } : {}),
         containers: [main],
         volumes,
     };
+    const nodeAffinity: Record<string, unknown> = {};
     if (plan.avoidControlPlane) {
-        spec.affinity = {
-            nodeAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: {
-                    nodeSelectorTerms: [
-                        {
-                            matchExpressions: [
-                                { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
-                            ],
-                        },
+        nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = {
+            nodeSelectorTerms: [
+                {
+                    matchExpressions: [
+                        { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
                     ],
                 },
-            },
+            ],
         };
     }
+    if (plan.preferNodes && plan.preferNodes.length > 0) {
+        nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution = plan.preferNodes.map((p) => ({
+            weight: 50,
+            preference: { matchExpressions: [{ key: p.key, operator: "In", values: [p.value] }] },
+        }));
+    }
+    if (Object.keys(nodeAffinity).length > 0) spec.affinity = { nodeAffinity };
     if (plan.topologySpread) {
         // ScheduleAnyway: a single-zone dev cluster still schedules; spreading is best effort, never a blocker.
         spec.topologySpreadConstraints = ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map(
@@ -163,8 +252,12 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
             }),
         );
     }
+    const annotations = plan.annotations ?? {};
     return {
-        metadata: { labels: { ...serviceLabels(plan.app, plan.service, plan.component) } },
+        metadata: {
+            labels: { ...serviceLabels(plan.app, plan.service, plan.component) },
+            ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
+        },
         spec,
     };
 }

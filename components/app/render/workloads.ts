@@ -7,6 +7,10 @@ import { PodPlan, renderPodTemplate, workloadSelector } from "./pod";
 export interface RolloutPlan {
     readonly maxUnavailable: number;
     readonly maxSurge: number;
+    /** Default RollingUpdate. */
+    readonly strategy?: "RollingUpdate" | "Recreate";
+    readonly minReadySeconds?: number;
+    readonly progressDeadlineSeconds?: number;
 }
 
 function meta(pod: PodPlan, namespace: string, name = pod.service) {
@@ -28,7 +32,20 @@ export function renderDeployment(
             ...(replicas === undefined ? {} : { replicas }),
             revisionHistoryLimit: 5,
             selector: workloadSelector(pod.app, pod.service),
-            strategy: { type: "RollingUpdate", rollingUpdate: { ...rollout } },
+            ...(rollout.minReadySeconds !== undefined ? { minReadySeconds: rollout.minReadySeconds } : {}),
+            ...(rollout.progressDeadlineSeconds !== undefined
+                ? { progressDeadlineSeconds: rollout.progressDeadlineSeconds }
+                : {}),
+            strategy:
+                rollout.strategy === "Recreate"
+                    ? { type: "Recreate" }
+                    : {
+                          type: "RollingUpdate",
+                          rollingUpdate: {
+                              maxUnavailable: rollout.maxUnavailable,
+                              maxSurge: rollout.maxSurge,
+                          },
+                      },
             template: renderPodTemplate(pod),
         },
     };
@@ -112,6 +129,25 @@ export function renderCronJob(
     };
 }
 
+/**
+ * A one-off Job, named `<service>-<hash>` by the caller so that a changed spec is a new Job (a Job's pod
+ * template is immutable). No TTL: the finished Job stays, so Pulumi does not see it vanish and rerun it.
+ */
+export function renderJob(
+    pod: PodPlan,
+    namespace: string,
+    name: string,
+    backoffLimit: number,
+    activeDeadlineSeconds: number,
+): Manifest {
+    return {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: meta(pod, namespace, name),
+        spec: { backoffLimit, activeDeadlineSeconds, template: renderPodTemplate(pod) },
+    };
+}
+
 /** A PodDisruptionBudget allowing one pod down at a time. */
 export function renderPdb(pod: PodPlan, namespace: string): Manifest {
     return {
@@ -122,12 +158,26 @@ export function renderPdb(pod: PodPlan, namespace: string): Manifest {
     };
 }
 
-/** A HorizontalPodAutoscaler on CPU utilisation of a Deployment. */
-export function renderHpa(
-    pod: PodPlan,
-    namespace: string,
-    autoscale: { readonly minReplicas: number; readonly maxReplicas: number; readonly cpuPercent: number },
-): Manifest {
+/** What an HPA scales on. */
+export interface HpaPlan {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly cpuPercent?: number;
+    readonly memoryPercent?: number;
+    readonly behavior?: Readonly<Record<string, unknown>>;
+}
+
+const utilization = (name: string, averageUtilization: number) => ({
+    type: "Resource",
+    resource: { name, target: { type: "Utilization", averageUtilization } },
+});
+
+/** A HorizontalPodAutoscaler on CPU and/or memory utilisation of a Deployment, with an optional `behavior`. */
+export function renderHpa(pod: PodPlan, namespace: string, autoscale: HpaPlan): Manifest {
+    const metrics = [
+        ...(autoscale.cpuPercent !== undefined ? [utilization("cpu", autoscale.cpuPercent)] : []),
+        ...(autoscale.memoryPercent !== undefined ? [utilization("memory", autoscale.memoryPercent)] : []),
+    ];
     return {
         apiVersion: "autoscaling/v2",
         kind: "HorizontalPodAutoscaler",
@@ -136,15 +186,8 @@ export function renderHpa(
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: pod.service },
             minReplicas: autoscale.minReplicas,
             maxReplicas: autoscale.maxReplicas,
-            metrics: [
-                {
-                    type: "Resource",
-                    resource: {
-                        name: "cpu",
-                        target: { type: "Utilization", averageUtilization: autoscale.cpuPercent },
-                    },
-                },
-            ],
+            metrics,
+            ...(autoscale.behavior ? { behavior: autoscale.behavior } : {}),
         },
     };
 }

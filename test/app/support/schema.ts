@@ -1,11 +1,11 @@
 // Validates rendered manifests against the Kubernetes OpenAPI schema (kubernetes-models 4.x: Kubernetes 1.27).
 import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
-import { CronJob } from "kubernetes-models/batch/v1";
+import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
-import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from "kubernetes-models/v1";
 
 type Model = { validate(): void };
 type Ctor = new (data: never) => Model;
@@ -15,6 +15,8 @@ const MODELS: Record<string, Ctor> = {
     "apps/v1/StatefulSet": StatefulSet,
     "apps/v1/DaemonSet": DaemonSet,
     "batch/v1/CronJob": CronJob,
+    "batch/v1/Job": Job,
+    "v1/PersistentVolumeClaim": PersistentVolumeClaim,
     "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
