@@ -101,8 +101,9 @@ export class Cluster extends pulumi.ComponentResource {
                 plainParameterArns: [state.stateArnPattern],
                 kmsKeyArn: secrets.kmsKey.arn,
                 // Nothing for workloads: pods cannot reach this role (IMDS hop limit 1), which can
-                // read the CA keys. The EBS CSI controller belongs on the workers.
-                managedPolicies: [],
+                // read the CA keys. The EBS CSI controller belongs on the workers. ECR read: built
+                // images of pods on shared masters (the kubelet pulls with the node's role).
+                managedPolicies: [MANAGED_POLICIES.ecrRead],
                 tags,
             },
             this,
@@ -114,7 +115,7 @@ export class Cluster extends pulumi.ComponentResource {
                 parameterArns: secrets.joinParameterArns,
                 deniedParameterArns: secrets.controlPlaneParameterArns,
                 kmsKeyArn: secrets.kmsKey.arn,
-                managedPolicies: [],
+                managedPolicies: [MANAGED_POLICIES.ecrRead],
                 tags,
             },
             this,

@@ -10,6 +10,8 @@ import { EC2_ASSUME_ROLE_POLICY } from "../ec2/trust";
 export const MANAGED_POLICIES = {
     /** The AWS EBS CSI driver's controller (it uses the worker's credentials through IMDSv2, hop limit 2). */
     ebsCsi: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
+    /** Image pulls from private ECR (the kubelet's ecr-credential-provider uses the node's role). */
+    ecrRead: aws.iam.ManagedPolicy.AmazonEC2ContainerRegistryReadOnly,
 } as const;
 
 /**

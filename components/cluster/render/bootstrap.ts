@@ -11,6 +11,7 @@ import {
 } from "./bootstrap-lib";
 import { masterFunctions, masterSlots } from "./bootstrap-masters";
 import { shellQuote } from "./shell";
+import { ECR_CREDENTIAL_PROVIDER, renderCredentialProviderConfig } from "./kubeadm";
 import { CONTROL_PLANE_PARAMETERS, JOIN_PARAMETERS } from "./ssm-layout";
 import {
     BOOTSTRAP_TOKEN_PLACEHOLDER,
@@ -154,6 +155,20 @@ function mainBody(o: BootstrapOptions): string {
     ${first ? "decide_and_bootstrap" : 'join_cluster "$JOIN_TEMPLATE"'}`;
 }
 
+/** The kubelet's image credential provider for private ECR (it pulls built images with the node role). */
+const ECR_FUNCTION = `install_ecr_credential_provider() {
+    local bin=${ECR_CREDENTIAL_PROVIDER.binDir}/ecr-credential-provider arch
+    arch="$(dpkg --print-architecture)"
+    install -d -m 0755 ${ECR_CREDENTIAL_PROVIDER.binDir}
+    retry 10 6 "download ecr-credential-provider ${ECR_CREDENTIAL_PROVIDER.version}" curl -fsSL -o "$bin.tmp" \\
+        "https://artifacts.k8s.io/binaries/cloud-provider-aws/${ECR_CREDENTIAL_PROVIDER.version}/linux/$arch/ecr-credential-provider-linux-$arch"
+    install -m 0755 "$bin.tmp" "$bin" && rm -f "$bin.tmp"
+    cat >${ECR_CREDENTIAL_PROVIDER.configPath} <<'EOF'
+${renderCredentialProviderConfig()}EOF
+    chmod 0644 ${ECR_CREDENTIAL_PROVIDER.configPath}
+}
+`;
+
 /**
  * Renders the bootstrap script for one node. Every wait is bounded (`API_WAIT_ATTEMPTS` checks of
  * `/readyz` `RETRY_INTERVAL` seconds apart, at most `KUBEADM_ATTEMPTS` kubeadm runs with `kubeadm
@@ -181,6 +196,7 @@ INSTANCE_ID=""
 
 ${CORE_FUNCTIONS}
 ${INSTALL_FUNCTIONS}
+${ECR_FUNCTION}
 # fetch_parameter <path below SSM_PREFIX> <file in SECRETS_DIR>: a SecureString into a mode-600 file.
 read_parameter() {
     aws ssm get-parameter --region "$REGION" --with-decryption --name "$SSM_PREFIX/$1" \\
@@ -284,6 +300,7 @@ main() {
     sysctl --system >/dev/null
     configure_containerd
     install_kubernetes
+    install_ecr_credential_provider
     fetch_secrets
 ${mainBody(o)}
     finish

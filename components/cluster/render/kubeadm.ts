@@ -49,6 +49,30 @@ export const CONTROL_PLANE_TAINT: Taint = {
 };
 /** Label Keelson puts on every worker: its pool name. */
 export const POOL_LABEL = "keelson.io/pool";
+/** The kubelet's image credential provider for private ECR (built images); installed by the bootstrap script. */
+export const ECR_CREDENTIAL_PROVIDER = {
+    /** cloud-provider-aws release of the binary (the credentialprovider.kubelet.k8s.io/v1 API is stable). */
+    version: "v1.31.0",
+    binDir: "/usr/local/lib/keelson/credential-providers",
+    configPath: "/etc/kubernetes/image-credential-provider.yaml",
+} as const;
+
+/** The CredentialProviderConfig: ecr-credential-provider for every ECR registry host. */
+export function renderCredentialProviderConfig(): string {
+    return [
+        "apiVersion: kubelet.config.k8s.io/v1",
+        "kind: CredentialProviderConfig",
+        "providers:",
+        "  - name: ecr-credential-provider",
+        "    matchImages:",
+        '      - "*.dkr.ecr.*.amazonaws.com"',
+        '      - "*.dkr.ecr.*.amazonaws.com.cn"',
+        "    defaultCacheDuration: 12h",
+        "    apiVersion: credentialprovider.kubelet.k8s.io/v1",
+        "",
+    ].join("\n");
+}
+
 /** containerd's CRI socket. */
 export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
 
@@ -77,7 +101,12 @@ function registration(apiVersion: string, reg: NodeRegistration): Record<string,
     };
     // provider-id (aws:///<zone>/<instance-id>, filled in from IMDS at boot) lets tools that read
     // node metadata from the API (the EBS CSI node plugin's fallback) find the instance.
-    const args: Args = { "provider-id": PROVIDER_ID_PLACEHOLDER };
+    const args: Args = {
+        "provider-id": PROVIDER_ID_PLACEHOLDER,
+        // Private ECR images (image builds) are pulled with the node role through this provider.
+        "image-credential-provider-config": ECR_CREDENTIAL_PROVIDER.configPath,
+        "image-credential-provider-bin-dir": ECR_CREDENTIAL_PROVIDER.binDir,
+    };
     const labels = Object.entries(reg.labels ?? {});
     if (labels.length > 0) args["node-labels"] = labels.map(([k, v]) => `${k}=${v}`).join(",");
     out.kubeletExtraArgs = extraArgs(apiVersion, args);
