@@ -124,7 +124,7 @@ export function edgeConfigArgs(
     };
 }
 
-/** `keelson:app`: the reference application's sizing. */
+/** `keelson:app`: the application (the services the stage config loaded) and the reference app's sizing. */
 export function appArgs(
     cfg: StageConfig,
 ): Omit<ReferenceAppArgs, "provider" | "edgeSourceCidrs" | "dependsOn"> {
@@ -135,5 +135,8 @@ export function appArgs(
         workerReplicas: a.workerReplicas,
         databaseStorageGb: a.databaseStorageGb,
         namespace: a.namespace,
+        services: a.roots,
+        // Placement by pool name is checked against the stage's pools; an existing cluster's are unknown.
+        ...(cfg.existingCluster ? {} : { pools: cfg.cluster.workerPools }),
     };
 }

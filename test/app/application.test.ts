@@ -69,6 +69,7 @@ describe("app/Application (mocked)", () => {
             "keelson:app:FileStore shop-files",
             "kubernetes:apps/v1:Deployment shop-web.deployment",
             "kubernetes:apps/v1:StatefulSet shop-db.statefulset",
+            "kubernetes:core/v1:ConfigMap shop-db.config",
             "kubernetes:core/v1:Namespace shop-namespace",
             "kubernetes:core/v1:Secret shop-db.secret",
             "kubernetes:core/v1:Secret shop-files.secret",
@@ -84,6 +85,8 @@ describe("app/Application (mocked)", () => {
             "kubernetes:networking.k8s.io/v1:NetworkPolicy shop-netpol.web-to-files",
             "kubernetes:policy/v1:PodDisruptionBudget shop-web.pdb",
             "random:index/randomPassword:RandomPassword shop-db.secret-password",
+            "random:index/randomPassword:RandomPassword shop-db.secret-superuser-password",
+            "random:index/randomPassword:RandomPassword shop-secret-hash-key",
         ]);
         const store = byName(small.run, "shop-files");
         assert.deepEqual(
@@ -130,9 +133,12 @@ describe("app/Application (mocked)", () => {
         assert.equal(password, "32");
         const data = (secret.rawInputs as { stringData: Record<string, string> }).stringData;
         assert.match(data.password, /^[A-Za-z0-9]{32}$/);
+        assert.match(data["superuser-password"], /^[A-Za-z0-9]{32}$/);
+        assert.notEqual(data["superuser-password"], data.password);
         assert.deepEqual(data, {
             username: "app",
             password: data.password,
+            "superuser-password": data["superuser-password"],
             url: `postgres://app:${data.password}@db.shop.svc:5432/app`,
         });
         const files = (
@@ -158,10 +164,27 @@ describe("app/Application (mocked)", () => {
         for (const r of small.run.resources) {
             const text = JSON.stringify(r.inputs);
             for (const s of secrets) assert.ok(!text.includes(s), `${r.name} has a secret in a plain input`);
-            assert.notEqual(r.type, "kubernetes:core/v1:ConfigMap");
+            // The only ConfigMap is Postgres's init script, which names the password variable only.
+            if (r.type === "kubernetes:core/v1:ConfigMap") assert.equal(r.name, "shop-db.config");
         }
         for (const a of small.run.artifacts)
             for (const s of secrets) assert.ok(!a.content.includes(s), `${a.path} leaks`);
+    });
+
+    it("puts a keyed hash of the Secrets a pod reads on its template, in plain view (it reveals no value)", () => {
+        type Tpl = { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+        const web = byName(small.run, "shop-web.deployment");
+        const hash = (web.inputs as Tpl).spec.template.metadata.annotations?.["keelson.io/secret-hash"];
+        assert.match(String(hash), /^[0-9a-f]{64}$/);
+        const db = byName(small.run, "shop-db.statefulset");
+        assert.equal(
+            (db.inputs as Tpl).spec.template.metadata.annotations?.["keelson.io/secret-hash"],
+            undefined,
+        );
+        assert.match(
+            String((db.inputs as Tpl).spec.template.metadata.annotations?.["keelson.io/config-hash"]),
+            /^[0-9a-f]{64}$/,
+        );
     });
 
     it("returns typed connection info, credentials as secrets", () => {
@@ -197,7 +220,7 @@ describe("app/Application (mocked)", () => {
 
     it("records every manifest as an artifact that passes the Kubernetes schema, Secret data masked", () => {
         const manifests = small.run.artifacts.filter((a) => a.path.startsWith("manifests/"));
-        assert.equal(manifests.length, 16);
+        assert.equal(manifests.length, 17);
         for (const a of manifests) validateManifest(parse(a.content), a.path);
         assert.deepEqual(
             parse(
@@ -206,6 +229,7 @@ describe("app/Application (mocked)", () => {
             ).stringData,
             {
                 password: "[secret]",
+                "superuser-password": "[secret]",
                 url: "[secret]",
                 username: "[secret]",
             },

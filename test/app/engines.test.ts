@@ -51,6 +51,7 @@ describe("app: a data service's exact objects (redis)", () => {
                             fsGroupChangePolicy: "OnRootMismatch",
                             seccompProfile: { type: "RuntimeDefault" },
                         },
+                        terminationGracePeriodSeconds: 60,
                         containers: [
                             {
                                 name: "cache",
@@ -61,6 +62,11 @@ describe("app: a data service's exact objects (redis)", () => {
                                     "yes",
                                     "--dir",
                                     "/data",
+                                    // 70% of the 512Mi limit.
+                                    "--maxmemory",
+                                    "375809638",
+                                    "--maxmemory-policy",
+                                    "allkeys-lru",
                                     "--requirepass",
                                     "$(REDIS_PASSWORD)",
                                 ],
@@ -116,6 +122,17 @@ describe("app: a data service's exact objects (redis)", () => {
                         volumes: [{ name: "w-tmp", emptyDir: {} }],
                         affinity: {
                             nodeAffinity: {
+                                // Data services prefer a pool labelled for data (never require it).
+                                preferredDuringSchedulingIgnoredDuringExecution: [
+                                    {
+                                        weight: 50,
+                                        preference: {
+                                            matchExpressions: [
+                                                { key: "keelson.io/pool", operator: "In", values: ["data"] },
+                                            ],
+                                        },
+                                    },
+                                ],
                                 requiredDuringSchedulingIgnoredDuringExecution: {
                                     nodeSelectorTerms: [
                                         {

@@ -156,6 +156,14 @@ describe("app: volume-backed and published pods stay off control-plane nodes", (
         const spec = (key: string) => podSpec(plan.objects.find((o) => o.key === key)!.manifest);
         assert.deepEqual(spec("db.statefulset").affinity, {
             nodeAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 50,
+                        preference: {
+                            matchExpressions: [{ key: "keelson.io/pool", operator: "In", values: ["data"] }],
+                        },
+                    },
+                ],
                 requiredDuringSchedulingIgnoredDuringExecution: {
                     nodeSelectorTerms: [
                         {

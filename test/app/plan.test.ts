@@ -67,6 +67,8 @@ describe("app/plan: the whole graph as plain objects", () => {
                 "netpol.default-deny:NetworkPolicy",
                 "netpol.allow-dns:NetworkPolicy",
                 ...["db", "cache", "mq"].flatMap((s) => [
+                    // Postgres's role script and RabbitMQ's conf.d file.
+                    ...(s === "cache" ? [] : [`${s}.config:ConfigMap`]),
                     `${s}.secret:Secret`,
                     `${s}.headless:Service`,
                     `${s}.service:Service`,
@@ -136,6 +138,7 @@ describe("app/plan: the whole graph as plain objects", () => {
         ]);
         assert.deepEqual(plan.objects.find((o) => o.key === "db.statefulset")?.dependsOn, [
             "namespace",
+            "db.config",
             "db.secret",
         ]);
         assert.deepEqual(plan.objects.find((o) => o.key === "nightly.cronjob")?.dependsOn, [
@@ -282,7 +285,8 @@ describe("app/plan: the whole graph as plain objects", () => {
     it("never puts a credential in a plain env value or a ConfigMap", () => {
         const credential = /(PASSWORD|SECRET|TOKEN|_KEY|ACCESS_KEY|URL)$/;
         for (const o of plan.objects) {
-            assert.notEqual(o.manifest.kind, "ConfigMap");
+            // ConfigMaps hold only the engines' own files (init script, conf.d), no credential value.
+            if (o.manifest.kind === "ConfigMap") assert.match(o.key, /^(db|mq)\.config$/);
             const text = JSON.stringify(o.manifest);
             for (const m of text.matchAll(/\{"name":"([A-Z0-9_]+)","value":"([^"]*)"\}/g)) {
                 if (credential.test(m[1])) {
