@@ -24,8 +24,9 @@ export const UPLOAD_DUMP_SCRIPT = [
     'echo "uploaded ${key}"',
 ].join("\n");
 
+/** The dump command per engine. */
 // Each dump reads the DB_* connection variables the backup service gets from its edge to the database.
-const DUMP_COMMANDS: Record<"postgres" | "mysql", string> = {
+export const DUMP_COMMANDS: Record<"postgres" | "mysql", string> = {
     postgres:
         'PGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -Fc -f /backup/dump',
     mysql: 'MYSQL_PWD="$DB_PASSWORD" mysqldump --single-transaction --no-tablespaces -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" "$DB_NAME" > /backup/dump',
