@@ -53,7 +53,7 @@ export const POOL_LABEL = "keelson.io/pool";
 export const ECR_CREDENTIAL_PROVIDER = {
     /** cloud-provider-aws release of the binary (the credentialprovider.kubelet.k8s.io/v1 API is stable). */
     version: "v1.31.0",
-    binDir: "/usr/local/lib/keelson/credential-providers",
+    binDir: "/etc/kubernetes/credential-providers",
     configPath: "/etc/kubernetes/image-credential-provider.yaml",
 } as const;
 
