@@ -78,7 +78,7 @@ describe("app/ecr: images built from a context can be pulled by the cluster's ku
             assert.match(text, /install_ecr_credential_provider\n/, u.path);
             assert.ok(
                 text.includes(
-                    `cloud-provider-aws/${ECR_CREDENTIAL_PROVIDER.version}/linux/amd64/ecr-credential-provider-linux-amd64`,
+                    `cloud-provider-aws/${ECR_CREDENTIAL_PROVIDER.version}/linux/$arch/ecr-credential-provider-linux-$arch`,
                 ),
                 u.path,
             );
