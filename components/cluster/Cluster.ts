@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Artifacts, ArtifactSet } from "../artifact-set";
 import { API_PORT, attachEndpoint, createEndpointFront } from "./endpoint";
-import { createNodeIdentity } from "./iam";
+import { createNodeIdentity, MANAGED_POLICIES } from "./iam";
 import { renderKubeconfig } from "./kubeconfig";
 import { architectureOf, DebianArchitecture, debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
