@@ -279,7 +279,7 @@ describe("app/declarative: keelson:app in the stage config", () => {
                 "keelson:secret-old",
             ]).problems.map((p) => p.message),
             [
-                'keelson:secret-old: [secret] is not read by any service\'s secretEnv; remove it or reference it',
+                "keelson:secret-old: [secret] is not read by any service's secretEnv; remove it or reference it",
             ],
         );
         const { config } = validate({ services }, { "keelson:secret-stripe": "sk_live_1" }, [
