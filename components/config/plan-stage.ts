@@ -4,6 +4,7 @@
 import { addonCharts } from "../addons/charts";
 import { referenceServices } from "../app/reference-app";
 import { AppDefinition, validateApplication } from "../app/validate";
+import { expandedOrder } from "../app/backups";
 import { planApplication } from "../app/plan";
 import { Problem } from "../core/problems";
 import { planEdge } from "../edge/plan";
@@ -63,7 +64,11 @@ export function planStage(config: StageConfig): Problem[] {
     if (appProblems.length > 0 || config.existingCluster) return problems;
     let routes: readonly EdgeRoute[];
     try {
-        routes = planApplication(def).routes;
+        // Built images are only known at deploy; the routes do not depend on them.
+        const images = Object.fromEntries(
+            expandedOrder(def.services).ordered.map((s) => [s.name, "planned:0"]),
+        );
+        routes = planApplication(def, images).routes;
     } catch (err) {
         problems.push({ key: "app", value: undefined, message: `app: ${(err as Error).message}` });
         return problems;
