@@ -85,6 +85,7 @@ export class LabCluster {
         for (const n of [
             "deb.debian.org",
             "pkgs.k8s.io",
+            "artifacts.k8s.io",
             `s3.${plan.region}.amazonaws.com`,
             `ssm.${plan.region}.amazonaws.com`,
         ])

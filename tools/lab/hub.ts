@@ -1,6 +1,7 @@
 // The lab's "outside world", served from the hub network namespace by the lab process itself:
 //   http://deb.debian.org/debian/...                 the lab's Debian archive (tools/lab/rootfs.ts)
 //   https://pkgs.k8s.io/core:/stable:/v<x.y>/deb/    the stub kube repository (tools/lab/packages.ts)
+//   https://artifacts.k8s.io/binaries/cloud-provider-aws/...   a stub ecr-credential-provider
 //   https://s3.<region>.amazonaws.com/amazon-ssm-<region>/latest/debian_amd64/amazon-ssm-agent.deb
 //   https://ssm.<region>.amazonaws.com/              SSM GetParameter(s) (the stub below)
 //   http://169.254.169.254/latest/...                IMDSv2 (the stub below)
@@ -148,6 +149,16 @@ export class Hub {
                     ? serveFile(res, this.o.kubeRepo, url.slice(prefix.length))
                     : (res.writeHead(404).end(), 404);
                 this.record(node, "kube", url, status);
+            } else if (tls && host === "artifacts.k8s.io") {
+                // The kubelet's ecr-credential-provider binary (the bootstrap downloads it); a stub that
+                // fails if run: no lab pod pulls from ECR.
+                const ok =
+                    /^\/binaries\/cloud-provider-aws\/v[^/]+\/linux\/[a-z0-9]+\/ecr-credential-provider-linux-[a-z0-9]+$/.test(
+                        url,
+                    );
+                if (ok) res.writeHead(200).end("#!/bin/sh\necho 'lab stub: no ECR in the lab' >&2\nexit 1\n");
+                else res.writeHead(404).end();
+                this.record(node, "kube", url, ok ? 200 : 404);
             } else if (tls && host === `s3.${this.o.region}.amazonaws.com`) {
                 const want = `/amazon-ssm-${this.o.region}/latest/debian_amd64/amazon-ssm-agent.deb`;
                 const status =

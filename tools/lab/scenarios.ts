@@ -496,6 +496,7 @@ export async function runScenarios(
     const names = [
         "deb.debian.org",
         "pkgs.k8s.io",
+        "artifacts.k8s.io",
         `s3.${first.region}.amazonaws.com`,
         `ssm.${first.region}.amazonaws.com`,
     ];
