@@ -2,7 +2,7 @@
 // into the same typed graph the TypeScript API builds. Names are resolved to service objects here, in
 // dependency order, so an unknown name or a cycle is a load error and the result is ordinary Services.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigProblem } from "../config/problems";
+import { Problem as ConfigProblem } from "../core/problems";
 import { Report, check, checkObject, problemMessage } from "./spec-check";
 import { KIND_FIELDS, KIND_REQUIRED } from "./spec-fields";
 import { ArgsByKind, Service, ServiceKind } from "./types";

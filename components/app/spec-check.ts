@@ -1,6 +1,6 @@
 // A small structural schema for application files (YAML or stage config): every field's type, checked
 // with one problem per bad value (key, value, fix) and a did-you-mean for unknown keys.
-import { didYouMean, show } from "../config/problems";
+import { didYouMean, show } from "../core/problems";
 
 /** The type of one field. */
 export type FieldType =

@@ -268,8 +268,13 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         const attached = ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map(
             (a) => [a.name, a.inputs.policyArn],
         );
-        // The EBS CSI policy is attached by Addons, once (test/config/ownership.test.ts).
-        assert.deepEqual(attached, []);
+        // The EBS CSI policy is attached by Addons, once (test/config/ownership.test.ts). ECR read on
+        // both roles: the kubelet's ecr-credential-provider pulls built images with the node's role.
+        const ecr = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly";
+        assert.deepEqual(attached, [
+            ["keelson-prod-master-AmazonEC2ContainerRegistryReadOnly", ecr],
+            ["keelson-prod-worker-AmazonEC2ContainerRegistryReadOnly", ecr],
+        ]);
     });
 
     it("never puts a secret value in user-data, an artifact, a non-secret input or output", () => {
@@ -428,7 +433,10 @@ describe("cluster/Cluster (mocked, dev-like: 1 shared master, single endpoint)",
         assert.equal((instances[1].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 2);
         assert.deepEqual(
             ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.name),
-            [],
+            [
+                "keelson-dev-master-AmazonEC2ContainerRegistryReadOnly",
+                "keelson-dev-worker-AmazonEC2ContainerRegistryReadOnly",
+            ],
         );
         const [eip] = ofType(run.resources, "aws:ec2/eip:Eip");
         assert.equal(eip.name, "keelson-dev-master-0");

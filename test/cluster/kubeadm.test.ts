@@ -170,13 +170,20 @@ describe("cluster/render/kubeadm", () => {
         ]);
     });
 
+    // provider-id from IMDS; built images from ECR through the kubelet's image credential provider.
+    const BASE_KUBELET_ARGS = [
+        { name: "provider-id", value: "__PROVIDER_ID__" },
+        { name: "image-credential-provider-config", value: "/etc/kubernetes/image-credential-provider.yaml" },
+        { name: "image-credential-provider-bin-dir", value: "/etc/kubernetes/credential-providers" },
+    ];
+
     it("registers worker pool labels and taints through the kubelet", () => {
         const nodes = planNodes(prod, ZONES, "eu-west-1");
         const batch = nodes.find((n) => n.name === "batch-1")!;
         const [join] = docs(renderNode(batch, env).kubeadmJoin);
         assert.equal(join.controlPlane, undefined);
         assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
-            { name: "provider-id", value: "__PROVIDER_ID__" },
+            ...BASE_KUBELET_ARGS,
             {
                 name: "node-labels",
                 value: [
@@ -195,7 +202,7 @@ describe("cluster/render/kubeadm", () => {
         const [gjoin] = docs(renderNode(general, env).kubeadmJoin);
         assert.deepEqual(gjoin.nodeRegistration.taints, []);
         assert.deepEqual(gjoin.nodeRegistration.kubeletExtraArgs, [
-            { name: "provider-id", value: "__PROVIDER_ID__" },
+            ...BASE_KUBELET_ARGS,
             {
                 name: "node-labels",
                 value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1a,node.kubernetes.io/instance-type=m6i.large,keelson.io/pool=general",
@@ -208,7 +215,7 @@ describe("cluster/render/kubeadm", () => {
             ).kubeadmJoin,
         );
         assert.deepEqual(mjoin.nodeRegistration.kubeletExtraArgs, [
-            { name: "provider-id", value: "__PROVIDER_ID__" },
+            ...BASE_KUBELET_ARGS,
             {
                 name: "node-labels",
                 value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1c,node.kubernetes.io/instance-type=t3.medium,keelson.io/slot=master-2",

@@ -47,6 +47,29 @@ const MANAGED: Record<string, PolicyDocument> = {
             },
         ],
     },
+    // v3: ECR reads only (the kubelet's ecr-credential-provider pulls built images with the node role).
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly": {
+        Statement: [
+            {
+                Effect: "Allow",
+                Action: [
+                    "ecr:GetAuthorizationToken",
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:GetRepositoryPolicy",
+                    "ecr:DescribeRepositories",
+                    "ecr:ListImages",
+                    "ecr:DescribeImages",
+                    "ecr:BatchGetImage",
+                    "ecr:GetLifecyclePolicy",
+                    "ecr:GetLifecyclePolicyPreview",
+                    "ecr:ListTagsForResource",
+                    "ecr:DescribeImageScanFindings",
+                ],
+                Resource: "*",
+            },
+        ],
+    },
     // v2: ssm:GetParameter(s) on "*" among the agent's actions.
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore": {
         Statement: [

@@ -1,5 +1,5 @@
 // Keeps dist/ (the compiled program, `npm run build`) up to date for `npm run plan` and `bench:plan`:
-// rebuilds when any TypeScript source or build setting is newer than the last build.
+// rebuilds when any TypeScript source, shipped service file or build setting is newer than the last build.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -31,7 +31,7 @@ function newestSource() {
         if (st.isDirectory()) {
             if (path.basename(p) === "node_modules") return;
             for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-        } else if (/\.(ts|json)$/.test(p) && !p.endsWith(".d.ts")) {
+        } else if (/\.(ts|json|yaml)$/.test(p) && !p.endsWith(".d.ts")) {
             newest = Math.max(newest, st.mtimeMs);
         }
     };
@@ -54,6 +54,17 @@ function lastBuild() {
 
 const stale = () => lastBuild() < newestSource();
 
+/** Files the compiled program reads beside its modules (tsc copies none): the shipped service files. */
+const ASSETS = ["components/app/reference-app.yaml"];
+
+/** Copies {@link ASSETS} into dist/ (part of `npm run build`). */
+function copyAssets() {
+    for (const a of ASSETS) {
+        fs.mkdirSync(path.dirname(path.join(dist, a)), { recursive: true });
+        fs.copyFileSync(path.join(root, a), path.join(dist, a));
+    }
+}
+
 /** Builds dist/ when stale; returns false (after printing why) when the build fails. */
 function ensureBuilt() {
     if (!stale()) return true;
@@ -70,10 +81,11 @@ function ensureBuilt() {
         process.stderr.write("plan: the build failed (see above); fix the TypeScript errors and run again\n");
         return false;
     }
+    copyAssets();
     // Stamped with the build's start: a source saved while tsc ran is seen as newer next time.
     fs.writeFileSync(stamp, `${started.toISOString()}\n`);
     fs.utimesSync(stamp, started, started);
     return true;
 }
 
-module.exports = { ensureBuilt, dist, root };
+module.exports = { ensureBuilt, copyAssets, dist, root };
