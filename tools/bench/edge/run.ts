@@ -1,4 +1,4 @@
-// `npm run bench:edge [-- --json] [--seconds N] [--rounds N] [--clients N]`: Keelson's nginx and
+// `npm run bench:edge [-- --json] [--seconds N] [--rounds N] [--clients N] [--only name,name]`: Keelson's nginx and
 // haproxy edge configs (TLS, rendered by components/edge/render exactly as in production, for the
 // engine versions that run) side by side with the TLS limit (nginx answering itself over TLS with
 // Keelson's TLS settings), the peers a user would pick instead (ingress-nginx's template, HAProxy per
@@ -234,6 +234,12 @@ async function main(): Promise<number> {
             },
         ];
 
+        // `--only a,b`: just those subjects (comparing two configs); the ratios need the TLS limit and a peer.
+        const onlyAt = process.argv.indexOf("--only");
+        if (onlyAt >= 0) {
+            const only = new Set(process.argv[onlyAt + 1].split(","));
+            subjects.splice(0, subjects.length, ...subjects.filter((x) => only.has(x.name)));
+        }
         const m = machine();
         const load = { seconds, connections: 64, threads: 2 };
         say(`Keelson edge benchmark: ${m.nproc} x ${m.cpu}; load ${m.loadavg}`);
