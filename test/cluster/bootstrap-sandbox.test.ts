@@ -172,6 +172,8 @@ function runBootstrap(
         etcdUnhealthy?: number;
         etcdMembers?: string;
         ssm?: Record<string, string>;
+        /** No aws on PATH: Debian's image before the bootstrap has installed awscli. */
+        noAws?: boolean;
     },
 ): Sandbox {
     const root = fs.mkdtempSync(path.join(dir, `${nodeName}-`));
@@ -179,6 +181,7 @@ function runBootstrap(
     const bin = path.join(root, "bin");
     fs.mkdirSync(bin, { recursive: true });
     for (const [name, body] of Object.entries(STUBS)) {
+        if (name === "aws" && state.noAws) continue;
         fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
     }
     for (const [param, value] of Object.entries({ ...SECRETS, ...state.ssm })) {
@@ -472,6 +475,21 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.equal(
             s.writes.at(-1),
             `${PREFIX}/state/nodes/general-1=failed <time> ${INSTANCE} kubeadm join failed 1 times`,
+        );
+    });
+
+    it("a failure before awscli is installed is logged as not reported, not as 'aws: command not found'", () => {
+        // What the boot lab's dev-boot showed: the install failing on a node whose image has no awscli.
+        const s = runBootstrap(t.dir, "general-1", {}, { aptFailures: 100, noAws: true });
+        assert.equal(s.status, 1);
+        assert.ok(!s.calls.some((c) => c.startsWith("aws ")), s.calls.join("\n"));
+        assert.doesNotMatch(s.output, /command not found/);
+        assert.match(s.output, /apt-get update: giving up after 10 attempts/);
+        assert.match(
+            s.output,
+            new RegExp(
+                `state 'failed' not reported to ${PREFIX}/state/nodes/general-1: the AWS CLI is not installed yet`,
+            ),
         );
     });
 

@@ -26,6 +26,47 @@ export interface HubIdentity {
 }
 
 /**
+ * EC2's IP-based private DNS name, what IMDS serves as `local-hostname` and `hostname`:
+ * `ip-10-77-0-10.ec2.internal` in us-east-1, `ip-10-77-0-10.<region>.compute.internal` elsewhere.
+ * The bootstrap makes it the Kubernetes Node and etcd member name (the AWS cloud provider's rule).
+ */
+export function privateDnsName(ip: string, region: string): string {
+    const domain = region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
+    return `ip-${ip.replace(/\./g, "-")}.${domain}`;
+}
+
+/**
+ * The instance metadata the lab's IMDS serves below `/latest/meta-data/` (EC2's names): identity,
+ * placement, the private address and DNS name, and the instance profile's temporary credentials.
+ */
+export function instanceMetadata(id: HubIdentity, address: string): Record<string, string> {
+    const creds = {
+        Code: "Success",
+        LastUpdated: new Date().toISOString(),
+        Type: "AWS-HMAC",
+        AccessKeyId: "ASIALAB" + id.instanceId.slice(2, 15).toUpperCase(),
+        SecretAccessKey: "lab-secret-access-key",
+        Token: "lab-session-token",
+        Expiration: new Date(Date.now() + 6 * 3600 * 1000).toISOString(),
+    };
+    const md: Record<string, string> = {
+        "instance-id": id.instanceId,
+        "placement/availability-zone": id.zone,
+        "placement/region": id.region,
+        "local-ipv4": address,
+        "local-hostname": privateDnsName(address, id.region),
+        hostname: privateDnsName(address, id.region),
+        "iam/security-credentials/": id.role,
+        [`iam/security-credentials/${id.role}`]: JSON.stringify(creds),
+        "iam/info": JSON.stringify({
+            Code: "Success",
+            InstanceProfileArn: `arn:aws:iam::123456789012:instance-profile/${id.role}`,
+        }),
+    };
+    return md;
+}
+
+/**
  * An injected SSM failure: every GetParameter from the matching nodes fails for `durationMs` from the
  * first such request (as IAM propagation delays a new instance role's first calls).
  */
@@ -193,27 +234,7 @@ export class Hub {
         const t = this.tokens.get(String(req.headers["x-aws-ec2-metadata-token"] ?? ""));
         if (!t || t.address !== address || t.expires < Date.now()) return (res.writeHead(401).end(), 401);
         if (!id) return (res.writeHead(404).end(), 404);
-        const creds = {
-            Code: "Success",
-            LastUpdated: new Date().toISOString(),
-            Type: "AWS-HMAC",
-            AccessKeyId: "ASIALAB" + id.instanceId.slice(2, 15).toUpperCase(),
-            SecretAccessKey: "lab-secret-access-key",
-            Token: "lab-session-token",
-            Expiration: new Date(Date.now() + 6 * 3600 * 1000).toISOString(),
-        };
-        const md: Record<string, string> = {
-            "instance-id": id.instanceId,
-            "placement/availability-zone": id.zone,
-            "placement/region": id.region,
-            "local-ipv4": address,
-            "iam/security-credentials/": id.role,
-            [`iam/security-credentials/${id.role}`]: JSON.stringify(creds),
-            "iam/info": JSON.stringify({
-                Code: "Success",
-                InstanceProfileArn: `arn:aws:iam::123456789012:instance-profile/${id.role}`,
-            }),
-        };
+        const md = instanceMetadata(id, address);
         const key = url.replace(/^\/latest\/meta-data\//, "");
         if (!url.startsWith("/latest/meta-data/") || !(key in md)) return (res.writeHead(404).end(), 404);
         res.writeHead(200, { "Content-Type": "text/plain" }).end(md[key]);

@@ -4,7 +4,7 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Hub, HubIdentity } from "./hub";
+import { Hub, HubIdentity, privateDnsName } from "./hub";
 import { LabRootfs } from "./rootfs";
 
 /** The lab's addresses (inside its namespaces only). */
@@ -40,6 +40,8 @@ export class LabNode {
         readonly ns: string,
         readonly ip: string,
         readonly hostname: string,
+        /** The EC2 private DNS name (IMDS `local-hostname`): the Node and etcd member name. */
+        readonly nodeName: string,
         readonly state: string,
         readonly proc: ChildProcess,
     ) {}
@@ -237,7 +239,9 @@ export class Lab {
     boot(name: string, identity: HubIdentity, userDataGzip: Buffer, labCaPem: string, preboot = ""): LabNode {
         const ip = this.allocateIp();
         const ns = `${this.id}-${name}`.slice(0, 30);
-        const hostname = `ip-${ip.replace(/\./g, "-")}`;
+        // As on EC2: IMDS and the datasource give the private DNS name, cloud-init sets its first label.
+        const nodeName = privateDnsName(ip, identity.region);
+        const hostname = nodeName.split(".")[0];
         sh("ip", ["netns", "add", ns]);
         this.netnses.add(ns);
         const veth = `v${this.nextHost}${name.replace(/[^a-z0-9]/g, "")}`.slice(0, 15);
@@ -260,7 +264,7 @@ export class Lab {
         put("var/lib/cloud/seed/nocloud/user-data", userDataGzip);
         put(
             "var/lib/cloud/seed/nocloud/meta-data",
-            `instance-id: ${identity.instanceId}\nlocal-hostname: ${hostname}\n`,
+            `instance-id: ${identity.instanceId}\nlocal-hostname: ${nodeName}\n`,
         );
         put(
             "etc/cloud/cloud.cfg.d/95-keelson-lab.cfg",
@@ -294,7 +298,7 @@ export class Lab {
             ],
             { stdio: ["ignore", "pipe", "pipe"] },
         );
-        const node = new LabNode(name, ns, ip, hostname, state, p);
+        const node = new LabNode(name, ns, ip, hostname, nodeName, state, p);
         const logFile = fs.createWriteStream(
             path.join(this.o.dir, `${name}-${ip.split(".")[3]}.console.log`),
         );

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { NODE_PACKAGES } from "../../components/cluster/render/cloudinit";
+import { MASTER_PACKAGES, NODE_PACKAGES } from "../../components/cluster/render/cloudinit";
 import { edgePackages } from "../../components/edge/render/userdata";
 
 /** Debian release the lab (and the nodes) run. */
@@ -42,7 +42,7 @@ export const TOOLS_PACKAGES: readonly string[] = [
 
 /**
  * Every package any Keelson user-data installs, in the lab archive with its dependency closure:
- * node packages, the API load balancer's, the edge's (both engines, with and without streams, SSM and
+ * node packages (masters' too), the API load balancer's, the edge's (both engines, with and without streams, SSM and
  * ACME), plus `iptables` (kubeadm's mandatory preflight binary, see the bootstrap review).
  */
 export function archivePackages(): string[] {
@@ -50,7 +50,9 @@ export function archivePackages(): string[] {
         ...edgePackages({ engine: "nginx", streams: true, tls: { kind: "ssm", parameterPrefix: "/" } }),
         ...edgePackages({ engine: "haproxy", streams: false, tls: { kind: "ssm", parameterPrefix: "/" } }),
     ];
-    return [...new Set([...NODE_PACKAGES, "haproxy", "curl", ...edge, "iptables"])].sort();
+    return [
+        ...new Set([...NODE_PACKAGES, ...MASTER_PACKAGES, "haproxy", "curl", ...edge, "iptables"]),
+    ].sort();
 }
 
 /** Paths of one built lab image. */

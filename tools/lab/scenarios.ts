@@ -15,8 +15,6 @@ import { planForLab, PlannedInstance, PlannedStage } from "./stage";
 
 /** Why each known failure fails today (bootstrap review findings); remove an entry once fixed. */
 export const KNOWN_FAILURES: Record<string, string> = {
-    "dev-boot":
-        "the bootstrap unit (533760e) calls aws (its SSM state report) before it has installed awscli, which cloud-init's packages: used to install; the lab's base image has no awscli, so the first report fails and the node never bootstraps",
     "master-replace":
         "bootstrap review finding 1: nothing removes the terminated master's etcd member, so kubeadm's check-etcd fails on it and the join gives up after KUBEADM_ATTEMPTS",
     "master-0-probe-lost":
@@ -142,8 +140,8 @@ async function clusterHealth(c: LabCluster, wantMembers: number, wantNodes: stri
         "status" in nodes && nodes.status === 200
             ? (JSON.parse(nodes.body).items as { name: string }[]).map((n) => n.name)
             : [];
-    const hostnames = wantNodes.map((n) => c.booted.get(n)?.hostname ?? n);
-    const missing = hostnames.filter((h) => !names.includes(h));
+    const nodeNames = wantNodes.map((n) => c.booted.get(n)?.nodeName ?? n);
+    const missing = nodeNames.filter((h) => !names.includes(h));
     out.push({
         node: "cluster",
         check: `every node registered (${wantNodes.length})`,

@@ -40,8 +40,8 @@ import { anonymousAuthConfigApiVersion, parseKubernetesVersion } from "./version
 /** EC2's limit on raw user-data. */
 export const USER_DATA_LIMIT_BYTES = 16384;
 
-/** Debian packages of every node: installed by the bootstrap itself, with retries (see ./bootstrap-lib.ts). */
-export { NODE_PACKAGES } from "./bootstrap-lib";
+/** Debian packages of every node (and masters' extra ones): installed by the bootstrap itself, with retries (see ./bootstrap-lib.ts). */
+export { MASTER_PACKAGES, NODE_PACKAGES } from "./bootstrap-lib";
 
 /** Kernel modules for containerd's overlayfs and bridged pod traffic through iptables. */
 export const KERNEL_MODULES = "overlay\nbr_netfilter\n";

@@ -232,6 +232,13 @@ def wait_ready(url, seconds, phase):
     fail(phase, f"could not check the health of {url}: {last}; the API server did not become ready within {seconds}s")
 
 
+def node_name(docs):
+    """kubeadm's node name: nodeRegistration.name, defaulted to the lower-cased hostname. It names the
+    Node, the etcd member, the certificates' SANs and the kubelet's client identity."""
+    reg = (docs.get("InitConfiguration") or docs.get("JoinConfiguration") or {}).get("nodeRegistration", {})
+    return reg.get("name") or socket.gethostname().lower()
+
+
 def registration(docs, node):
     reg = (docs.get("InitConfiguration") or docs.get("JoinConfiguration") or {}).get("nodeRegistration", {})
     labels = {}
@@ -259,7 +266,7 @@ def ttl_seconds(ttl):
 def init(opts):
     docs = load_config(opts["config"])
     initc, cluster = docs.get("InitConfiguration", {}), docs.get("ClusterConfiguration", {})
-    node, ip = socket.gethostname(), k.node_ip()
+    node, ip = node_name(docs), k.node_ip()
     preflight(docs, True)
     certs(node, ip, cluster, (cluster.get("apiServer") or {}).get("certSANs") or [])
     out("[etcd] Creating static Pod manifest for local etcd in \"/etc/kubernetes/manifests\"")
@@ -367,7 +374,7 @@ def api_post(path, body, token):
 def join(opts):
     docs = load_config(opts["config"])
     jc = docs.get("JoinConfiguration", {})
-    node, ip = socket.gethostname(), k.node_ip()
+    node, ip = node_name(docs), k.node_ip()
     control_plane = "controlPlane" in jc
     preflight(docs, control_plane)
     endpoint, token, ca = discovery(jc)
@@ -408,11 +415,12 @@ def reset(opts):
     if os.path.exists(f"{MANIFESTS}/etcd.yaml") and os.path.exists(f"{k.PKI}/apiserver-etcd-client.crt"):
         r = k.etcdctl("https://127.0.0.1:2379", "member", "list", "-w", "json", check=False)
         if r.returncode == 0:
-            me = socket.gethostname()
+            # As kubeadm: the member whose peer URL is this node's advertise address.
+            peer = f"https://{k.node_ip()}:2380"
             for m in json.loads(r.stdout).get("members", []):
-                if m.get("name") == me:
+                if peer in (m.get("peerURLs") or []):
                     k.etcdctl("https://127.0.0.1:2379", "member", "remove", format(m["ID"], "x"), check=False)
-                    out(f"[reset] Removed the etcd member {me}")
+                    out(f"[reset] Removed the etcd member {m.get('name')} ({peer})")
         else:
             print("[reset] WARNING: etcd is not reachable; the local member was not removed", file=sys.stderr)
     for f in glob.glob(f"{MANIFESTS}/*.yaml"):
