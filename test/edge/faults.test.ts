@@ -16,6 +16,7 @@ import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, tempDir } from "../support/live";
 import { EdgeBinary, requireEdge } from "./engines";
 import { Call, call, dropNewConnections, launchEdge, loggedRequests, startBackend } from "./harness";
+import { httpRoute } from "./routes";
 
 /** The configured upstream budget (seconds a silent backend is waited for); production uses 30. */
 const BUDGET_S = 3;
@@ -121,17 +122,7 @@ function describeFaults(engine: EdgeEngine): void {
             nodePort = await freePort();
             for (const n of NODES) await startNode(n.name);
             const spec: EdgeSpec = {
-                routes: [
-                    {
-                        kind: "http",
-                        name: "web",
-                        hosts: ["a.example.com"],
-                        path: "/",
-                        nodePort,
-                        healthPath: "/healthz",
-                        websocket: true,
-                    },
-                ],
+                routes: [httpRoute("web", nodePort, { websocket: true })],
                 backends: NODES,
                 certificates: [{ name: "a", hosts: ["a.example.com"] }],
             };

@@ -25,6 +25,7 @@ import {
 } from "./harness";
 import { INTERMEDIATE, parseSslscan, runSslscan } from "./sslscan";
 import { EdgeBinary, requireEdge } from "./engines";
+import { httpRoute } from "./routes";
 
 const BACKENDS = [
     { name: "b1", address: "127.0.0.2" },
@@ -68,31 +69,13 @@ function describeEngine(engine: EdgeEngine): void {
             };
             const spec: EdgeSpec = {
                 routes: [
-                    {
-                        kind: "http",
-                        name: "web",
-                        hosts: ["a.example.com"],
-                        path: "/",
-                        nodePort: ports.web,
-                        healthPath: "/healthz",
-                    },
-                    {
-                        kind: "http",
-                        name: "api",
+                    httpRoute("web", ports.web),
+                    httpRoute("api", ports.api, {
                         hosts: ["a.example.com", "b.example.com"],
                         path: "/api",
-                        nodePort: ports.api,
-                        healthPath: "/healthz",
                         websocket: true,
-                    },
-                    {
-                        kind: "http",
-                        name: "blog",
-                        hosts: ["b.example.com"],
-                        path: "/",
-                        nodePort: ports.blog,
-                        healthPath: "/healthz",
-                    },
+                    }),
+                    httpRoute("blog", ports.blog, { hosts: ["b.example.com"] }),
                     { kind: "tcp", name: "echo", listenPort: ports.tcpListen, nodePort: ports.tcp },
                     ...(engine === "nginx"
                         ? [

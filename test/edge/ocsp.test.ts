@@ -12,6 +12,7 @@ import { EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, requireTool, startProcess, tempDir } from "../support/live";
 import { requireEdge } from "./engines";
 import { launchEdge } from "./harness";
+import { httpRoute } from "./routes";
 
 const HOST = "ocsp.example.com";
 
@@ -111,16 +112,7 @@ describe("edge live: OCSP stapling", function () {
             await new Promise((r) => setTimeout(r, 20));
         }
         spec = {
-            routes: [
-                {
-                    kind: "http",
-                    name: "web",
-                    hosts: [HOST],
-                    path: "/",
-                    nodePort: await freePort(),
-                    healthPath: "/",
-                },
-            ],
+            routes: [httpRoute("web", await freePort(), { hosts: [HOST], healthPath: "/" })],
             backends: [{ name: "b1", address: "127.0.0.2" }],
             certificates: [{ name: "site", hosts: [HOST] }],
         };

@@ -9,25 +9,12 @@ import { NginxVersion, renderNginxConfig } from "../../components/edge/render/ng
 import { EdgeSpec } from "../../components/edge/types";
 import { makeTestCert, requireTool, tempDir } from "../support/live";
 import { requireEdge } from "./engines";
+import { httpRoute } from "./routes";
 
 const spec: EdgeSpec = {
     routes: [
-        {
-            kind: "http",
-            name: "web",
-            hosts: ["www.example.com"],
-            path: "/",
-            nodePort: 30080,
-            healthPath: "/healthz",
-        },
-        {
-            kind: "http",
-            name: "api",
-            hosts: ["www.example.com"],
-            path: "/api",
-            nodePort: 30081,
-            healthPath: "/ready",
-        },
+        httpRoute("web", 30080, { hosts: ["www.example.com"] }),
+        httpRoute("api", 30081, { hosts: ["www.example.com"], path: "/api", healthPath: "/ready" }),
         { kind: "tcp", name: "pg", listenPort: 5432, nodePort: 30432 },
     ],
     backends: [

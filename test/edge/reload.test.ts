@@ -9,6 +9,7 @@ import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, requireTool, tempDir } from "../support/live";
 import { requireEdge } from "./engines";
 import { Reply, call, launchEdge, loadLoop, startBackend } from "./harness";
+import { httpRoute } from "./routes";
 
 function describeReload(engine: EdgeEngine): void {
     describe(`edge live: ${engine} reload with a new worker`, function () {
@@ -34,16 +35,7 @@ function describeReload(engine: EdgeEngine): void {
             started.push(await startBackend("b1", "127.0.0.2", [`web=${nodePort}`]));
             started.push(await startBackend("b2", "127.0.0.3", [`web=${nodePort}`]));
             const spec = (workers: number): EdgeSpec => ({
-                routes: [
-                    {
-                        kind: "http",
-                        name: "web",
-                        hosts: ["a.example.com"],
-                        path: "/",
-                        nodePort,
-                        healthPath: "/healthz",
-                    },
-                ],
+                routes: [httpRoute("web", nodePort)],
                 backends: [
                     { name: "b1", address: "127.0.0.2" },
                     { name: "b2", address: "127.0.0.3" },

@@ -4,26 +4,17 @@ import * as assert from "node:assert/strict";
 import { renderHaproxyConfig } from "../../components/edge/render/haproxy";
 import { renderNginxConfig } from "../../components/edge/render/nginx";
 import { EdgeSpec } from "../../components/edge/types";
+import { httpRoute } from "./routes";
 
 const spec: EdgeSpec = {
     routes: [
-        {
-            kind: "http",
-            name: "web",
-            hosts: ["www.example.com"],
-            path: "/",
-            nodePort: 30080,
-            healthPath: "/healthz",
-        },
-        {
-            kind: "http",
-            name: "api",
+        httpRoute("web", 30080, { hosts: ["www.example.com"] }),
+        httpRoute("api", 30081, {
             hosts: ["www.example.com", "*.api.example.com"],
             path: "/api/v1/",
-            nodePort: 30081,
             healthPath: "/ready",
             websocket: true,
-        },
+        }),
         { kind: "tcp", name: "pg", listenPort: 5432, nodePort: 30432 },
     ],
     backends: [

@@ -17,6 +17,7 @@ import { NginxPaths, renderNaiveProxy, renderStaticBackend } from "./configs";
 import { PeerSite, renderCaddyfile, renderHaproxyGuided, renderIngressNginx, renderTlsLimit } from "./peers";
 import { Sample, SubjectKind, perCpu, ratios, summarize } from "./report";
 import { processTreeCpuSeconds, runHandshakes, runWrk } from "./wrk";
+import { httpRoute } from "../../../test/edge/routes";
 
 const HOST = "bench.example.com";
 const BACKENDS = [
@@ -91,16 +92,7 @@ async function main(): Promise<number> {
         const sink = await startLogSink();
         running.push(sink.process);
         const spec = (cert: string): EdgeSpec => ({
-            routes: [
-                {
-                    kind: "http",
-                    name: "web",
-                    hosts: [HOST],
-                    path: "/",
-                    nodePort: backendPort,
-                    healthPath: "/",
-                },
-            ],
+            routes: [httpRoute("web", backendPort, { hosts: [HOST], healthPath: "/" })],
             backends: BACKENDS,
             certificates: [{ name: cert, hosts: [HOST] }],
         });
