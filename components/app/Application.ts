@@ -170,10 +170,16 @@ export class Application extends pulumi.ComponentResource {
                     SECRET_HASH,
                     this.secretHash(name, obj.podSecrets, secretValues),
                 );
-            created[obj.key] = createObject(`${name}-${obj.key}`, manifest, {
-                ...opts,
-                ...(obj.secret ? { additionalSecretOutputs: ["data", "stringData"] } : {}),
-            });
+            created[obj.key] = createObject(
+                `${name}-${obj.key}`,
+                manifest,
+                {
+                    ...opts,
+                    ...(obj.secret ? { additionalSecretOutputs: ["data", "stringData"] } : {}),
+                    ...(obj.ignoreChanges ? { ignoreChanges: [...obj.ignoreChanges] } : {}),
+                },
+                obj.patch,
+            );
             // Only a built image makes a manifest hold an Output; the others are plain and rendered now.
             // The secret hash is shown as a placeholder: it is computed from the real values at deploy.
             const built = obj.service !== undefined && obj.service in images;

@@ -23,18 +23,27 @@ const KINDS: Record<string, Ctor> = {
     "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass,
 };
 
+/** The server-side patch resource of each kind Keelson patches instead of creating. */
+const PATCH_KINDS: Record<string, Ctor> = {
+    "v1/PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaimPatch,
+};
+
 /**
  * Creates `manifest` as its typed resource (`k8s.apps.v1.Deployment`, ...). `manifest` may carry Outputs
- * (a built image, Secret data). Throws for a kind Keelson does not render.
+ * (a built image, Secret data). With `patch`, as its server-side patch resource (`PersistentVolumeClaimPatch`):
+ * it sets the manifest's fields on an object that may already exist and never deletes it. Throws for a
+ * kind Keelson does not render.
  */
 export function createObject(
     name: string,
     manifest: Manifest | Record<string, unknown>,
     opts: pulumi.CustomResourceOptions,
+    patch = false,
 ): pulumi.CustomResource {
     const m = manifest as Manifest;
-    const Kind = KINDS[`${m.apiVersion}/${m.kind}`];
-    if (!Kind) throw new Error(`no typed resource for ${m.apiVersion}/${m.kind} (${name})`);
+    const Kind = (patch ? PATCH_KINDS : KINDS)[`${m.apiVersion}/${m.kind}`];
+    if (!Kind)
+        throw new Error(`no typed ${patch ? "patch " : ""}resource for ${m.apiVersion}/${m.kind} (${name})`);
     return new Kind(name, manifest as never, opts);
 }
 

@@ -36,7 +36,17 @@ export interface PlannedObject {
     readonly secret?: PlannedSecret;
     /** For workloads: keys of the Secret objects the pods read; their hash rolls the pods on a change. */
     readonly podSecrets?: readonly string[];
+    /**
+     * Applied as a server-side patch of an object something else creates (a StatefulSet's claims): Pulumi
+     * never creates or deletes it, only sets the fields the manifest has. Default false.
+     */
+    readonly patch?: boolean;
+    /** Fields Pulumi keeps at their first value (Pulumi `ignoreChanges`). Default none. */
+    readonly ignoreChanges?: readonly string[];
 }
+
+/** A StatefulSet's claim templates are immutable: they stay as created; the claims grow by patch. */
+export const STATEFULSET_IGNORED = ["spec.volumeClaimTemplates"] as const;
 
 /** The plan of a whole application. */
 export interface AppPlan {
@@ -76,6 +86,14 @@ export function planApplication(
     const objects: PlannedObject[] = [];
     const keys = new Set<string>();
     const routes: EdgeRoute[] = [];
+    const push = (obj: PlannedObject) => {
+        if (keys.has(obj.key))
+            throw new Error(
+                `two objects would be keyed ${obj.key}; rename one of the services it derives from`,
+            );
+        keys.add(obj.key);
+        objects.push({ ...obj, dependsOn: ["namespace", ...obj.dependsOn] });
+    };
     const add = (
         key: string,
         manifest: Manifest,
@@ -83,19 +101,15 @@ export function planApplication(
         service?: string,
         secret?: PlannedSecret,
         podSecrets?: readonly string[],
-    ) => {
-        if (keys.has(key))
-            throw new Error(`two objects would be keyed ${key}; rename one of the services it derives from`);
-        keys.add(key);
-        objects.push({
+    ) =>
+        push({
             key,
             manifest,
-            dependsOn: ["namespace", ...dependsOn],
+            dependsOn,
             service,
             ...(secret ? { secret } : {}),
             ...(podSecrets && podSecrets.length > 0 ? { podSecrets } : {}),
         });
-    };
     objects.push({ key: "namespace", manifest: o.renderNamespace(ns, app), dependsOn: [] });
     keys.add("namespace");
     add("netpol.default-deny", o.renderDefaultDeny(ns));
@@ -156,12 +170,22 @@ export function planApplication(
                 [],
                 s.name,
             );
-            add(
-                `${s.name}.statefulset`,
-                w.renderStatefulSet(pod, ns, replicas, `${s.name}-headless`, volume),
-                deps,
-                s.name,
-            );
+            push({
+                key: `${s.name}.statefulset`,
+                manifest: w.renderStatefulSet(pod, ns, replicas, `${s.name}-headless`, volume),
+                dependsOn: deps,
+                service: s.name,
+                ...(volume ? { ignoreChanges: STATEFULSET_IGNORED } : {}),
+            });
+            // The volumes grow by patching the claims the controller made (they exist once the set is ready).
+            for (let i = 0; volume && i < replicas; i++)
+                push({
+                    key: `${s.name}.claim-${i}`,
+                    manifest: w.renderClaimResize(pod, ns, i, volume),
+                    dependsOn: [`${s.name}.statefulset`],
+                    service: s.name,
+                    patch: true,
+                });
             if (replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
             continue;
         }

@@ -71,6 +71,7 @@ describe("app/Application (mocked)", () => {
             "kubernetes:apps/v1:StatefulSet shop-db.statefulset",
             "kubernetes:core/v1:ConfigMap shop-db.config",
             "kubernetes:core/v1:Namespace shop-namespace",
+            "kubernetes:core/v1:PersistentVolumeClaimPatch shop-db.claim-0",
             "kubernetes:core/v1:Secret shop-db.secret",
             "kubernetes:core/v1:Secret shop-files.secret",
             "kubernetes:core/v1:Secret shop-web.env-secret",
@@ -220,7 +221,7 @@ describe("app/Application (mocked)", () => {
 
     it("records every manifest as an artifact that passes the Kubernetes schema, Secret data masked", () => {
         const manifests = small.run.artifacts.filter((a) => a.path.startsWith("manifests/"));
-        assert.equal(manifests.length, 17);
+        assert.equal(manifests.length, 18); // the claim patch too: persistentvolumeclaim-data-db-0.yaml
         for (const a of manifests) validateManifest(parse(a.content), a.path);
         assert.deepEqual(
             parse(

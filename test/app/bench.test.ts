@@ -36,8 +36,9 @@ describe("bench:plan (tools/bench/plan)", () => {
         const r = runChild("app-10", "app", "10");
         assert.equal(r.error, undefined);
         // 60 objects, plus Postgres's role-script ConfigMap and superuser password (the secret-hash key is one more
-        // resource only when a workload reads a Secret; here two more in all).
-        assert.deepEqual([r.name, r.services, r.resources], ["app-10", 10, 62]);
+        // resource only when a workload reads a Secret; here two more in all), plus the patches of the two
+        // data volumes' claims (they grow in place).
+        assert.deepEqual([r.name, r.services, r.resources], ["app-10", 10, 64]);
         assert.ok(r.seconds > 0 && r.cpu_seconds > 0 && r.peak_mb > 50, JSON.stringify(r));
         // The whole process (module loading included) takes longer than the plan inside it.
         assert.ok(r.process_seconds > r.seconds && r.process_cpu_seconds > r.cpu_seconds, JSON.stringify(r));

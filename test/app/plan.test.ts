@@ -73,6 +73,8 @@ describe("app/plan: the whole graph as plain objects", () => {
                     `${s}.headless:Service`,
                     `${s}.service:Service`,
                     `${s}.statefulset:StatefulSet`,
+                    // Its volume grows by this patch of the claim the StatefulSet made.
+                    `${s}.claim-0:PersistentVolumeClaim`,
                     ...(s === "cache"
                         ? [
                               "mc.headless:Service",
@@ -88,6 +90,7 @@ describe("app/plan: the whole graph as plain objects", () => {
                 "sql.headless:Service",
                 "sql.service:Service",
                 "sql.statefulset:StatefulSet",
+                "sql.claim-0:PersistentVolumeClaim",
                 "api.deployment:Deployment",
                 "api.service:Service",
                 "web.env-secret:Secret",

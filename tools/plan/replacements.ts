@@ -8,7 +8,7 @@
 // - tls and random: every input of their resources forces a new key, certificate or value.
 // - Kubernetes (pulumi-kubernetes): a changed metadata.name or namespace, and the API's immutable
 //   fields (a Deployment's spec.selector, a StatefulSet's selector, serviceName and volumeClaimTemplates,
-//   a Service's clusterIP, a Job's template, a PVC's spec, an immutable Secret or ConfigMap's data).
+//   a Service's clusterIP, a Job's template, a PVC's access modes, selector, class and volume, an immutable Secret or ConfigMap's data).
 
 /** Field paths (inputs, dotted; a prefix covers its children) that force replacement, per type. */
 export const REPLACE_ON_CHANGE: Record<string, readonly string[]> = {
@@ -107,6 +107,9 @@ export const REPLACE_ON_CHANGE: Record<string, readonly string[]> = {
     "random:index/randomUuid:RandomUuid": ["*"],
 };
 
+/** pulumi-kubernetes provider/pkg/provider/diff.go: a claim's size (spec.resources) updates in place. */
+const CLAIM_IMMUTABLE = ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"];
+
 /** Kubernetes fields that force replacement, by kind (plus metadata.name and metadata.namespace for all). */
 const KUBERNETES_IMMUTABLE: Record<string, readonly string[]> = {
     Deployment: ["spec.selector"],
@@ -119,7 +122,8 @@ const KUBERNETES_IMMUTABLE: Record<string, readonly string[]> = {
     DaemonSet: ["spec.selector"],
     Job: ["spec.selector", "spec.template", "spec.completionMode"],
     Service: ["spec.clusterIP", "spec.clusterIPs"],
-    PersistentVolumeClaim: ["spec"],
+    PersistentVolumeClaim: CLAIM_IMMUTABLE,
+    PersistentVolumeClaimPatch: CLAIM_IMMUTABLE,
     StorageClass: ["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"],
 };
 

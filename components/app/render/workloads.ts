@@ -90,6 +90,39 @@ export function renderStatefulSet(
     };
 }
 
+/** The name the StatefulSet controller gives the claim of pod `ordinal` (`<template>-<set>-<ordinal>`). */
+export function statefulClaimName(service: string, ordinal: number): string {
+    return `data-${service}-${ordinal}`;
+}
+
+/**
+ * The size of a claim the StatefulSet controller created, as a server-side patch (`pulumi.com/patchForce`
+ * takes the field over from the controller): the way a data volume grows, since a StatefulSet's
+ * `volumeClaimTemplates` cannot change. Same labels, access mode and class as the template.
+ */
+export function renderClaimResize(
+    pod: PodPlan,
+    namespace: string,
+    ordinal: number,
+    volume: { readonly storageGb: number; readonly storageClass?: string },
+): Manifest {
+    return {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: {
+            name: statefulClaimName(pod.service, ordinal),
+            namespace,
+            labels: selectorLabels(pod.app, pod.service),
+            annotations: { "pulumi.com/patchForce": "true" },
+        },
+        spec: {
+            accessModes: ["ReadWriteOnce"],
+            ...(volume.storageClass ? { storageClassName: volume.storageClass } : {}),
+            resources: { requests: { storage: `${volume.storageGb}Gi` } },
+        },
+    };
+}
+
 /** A DaemonSet that surges a new pod before removing the old one on each node. */
 export function renderDaemonSet(pod: PodPlan, namespace: string): Manifest {
     return {
