@@ -1,5 +1,6 @@
 // StackScore: five metrics graded A to F from a plan's resource graph; the overall grade is the lowest.
 import { PlanResource } from "../core/graph";
+import { certificateFindings } from "./certificates";
 import { gradeFindings, worst } from "./grade";
 import { viewOf } from "./graph-view";
 import { infrastructureAvailability, workloadAvailability } from "./rules/availability";
@@ -13,6 +14,8 @@ import { Finding, Grade, MetricName, METRICS, ScoreOptions, StackScore, SYSTEM_N
 export * from "./types";
 export { gradeFindings, meetsMinimum, minimumGradeError } from "./grade";
 export { computeCost } from "./cost";
+export { certificateHorizons, renderHorizons } from "./certificates";
+export type { CertificateHorizon } from "./certificates";
 export type { CostEstimate, CostItem } from "./cost";
 
 const SEVERITY_ORDER = ["critical", "high", "medium", "low"];
@@ -34,6 +37,7 @@ export function scorePlan(resources: readonly PlanResource[], opts: ScoreOptions
         ...stateRecoverability(view),
         ...volumeRecoverability(view),
         ...databaseRecoverability(view),
+        ...certificateFindings(resources),
         ...capacityFindings(view),
         ...operabilityFindings(view),
     ];

@@ -8,11 +8,18 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { validateStageConfig } from "../../components/config";
 import { ConfigError } from "../../components/config/problems";
-import { computeCost, CostEstimate, minimumGradeError, scorePlan, StackScore } from "../../components/score";
+import {
+    certificateHorizons,
+    computeCost,
+    CostEstimate,
+    minimumGradeError,
+    scorePlan,
+    StackScore,
+} from "../../components/score";
 import { mandatory, PolicyViolation, runPolicies } from "../../policy/run";
 import { diffJson, diffPlans, PlanDiff, PlanJson, renderDiffText } from "./diff";
 import { renderGraphMarkdown } from "./graph";
-import { renderMarkdown, renderScoreText } from "./markdown";
+import { renderHorizonText, renderMarkdown, renderScoreText } from "./markdown";
 import { NameLimitError } from "./mock-names";
 import { checkOutDir, OutDirError, writeOutDir as writeFiles } from "./out-dir";
 import { FullPlan, planStage, PROJECT_ROOT } from "./plan";
@@ -95,6 +102,7 @@ export function planJson(
             ? { score: { overall: score.overall, metrics: score.metrics, findings: score.findings } }
             : {}),
         ...(cost ? { cost } : {}),
+        ...(score ? { certificates: certificateHorizons(plan.resources) } : {}),
         ...(policy ? { policy: { mandatory: mandatory(policy).length, violations: policy } } : {}),
     };
 }
@@ -222,9 +230,10 @@ export async function main(
     const cost = computeCost(plan.resources);
     const policy = await runPolicies(plan.resources);
     const json = planJson(plan, score, cost, policy);
+    const certificates = certificateHorizons(plan.resources);
     const diff: PlanDiff | undefined = old ? diffPlans(old, json as unknown as PlanJson) : undefined;
     const summary = options.markdown
-        ? renderMarkdown({ plan: json as unknown as PlanJson, score, cost, diff, policy })
+        ? renderMarkdown({ plan: json as unknown as PlanJson, score, cost, diff, policy, certificates })
         : undefined;
     writeOutDir(options.out, plan, json, {
         "graph.md": renderGraphMarkdown(plan.stack, plan.resources),
@@ -234,7 +243,10 @@ export async function main(
     else if (summary) print(summary);
     else {
         const diffText = diff ? `\n\n${renderDiffText(diff, options.diff as string).join("\n")}` : "";
-        print(`${renderText(plan, options.out)}\n\n${renderScoreText(score, cost, policy)}${diffText}`);
+        const horizon = renderHorizonText(certificates, plan.resources);
+        print(
+            `${renderText(plan, options.out)}\n\n${renderScoreText(score, cost, policy)}\n\n${horizon}${diffText}`,
+        );
     }
     // The stage's score.minimumGrade and the policy pack's mandatory rules gate the plan, after the
     // outputs are written so reviewers see why.

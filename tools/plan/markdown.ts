@@ -2,6 +2,8 @@
 // counts by type, and the changes against the base branch's plan.
 import type { CostEstimate } from "../../components/score/cost";
 import type { PolicyViolation } from "../../policy/run";
+import { CERT_RENEW_TIMER, CERT_RENEW_WITHIN_DAYS } from "../../components/cluster/render/units";
+import { CertificateHorizon, renderHorizons } from "../../components/score/certificates";
 import { METRICS, StackScore } from "../../components/score/types";
 import type { PlanDiff, PlanJson } from "./diff";
 
@@ -14,6 +16,8 @@ export interface MarkdownInput {
     readonly diff?: PlanDiff;
     /** The policy pack's violations over the plan (mandatory ones fail `pulumi preview`). */
     readonly policy?: readonly PolicyViolation[];
+    /** The certificates Pulumi issues, with their validity and renewal. */
+    readonly certificates?: readonly CertificateHorizon[];
     /** Findings listed (worst first). Default 10. */
     readonly maxFindings?: number;
     /** Changed resources listed before "… and N more". Default 40. */
@@ -145,10 +149,32 @@ export function renderMarkdown(input: MarkdownInput): string {
     if (input.score) lines.push(...scoreSection(input.score, input.maxFindings ?? 10), "");
     if (input.policy) lines.push(...policySection(input.policy, input.maxFindings ?? 10), "");
     if (input.cost) lines.push(...costSection(input.cost), "");
+    const horizon = horizonLines(input.certificates ?? [], hasCluster(plan.resources));
+    if (horizon.length) lines.push("### Certificate horizon", "", ...horizon.map((l) => `- ${l}`), "");
     lines.push(...countsSection(plan), "");
     if (input.diff) lines.push(...diffSection(input.diff, input.maxChanges ?? 40), "");
     lines.push("_Offline plan under Pulumi mocks: secrets are masked and not compared._", "");
     return lines.join("\n");
+}
+
+/** The certificates a cluster has that are not in the graph. */
+export const KUBEADM_NOTE = `kubeadm's certificates on the masters (1 year): renewed in their last ${CERT_RENEW_WITHIN_DAYS} days by ${CERT_RENEW_TIMER} (every 7 days)`;
+
+const hasCluster = (resources: readonly { type: string }[]) =>
+    resources.some((r) => r.type === "keelson:cluster:Cluster");
+
+/** Each certificate's validity and renewal, then kubeadm's when the plan has a cluster. */
+function horizonLines(certificates: readonly CertificateHorizon[], cluster: boolean): string[] {
+    return [...renderHorizons(certificates), ...(cluster ? [KUBEADM_NOTE] : [])];
+}
+
+/** The text plan's certificate lines. */
+export function renderHorizonText(
+    certificates: readonly CertificateHorizon[],
+    resources: readonly { type: string }[],
+): string {
+    const lines = horizonLines(certificates, hasCluster(resources));
+    return lines.length ? ["Certificate horizon:", ...lines.map((l) => `  ${l}`)].join("\n") : "";
 }
 
 /**
