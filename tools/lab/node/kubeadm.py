@@ -331,10 +331,11 @@ def discovery(join):
     return endpoint, token, ca
 
 
-def check_etcd(ip):
-    """kubeadm's check-etcd: endpoints from the member list, then a Status call to every one of them."""
+def check_etcd(ip, token):
+    """kubeadm's check-etcd: endpoints from the etcd pods' annotations (read with the bootstrap token's
+    client, as kubeadm's join data client), then a Status call to every listed member."""
     out("[check-etcd] Checking that the etcd cluster is healthy")
-    pods = api_get("/lab/etcd-endpoints")
+    pods = api_get("/lab/etcd-endpoints", token)
     endpoints = ",".join(pods)
     r = k.etcdctl(endpoints, "member", "list", "-w", "json", timeout="5s", check=False)
     if r.returncode != 0:
@@ -382,7 +383,7 @@ def join(opts):
     if control_plane:
         cluster = yaml.safe_load(api_get("/lab/kubeadm-config", token)["ClusterConfiguration"])
         certs(node, ip, cluster, (cluster.get("apiServer") or {}).get("certSANs") or [])
-        members, endpoints = check_etcd(ip)
+        members, endpoints = check_etcd(ip, token)
         peers = [f"{m['name']}={m['peerURLs'][0]}" for m in members if m.get("name")]
         out(f"[etcd] Announced new etcd member joining to the existing etcd cluster")
         r = k.etcdctl(endpoints, "member", "add", node, f"--peer-urls=https://{ip}:2380", "--learner", timeout="5s", check=False)
