@@ -154,11 +154,17 @@ describe("plan CLI: scripting contract", function () {
     it("a file problem through the user's command: one stderr line, exit 1, no stack trace", () => {
         const file = path.join(tmp, "Pulumi.tab.yaml");
         fs.writeFileSync(file, "config:\n\tkeelson:network: {}\n");
-        const child = spawnSync("node", ["tools/plan/launch.js", "--stack", "dev", "--config-file", file], {
-            cwd: PROJECT_ROOT,
-            encoding: "utf8",
-            timeout: 800000,
-        });
+        // Its own --out: the check of the repository's out/dev (a directory an older plan wrote) must not decide.
+        const out = path.join(tmp, "tab-out");
+        const child = spawnSync(
+            "node",
+            ["tools/plan/launch.js", "--stack", "dev", "--config-file", file, "--out", out],
+            {
+                cwd: PROJECT_ROOT,
+                encoding: "utf8",
+                timeout: 800000,
+            },
+        );
         assert.equal(child.status, 1);
         assert.equal(child.stdout, "");
         assert.equal(child.stderr, `${file}:2: not valid YAML: Tabs are not allowed as indentation\n`);
