@@ -50,6 +50,7 @@ export type {
 
 export { Application, ApplicationError } from "./app/Application";
 export type { ApplicationArgs, ServiceConnection } from "./app/Application";
+export type { PublishVia } from "./app/render/routes";
 export { FileStore } from "./app/FileStore";
 export { ImageBuild } from "./app/ImageBuild";
 export type { ImageBuildArgs } from "./app/ImageBuild";

@@ -15,6 +15,7 @@ import { AppPlan, PlannedObject, planApplication } from "./plan";
 import { servicePort } from "./connections";
 import { Manifest, PlannedSecret, credentialsSecretName, serviceHost } from "./render/meta";
 import { PoolInfo } from "./placement";
+import { PublishVia } from "./render/routes";
 import { FileStoreArgs, Service } from "./types";
 import { AppDefinition, AppProblem, validateApplication } from "./validate";
 
@@ -35,6 +36,12 @@ export interface ApplicationArgs {
     readonly nodePortsInUse?: readonly number[];
     /** Worker pools of the cluster, for `placement.pool` (name, labels, taints). Default unknown: any pool name is accepted. */
     readonly pools?: readonly PoolInfo[];
+    /**
+     * Publish HTTP routes through the cluster's own proxy instead of Keelson's edge: HTTPRoutes on a Gateway
+     * (Gateway API) or Ingresses of an IngressClass, routed services as ClusterIP, and a NetworkPolicy that
+     * admits only the proxy's namespace. Default none: routes are NodePorts for the edge.
+     */
+    readonly publish?: PublishVia;
     /**
      * Create the namespace (labelled for the "restricted" Pod Security Standard). Default true; false
      * deploys into an existing namespace, e.g. on a cluster Keelson did not make.
@@ -108,6 +115,7 @@ export class Application extends pulumi.ComponentResource {
             edgeSourceCidrs: args.edgeSourceCidrs,
             nodePortsInUse: args.nodePortsInUse,
             pools: args.pools,
+            publish: args.publish,
         };
         super("keelson:app:Application", name, {}, validated(name, def, opts));
         this.namespace = def.namespace;

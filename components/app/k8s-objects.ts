@@ -21,6 +21,9 @@ const KINDS: Record<string, Ctor> = {
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
     "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass,
+    "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress,
+    // A CRD of the cluster's Gateway API installation: the generic custom resource takes the manifest.
+    "gateway.networking.k8s.io/v1/HTTPRoute": k8s.apiextensions.CustomResource,
 };
 
 /** The server-side patch resource of each kind Keelson patches instead of creating. */

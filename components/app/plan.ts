@@ -12,6 +12,8 @@ import { Manifest, PlannedSecret, credentialsSecretName, envSecretName } from ".
 import * as o from "./render/objects";
 import * as w from "./render/workloads";
 import { nodePortRequests, publishing, routesOf } from "./publish";
+import { httpRoutes, planProxyRoutes, proxyNamespace } from "./proxy-routes";
+import { renderProxyIngress } from "./render/routes";
 import type { AppDefinition } from "./validate";
 import {
     ContainerArgs,
@@ -82,7 +84,10 @@ export function planApplication(
     const ns = def.namespace;
     const app = def.name;
     const { ordered } = expandedOrder(def.services);
-    const allocated = allocateNodePorts(nodePortRequests(ordered, ns), def.nodePortsInUse ?? []);
+    const allocated = allocateNodePorts(
+        nodePortRequests(ordered, ns, def.publish !== undefined),
+        def.nodePortsInUse ?? [],
+    );
     const objects: PlannedObject[] = [];
     const keys = new Set<string>();
     const routes: EdgeRoute[] = [];
@@ -257,7 +262,10 @@ function planWorkload(
         );
         deps.push(`${s.name}.pvc-${c.claim}`);
     }
-    const pub = s.kind === "container" || s.kind === "daemonset" ? publishing(s, ns, allocated) : undefined;
+    const pub =
+        s.kind === "container" || s.kind === "daemonset"
+            ? publishing(s, ns, allocated, def.publish !== undefined)
+            : undefined;
     const replicas = a.autoscale ? a.autoscale.maxReplicas : (a.replicas ?? 1);
     const base = userPodPlan(s, {
         app: def.name,
@@ -325,11 +333,12 @@ function planWorkload(
     if (pub) {
         add(
             `${s.name}.service`,
-            o.renderService(def.name, s.name, s.kind, ns, pub.type, pub.ports),
+            o.renderService(def.name, s.name, s.kind, ns, pub.type, pub.ports, a.allowFrom),
             [],
             s.name,
         );
-        if (pub.type !== "ClusterIP") routes.push(...routesOf(s, ns, pub));
+        if (def.publish) planProxyRoutes(s, def, add);
+        else if (pub.type !== "ClusterIP") routes.push(...routesOf(s, ns, pub));
     }
     if (s.kind === "daemonset") return;
     if (a.podDisruptionBudget ?? replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
@@ -367,9 +376,13 @@ function planPolicies(ordered: readonly Service[], def: AppDefinition, objects: 
         }
         if (s.kind !== "container" && s.kind !== "daemonset") continue;
         const a = s.args as ContainerArgs | DaemonSetArgs;
-        const pub = publishing(s, ns, undefined);
+        const pub = publishing(s, ns, undefined, def.publish !== undefined);
+        const proxy = def.publish && httpRoutes(s).length > 0 ? proxyNamespace(def.publish) : undefined;
+        if (proxy && a.port !== undefined) push(renderProxyIngress(def.name, ns, s.name, proxy, a.port));
         if (!pub || pub.type === "ClusterIP") continue;
-        const cidrs = a.allowFrom ?? def.edgeSourceCidrs ?? [];
+        // A cloud load balancer delivers the clients' addresses (NLB) or its own subnets' (CLB).
+        const cidrs =
+            a.allowFrom ?? (pub.type === "LoadBalancer" ? ["0.0.0.0/0"] : (def.edgeSourceCidrs ?? []));
         if (cidrs.length === 0) continue;
         push(
             o.renderPublishedIngress(

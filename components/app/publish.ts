@@ -17,16 +17,20 @@ export interface Published {
     readonly extraPorts: PodPort[];
 }
 
-/** The Service type and ports of `s`; NodePorts filled from `nodePorts` when given. */
+/**
+ * The Service type and ports of `s`; NodePorts filled from `nodePorts` when given. Routes make it a
+ * NodePort for the edge, unless `viaProxy` (the cluster's Gateway or Ingress controller reaches it).
+ */
 export function publishing(
     s: Service,
     ns: string,
     nodePorts: Map<string, number> | undefined,
+    viaProxy = false,
 ): Published | undefined {
     const a = s.args as ContainerArgs | DaemonSetArgs;
     if (a.port === undefined) return undefined;
     const routes = a.routes ?? [];
-    const type = a.expose ?? (routes.length > 0 ? "NodePort" : "ClusterIP");
+    const type = a.expose ?? (routes.length > 0 && !viaProxy ? "NodePort" : "ClusterIP");
     const np = (port: number, proto: string) =>
         type === "ClusterIP" ? undefined : nodePorts?.get(`${ns}/${s.name}/${port}/${proto}`);
     const portPlan = (name: string, port: number, protocol: "TCP" | "UDP"): o.ServicePortPlan => {
@@ -48,12 +52,12 @@ export function publishing(
 }
 
 /** One NodePort request per port of every NodePort/LoadBalancer service, explicit ports kept. */
-export function nodePortRequests(services: readonly Service[], ns: string) {
+export function nodePortRequests(services: readonly Service[], ns: string, viaProxy = false) {
     const requests: { key: string; explicit?: number }[] = [];
     for (const s of services) {
         if (s.kind !== "container" && s.kind !== "daemonset") continue;
         const a = s.args as ContainerArgs | DaemonSetArgs;
-        const pub = publishing(s, ns, undefined);
+        const pub = publishing(s, ns, undefined, viaProxy);
         if (!pub || pub.type === "ClusterIP" || a.port === undefined) continue;
         for (const p of pub.ports) {
             const route = (a.routes ?? []).find(

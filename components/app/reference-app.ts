@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { Application } from "./Application";
 import { loadApplication } from "./load";
 import { PoolInfo } from "./placement";
+import { PublishVia } from "./render/routes";
 import { REFERENCE_APP_FILE, ReferenceSizing, referenceVars } from "./reference-app-file";
 import { Service } from "./types";
 
@@ -39,6 +40,8 @@ export interface ReferenceAppArgs {
     readonly edgeSourceCidrs?: readonly string[];
     /** Worker pools of the cluster (placement by pool name). Default unknown: any pool name is accepted. */
     readonly pools?: readonly PoolInfo[];
+    /** HTTP routes through the cluster's own Gateway or Ingress controller (app-only mode). Default the edge. */
+    readonly publish?: PublishVia;
     /** What the application waits for (e.g. the add-ons: CNI and StorageClass). Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
 }
@@ -86,6 +89,7 @@ export function referenceApp(
             provider: args.provider,
             edgeSourceCidrs: args.edgeSourceCidrs,
             pools: args.pools,
+            ...(args.publish ? { publish: args.publish } : {}),
             dependsOn: args.dependsOn,
         },
         opts,

@@ -7,6 +7,8 @@ import { planApplication } from "./plan";
 import { Add, validatePorts } from "./validate-ports";
 import { PoolInfo } from "./placement";
 import { validateExtras } from "./validate-extras";
+import { validatePublish } from "./validate-publish";
+import { PublishVia } from "./render/routes";
 import {
     ContainerArgs,
     CronJobArgs,
@@ -34,6 +36,8 @@ export interface AppDefinition {
     readonly nodePortsInUse?: readonly number[];
     /** Worker pools of the cluster, for placement by pool name. Default unknown (any pool name accepted). */
     readonly pools?: readonly PoolInfo[];
+    /** HTTP routes through the cluster's own Gateway or Ingress controller. Default the edge (NodePorts). */
+    readonly publish?: PublishVia;
 }
 
 const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -121,6 +125,7 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
         validateExtras(s, at, def.pools, add);
     }
     validatePorts(ordered, def.nodePortsInUse ?? [], add);
+    validatePublish(ordered, def.publish, def.edgeSourceCidrs, add);
     if (problems.length === 0) {
         // Names that are fine alone can still collide once suffixed (`web` + `-env` vs a service `web-env`).
         const images = Object.fromEntries(ordered.map((s) => [s.name, "planned:0"]));

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { loadApplication, mergeSpecs } from "../app/load";
 import { PoolInfo } from "../app/placement";
+import { PublishVia } from "../app/render/routes";
 import { REFERENCE_APP_FILE, referenceVars } from "../app/reference-app-file";
 import { validateApplication } from "../app/validate";
 import { ConfigProblem } from "./problems";
@@ -39,6 +40,7 @@ export function parseApp(raw: unknown, ctx: AppContext, problems: ConfigProblem[
         "file",
         "services",
         "vars",
+        "publish",
     ]);
     const sizing = {
         hostname: r.string("hostname", `${ctx.stage.toLowerCase()}.keelson.example.com`, {
@@ -83,7 +85,16 @@ export function parseApp(raw: unknown, ctx: AppContext, problems: ConfigProblem[
         prefix = "reference-app.yaml:";
         doc = parse(fs.readFileSync(REFERENCE_APP_FILE, "utf8"));
     }
-    const base = { ...sizing, namespace, services: [], roots: [], secrets: [], source };
+    const publish = r.has("publish") ? parsePublish(r.raw("publish"), problems) : undefined;
+    const base = {
+        ...sizing,
+        namespace,
+        services: [],
+        roots: [],
+        secrets: [],
+        source,
+        ...(publish ? { publish } : {}),
+    };
     if (doc === undefined || problems.length > 0) return base;
     const loaded = loadApplication(file && inline !== undefined ? overlay(doc, inline) : doc, {
         prefix,
@@ -113,6 +124,43 @@ export function parseApp(raw: unknown, ctx: AppContext, problems: ConfigProblem[
         roots: loaded.roots,
         secrets: loaded.secrets,
         source,
+        ...(publish ? { publish } : {}),
+    };
+}
+
+/** `app.publish`: a Gateway (`gateway: { name, namespace, sectionName? }`) or `ingressClassName`, and `proxyNamespace`. */
+function parsePublish(raw: unknown, problems: ConfigProblem[]): PublishVia {
+    const r = new Reader("app.publish", raw, problems, ["gateway", "ingressClassName", "proxyNamespace"]);
+    const name = {
+        pattern: /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/,
+        fix: "is not a name; use lowercase letters, digits, '-' and '.'",
+    };
+    const label = {
+        pattern: DNS_LABEL,
+        fix: "is not a namespace; use lowercase letters, digits and '-', starting with a letter",
+    };
+    let gateway: PublishVia["gateway"];
+    if (r.has("gateway")) {
+        const g = new Reader("app.publish.gateway", r.raw("gateway"), problems, [
+            "name",
+            "namespace",
+            "sectionName",
+        ]);
+        for (const key of ["name", "namespace"])
+            if (!g.has(key)) g.report(g.at(key), undefined, `is required; name the Gateway's ${key}`);
+        const sectionName = g.optionalString("sectionName", label);
+        gateway = {
+            name: g.string("name", "", name),
+            namespace: g.string("namespace", "", label),
+            ...(sectionName ? { sectionName } : {}),
+        };
+    }
+    const ingressClassName = r.optionalString("ingressClassName", name);
+    const proxyNamespace = r.optionalString("proxyNamespace", label);
+    return {
+        ...(gateway ? { gateway } : {}),
+        ...(ingressClassName ? { ingressClassName } : {}),
+        ...(proxyNamespace ? { proxyNamespace } : {}),
     };
 }
 

@@ -136,6 +136,7 @@ export function appArgs(
         databaseStorageGb: a.databaseStorageGb,
         namespace: a.namespace,
         services: a.roots,
+        ...(a.publish ? { publish: a.publish } : {}),
         // Placement by pool name is checked against the stage's pools; an existing cluster's are unknown.
         ...(cfg.existingCluster ? {} : { pools: cfg.cluster.workerPools }),
     };

@@ -171,6 +171,12 @@ export function validateStageConfig(
         },
         problems,
     );
+    if (app.publish && !existingCluster)
+        report(
+            "app.publish",
+            Object.keys(app.publish).join(", "),
+            "is for an existing cluster (keelson:kubeconfig); a Keelson cluster publishes HTTP through its edge: remove app.publish",
+        );
     for (const n of app.secrets) {
         const key = `keelson:secret-${n}`;
         if (values[key] === undefined)

@@ -58,6 +58,7 @@ export function planStage(config: StageConfig): Problem[] {
         namespace,
         services: referenceServices(config.app),
         edgeSourceCidrs: config.existingCluster ? [] : config.network.publicSubnets,
+        publish: config.app.publish,
     };
     const appProblems = validateApplication(def);
     for (const p of appProblems) problems.push(appProblem(p, config));

@@ -1,3 +1,4 @@
+import type { PublishVia } from "../app/render/routes";
 import type { Service } from "../app/types";
 // The typed stage configuration: one object per `keelson:<section>` key in Pulumi.<stage>.yaml.
 // Every field here is already validated and defaulted (see ./index.ts, readStageConfig).
@@ -117,6 +118,8 @@ export interface AppConfig {
     readonly databaseStorageGb: number;
     /** Kubernetes namespace of the application (a file's own `namespace` wins). Default `app`. */
     readonly namespace: string;
+    /** HTTP routes through the cluster's Gateway or Ingress controller (app-only mode). Default none (the edge). */
+    readonly publish?: PublishVia;
 }
 
 /** `keelson:addons`. */

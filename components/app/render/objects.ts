@@ -29,7 +29,10 @@ export function renderNamespace(namespace: string, app: string): Manifest {
     };
 }
 
-/** A Service in front of a service's pods. NodePort/LoadBalancer keep the client source IP (policy Local). */
+/**
+ * A Service in front of a service's pods. NodePort/LoadBalancer keep the client source IP (policy Local);
+ * a LoadBalancer with `sourceRanges` sets them as `loadBalancerSourceRanges`. Default no ranges (any source).
+ */
 export function renderService(
     app: string,
     service: string,
@@ -37,6 +40,7 @@ export function renderService(
     namespace: string,
     type: "ClusterIP" | "NodePort" | "LoadBalancer",
     ports: readonly ServicePortPlan[],
+    sourceRanges?: readonly string[],
 ): Manifest {
     return {
         apiVersion: "v1",
@@ -47,6 +51,10 @@ export function renderService(
             selector: selectorLabels(app, service),
             ports: ports.map((p) => ({ ...p })),
             ...(type === "ClusterIP" ? {} : { externalTrafficPolicy: "Local" }),
+            // The cloud load balancer's own firewall admits the same sources as the NetworkPolicy.
+            ...(type === "LoadBalancer" && sourceRanges
+                ? { loadBalancerSourceRanges: [...sourceRanges] }
+                : {}),
         },
     };
 }

@@ -2,7 +2,7 @@
 import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { CronJob, Job } from "kubernetes-models/batch/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from "kubernetes-models/v1";
@@ -20,6 +20,7 @@ const MODELS: Record<string, Ctor> = {
     "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+    "networking.k8s.io/v1/Ingress": Ingress,
     "storage.k8s.io/v1/StorageClass": StorageClass,
     "v1/Service": Service,
     "v1/Secret": Secret,
