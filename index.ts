@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Addons } from "./components/addons/Addons";
 import { referenceApp } from "./components/app/reference-app";
 import { Cluster } from "./components/cluster/Cluster";
+import { WorkerIngress } from "./components/cluster/WorkerIngress";
 import {
     addonsArgs,
     appArgs,
@@ -77,12 +78,25 @@ export = async () => {
                   };
               })
             : undefined;
+    // Pool nodes come and go: the edge forwards to the pools' internal NLB, one listener per NodePort.
+    const ingress = new WorkerIngress(
+        `${name}-ingress`,
+        {
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            securityGroupId: network.securityGroups.workerLb.id,
+            groups: Object.fromEntries(cluster.workers.map((w) => [w.pool, w.groupName])),
+            routes: app.routes,
+            tags: { "keelson:cluster": cluster.clusterName },
+        },
+        opts,
+    );
     const edge = new Edge(
         `${name}-edge`,
         {
             ...edgeArgs(cfg),
             network,
-            backends: cluster.workers.map((w) => ({ name: w.name, address: w.privateIp })),
+            backends: [{ name: "workers", address: ingress.dnsName }],
             routes: app.routes,
             certificates,
         },

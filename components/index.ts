@@ -11,6 +11,10 @@ export type {
 } from "./network/Network";
 
 export { Cluster } from "./cluster/Cluster";
+export { WorkerPool } from "./cluster/WorkerPool";
+export type { WorkerPoolComponentArgs } from "./cluster/WorkerPool";
+export { WorkerIngress, ingressPorts } from "./cluster/WorkerIngress";
+export type { IngressPort, WorkerIngressArgs } from "./cluster/WorkerIngress";
 export type {
     ApiEndpointKind,
     ClusterArgs,

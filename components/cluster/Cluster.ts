@@ -10,6 +10,7 @@ import { renderKubeconfig } from "./kubeconfig";
 import { architectureOf, DebianArchitecture, debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
 import { createInstance } from "./nodes";
+import { WorkerPool } from "./WorkerPool";
 import { createClusterPki } from "./pki";
 import { ClusterReady } from "./readiness";
 import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
@@ -37,7 +38,8 @@ export {
 /**
  * An HA kubeadm cluster on EC2 (`keelson:cluster:Cluster`). Masters sit in the private subnets, one
  * per AZ round-robin (master 0 of a `single`-endpoint dev cluster in a public subnet with an Elastic
- * IP, since that master is the endpoint); workers by pool the same way. Secrets reach the nodes
+ * IP, since that master is the endpoint); each worker pool is an Auto Scaling Group on a launch
+ * template over the private subnets ({@link WorkerPool}). Secrets reach the nodes
  * only through SSM SecureStrings. `provider` waits for `ready`, which waits for `/readyz`.
  */
 export class Cluster extends pulumi.ComponentResource {
@@ -52,6 +54,7 @@ export class Cluster extends pulumi.ComponentResource {
     /** Cluster CA certificate (PEM). */
     readonly caCertPem: pulumi.Output<string>;
     readonly masters: aws.ec2.Instance[];
+    /** One Auto Scaling Group per worker pool (see ./WorkerPool.ts). */
     readonly workers: ClusterWorker[];
     /** Role of the workers (and of nothing else). */
     readonly nodeRole: aws.iam.Role;
@@ -181,64 +184,81 @@ export class Cluster extends pulumi.ComponentResource {
             ...statePolicies,
         ];
         const nodes = planNodes(cfg, net.availabilityZones, region);
-        const instances = nodes.map((node) => {
-            const rendered = env.apply((e) => renderNode(node, e));
-            artifacts.add(
-                `user-data/${node.name}.yaml`,
-                rendered.apply((r) => r.userData),
-            );
-            if (node.role === "master" && node.index === 0) {
+        const rendered = new Map(
+            nodes.map((node) => {
+                const r = env.apply((e) => renderNode(node, e));
                 artifacts.add(
-                    "kubeadm/init.yaml",
-                    rendered.apply((r) => r.kubeadmInit ?? ""),
+                    `user-data/${node.name}.yaml`,
+                    r.apply((x) => x.userData),
                 );
-                artifacts.add(
-                    "kubeadm/control-plane-join.yaml",
-                    rendered.apply((r) => r.kubeadmJoin),
-                );
-            }
-            if (node.role === "worker" && node.index === 0) {
-                artifacts.add(
-                    `kubeadm/worker-${node.pool}.yaml`,
-                    rendered.apply((r) => r.kubeadmJoin),
-                );
-            }
-            const master = node.role === "master";
-            const publicMaster = master && node.index === 0 && cfg.endpoint === "single";
-            const instance = createInstance(
+                return [node.name, r] as const;
+            }),
+        );
+        const masterNodes = nodes.filter((n) => n.role === "master");
+        const first = rendered.get("master-0")!;
+        artifacts.add(
+            "kubeadm/init.yaml",
+            first.apply((r) => r.kubeadmInit ?? ""),
+        );
+        artifacts.add(
+            "kubeadm/control-plane-join.yaml",
+            first.apply((r) => r.kubeadmJoin),
+        );
+        this.masters = masterNodes.map((node) => {
+            const publicMaster = node.index === 0 && cfg.endpoint === "single";
+            return createInstance(
                 `${name}-${node.name}`,
                 {
                     ami: amiFor(node.instanceType),
                     instanceType: node.instanceType,
                     subnetId: publicMaster ? net.publicSubnetIds[0] : net.privateSubnetIds[node.azIndex],
-                    securityGroupIds: [
-                        master ? net.securityGroups.masters.id : net.securityGroups.workers.id,
-                    ],
-                    instanceProfile: (master ? masterId : workerId).profile.name,
-                    userDataBase64: rendered.apply((r) => compressUserData(r.userData)),
+                    securityGroupIds: [net.securityGroups.masters.id],
+                    instanceProfile: masterId.profile.name,
+                    userDataBase64: rendered.get(node.name)!.apply((r) => compressUserData(r.userData)),
                     rootVolumeGb: node.rootVolumeGb,
-                    metadataHopLimit: master ? 1 : 2,
+                    metadataHopLimit: 1,
                     publicIp: publicMaster,
-                    tags: {
-                        ...tags,
-                        "keelson:role": node.role,
-                        ...(node.pool ? { "keelson:pool": node.pool } : {}),
-                    },
+                    tags: { ...tags, "keelson:role": "master" },
                     dependsOn: bootDeps,
                 },
                 this,
             );
-            return { node, instance };
         });
-        this.masters = instances.filter((x) => x.node.role === "master").map((x) => x.instance);
-        this.workers = instances
-            .filter((x) => x.node.role === "worker")
-            .map((x) => ({
-                name: x.node.name,
-                pool: x.node.pool!,
-                privateIp: x.instance.privateIp,
-                instance: x.instance,
-            }));
+        this.workers = cfg.workerPools.map((p) => {
+            const r = rendered.get(p.name)!;
+            artifacts.add(
+                `kubeadm/worker-${p.name}.yaml`,
+                r.apply((x) => x.kubeadmJoin),
+            );
+            const pool = new WorkerPool(
+                `${name}-${p.name}`,
+                {
+                    pool: p.name,
+                    ami: amiFor(p.instanceType),
+                    instanceType: p.instanceType,
+                    minSize: p.minSize,
+                    maxSize: p.maxSize,
+                    desiredCapacity: p.count,
+                    rootVolumeGb: p.rootVolumeGb,
+                    userDataBase64: r.apply((x) => compressUserData(x.userData)),
+                    subnetIds: net.privateSubnetIds,
+                    securityGroupIds: [net.securityGroups.workers.id],
+                    instanceProfileName: workerId.profile.name,
+                    // 2 until the EBS CSI controller and fluent-bit have credentials of their own: both
+                    // run on the pod network and get the worker role through IMDS (issue 10, deliverable 7).
+                    metadataHopLimit: 2,
+                    tags,
+                    dependsOn: bootDeps,
+                },
+                { parent: this },
+            );
+            return {
+                pool: p.name,
+                groupName: pool.group.name,
+                group: pool.group,
+                launchTemplate: pool.launchTemplate,
+            };
+        });
 
         const lbId =
             cfg.endpoint === "haproxy"
@@ -257,9 +277,7 @@ export class Cluster extends pulumi.ComponentResource {
             name,
             front,
             {
-                masters: instances
-                    .filter((x) => x.node.role === "master")
-                    .map((x) => ({ name: x.node.name, instance: x.instance })),
+                masters: masterNodes.map((node, i) => ({ name: node.name, instance: this.masters[i] })),
                 region,
                 haproxy: lbId && {
                     ami: amiFor("t3.small"),
@@ -322,7 +340,7 @@ export class Cluster extends pulumi.ComponentResource {
             kubeconfig: this.kubeconfig,
             caCertPem: this.caCertPem,
             masterPrivateIps: this.masters.map((m) => m.privateIp),
-            workerPrivateIps: this.workers.map((w) => w.privateIp),
+            workerGroups: this.workers.map((w) => w.groupName),
         });
     }
 }

@@ -62,8 +62,12 @@ export interface WorkerPoolArgs {
     readonly name: string;
     /** EC2 instance type. Default `t3.medium`. */
     readonly instanceType?: string;
-    /** Number of nodes, spread round-robin over the zones. Default 1. */
+    /** Nodes the pool's Auto Scaling Group keeps running (its desired capacity), spread over the zones. Default 1. */
     readonly count?: number;
+    /** Fewest nodes the group may run. Default `count`. */
+    readonly minSize?: number;
+    /** Most nodes the group may run. Default `count`. */
+    readonly maxSize?: number;
     /** Node labels. Default none. */
     readonly labels?: Record<string, string>;
     /** Node taints. Default none. */
@@ -122,7 +126,10 @@ export interface ClusterArgs {
 export interface WorkerPoolSpec {
     readonly name: string;
     readonly instanceType: string;
+    /** Desired capacity. */
     readonly count: number;
+    readonly minSize: number;
+    readonly maxSize: number;
     readonly labels: Readonly<Record<string, string>>;
     readonly taints: readonly Taint[];
     readonly rootVolumeGb: number;
@@ -161,6 +168,8 @@ export function resolveClusterSpec(name: string, args: Omit<ClusterArgs, "networ
             name: p.name,
             instanceType: p.instanceType ?? "t3.medium",
             count: p.count ?? 1,
+            minSize: p.minSize ?? p.count ?? 1,
+            maxSize: p.maxSize ?? p.count ?? 1,
             labels: p.labels ?? {},
             taints: p.taints ?? [],
             rootVolumeGb: p.rootVolumeGb ?? 30,
@@ -168,11 +177,12 @@ export function resolveClusterSpec(name: string, args: Omit<ClusterArgs, "networ
     };
 }
 
-/** A worker node. */
+/** A worker pool of the cluster. */
 export interface ClusterWorker {
-    /** `<pool>-<index>`. */
-    readonly name: string;
+    /** The pool's name. */
     readonly pool: string;
-    readonly privateIp: pulumi.Output<string>;
-    readonly instance: aws.ec2.Instance;
+    /** Its Auto Scaling Group's name (the cluster-autoscaler and the edge's ingress go by it). */
+    readonly groupName: pulumi.Output<string>;
+    readonly group: aws.autoscaling.Group;
+    readonly launchTemplate: aws.ec2.LaunchTemplate;
 }

@@ -66,6 +66,8 @@ export function clusterConfigArgs(
             name: p.name,
             instanceType: p.instanceType,
             count: p.count,
+            minSize: p.minSize,
+            maxSize: p.maxSize,
             labels: { ...p.labels },
             taints: p.taints.map((t) => ({ ...t })),
             rootVolumeGb: p.rootVolumeGb,

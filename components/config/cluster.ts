@@ -29,7 +29,16 @@ const RESERVED_POOL_NAMES = ["master", "api-lb"];
 // The NodeRestriction admission plugin rejects self-set labels under kubernetes.io / k8s.io except these.
 const KUBELET_RESTRICTED = /(^|\.)(kubernetes\.io|k8s\.io)\//;
 const KUBELET_ALLOWED = /^(kubelet\.kubernetes\.io|node\.kubernetes\.io)\//;
-const POOL_KEYS = ["name", "instanceType", "count", "labels", "taints", "rootVolumeGb"] as const;
+const POOL_KEYS = [
+    "name",
+    "instanceType",
+    "count",
+    "minSize",
+    "maxSize",
+    "labels",
+    "taints",
+    "rootVolumeGb",
+] as const;
 const TAINT_KEYS = ["key", "value", "effect"] as const;
 
 /** The default Kubernetes version (the Cluster component's). */
@@ -267,7 +276,16 @@ function readMasters(r: Reader, fallback: number): number {
 }
 
 function defaultPool(): WorkerPoolConfig {
-    return { name: "general", instanceType: "t3.medium", count: 1, labels: {}, taints: [], rootVolumeGb: 30 };
+    return {
+        name: "general",
+        instanceType: "t3.medium",
+        count: 1,
+        minSize: 1,
+        maxSize: 1,
+        labels: {},
+        taints: [],
+        rootVolumeGb: 30,
+    };
 }
 
 function parsePool(
@@ -290,10 +308,29 @@ function parsePool(
         );
         return value === undefined ? { key, effect } : { key, value, effect };
     });
+    const count = r.int("count", 1, 0, 100);
+    const minSize = r.int("minSize", count, 0, 100);
+    const maxSize = r.int("maxSize", count, 0, 100);
+    if (minSize > count) {
+        r.report(
+            r.at("minSize"),
+            minSize,
+            `is more than count ${count}; the group would start below its minimum: lower minSize to ${count} or less, or raise count`,
+        );
+    }
+    if (maxSize < count) {
+        r.report(
+            r.at("maxSize"),
+            maxSize,
+            `is less than count ${count}; the group could not run that many nodes: raise maxSize to ${count} or more, or lower count`,
+        );
+    }
     return {
         name: r.string("name", "general", dnsRule),
         instanceType: r.string("instanceType", "t3.medium", INSTANCE_TYPE_RULE),
-        count: r.int("count", 1, 0, 100),
+        count,
+        minSize,
+        maxSize,
         labels: r.stringMap("labels", LABEL_KEY),
         taints,
         rootVolumeGb: r.int("rootVolumeGb", 30, 20, 16384),

@@ -89,9 +89,8 @@ export function planStage(config: StageConfig): Problem[] {
         name: `${name}-edge`,
         config: config.edge,
         routes,
-        backendNames: config.cluster.workerPools.flatMap((p) =>
-            Array.from({ length: p.count }, (_, i) => `${p.name}-${i}`),
-        ),
+        // The pools' internal NLB (index.ts): one backend whatever the pools' sizes.
+        backendNames: ["workers"],
         provided: config.edge.tlsMode === "provided" ? config.edge.certificates : [],
         subnetCount: config.network.publicSubnets.length,
     });

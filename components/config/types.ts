@@ -26,12 +26,16 @@ export interface NetworkConfig {
 
 /** One named pool of worker nodes (`keelson:cluster.workerPools[]`). */
 export interface WorkerPoolConfig {
-    /** DNS-safe name; nodes are named `<pool>-<index>`. */
+    /** DNS-safe name of the pool (its Auto Scaling Group, the `keelson.io/pool` label). */
     readonly name: string;
     /** EC2 instance type. Default `t3.medium`. */
     readonly instanceType: string;
-    /** Number of nodes, spread round-robin over the AZs. Default 1. */
+    /** Nodes the pool's Auto Scaling Group keeps running (desired capacity), spread over the AZs. Default 1. */
     readonly count: number;
+    /** Fewest nodes the group may run. Default `count`. */
+    readonly minSize: number;
+    /** Most nodes the group may run. Default `count`. */
+    readonly maxSize: number;
     /** Node labels. Default none. */
     readonly labels: Readonly<Record<string, string>>;
     /** Node taints. Default none. */

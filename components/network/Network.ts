@@ -13,6 +13,8 @@ export interface NetworkSecurityGroups {
     readonly workers: aws.ec2.SecurityGroup;
     /** The Kubernetes API load balancer. */
     readonly apiLb: aws.ec2.SecurityGroup;
+    /** The worker pools' internal NLB, which the edge forwards to. */
+    readonly workerLb: aws.ec2.SecurityGroup;
     /** The edge load balancer hosts (egress only; the Edge adds its ingress rules). */
     readonly edge: aws.ec2.SecurityGroup;
 }
@@ -142,6 +144,7 @@ export class Network extends pulumi.ComponentResource {
             masters: "Kubernetes control-plane nodes",
             workers: "Kubernetes worker nodes",
             apiLb: "Kubernetes API load balancer",
+            workerLb: "Internal NLB of the worker pools (the edge's upstream)",
             edge: "Edge load balancers (HTTP/HTTPS and published ports)",
         };
         const groups = {} as Record<GroupName, aws.ec2.SecurityGroup>;

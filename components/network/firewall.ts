@@ -2,7 +2,7 @@
 // Pure, so the rule set is tested without mocks and read in the plan.
 
 /** The security groups Keelson creates. */
-export type GroupName = "masters" | "workers" | "apiLb" | "edge";
+export type GroupName = "masters" | "workers" | "apiLb" | "workerLb" | "edge";
 
 /** One ingress rule. Egress is open (package mirrors, image registries, SSM). */
 export interface FirewallRule {
@@ -104,15 +104,26 @@ export function firewallRules(inputs: FirewallInputs): FirewallRule[] {
             }
         }
     }
+    // The edge reaches the pools' nodes, which come and go, through the internal worker NLB (its
+    // listeners carry the NodePort numbers; client IPs are not preserved, so the nodes see the NLB).
     for (const protocol of ["tcp", "udp"] as const) {
         add({
-            key: `workers-nodeports-${protocol}-from-edge`,
-            group: "workers",
+            key: `workerLb-nodeports-${protocol}-from-edge`,
+            group: "workerLb",
             protocol,
             fromPort: 30000,
             toPort: 32767,
             source: { group: "edge" },
             description: `Published services (${protocol.toUpperCase()} NodePorts) from the edge load balancers`,
+        });
+        add({
+            key: `workers-nodeports-${protocol}-from-workerLb`,
+            group: "workers",
+            protocol,
+            fromPort: 30000,
+            toPort: 32767,
+            source: { group: "workerLb" },
+            description: `Published services (${protocol.toUpperCase()} NodePorts) from the worker ingress NLB`,
         });
     }
     return rules;
@@ -123,6 +134,7 @@ function describe(group: GroupName): string {
         masters: "masters",
         workers: "workers",
         apiLb: "API load balancer",
+        workerLb: "worker ingress NLB",
         edge: "edge load balancers",
     }[group];
 }

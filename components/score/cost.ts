@@ -5,6 +5,7 @@ import EU_CENTRAL_1 from "./prices-eu-central-1.json";
 import EU_WEST_1 from "./prices-eu-west-1.json";
 import PRICES from "./prices-us-east-1.json";
 import US_WEST_2 from "./prices-us-west-2.json";
+import { GROUP_TYPE, groupSize, launchTemplateOf, nodeInputs } from "./groups";
 import { arr, obj } from "./workloads";
 
 /** One priced resource. */
@@ -85,7 +86,8 @@ function ebs(prices: PriceTable, sizeGb: unknown, type: unknown): { usd: number;
 
 /**
  * Prices every resource that costs money by the hour or by the gigabyte: EC2 instances (type,
- * root and extra EBS volumes, an auto-assigned public IPv4 unless an Elastic IP replaces it), EBS
+ * root and extra EBS volumes, an auto-assigned public IPv4 unless an Elastic IP replaces it), Auto
+ * Scaling Groups (desired capacity × their launch template's type and root volume), EBS
  * volumes, network/application load balancers (hourly plus one baseline LCU, plus one public IPv4
  * per subnet when internet-facing), NAT gateways
  * (hourly; data processing excluded), Elastic IPs (public IPv4 charge) and S3 buckets
@@ -146,6 +148,25 @@ export function computeCost(resources: readonly PlanResource[], table?: PriceTab
                     (hourly ?? 0) * h +
                         disks.reduce((s, d) => s + d.usd, 0) +
                         (publicIp ? prices.publicIpv4HourlyUsd * h : 0),
+                );
+                break;
+            }
+            case GROUP_TYPE: {
+                // A group costs its desired capacity of its template's instance type and root volume.
+                const n = groupSize(r);
+                const node = nodeInputs(r, launchTemplateOf(r, resources), 0);
+                const type = String(node.instanceType);
+                const hourly = (prices.ec2HourlyUsd as Record<string, number>)[type];
+                const root = obj(node.rootBlockDevice);
+                const disk = ebs(prices, root.volumeSize, root.volumeType);
+                if (hourly === undefined)
+                    warnings.push(
+                        `No ${prices.region} price for instance type ${type} (${r.name}): only its volumes are in the total.`,
+                    );
+                add(
+                    r,
+                    `${n} × (${hourly === undefined ? `${type} (price unknown)` : `${type} ${h} h`} + ${disk.text})`,
+                    n * ((hourly ?? 0) * h + disk.usd),
                 );
                 break;
             }

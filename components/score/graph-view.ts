@@ -1,12 +1,13 @@
 // A typed view of a plan's resource graph: the VMs by role, the workloads, and the other
 // resources the StackScore rules look at.
 import { PlanResource } from "../core/graph";
+import { groupInstances } from "./groups";
 import { asWorkload, at, obj, Workload } from "./workloads";
 
 /** What a VM does in a Keelson stage. */
 export type InstanceRole = "master" | "worker" | "edge" | "api-lb" | "other";
 
-/** An EC2 instance with the facts the score needs. */
+/** An EC2 instance, or one node of an Auto Scaling Group, with the facts the score needs. */
 export interface InstanceView {
     readonly resource: PlanResource;
     readonly role: InstanceRole;
@@ -95,12 +96,15 @@ export function viewOf(resources: readonly PlanResource[]): GraphView {
         list.push(r);
         byType.set(r.type, list);
     }
-    const instances = (byType.get("aws:ec2/instance:Instance") ?? []).map((r) => ({
-        resource: r,
-        role: instanceRole(r),
-        instanceType: typeof r.inputs.instanceType === "string" ? r.inputs.instanceType : "unknown",
-        zone: String(r.inputs.availabilityZone ?? r.inputs.subnetId ?? "unknown"),
-    }));
+    // Auto Scaling Groups count as the nodes they run (./groups.ts).
+    const instances = [...(byType.get("aws:ec2/instance:Instance") ?? []), ...groupInstances(resources)].map(
+        (r) => ({
+            resource: r,
+            role: instanceRole(r),
+            instanceType: typeof r.inputs.instanceType === "string" ? r.inputs.instanceType : "unknown",
+            zone: String(r.inputs.availabilityZone ?? r.inputs.subnetId ?? "unknown"),
+        }),
+    );
     const hpas = byType.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") ?? [];
     const workloads: Workload[] = [];
     for (const r of resources) {

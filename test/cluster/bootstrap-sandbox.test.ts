@@ -455,7 +455,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
     });
 
     it("outlasts a held dpkg lock and a denied instance role with bounded retries", () => {
-        const s = runBootstrap(t.dir, "general-0", {}, { aptFailures: 3, awsFailures: 4 });
+        const s = runBootstrap(t.dir, "general", {}, { aptFailures: 3, awsFailures: 4 });
         assert.equal(s.status, 0, s.output);
         assert.equal(s.calls.filter((c) => c.startsWith("apt-get") && c.includes(" update ")).length, 2 + 3);
         assert.ok(
@@ -470,11 +470,12 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
     });
 
     it("reports the failure to SSM and exits non-zero for the unit to retry", () => {
-        const s = runBootstrap(t.dir, "general-1", { kubeadmAttempts: 1 }, { kubeadmFailures: 100 });
+        const s = runBootstrap(t.dir, "general", { kubeadmAttempts: 1 }, { kubeadmFailures: 100 });
         assert.equal(s.status, 1);
         assert.equal(
             s.writes.at(-1),
-            `${PREFIX}/state/nodes/general-1=failed <time> ${INSTANCE} kubeadm join failed 1 times`,
+            // A pool's node reports under `<pool>-<instance id>`: its group names no instance in advance.
+            `${PREFIX}/state/nodes/general-${INSTANCE}=failed <time> ${INSTANCE} kubeadm join failed 1 times`,
         );
     });
 
@@ -507,7 +508,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
     });
 
     it("a worker retries a failed join after kubeadm reset, and never writes the CA into /etc/kubernetes/pki", () => {
-        const s = runBootstrap(t.dir, "batch-1", {}, { kubeadmFailures: 2 });
+        const s = runBootstrap(t.dir, "batch", {}, { kubeadmFailures: 2 });
         assert.equal(s.status, 0, s.output);
         assert.deepEqual(
             s.calls.filter((c) => c.startsWith("kubeadm")),
@@ -529,10 +530,18 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.deepEqual(join.nodeRegistration.taints, [
             { key: "workload.keelson.io/batch", value: "true", effect: "NoSchedule" },
         ]);
+        // The pool's one template serves every zone: the zone label comes from IMDS (eu-west-1b here).
+        assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
+            { name: "provider-id", value: `aws:///eu-west-1b/${INSTANCE}` },
+            {
+                name: "node-labels",
+                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1b,node.kubernetes.io/instance-type=c6i.xlarge,keelson.io/pool=batch,workload.keelson.io/kind=batch",
+            },
+        ]);
     });
 
     it("gives up after the bounded waits when the API never answers", () => {
-        const s = runBootstrap(t.dir, "general-0", { apiWaitAttempts: 4 }, { apiFailures: 1000 });
+        const s = runBootstrap(t.dir, "general", { apiWaitAttempts: 4 }, { apiFailures: 1000 });
         assert.equal(s.status, 1);
         assert.equal(s.calls.filter((c) => c.startsWith("curl") && c.includes("/readyz")).length, 4);
         assert.deepEqual(
@@ -547,7 +556,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
     });
 
     it("gives up after KUBEADM_ATTEMPTS failed joins", () => {
-        const s = runBootstrap(t.dir, "general-1", { kubeadmAttempts: 2 }, { kubeadmFailures: 100 });
+        const s = runBootstrap(t.dir, "general", { kubeadmAttempts: 2 }, { kubeadmFailures: 100 });
         assert.equal(s.status, 1);
         assert.equal(s.calls.filter((c) => c.startsWith("kubeadm join")).length, 2);
         assert.match(s.output, /FATAL: kubeadm join failed 2 times/);

@@ -21,7 +21,7 @@ const base = {
 };
 
 describe("cluster/render/layout", () => {
-    it("spreads masters and each pool round-robin over the AZs with stable names", () => {
+    it("spreads masters round-robin over the AZs and plans one launch template per pool, with stable names", () => {
         const nodes = planNodes(prodClusterConfig(), ZONES, "eu-west-1");
         assert.deepEqual(
             nodes.map((n) => `${n.name}@${n.azIndex}:${n.role}:${n.instanceType}:${n.rootVolumeGb}`),
@@ -29,18 +29,25 @@ describe("cluster/render/layout", () => {
                 "master-0@0:master:t3.medium:50",
                 "master-1@1:master:t3.medium:50",
                 "master-2@2:master:t3.medium:50",
-                "general-0@0:worker:m6i.large:50",
-                "general-1@1:worker:m6i.large:50",
-                "general-2@2:worker:m6i.large:50",
-                "batch-0@0:worker:c6i.xlarge:80",
-                "batch-1@1:worker:c6i.xlarge:80",
+                "general@0:worker:m6i.large:50",
+                "batch@0:worker:c6i.xlarge:80",
+            ],
+        );
+        // A pool's nodes learn their zone from IMDS at boot (its group spreads them).
+        assert.deepEqual(
+            nodes
+                .filter((n) => n.role === "worker")
+                .map((n) => [n.zone, n.labels["topology.kubernetes.io/zone"]]),
+            [
+                ["__ZONE__", "__ZONE__"],
+                ["__ZONE__", "__ZONE__"],
             ],
         );
         assert.deepEqual(
             planNodes(prodClusterConfig({ masters: 3 }), ZONES.slice(0, 2), "eu-west-1").map(
                 (n) => n.azIndex,
             ),
-            [0, 1, 0, 0, 1, 0, 0, 1],
+            [0, 1, 0, 0, 0],
         );
     });
 
@@ -54,11 +61,8 @@ describe("cluster/render/layout", () => {
             ["master-0", true],
             ["master-1", false],
             ["master-2", false],
-            ["general-0", false],
-            ["general-1", false],
-            ["general-2", false],
-            ["batch-0", false],
-            ["batch-1", false],
+            ["general", false],
+            ["batch", false],
         ]);
     });
 
@@ -78,7 +82,7 @@ describe("cluster/render/layout", () => {
 
 describe("cluster/render/bootstrap", () => {
     const master = renderBootstrapScript({ ...base, role: "master", masterIndex: 1 });
-    const worker = renderBootstrapScript({ ...base, role: "worker", nodeName: "general-0" });
+    const worker = renderBootstrapScript({ ...base, role: "worker", nodeName: "general" });
 
     it("bounds the wait for the API and the kubeadm attempts", () => {
         assert.match(master, /^readonly API_WAIT_ATTEMPTS=60$/m);
@@ -189,7 +193,11 @@ describe("cluster/render/bootstrap", () => {
         assert.equal(shellQuote("it's"), `'it'\\''s'`);
         assert.equal(shellQuote("/keelson/dev/x"), "'/keelson/dev/x'");
         const weird = renderBootstrapScript({ ...base, role: "worker", nodeName: "a'b $(reboot)" });
-        assert.match(weird, /^readonly NODE_NAME='a'\\''b \$\(reboot\)'$/m);
+        // A worker's name is its pool's, with the instance id appended once IMDS answers.
+        assert.match(weird, /^NODE_NAME='a'\\''b \$\(reboot\)'$/m);
+        assert.match(weird, /^ {4}NODE_NAME="\$NODE_NAME-\$INSTANCE_ID"\n {4}readonly NODE_NAME$/m);
+        const master = renderBootstrapScript({ ...base, role: "master", nodeName: "a'b $(reboot)" });
+        assert.match(master, /^readonly NODE_NAME='a'\\''b \$\(reboot\)'$/m);
     });
 });
 

@@ -37,8 +37,8 @@ function files(text: string): WriteFile[] {
 describe("cluster/render/cloudinit", function () {
     const all = userDataDocs();
 
-    it("renders 26 documents (1 and 3 masters, shared and dedicated, two pools, API LB)", () => {
-        assert.equal(all.length, 2 * (1 + 5) + 2 * (3 + 5) + 1);
+    it("renders 17 documents (1 and 3 masters, shared and dedicated, one per pool, API LB)", () => {
+        assert.equal(all.length, 2 * (1 + 2) + 2 * (3 + 2) + 1);
     });
 
     it("validates every document against cloud-init's JSON schema", function () {
@@ -63,7 +63,7 @@ describe("cluster/render/cloudinit", function () {
         const t = tempDir("cloudinit");
         try {
             for (const { label, text } of all.filter((d) =>
-                /^3m-dedicated-(master-0|master-1|batch-0)$|^api-lb$/.test(d.label),
+                /^3m-dedicated-(master-0|master-1|batch)$|^api-lb$/.test(d.label),
             )) {
                 const file = path.join(t.dir, `${label}.yaml`);
                 fs.writeFileSync(file, text);
@@ -115,7 +115,7 @@ describe("cluster/render/cloudinit", function () {
                 "keelson-cert-renew.timer",
             ],
         ]);
-        const worker = all.find((d) => d.label === "3m-dedicated-general-0")!;
+        const worker = all.find((d) => d.label === "3m-dedicated-general")!;
         assert.deepEqual(
             files(worker.text).map((f) => f.path),
             [

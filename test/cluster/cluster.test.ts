@@ -16,6 +16,8 @@ import { ofType, runCluster } from "./graph-support";
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const INSTANCE = "aws:ec2/instance:Instance";
+const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+const ASG = "aws:autoscaling/group:Group";
 const PREFIX = "arn:aws:ssm:eu-west-1:123456789012:parameter/keelson/prod/keelson-prod";
 
 function byName(resources: RecordedResource[], name: string): RecordedResource {
@@ -38,14 +40,31 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
     it("parents every resource to the cluster component", () => {
         const [component] = ofType(run.resources, "keelson:cluster:Cluster");
         assert.equal(component.name, "keelson-prod");
-        const orphans = run.resources.filter((r) => r !== component && r.parent !== component.urn);
+        const pools = ofType(run.resources, "keelson:cluster:WorkerPool");
+        assert.deepEqual(
+            pools.map((p) => [p.name, p.parent]),
+            [
+                ["keelson-prod-general", component.urn],
+                ["keelson-prod-batch", component.urn],
+            ],
+        );
+        // Every resource is the cluster's child, or (the templates and groups) a pool's.
+        const orphans = run.resources.filter(
+            (r) => r !== component && r.parent !== component.urn && !pools.some((p) => p.urn === r.parent),
+        );
         assert.deepEqual(
             orphans.map((r) => r.name),
             [],
         );
+        for (const p of pools) {
+            assert.deepEqual(
+                run.resources.filter((r) => r.parent === p.urn).map((r) => `${r.type} ${r.name}`),
+                [`${LT} ${p.name}`, `${ASG} ${p.name}`],
+            );
+        }
     });
 
-    it("registers exactly 3 masters in 3 distinct private subnets, then the pools", () => {
+    it("registers exactly 3 masters in 3 distinct private subnets, then one group per pool over all of them", () => {
         const instances = ofType(run.resources, INSTANCE);
         assert.deepEqual(
             instances.map((r) => [
@@ -58,42 +77,143 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 ["keelson-prod-master-0", "subnet-private-a", "t3.medium", ["sg-masters"]],
                 ["keelson-prod-master-1", "subnet-private-b", "t3.medium", ["sg-masters"]],
                 ["keelson-prod-master-2", "subnet-private-c", "t3.medium", ["sg-masters"]],
-                ["keelson-prod-general-0", "subnet-private-a", "m6i.large", ["sg-workers"]],
-                ["keelson-prod-general-1", "subnet-private-b", "m6i.large", ["sg-workers"]],
-                ["keelson-prod-general-2", "subnet-private-c", "m6i.large", ["sg-workers"]],
-                ["keelson-prod-batch-0", "subnet-private-a", "c6i.xlarge", ["sg-workers"]],
-                ["keelson-prod-batch-1", "subnet-private-b", "c6i.xlarge", ["sg-workers"]],
             ],
         );
         assert.equal(run.cluster.masters.length, 3);
+        const groups = ofType(run.resources, ASG);
         assert.deepEqual(
-            run.cluster.workers.map((w) => `${w.pool}/${w.name}`),
-            ["general/general-0", "general/general-1", "general/general-2", "batch/batch-0", "batch/batch-1"],
+            groups.map((g) => [
+                g.name,
+                g.inputs.vpcZoneIdentifiers,
+                g.inputs.minSize,
+                g.inputs.maxSize,
+                g.inputs.desiredCapacity,
+                g.inputs.launchTemplate,
+            ]),
+            [
+                [
+                    "keelson-prod-general",
+                    ["subnet-private-a", "subnet-private-b", "subnet-private-c"],
+                    2,
+                    6,
+                    3,
+                    // The template's version number: "$Latest" would never start a refresh.
+                    { id: `lt-${stableHex("keelson-prod-general", 17)}`, version: "1" },
+                ],
+                [
+                    "keelson-prod-batch",
+                    ["subnet-private-a", "subnet-private-b", "subnet-private-c"],
+                    2,
+                    2,
+                    2,
+                    { id: `lt-${stableHex("keelson-prod-batch", 17)}`, version: "1" },
+                ],
+            ],
+        );
+        assert.deepEqual(
+            run.cluster.workers.map((w) => w.pool),
+            ["general", "batch"],
         );
     });
 
-    it("makes every instance IMDSv2-only with an encrypted gp3 root volume and no public IP", () => {
+    it("rolls a pool on a template change keeping its capacity, and tags its nodes for the score and the policy pack", () => {
+        for (const g of ofType(run.resources, ASG)) {
+            assert.deepEqual(
+                g.inputs.instanceRefresh,
+                {
+                    strategy: "Rolling",
+                    preferences: {
+                        minHealthyPercentage: 100,
+                        maxHealthyPercentage: 110,
+                        instanceWarmup: "300",
+                        skipMatching: true,
+                        autoRollback: true,
+                    },
+                },
+                g.name,
+            );
+            assert.equal(g.inputs.healthCheckType, "EC2");
+            assert.equal(g.inputs.healthCheckGracePeriod, 300);
+            assert.equal(g.inputs.defaultInstanceWarmup, 300);
+            assert.equal(g.inputs.waitForCapacityTimeout, "0");
+            const pool = g.name.replace("keelson-prod-", "");
+            assert.deepEqual(g.inputs.tags, [
+                { key: "keelson:cluster", value: "keelson-prod", propagateAtLaunch: true },
+                { key: "keelson:role", value: "worker", propagateAtLaunch: true },
+                { key: "keelson:pool", value: pool, propagateAtLaunch: true },
+                { key: "Name", value: g.name, propagateAtLaunch: true },
+            ]);
+        }
+    });
+
+    it("makes every launch path IMDSv2-only with an encrypted gp3 root volume and no public IP", () => {
         for (const r of ofType(run.resources, INSTANCE)) {
-            const hop = r.name.includes("master") ? 1 : 2;
             assert.deepEqual(
                 r.inputs.metadataOptions,
                 {
                     httpEndpoint: "enabled",
                     httpTokens: "required",
-                    httpPutResponseHopLimit: hop,
+                    httpPutResponseHopLimit: 1,
                     instanceMetadataTags: "disabled",
                 },
                 r.name,
             );
-            const size = r.name.includes("master") ? 50 : r.name.includes("batch") ? 80 : 50;
             assert.deepEqual(
                 r.inputs.rootBlockDevice,
-                { volumeType: "gp3", volumeSize: size, encrypted: true, deleteOnTermination: true },
+                { volumeType: "gp3", volumeSize: 50, encrypted: true, deleteOnTermination: true },
                 r.name,
             );
             assert.equal(r.inputs.associatePublicIpAddress, false, r.name);
             assert.equal(r.inputs.ami, "ami-0d1e2b3c4f5a6b7c8", r.name);
             assert.equal(r.inputs.userData, undefined, r.name);
+        }
+        for (const r of ofType(run.resources, LT)) {
+            const pool = r.name.replace("keelson-prod-", "");
+            assert.deepEqual(
+                r.inputs.metadataOptions,
+                {
+                    httpEndpoint: "enabled",
+                    httpTokens: "required",
+                    // Until the EBS CSI controller and fluent-bit have roles of their own (IRSA).
+                    httpPutResponseHopLimit: 2,
+                    instanceMetadataTags: "disabled",
+                },
+                r.name,
+            );
+            assert.deepEqual(
+                r.inputs.blockDeviceMappings,
+                [
+                    {
+                        deviceName: "/dev/xvda",
+                        ebs: {
+                            volumeType: "gp3",
+                            volumeSize: pool === "batch" ? 80 : 50,
+                            encrypted: "true",
+                            deleteOnTermination: "true",
+                        },
+                    },
+                ],
+                r.name,
+            );
+            assert.equal(r.inputs.imageId, "ami-0d1e2b3c4f5a6b7c8", r.name);
+            assert.equal(r.inputs.instanceType, pool === "batch" ? "c6i.xlarge" : "m6i.large");
+            assert.deepEqual(r.inputs.vpcSecurityGroupIds, ["sg-workers"]);
+            // The worker role's instance profile (autonamed `<name>-<7 random characters>`).
+            assert.match(
+                String((r.inputs.iamInstanceProfile as Obj).name),
+                /^keelson-prod-worker-[0-9a-z]{7}$/,
+            );
+            assert.equal(r.inputs.networkInterfaces, undefined, "no public address: none is asked for");
+            assert.equal(r.inputs.updateDefaultVersion, true);
+            assert.deepEqual(
+                (r.inputs.tagSpecifications as Obj[]).map((t) => [t.resourceType, t.tags["keelson:pool"]]),
+                [
+                    ["instance", pool],
+                    ["volume", pool],
+                ],
+            );
+            // A newer Debian image alone does not roll the pool (it waits for the next template change).
+            assert.deepEqual(r.options?.ignoreChanges, ["imageId"]);
         }
     });
 
@@ -296,6 +416,10 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 `${r.name} user-data`,
                 userData(r),
             ]),
+            ...ofType(run.resources, LT).map((r): [string, string] => [
+                `${r.name} user-data`,
+                gunzipSync(Buffer.from(String(r.rawInputs.userData), "base64")).toString("utf8"),
+            ]),
             ...run.artifacts.map((a): [string, string] => [a.path, a.content]),
             ...run.resources.map((r): [string, string] => [`${r.name} inputs`, JSON.stringify(r.inputs)]),
             ["outputs", JSON.stringify(run.outputs)],
@@ -316,11 +440,19 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         assert.equal(run.outputs.kubeconfig, "[secret]");
     });
 
-    it("records user-data per node equal to what the instances get, with the computed CA hash", () => {
+    it("records user-data per master and per pool equal to what the instances and templates get, with the computed CA hash", () => {
         for (const r of ofType(run.resources, INSTANCE)) {
             const node = r.name.replace("keelson-prod-", "");
             const artifact = run.artifacts.find((a) => a.path === `user-data/${node}.yaml`);
             assert.equal(artifact?.content, userData(r), node);
+        }
+        for (const r of ofType(run.resources, LT)) {
+            const pool = r.name.replace("keelson-prod-", "");
+            const artifact = run.artifacts.find((a) => a.path === `user-data/${pool}.yaml`);
+            const text = gunzipSync(Buffer.from(String(r.rawInputs.userData), "base64")).toString("utf8");
+            assert.equal(artifact?.content, text, pool);
+            // One template for every zone: the zone label is filled in from IMDS at boot.
+            assert.match(text, /topology\.kubernetes\.io\/zone=__ZONE__/);
         }
         const caKey = String(byName(run.resources, "keelson-prod-ssm-ca-key").rawInputs.value);
         const publicPem = crypto.createPublicKey(caKey).export({ type: "spki", format: "pem" }).toString();
@@ -423,14 +555,15 @@ describe("cluster/Cluster (mocked, dev-like: 1 shared master, single endpoint)",
         const instances = ofType(run.resources, INSTANCE);
         assert.deepEqual(
             instances.map((r) => [r.name, r.inputs.subnetId, r.inputs.associatePublicIpAddress]),
-            [
-                ["keelson-dev-master-0", "subnet-public-a", true],
-                ["keelson-dev-general-0", "subnet-private-a", false],
-            ],
+            [["keelson-dev-master-0", "subnet-public-a", true]],
         );
         // Even a shared master keeps pods away from its role (it reads the CA keys): hop limit 1.
         assert.equal((instances[0].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 1);
-        assert.equal((instances[1].inputs.metadataOptions as Obj).httpPutResponseHopLimit, 2);
+        const [group] = ofType(run.resources, ASG);
+        assert.deepEqual(
+            [group.name, group.inputs.vpcZoneIdentifiers, group.inputs.minSize, group.inputs.maxSize],
+            ["keelson-dev-general", ["subnet-private-a"], 1, 1],
+        );
         assert.deepEqual(
             ofType(run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.name),
             [

@@ -179,7 +179,7 @@ describe("cluster/render/kubeadm", () => {
 
     it("registers worker pool labels and taints through the kubelet", () => {
         const nodes = planNodes(prod, ZONES, "eu-west-1");
-        const batch = nodes.find((n) => n.name === "batch-1")!;
+        const batch = nodes.find((n) => n.name === "batch")!;
         const [join] = docs(renderNode(batch, env).kubeadmJoin);
         assert.equal(join.controlPlane, undefined);
         assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
@@ -188,7 +188,8 @@ describe("cluster/render/kubeadm", () => {
                 name: "node-labels",
                 value: [
                     "topology.kubernetes.io/region=eu-west-1",
-                    "topology.kubernetes.io/zone=eu-west-1b",
+                    // Filled in from IMDS at boot: one template serves every zone of the pool.
+                    "topology.kubernetes.io/zone=__ZONE__",
                     "node.kubernetes.io/instance-type=c6i.xlarge",
                     "keelson.io/pool=batch",
                     "workload.keelson.io/kind=batch",
@@ -198,14 +199,14 @@ describe("cluster/render/kubeadm", () => {
         assert.deepEqual(join.nodeRegistration.taints, [
             { key: "workload.keelson.io/batch", value: "true", effect: "NoSchedule" },
         ]);
-        const general = nodes.find((n) => n.name === "general-0")!;
+        const general = nodes.find((n) => n.name === "general")!;
         const [gjoin] = docs(renderNode(general, env).kubeadmJoin);
         assert.deepEqual(gjoin.nodeRegistration.taints, []);
         assert.deepEqual(gjoin.nodeRegistration.kubeletExtraArgs, [
             ...BASE_KUBELET_ARGS,
             {
                 name: "node-labels",
-                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1a,node.kubernetes.io/instance-type=m6i.large,keelson.io/pool=general",
+                value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=__ZONE__,node.kubernetes.io/instance-type=m6i.large,keelson.io/pool=general",
             },
         ]);
         const [mjoin] = docs(

@@ -67,18 +67,19 @@ describe("cluster: bootstrap state and images (mocked, 3 masters, a Graviton poo
     });
 
     it("boots every node from the Debian 13 image of its architecture", () => {
-        const amis = Object.fromEntries(
-            ofType(run.resources, "aws:ec2/instance:Instance").map((r) => [r.name, r.inputs.ami]),
-        );
+        const amis = Object.fromEntries([
+            ...ofType(run.resources, "aws:ec2/instance:Instance").map((r) => [r.name, r.inputs.ami]),
+            ...ofType(run.resources, "aws:ec2/launchTemplate:LaunchTemplate").map((r) => [
+                `${r.name} (template)`,
+                r.inputs.imageId,
+            ]),
+        ]);
         assert.deepEqual(amis, {
             "keelson-prod-master-0": AMD64_AMI,
             "keelson-prod-master-1": AMD64_AMI,
             "keelson-prod-master-2": AMD64_AMI,
-            "keelson-prod-general-0": AMD64_AMI,
-            "keelson-prod-general-1": AMD64_AMI,
-            "keelson-prod-general-2": AMD64_AMI,
-            "keelson-prod-batch-0": ARM64_AMI,
-            "keelson-prod-batch-1": ARM64_AMI,
+            "keelson-prod-general (template)": AMD64_AMI,
+            "keelson-prod-batch (template)": ARM64_AMI,
         });
     });
 

@@ -37,7 +37,6 @@ describe("cluster/Cluster on the real Network (mocked)", function () {
                     [`${name}-master-0`, subnet("private", "a"), [sg("masters")]],
                     [`${name}-master-1`, subnet("private", "b"), [sg("masters")]],
                     [`${name}-master-2`, subnet("private", "c"), [sg("masters")]],
-                    [`${name}-general-0`, subnet("private", "a"), [sg("workers")]],
                 ]);
                 const [lb] = run.resources.filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer");
                 assert.deepEqual(
@@ -46,15 +45,26 @@ describe("cluster/Cluster on the real Network (mocked)", function () {
                 );
                 assert.deepEqual(lb.inputs.securityGroups, [sg("apiLb")]);
             } else {
-                assert.deepEqual(instances, [
-                    [`${name}-master-0`, subnet("public", "a"), [sg("masters")]],
-                    [`${name}-general-0`, subnet("private", "a"), [sg("workers")]],
-                ]);
+                assert.deepEqual(instances, [[`${name}-master-0`, subnet("public", "a"), [sg("masters")]]]);
                 assert.deepEqual(
                     run.resources.filter((r) => r.type.startsWith("aws:lb/")),
                     [],
                 );
             }
+            // Every pool's group spans every private subnet, its template the workers' group.
+            const zones = stage === "prod" ? ["a", "b", "c"] : ["a"];
+            assert.deepEqual(
+                run.resources
+                    .filter((r) => r.type === "aws:autoscaling/group:Group")
+                    .map((r) => [r.name, r.inputs.vpcZoneIdentifiers]),
+                [[`${name}-general`, zones.map((z) => subnet("private", z))]],
+            );
+            assert.deepEqual(
+                run.resources
+                    .filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")
+                    .map((r) => r.inputs.vpcSecurityGroupIds),
+                [[sg("workers")]],
+            );
             const [zone] = run.resources.filter((r) => r.type === "aws:route53/zone:Zone");
             assert.deepEqual(zone.inputs.vpcs, [{ vpcId: `vpc-${stableHex(`${name}-vpc`)}` }]);
             assert.deepEqual(run.secretOutputs, ["kubeconfig"]);

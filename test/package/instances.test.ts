@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Application } from "../../components/app/Application";
 import { container } from "../../components/app/services";
 import { Cluster } from "../../components/cluster/Cluster";
+import { WorkerIngress } from "../../components/cluster/WorkerIngress";
 import { Edge } from "../../components/edge/Edge";
 import { MockRun, runUnderMocks } from "../../tools/plan/runtime";
 import { fakeNetwork } from "../cluster/graph-support";
@@ -37,6 +38,18 @@ async function twoOfEach(): Promise<{ run: MockRun<Record<string, unknown>>; bui
                     ],
                 }),
         );
+        // Each edge forwards to its cluster's pools through their internal NLB.
+        const ingresses = clusters.map(
+            (c, i) =>
+                new WorkerIngress(`${c.clusterName}-ingress`, {
+                    vpcId: network.vpcId,
+                    subnetIds: network.privateSubnetIds,
+                    securityGroupId: pulumi.output(`sg-workerlb-${i}`),
+                    groups: Object.fromEntries(c.workers.map((w) => [w.pool, w.groupName])),
+                    routes: apps[i].routes,
+                    tags: {},
+                }),
+        );
         const edges = clusters.map(
             (c, i) =>
                 new Edge(`${c.clusterName}-edge`, {
@@ -45,7 +58,7 @@ async function twoOfEach(): Promise<{ run: MockRun<Record<string, unknown>>; bui
                         ...network,
                         securityGroups: { edge: { id: pulumi.output(`sg-edge-${i}`) } },
                     },
-                    backends: c.workers.map((w) => ({ name: w.name, address: w.privateIp })),
+                    backends: [{ name: "workers", address: ingresses[i].dnsName }],
                     routes: apps[i].routes,
                 }),
         );
@@ -93,7 +106,7 @@ describe("package: two of each component in one program (mocked)", function () {
             "kubeadm/control-plane-join.yaml",
             "kubeadm/init.yaml",
             "kubeadm/worker-general.yaml",
-            "user-data/general-0.yaml",
+            "user-data/general.yaml",
             "user-data/master-0.yaml",
         ];
         assert.deepEqual(Object.keys(alpha.artifacts).sort(), clusterPaths);
@@ -123,7 +136,7 @@ describe("package: two of each component in one program (mocked)", function () {
                     "kubeadm/control-plane-join.yaml",
                     "kubeadm/init.yaml",
                     "kubeadm/worker-general.yaml",
-                    "user-data/general-0.yaml",
+                    "user-data/general.yaml",
                     "user-data/master-0.yaml",
                 ].map((p) => `${c}/${p}`),
             ),

@@ -147,7 +147,7 @@ describe("package: npm pack installed into a separate program, run with plain no
             "kubeadm/control-plane-join.yaml",
             "kubeadm/init.yaml",
             "kubeadm/worker-general.yaml",
-            "user-data/general-0.yaml",
+            "user-data/general.yaml",
             "user-data/master-0.yaml",
         ]);
         const reference = await runUnderMocks(
@@ -189,7 +189,7 @@ describe("package: npm pack installed into a separate program, run with plain no
         for (const n of [
             "c",
             "c-master-0",
-            "c-general-0",
+            "c-general",
             "c-k8s",
             "shop",
             "shop-web.deployment",

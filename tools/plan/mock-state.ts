@@ -129,9 +129,24 @@ const computers: Record<string, Computer> = {
             primaryNetworkInterfaceId: `eni-${stableHex(n)}`,
         };
     },
-    "aws:lb/loadBalancer:LoadBalancer": (n, _i, r) => ({
+    "aws:ec2/launchTemplate:LaunchTemplate": (n, _i, r) => ({
+        id: `lt-${stableHex(n, 17)}`,
+        arn: arn("ec2", r, `launch-template/lt-${stableHex(n, 17)}`),
+        latestVersion: 1,
+        defaultVersion: 1,
+    }),
+    "aws:autoscaling/group:Group": (n, i, r) => ({
+        id: String(i.name ?? n),
+        arn: arn(
+            "autoscaling",
+            r,
+            `autoScalingGroup:${stableHex(n, 36)}:autoScalingGroupName/${i.name ?? n}`,
+        ),
+    }),
+    "aws:lb/loadBalancer:LoadBalancer": (n, i, r) => ({
         arn: arn("elasticloadbalancing", r, `loadbalancer/net/${n}/${stableHex(n, 16)}`),
-        dnsName: `${n}-${stableHex(n, 16)}.elb.${r}.amazonaws.com`,
+        // AWS prefixes an internal load balancer's name with "internal-".
+        dnsName: `${i.internal === true ? "internal-" : ""}${n}-${stableHex(n, 16)}.elb.${r}.amazonaws.com`,
         zoneId: "Z26RNL4JYFTOTI",
     }),
     "aws:lb/targetGroup:TargetGroup": (n, _i, r) => ({

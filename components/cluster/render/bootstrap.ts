@@ -19,6 +19,7 @@ import {
     ENCRYPTION_KEY_PLACEHOLDER,
     NODE_NAME_PLACEHOLDER,
     PROVIDER_ID_PLACEHOLDER,
+    ZONE_PLACEHOLDER,
 } from "./policies";
 import { aptPackageVersion, minorSeries, parseKubernetesVersion } from "./versions";
 
@@ -44,9 +45,10 @@ export interface BootstrapOptions {
     /** Masters in the cluster (their slots `master-0..n-1`). Default 1. Ignored for workers. */
     readonly masterCount?: number;
     /**
-     * Keelson's name for the node: the slot (`master-1`) or worker (`general-0`). Names its state
-     * parameter `<prefix>/state/nodes/<nodeName>` and its logs; the Kubernetes node name is the
-     * EC2 private DNS name, as the AWS cloud controller requires.
+     * Keelson's name for the node: the slot (`master-1`) or the worker's pool (`general`, to which
+     * the script appends the instance id: `general-i-0abc...`, since the pool's Auto Scaling Group
+     * names no instance in advance). Names its state parameter `<prefix>/state/nodes/<name>` and
+     * its logs; the Kubernetes node name is the EC2 private DNS name, as the AWS cloud controller requires.
      */
     readonly nodeName: string;
     readonly region: string;
@@ -73,7 +75,7 @@ function header(o: BootstrapOptions): string {
     const v = parseKubernetesVersion(o.kubernetesVersion);
     const vars: [string, string | number][] = [
         ["ROLE", o.role],
-        ["NODE_NAME", o.nodeName],
+        ...(o.role === "master" ? ([["NODE_NAME", o.nodeName]] as [string, string][]) : []),
         ["MASTER_INDEX", o.role === "master" ? (o.masterIndex ?? 0) : -1],
         ["REGION", o.region],
         ["SSM_PREFIX", o.ssmPrefix],
@@ -96,6 +98,8 @@ function header(o: BootstrapOptions): string {
     ];
     const packages = [...NODE_PACKAGES, ...(o.role === "master" ? MASTER_PACKAGES : [])];
     return [
+        // A worker's name gets its instance id appended once IMDS has answered (see main).
+        ...(o.role === "worker" ? [`NODE_NAME=${shellQuote(o.nodeName)}`] : []),
         ...vars.map(([k, val]) => `readonly ${k}=${typeof val === "number" ? val : shellQuote(val)}`),
         `readonly DEBIAN_PACKAGES=(${packages.join(" ")})`,
     ].join("\n");
@@ -128,6 +132,7 @@ function substitutions(o: BootstrapOptions): string {
         `    text="\${text//${BOOTSTRAP_TOKEN_PLACEHOLDER}/$(<"$SECRETS_DIR/bootstrap-token")}"`,
         `    text="\${text//${PROVIDER_ID_PLACEHOLDER}/$PROVIDER_ID}"`,
         `    text="\${text//${NODE_NAME_PLACEHOLDER}/$KUBE_NODE_NAME}"`,
+        `    text="\${text//${ZONE_PLACEHOLDER}/$ZONE}"`,
     ];
     if (o.role === "master") {
         lines.push(`    text="\${text//${ENCRYPTION_KEY_PLACEHOLDER}/$(<"$SECRETS_DIR/encryption-key")}"`);
@@ -286,7 +291,7 @@ main() {
     retry 10 3 "read the instance identity from IMDS" read_identity ||
         die "cannot read the instance identity from IMDSv2"
     readonly INSTANCE_ID ZONE LOCAL_IP KUBE_NODE_NAME PROVIDER_ID
-    if [[ -f /etc/kubernetes/kubelet.conf ]]; then
+${o.role === "worker" ? '    NODE_NAME="$NODE_NAME-$INSTANCE_ID"\n    readonly NODE_NAME\n' : ""}    if [[ -f /etc/kubernetes/kubelet.conf ]]; then
         log "already bootstrapped (/etc/kubernetes/kubelet.conf exists)"
         finish
         return 0

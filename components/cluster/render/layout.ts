@@ -2,6 +2,7 @@
 // component decides resource counts without waiting on Outputs). Pure.
 import { ClusterSpec, Taint } from "../types";
 import { renderNodeUserData } from "./cloudinit";
+import { ZONE_PLACEHOLDER } from "./policies";
 import {
     KubeadmClusterOptions,
     masterTaints,
@@ -10,18 +11,21 @@ import {
     renderJoinConfig,
 } from "./kubeadm";
 
-/** One VM of the cluster. */
+/**
+ * One master slot, or one worker pool (all its nodes boot the same launch template, in whichever
+ * private subnet the Auto Scaling Group picks).
+ */
 export interface NodeSpec {
-    /** Stable name: `master-<i>` or `<pool>-<i>`. */
+    /** Stable name: `master-<i>`, or the pool's name. */
     readonly name: string;
     readonly role: "master" | "worker";
-    /** Index among the masters, or within the pool. */
+    /** Index among the masters; 0 for a pool. */
     readonly index: number;
     /** Worker pool name (workers only). */
     readonly pool?: string;
-    /** Index into the network's private subnets / availability zones (round-robin). */
+    /** Index into the network's private subnets / availability zones (masters, round-robin; 0 for a pool). */
     readonly azIndex: number;
-    /** The availability zone's name. */
+    /** The availability zone's name; for a pool {@link ZONE_PLACEHOLDER}, filled in from IMDS at boot. */
     readonly zone: string;
     readonly instanceType: string;
     readonly rootVolumeGb: number;
@@ -47,8 +51,9 @@ export function wellKnownLabels(region: string, zone: string, instanceType: stri
 }
 
 /**
- * Masters `master-0..n-1` in zone `i % zones.length`, then each pool's workers `<pool>-0..count-1`,
- * also round-robin over the zones. Every node carries {@link wellKnownLabels}; workers also
+ * Masters `master-0..n-1` in zone `i % zones.length`, then one entry per worker pool (its Auto
+ * Scaling Group spreads the nodes over the zones). Every node carries {@link wellKnownLabels} (a
+ * pool's zone label is {@link ZONE_PLACEHOLDER}, read from IMDS at boot); workers also
  * `keelson.io/pool=<pool>` and the pool's labels.
  */
 export function planNodes(config: ClusterSpec, zones: readonly string[], region: string): NodeSpec[] {
@@ -72,24 +77,22 @@ export function planNodes(config: ClusterSpec, zones: readonly string[], region:
         });
     }
     for (const pool of config.workerPools) {
-        for (let i = 0; i < pool.count; i++) {
-            nodes.push({
-                name: `${pool.name}-${i}`,
-                role: "worker",
-                index: i,
-                pool: pool.name,
-                azIndex: i % azCount,
-                zone: zones[i % azCount],
-                instanceType: pool.instanceType,
-                rootVolumeGb: pool.rootVolumeGb,
-                labels: {
-                    ...wellKnownLabels(region, zones[i % azCount], pool.instanceType),
-                    [POOL_LABEL]: pool.name,
-                    ...pool.labels,
-                },
-                taints: [...pool.taints],
-            });
-        }
+        nodes.push({
+            name: pool.name,
+            role: "worker",
+            index: 0,
+            pool: pool.name,
+            azIndex: 0,
+            zone: ZONE_PLACEHOLDER,
+            instanceType: pool.instanceType,
+            rootVolumeGb: pool.rootVolumeGb,
+            labels: {
+                ...wellKnownLabels(region, ZONE_PLACEHOLDER, pool.instanceType),
+                [POOL_LABEL]: pool.name,
+                ...pool.labels,
+            },
+            taints: [...pool.taints],
+        });
     }
     return nodes;
 }

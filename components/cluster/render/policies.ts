@@ -23,6 +23,11 @@ export const PROVIDER_ID_PLACEHOLDER = "__PROVIDER_ID__";
  * controller requires.
  */
 export const NODE_NAME_PLACEHOLDER = "__NODE_NAME__";
+/**
+ * Placeholder the bootstrap script replaces with the instance's availability zone from IMDS: a
+ * pool's launch template serves every zone, so its nodes' zone label is only known at boot.
+ */
+export const ZONE_PLACEHOLDER = "__ZONE__";
 /** Placeholder the bootstrap script replaces with the bootstrap token read from SSM. */
 export const BOOTSTRAP_TOKEN_PLACEHOLDER = "__BOOTSTRAP_TOKEN__";
 
