@@ -65,8 +65,11 @@ describe("firewall rules", () => {
                 "workers tcp 5473-5473 <- masters: Calico Typha from the masters",
                 "workers udp 4789-4789 <- workers: Calico VXLAN pod network from the workers",
                 "workers tcp 5473-5473 <- workers: Calico Typha from the workers",
-                "workers tcp 30000-32767 <- edge: Published services (TCP NodePorts) from the edge load balancers",
-                "workers udp 30000-32767 <- edge: Published services (UDP NodePorts) from the edge load balancers",
+                // The edge reaches the pools only through their internal NLB.
+                "workerLb tcp 30000-32767 <- edge: Published services (TCP NodePorts) from the edge load balancers",
+                "workers tcp 30000-32767 <- workerLb: Published services (TCP NodePorts) from the worker ingress NLB",
+                "workerLb udp 30000-32767 <- edge: Published services (UDP NodePorts) from the edge load balancers",
+                "workers udp 30000-32767 <- workerLb: Published services (UDP NodePorts) from the worker ingress NLB",
             ],
         );
     });
@@ -168,7 +171,7 @@ describe("Network component (mocked)", () => {
             assert.ok(table.dependencies.includes(nat.urn));
         }
         const ingress = of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
-        assert.equal(ingress.length, 19 + 3, "19 rules from firewall.ts plus one per NAT gateway");
+        assert.equal(ingress.length, 21 + 3, "21 rules from firewall.ts plus one per NAT gateway");
         assert.ok(ingress.every((r) => typeof r.inputs.description === "string" && r.inputs.fromPort !== 22));
         const natRules = ingress.filter((r) => r.name.startsWith("net-apiLb-api-from-nat-"));
         assert.deepEqual(
@@ -179,7 +182,13 @@ describe("Network component (mocked)", () => {
             of("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
                 .map((r) => r.name)
                 .sort(),
-            ["net-apiLb-egress", "net-edge-egress", "net-masters-egress", "net-workers-egress"],
+            [
+                "net-apiLb-egress",
+                "net-edge-egress",
+                "net-masters-egress",
+                "net-workerLb-egress",
+                "net-workers-egress",
+            ],
         );
         assert.ok(
             run.resources
