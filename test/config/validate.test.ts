@@ -104,6 +104,20 @@ describe("stage config validation", () => {
             ['cluster.workerPools[1].name: "general" is used by another pool; give each pool its own name'],
         ],
         [
+            "pool minimum above its count",
+            { "keelson:cluster": { workerPools: [{ name: "general", count: 2, minSize: 3, maxSize: 6 }] } },
+            [
+                "cluster.workerPools[0].minSize: 3 is more than count 2; the group would start below its minimum: lower minSize to 2 or less, or raise count",
+            ],
+        ],
+        [
+            "pool maximum below its count",
+            { "keelson:cluster": { workerPools: [{ name: "general", count: 3, maxSize: 2 }] } },
+            [
+                "cluster.workerPools[0].maxSize: 2 is less than count 3; the group could not run that many nodes: raise maxSize to 3 or more, or lower count",
+            ],
+        ],
+        [
             "reserved pool name",
             { "keelson:cluster": { workerPools: [{ name: "master" }] } },
             [
