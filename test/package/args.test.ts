@@ -28,6 +28,8 @@ describe("package/args: defaults resolved inside the components", () => {
                     name: "general",
                     instanceType: "t3.medium",
                     count: 1,
+                    minSize: 1,
+                    maxSize: 1,
                     labels: {},
                     taints: [],
                     rootVolumeGb: 30,
@@ -40,7 +42,16 @@ describe("package/args: defaults resolved inside the components", () => {
         const spec = resolveClusterSpec("shop", { masters: 3, workerPools: [{ name: "big", count: 4 }] });
         assert.equal(spec.endpoint, "nlb");
         assert.deepEqual(spec.workerPools, [
-            { name: "big", instanceType: "t3.medium", count: 4, labels: {}, taints: [], rootVolumeGb: 30 },
+            {
+                name: "big",
+                instanceType: "t3.medium",
+                count: 4,
+                minSize: 4,
+                maxSize: 4,
+                labels: {},
+                taints: [],
+                rootVolumeGb: 30,
+            },
         ]);
     });
 

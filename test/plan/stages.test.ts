@@ -33,13 +33,28 @@ function secretValues(p: FullPlan): string[] {
 }
 
 const instances = (p: FullPlan) => p.resources.filter((r) => r.type === "aws:ec2/instance:Instance");
+const templates = (p: FullPlan) =>
+    p.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate");
+const notIngress = (r: { name: string }) => !r.name.includes("-ingress") && !r.name.includes("-ingres-");
 
 describe("shipped stages, planned offline through index.ts", function () {
     this.timeout(300000); // three whole-stage plans; slow when the machine is shared
     for (const stage of ["dev", "staging", "prod"]) {
         it(`${stage}: every instance is IMDSv2-only with an encrypted gp3 root volume`, async () => {
             const p = await plan(stage);
-            assert.ok(instances(p).length >= 3);
+            assert.ok(instances(p).length >= 2);
+            assert.ok(templates(p).length >= 1, "one launch template per worker pool");
+            for (const t of templates(p)) {
+                assert.equal(
+                    (t.inputs.metadataOptions as { httpTokens: string }).httpTokens,
+                    "required",
+                    t.name,
+                );
+                const [root] = t.inputs.blockDeviceMappings as {
+                    ebs: { encrypted: string; volumeType: string };
+                }[];
+                assert.deepEqual([root.ebs.encrypted, root.ebs.volumeType], ["true", "gp3"], t.name);
+            }
             for (const i of instances(p)) {
                 assert.equal(
                     (i.inputs.metadataOptions as { httpTokens: string }).httpTokens,
@@ -55,6 +70,9 @@ describe("shipped stages, planned offline through index.ts", function () {
             const p = await plan(stage);
             const secrets = secretValues(p);
             assert.ok(secrets.length > 5, "the run handled secrets");
+            const templateUserData = templates(p).map((t) =>
+                zlib.gunzipSync(Buffer.from(t.inputs.userData as string, "base64")).toString("utf8"),
+            );
             const userData = instances(p).map((i) => {
                 const raw = i.inputs.userDataBase64 ?? i.inputs.userData;
                 assert.equal(typeof raw, "string", `${i.name} has plain user-data`);
@@ -64,6 +82,7 @@ describe("shipped stages, planned offline through index.ts", function () {
             });
             const haystacks = [
                 ...userData,
+                ...templateUserData,
                 ...p.artifacts.map((a) => a.content),
                 JSON.stringify(p.resources.map((r) => r.inputs)),
                 JSON.stringify(p.outputs),
@@ -110,12 +129,12 @@ describe("shipped stages, planned offline through index.ts", function () {
             .filter((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.includes("-private-"))
             .map((r) => `subnet-${stableHex(r.name)}`);
         for (const m of masters) assert.ok(privateSubnetIds.includes(m.inputs.subnetId as string), m.name);
-        const listener = p.resources.filter((r) => r.type === "aws:lb/listener:Listener");
+        const listener = p.resources.filter((r) => r.type === "aws:lb/listener:Listener" && notIngress(r));
         assert.deepEqual(
             listener.map((l) => [l.inputs.port, l.inputs.protocol]),
             [[6443, "TCP"]],
         );
-        const tg = p.resources.filter((r) => r.type === "aws:lb/targetGroup:TargetGroup");
+        const tg = p.resources.filter((r) => r.type === "aws:lb/targetGroup:TargetGroup" && notIngress(r));
         assert.equal(tg.length, 1);
         const hc = tg[0].inputs.healthCheck as Record<string, unknown>;
         assert.deepEqual([hc.protocol, hc.path, hc.port], ["HTTPS", "/readyz", "traffic-port"]);
@@ -132,9 +151,21 @@ describe("shipped stages, planned offline through index.ts", function () {
             instances(p)
                 .map((i) => i.name)
                 .sort(),
-            ["keelson-dev-edge-0", "keelson-dev-general-0", "keelson-dev-master-0"],
+            ["keelson-dev-edge-0", "keelson-dev-master-0"],
         );
-        assert.equal(p.resources.filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer").length, 0);
+        // The workers are a group; the only load balancer is the pools' internal NLB (the edge's upstream).
+        assert.deepEqual(
+            p.resources
+                .filter((r) => r.type === "aws:autoscaling/group:Group")
+                .map((r) => [r.name, r.inputs.minSize, r.inputs.maxSize, r.inputs.desiredCapacity]),
+            [["keelson-dev-general", 1, 1, 1]],
+        );
+        assert.deepEqual(
+            p.resources
+                .filter((r) => r.type === "aws:lb/loadBalancer:LoadBalancer")
+                .map((r) => [r.name, r.inputs.internal]),
+            [["keelson-dev-ingress", true]],
+        );
     });
 });
 

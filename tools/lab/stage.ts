@@ -66,6 +66,18 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
                 hopLimit: Number((i.metadataOptions as Inputs | undefined)?.httpPutResponseHopLimit ?? 1),
                 instanceProfile: String(i.iamInstanceProfile ?? ""),
             });
+        } else if (r.type === "aws:ec2/launchTemplate:LaunchTemplate" && typeof i.userData === "string") {
+            // A worker pool's launch template: the lab boots one node of it as `<pool>-0`.
+            const gz = Buffer.from(i.userData, "base64");
+            const pool = String((i.tags as Inputs | undefined)?.["keelson:pool"] ?? r.name.split("-").pop());
+            instances.push({
+                name: `${pool}-0`,
+                kind: "worker",
+                userDataGzip: gz,
+                userData: gunzipSync(gz).toString(),
+                hopLimit: Number((i.metadataOptions as Inputs | undefined)?.httpPutResponseHopLimit ?? 1),
+                instanceProfile: String((i.iamInstanceProfile as Inputs | undefined)?.name ?? ""),
+            });
         } else if (r.type === "aws:ssm/parameter:Parameter") {
             parameters.set(String(i.name), String(i.type));
             descriptions.set(String(i.name), String(i.description ?? ""));
