@@ -67,7 +67,8 @@ describe("lab: Debian 13 cloud-init schema", function () {
         const schema = JSON.parse(fs.readFileSync(path.join(img.tools, CLOUD_INIT_SCHEMA), "utf8"));
         const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, logger: false });
         const validate = ajv.compile(schema);
-        assert.equal(docs.length, 2 * (1 + 5) + 2 * (3 + 5) + 1 + 3);
+        // 1 and 3 masters, shared and dedicated, one document per worker pool (2), the API LB, 3 edge.
+        assert.equal(docs.length, 2 * (1 + 2) + 2 * (3 + 2) + 1 + 3);
         for (const { label, text } of docs) {
             assert.ok(text.startsWith("#cloud-config\n"), `${label} starts with #cloud-config`);
             assert.ok(validate(YAML.parse(text)), `${label}: ${JSON.stringify(validate.errors)}`);

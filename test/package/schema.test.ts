@@ -126,6 +126,7 @@ describe("package: the component provider's inferred schema", function () {
             masters: SG.$ref,
             workers: SG.$ref,
             apiLb: SG.$ref,
+            workerLb: SG.$ref,
             edge: SG.$ref,
         });
     });
