@@ -143,6 +143,7 @@ export class Cluster extends pulumi.ComponentResource {
                 clusterName: cfg.name,
                 vpcId: net.vpcId,
                 publicSubnetIds: net.publicSubnetIds,
+                privateSubnetIds: net.privateSubnetIds,
                 apiLbSecurityGroupId: net.securityGroups.apiLb.id,
                 apiLoadBalancers: cfg.apiLoadBalancers,
                 tags,

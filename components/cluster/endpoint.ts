@@ -3,13 +3,15 @@
 // Pulumi (reachable from cluster.apiAllowedCidrs only): the NLB's DNS name, the first HAProxy host's
 // Elastic IP, or master 0's Elastic IP. Every one of them is in the API server certificate.
 import * as aws from "@pulumi/aws";
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { Artifacts } from "../artifact-set";
 import { createInstance } from "./nodes";
 import { renderApiLbUserData } from "./render/cloudinit";
 import { renderApiHaproxyConfig } from "./render/haproxy-api";
 import { compressUserData } from "../ec2/user-data";
+import { ApiNlb, apiNlb } from "./api-nlb";
+
+export { boundedName } from "./api-nlb";
 
 /** The API port on the endpoint and on every master. */
 export const API_PORT = 6443;
@@ -19,23 +21,14 @@ export function internalApiHost(clusterName: string): string {
     return `api.${clusterName}.internal`;
 }
 
-/**
- * A logical name that fits AWS's 32-character limit on NLB and target group names once Pulumi
- * appends its 8-character random suffix: longer names are cut to 19 characters plus a 4-character
- * hash of the whole, so they stay unique and stable.
- */
-export function boundedName(logical: string, max = 24): string {
-    if (logical.length <= max) return logical;
-    const hash = createHash("sha256").update(logical).digest("hex").slice(0, 4);
-    return `${logical.slice(0, max - 5).replace(/-+$/, "")}-${hash}`;
-}
-
 /** Inputs of {@link createEndpointFront}. */
 export interface EndpointFrontOptions {
     readonly kind: "single" | "nlb" | "haproxy";
     readonly clusterName: string;
     readonly vpcId: pulumi.Input<string>;
     readonly publicSubnetIds: pulumi.Input<string>[];
+    /** Where the internal NLB of an `nlb` endpoint lives. */
+    readonly privateSubnetIds: pulumi.Input<string>[];
     readonly apiLbSecurityGroupId: pulumi.Input<string>;
     /** HAProxy hosts (haproxy only). */
     readonly apiLoadBalancers: number;
@@ -54,6 +47,8 @@ export interface EndpointFront {
     readonly loadBalancer?: aws.lb.LoadBalancer;
     readonly targetGroup?: aws.lb.TargetGroup;
     readonly listener?: aws.lb.Listener;
+    /** The internal NLB the nodes reach the API through (`nlb` only): `api.<cluster>.internal` aliases it. */
+    readonly internal?: ApiNlb;
     /** Elastic IPs: master 0's (single) or one per HAProxy host. */
     readonly eips: aws.ec2.Eip[];
 }
@@ -77,67 +72,20 @@ export function createEndpointFront(
         { parent },
     );
     if (o.kind === "nlb") {
-        const awsName = boundedName(`${name}-api`);
-        const loadBalancer = new aws.lb.LoadBalancer(
-            awsName,
-            {
-                internal: false,
-                loadBalancerType: "network",
-                subnets: o.publicSubnetIds,
-                securityGroups: [o.apiLbSecurityGroupId],
-                enableCrossZoneLoadBalancing: true,
-                ipAddressType: "ipv4",
-                tags: { ...o.tags, Name: `${name}-api` },
-            },
-            { parent },
-        );
-        const targetGroup = new aws.lb.TargetGroup(
-            awsName,
-            {
-                port: API_PORT,
-                protocol: "TCP",
-                targetType: "instance",
-                vpcId: o.vpcId,
-                // Off, so that a master reaching the API through the NLB can land on itself (NLB
-                // hairpinning fails with client IP preservation) and masters see the NLB's address,
-                // which their security group admits through the apiLb group.
-                preserveClientIp: "false",
-                deregistrationDelay: 30,
-                healthCheck: {
-                    enabled: true,
-                    protocol: "HTTPS",
-                    path: "/readyz",
-                    port: "traffic-port",
-                    matcher: "200",
-                    interval: 10,
-                    timeout: 6,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 2,
-                },
-                tags: { ...o.tags, Name: `${name}-api` },
-            },
-            { parent },
-        );
-        const listener = new aws.lb.Listener(
-            `${name}-api`,
-            {
-                loadBalancerArn: loadBalancer.arn,
-                port: API_PORT,
-                protocol: "TCP",
-                defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-                tags: { ...o.tags, Name: `${name}-api` },
-            },
-            { parent },
-        );
+        // Operators, CI and Pulumi use the internet-facing NLB; the nodes the internal one, so that no
+        // kubelet depends on a NAT gateway or leaves the VPC to reach the API.
+        const external = apiNlb(`${name}-api`, o.publicSubnetIds, false, o, parent);
+        const internal = apiNlb(`${name}-api-internal`, o.privateSubnetIds, true, o, parent);
         return {
             kind: o.kind,
             internalHost,
             zone,
-            externalHost: loadBalancer.dnsName,
-            externalSans: loadBalancer.dnsName.apply((d) => [d]),
-            loadBalancer,
-            targetGroup,
-            listener,
+            externalHost: external.loadBalancer.dnsName,
+            externalSans: external.loadBalancer.dnsName.apply((d) => [d]),
+            loadBalancer: external.loadBalancer,
+            targetGroup: external.targetGroup,
+            listener: external.listener,
+            internal,
             eips: [],
         };
     }
@@ -201,13 +149,20 @@ export function attachEndpoint(
     const ttl = o.ttl ?? 60;
     const recordName = front.internalHost;
     if (front.kind === "nlb") {
-        const attachments = o.masters.map(
-            (m) =>
-                new aws.lb.TargetGroupAttachment(
-                    `${name}-api-${m.name}`,
-                    { targetGroupArn: front.targetGroup!.arn, targetId: m.instance.id, port: API_PORT },
-                    { parent },
-                ),
+        // Every master in both target groups: the internet-facing one and the nodes' internal one.
+        const groups: [string, aws.lb.TargetGroup][] = [
+            ["api", front.targetGroup!],
+            ["api-internal", front.internal!.targetGroup],
+        ];
+        const attachments = o.masters.flatMap((m) =>
+            groups.map(
+                ([key, tg]) =>
+                    new aws.lb.TargetGroupAttachment(
+                        `${name}-${key}-${m.name}`,
+                        { targetGroupArn: tg.arn, targetId: m.instance.id, port: API_PORT },
+                        { parent },
+                    ),
+            ),
         );
         const record = new aws.route53.Record(
             `${name}-api`,
@@ -217,8 +172,8 @@ export function attachEndpoint(
                 type: "A",
                 aliases: [
                     {
-                        name: front.loadBalancer!.dnsName,
-                        zoneId: front.loadBalancer!.zoneId,
+                        name: front.internal!.loadBalancer.dnsName,
+                        zoneId: front.internal!.loadBalancer.zoneId,
                         evaluateTargetHealth: true,
                     },
                 ],

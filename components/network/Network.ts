@@ -183,24 +183,8 @@ export class Network extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        // Nodes reach the internet-facing API endpoint through the NAT gateways, from their public IPs.
-        if (cfg.firewall.endpoint !== "single") {
-            nats.forEach(
-                ({ eip }, i) =>
-                    new aws.vpc.SecurityGroupIngressRule(
-                        `${name}-apiLb-api-from-nat-${natZones[i]}`,
-                        {
-                            securityGroupId: groups.apiLb.id,
-                            ipProtocol: "tcp",
-                            fromPort: 6443,
-                            toPort: 6443,
-                            cidrIpv4: pulumi.interpolate`${eip.publicIp}/32`,
-                            description: `Kubernetes API from nodes through the NAT gateway in ${natZones[i]}`,
-                        },
-                        { parent: this },
-                    ),
-            );
-        }
+        // No rule admits the NAT gateways' addresses to the API: nodes reach it on an internal path (the
+        // internal NLB, the HAProxy hosts' or master 0's private address), never through NAT.
 
         this.registerOutputs({
             vpcId: this.vpcId,

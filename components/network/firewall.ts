@@ -46,7 +46,8 @@ export function firewallRules(inputs: FirewallInputs): FirewallRule[] {
             });
         }
     }
-    // Operators and CI reach the API on the internet-facing endpoint only.
+    // Operators and CI reach the API on the internet-facing endpoint only; the nodes use the internal
+    // path (the internal NLB, whose security group is apiLb too, or private addresses).
     const external: GroupName = inputs.endpoint === "single" ? "masters" : "apiLb";
     inputs.apiAllowedCidrs.forEach((cidr, i) =>
         add({

@@ -217,58 +217,97 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         }
     });
 
-    it("puts an internet-facing NLB on 6443/TCP with an HTTPS /readyz health check in front of the masters", () => {
-        const [lb] = ofType(run.resources, "aws:lb/loadBalancer:LoadBalancer");
-        assert.equal(lb.inputs.internal, false);
-        assert.equal(lb.inputs.loadBalancerType, "network");
-        assert.deepEqual(lb.inputs.subnets, ["subnet-public-a", "subnet-public-b", "subnet-public-c"]);
-        assert.deepEqual(lb.inputs.securityGroups, ["sg-apilb"]);
-        assert.equal(lb.inputs.enableCrossZoneLoadBalancing, true);
-        const [tg] = ofType(run.resources, "aws:lb/targetGroup:TargetGroup");
-        assert.equal(tg.inputs.port, 6443);
-        assert.equal(tg.inputs.protocol, "TCP");
-        assert.equal(tg.inputs.targetType, "instance");
-        assert.equal(tg.inputs.preserveClientIp, "false");
-        assert.deepEqual(tg.inputs.healthCheck, {
-            enabled: true,
-            protocol: "HTTPS",
-            path: "/readyz",
-            port: "traffic-port",
-            matcher: "200",
-            interval: 10,
-            timeout: 6,
-            healthyThreshold: 2,
-            unhealthyThreshold: 2,
-        });
-        const [listener] = ofType(run.resources, "aws:lb/listener:Listener");
-        assert.equal(listener.inputs.port, 6443);
-        assert.equal(listener.inputs.protocol, "TCP");
-        assert.match(String(listener.inputs.loadBalancerArn), /:loadbalancer\/net\/keelson-prod-api\//);
-        assert.deepEqual(listener.inputs.defaultActions, [
-            {
-                type: "forward",
-                targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/keelson-prod-api/${stableHex("keelson-prod-api", 16)}`,
-            },
-        ]);
+    it("puts an internet-facing NLB for operators and an internal one for the nodes on 6443/TCP in front of the masters", () => {
+        const lbs = ofType(run.resources, "aws:lb/loadBalancer:LoadBalancer");
+        assert.deepEqual(
+            lbs.map((lb) => [lb.name, lb.inputs.internal, lb.inputs.subnets]),
+            [
+                ["keelson-prod-api", false, ["subnet-public-a", "subnet-public-b", "subnet-public-c"]],
+                [
+                    "keelson-prod-api-in-91f5",
+                    true,
+                    ["subnet-private-a", "subnet-private-b", "subnet-private-c"],
+                ],
+            ],
+        );
+        for (const lb of lbs) {
+            assert.equal(lb.inputs.loadBalancerType, "network");
+            assert.deepEqual(lb.inputs.securityGroups, ["sg-apilb"]);
+            assert.equal(lb.inputs.enableCrossZoneLoadBalancing, true);
+        }
+        const tgs = ofType(run.resources, "aws:lb/targetGroup:TargetGroup");
+        assert.deepEqual(
+            tgs.map((t) => t.name),
+            ["keelson-prod-api", "keelson-prod-api-in-91f5"],
+        );
+        for (const tg of tgs) {
+            assert.equal(tg.inputs.port, 6443);
+            assert.equal(tg.inputs.protocol, "TCP");
+            assert.equal(tg.inputs.targetType, "instance");
+            assert.equal(tg.inputs.preserveClientIp, "false");
+            assert.deepEqual(tg.inputs.healthCheck, {
+                enabled: true,
+                protocol: "HTTPS",
+                path: "/readyz",
+                port: "traffic-port",
+                matcher: "200",
+                interval: 10,
+                timeout: 6,
+                healthyThreshold: 2,
+                unhealthyThreshold: 2,
+            });
+        }
+        const listeners = ofType(run.resources, "aws:lb/listener:Listener");
+        assert.deepEqual(
+            listeners.map((l) => [l.name, l.inputs.port, l.inputs.protocol, l.inputs.defaultActions]),
+            [
+                ["keelson-prod-api", "keelson-prod-api"],
+                ["keelson-prod-api-internal", "keelson-prod-api-in-91f5"],
+            ].map(([n, aws]) => [
+                n,
+                6443,
+                "TCP",
+                [
+                    {
+                        type: "forward",
+                        targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${aws}/${stableHex(aws, 16)}`,
+                    },
+                ],
+            ]),
+        );
+        assert.match(String(listeners[0].inputs.loadBalancerArn), /:loadbalancer\/net\/keelson-prod-api\//);
+        assert.match(
+            String(listeners[1].inputs.loadBalancerArn),
+            /:loadbalancer\/net\/keelson-prod-api-in-91f5\//,
+        );
         assert.deepEqual(
             ofType(run.resources, "aws:lb/targetGroupAttachment:TargetGroupAttachment").map((a) => [
                 a.name,
+                a.inputs.targetGroupArn,
                 a.inputs.targetId,
                 a.inputs.port,
             ]),
-            [0, 1, 2].map((i) => [
-                `keelson-prod-api-master-${i}`,
-                `i-${stableHex(`keelson-prod-master-${i}`)}`,
-                6443,
-            ]),
+            [0, 1, 2].flatMap((i) =>
+                [
+                    ["api", "keelson-prod-api"],
+                    ["api-internal", "keelson-prod-api-in-91f5"],
+                ].map(([key, tg]) => [
+                    `keelson-prod-${key}-master-${i}`,
+                    `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${tg}/${stableHex(tg, 16)}`,
+                    `i-${stableHex(`keelson-prod-master-${i}`)}`,
+                    6443,
+                ]),
+            ),
         );
+        // The nodes' name resolves to the internal NLB: no kubelet goes through NAT to the public one.
         const [record] = ofType(run.resources, "aws:route53/record:Record");
         assert.equal(record.inputs.name, "api.keelson-prod.internal");
         assert.equal(record.inputs.type, "A");
-        const dnsName = `keelson-prod-api-${stableHex("keelson-prod-api", 16)}.elb.eu-west-1.amazonaws.com`;
+        const internalDns = `internal-keelson-prod-api-in-91f5-${stableHex("keelson-prod-api-in-91f5", 16)}.elb.eu-west-1.amazonaws.com`;
         assert.deepEqual(record.inputs.aliases, [
-            { name: dnsName, zoneId: "Z26RNL4JYFTOTI", evaluateTargetHealth: true },
+            { name: internalDns, zoneId: "Z26RNL4JYFTOTI", evaluateTargetHealth: true },
         ]);
+        const dnsName = `keelson-prod-api-${stableHex("keelson-prod-api", 16)}.elb.eu-west-1.amazonaws.com`;
         assert.equal(run.outputs.endpoint, `https://${dnsName}:6443`);
     });
 
@@ -495,7 +534,8 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                     r.type.endsWith("record:Record"),
             )
             .map((r) => r.urn);
-        assert.equal(needed.length, 7);
+        // 3 masters, 3 × 2 target-group attachments (public and internal NLB), the API record.
+        assert.equal(needed.length, 10);
         for (const urn of needed) assert.ok(gate.dependencies.includes(urn), `gate depends on ${urn}`);
         assert.equal(gate.inputs.url, run.outputs.endpoint);
         assert.equal(gate.inputs.clientKeyPem, "[secret]");

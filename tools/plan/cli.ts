@@ -24,6 +24,7 @@ import { NameLimitError } from "./mock-names";
 import { checkOutDir, OutDirError, writeOutDir as writeFiles } from "./out-dir";
 import { FullPlan, planStage, PROJECT_ROOT } from "./plan";
 import { lineOf, loadStackConfig, PlanFileError } from "./stack-config";
+import { elasticIpWarnings, stageElasticIps } from "../../components/network/eip-budget";
 import { countByType, renderTree, resourceCounts } from "./tree";
 import { PlanResult } from "./types";
 
@@ -227,7 +228,8 @@ export async function main(
         throw err;
     }
     const score = scorePlan(plan.resources, { artifacts: plan.artifacts });
-    const cost = computeCost(plan.resources);
+    const base = computeCost(plan.resources);
+    const cost = { ...base, warnings: [...base.warnings, ...regionEipWarnings(options.stack, file)] };
     const policy = await runPolicies(plan.resources);
     const json = planJson(plan, score, cost, policy);
     const certificates = certificateHorizons(plan.resources);
@@ -287,3 +289,25 @@ export function run(): void {
 }
 
 if (require.main === module) run();
+
+/**
+ * The Elastic IP budget of the region this stage deploys to, counted over every `Pulumi.<stage>.yaml`
+ * beside its config file (the others read as they are; one that does not validate is left out).
+ */
+export function regionEipWarnings(stack: string, configFile: string): string[] {
+    const dir = path.dirname(configFile);
+    const stages = [{ stage: stack, file: configFile }];
+    for (const f of fs.readdirSync(dir).sort()) {
+        const m = /^Pulumi\.([^.]+)\.yaml$/.exec(f);
+        if (m && m[1] !== stack) stages.push({ stage: m[1], file: path.join(dir, f) });
+    }
+    const counted = stages.flatMap(({ stage, file }) => {
+        try {
+            const config = validateStageConfig(stage, loadStackConfig(file)).config;
+            return config ? [stageElasticIps(config)] : [];
+        } catch {
+            return [];
+        }
+    });
+    return elasticIpWarnings(counted, stack);
+}
