@@ -34,7 +34,11 @@ export function apiNlb(
     name: string,
     subnets: pulumi.Input<string>[],
     internal: boolean,
-    o: { readonly vpcId: pulumi.Input<string>; readonly apiLbSecurityGroupId: pulumi.Input<string>; readonly tags: Record<string, string> },
+    o: {
+        readonly vpcId: pulumi.Input<string>;
+        readonly apiLbSecurityGroupId: pulumi.Input<string>;
+        readonly tags: Record<string, string>;
+    },
     parent: pulumi.Resource,
 ): ApiNlb {
     const awsName = boundedName(name);
@@ -92,4 +96,3 @@ export function apiNlb(
     );
     return { loadBalancer, targetGroup, listener };
 }
-
