@@ -534,6 +534,11 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
             { name: "provider-id", value: `aws:///eu-west-1b/${INSTANCE}` },
             {
+                name: "image-credential-provider-config",
+                value: "/etc/kubernetes/image-credential-provider.yaml",
+            },
+            { name: "image-credential-provider-bin-dir", value: "/etc/kubernetes/credential-providers" },
+            {
                 name: "node-labels",
                 value: "topology.kubernetes.io/region=eu-west-1,topology.kubernetes.io/zone=eu-west-1b,node.kubernetes.io/instance-type=c6i.xlarge,keelson.io/pool=batch,workload.keelson.io/kind=batch",
             },

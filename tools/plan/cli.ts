@@ -24,7 +24,7 @@ import { NameLimitError } from "./mock-names";
 import { checkOutDir, OutDirError, writeOutDir as writeFiles } from "./out-dir";
 import { FullPlan, planStage, PROJECT_ROOT } from "./plan";
 import { lineOf, loadStackConfig, PlanFileError } from "./stack-config";
-import { elasticIpWarnings, stageElasticIps } from "../../components/network/eip-budget";
+import { elasticIpWarnings, stageElasticIps } from "../../components/config/eip-budget";
 import { countByType, renderTree, resourceCounts } from "./tree";
 import { PlanResult } from "./types";
 

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { validateStageConfig } from "../../components/config";
 import { StageConfig } from "../../components/config/types";
-import { elasticIpWarnings, stageElasticIps, StageElasticIps } from "../../components/network/eip-budget";
+import { elasticIpWarnings, stageElasticIps, StageElasticIps } from "../../components/config/eip-budget";
 import { regionEipWarnings } from "../../tools/plan/cli";
 import { planStage, PROJECT_ROOT } from "../../tools/plan/plan";
 import { loadStackConfig } from "../../tools/plan/stack-config";
@@ -23,7 +23,7 @@ function shipped(stage: string): StageConfig {
 const PROD_WARNING =
     'Elastic IPs: the stages in us-east-1 need 11 (dev 3 (1 NAT, 1 edge, 1 API), prod 5 (3 NAT, 2 edge, 0 API), staging 3 (1 NAT, 2 edge, 0 API)), more than the default quota of 5 per region: request an increase of "EC2-VPC Elastic IPs" (L-0263D0A3) in Service Quotas before pulumi up, or put the stages in different regions.';
 
-describe("network/eip-budget", function () {
+describe("config/eip-budget", function () {
     this.timeout(300000);
 
     it("counts each shipped stage's Elastic IPs: NAT gateways, edge hosts, a single master or HAProxy hosts", () => {

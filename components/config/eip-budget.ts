@@ -1,6 +1,6 @@
 // The Elastic IP budget: AWS allows 5 per region and account by default, and Keelson's stages draw on
 // the same pool when they share a region. Counted from the stage config alone. Pure.
-import { StageConfig } from "../config/types";
+import { StageConfig } from "./types";
 
 /** AWS's default Elastic IP quota per region (Service Quotas `L-0263D0A3`, "EC2-VPC Elastic IPs"). */
 export const DEFAULT_EIP_QUOTA = 5;
