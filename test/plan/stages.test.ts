@@ -131,17 +131,23 @@ describe("shipped stages, planned offline through index.ts", function () {
         for (const m of masters) assert.ok(privateSubnetIds.includes(m.inputs.subnetId as string), m.name);
         const listener = p.resources.filter((r) => r.type === "aws:lb/listener:Listener" && notIngress(r));
         assert.deepEqual(
-            listener.map((l) => [l.inputs.port, l.inputs.protocol]),
-            [[6443, "TCP"]],
+            listener.map((l) => [l.name, l.inputs.port, l.inputs.protocol]),
+            // The operators' internet-facing NLB and the nodes' internal one.
+            [
+                ["keelson-prod-api", 6443, "TCP"],
+                ["keelson-prod-api-internal", 6443, "TCP"],
+            ],
         );
         const tg = p.resources.filter((r) => r.type === "aws:lb/targetGroup:TargetGroup" && notIngress(r));
-        assert.equal(tg.length, 1);
-        const hc = tg[0].inputs.healthCheck as Record<string, unknown>;
-        assert.deepEqual([hc.protocol, hc.path, hc.port], ["HTTPS", "/readyz", "traffic-port"]);
-        assert.deepEqual([tg[0].inputs.port, tg[0].inputs.protocol], [6443, "TCP"]);
+        assert.equal(tg.length, 2);
+        for (const t of tg) {
+            const hc = t.inputs.healthCheck as Record<string, unknown>;
+            assert.deepEqual([hc.protocol, hc.path, hc.port], ["HTTPS", "/readyz", "traffic-port"]);
+            assert.deepEqual([t.inputs.port, t.inputs.protocol], [6443, "TCP"]);
+        }
         assert.equal(
             p.resources.filter((r) => r.type === "aws:lb/targetGroupAttachment:TargetGroupAttachment").length,
-            3,
+            6,
         );
     });
 
