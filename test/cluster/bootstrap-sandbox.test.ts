@@ -481,7 +481,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
 
     it("a failure before awscli is installed is logged as not reported, not as 'aws: command not found'", () => {
         // What the boot lab's dev-boot showed: the install failing on a node whose image has no awscli.
-        const s = runBootstrap(t.dir, "general-1", {}, { aptFailures: 100, noAws: true });
+        const s = runBootstrap(t.dir, "general", {}, { aptFailures: 100, noAws: true });
         assert.equal(s.status, 1);
         assert.ok(!s.calls.some((c) => c.startsWith("aws ")), s.calls.join("\n"));
         assert.doesNotMatch(s.output, /command not found/);
@@ -489,7 +489,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.match(
             s.output,
             new RegExp(
-                `state 'failed' not reported to ${PREFIX}/state/nodes/general-1: the AWS CLI is not installed yet`,
+                `state 'failed' not reported to ${PREFIX}/state/nodes/general-${INSTANCE}: the AWS CLI is not installed yet`,
             ),
         );
     });

@@ -139,6 +139,13 @@ export class LabCluster {
         if (inst.kind === "master" && inst.name === "master-0" && this.plan.apiTarget === "master-0")
             this.lab.setHost(this.plan.apiName, node.ip);
         if (inst.kind === "master" && this.plan.apiTarget === "nlb") this.restartNlb();
+        // The edge forwards to the pools' internal NLB, whose listeners are the NodePorts: the lab's
+        // stand-in is the pool's node itself under the NLB's name.
+        if (inst.kind === "worker")
+            for (const name of new Set(
+                this.plan.edgeConfig?.text.match(/internal-[a-z0-9-]+\.elb\.[a-z0-9-]+\.amazonaws\.com/g),
+            ))
+                this.lab.setHost(name, node.ip);
         return node;
     }
 
