@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Addons } from "./components/addons/Addons";
 import { referenceApp } from "./components/app/reference-app";
 import { Cluster } from "./components/cluster/Cluster";
+import { NodeTermination } from "./components/cluster/NodeTermination";
 import { WorkerIngress } from "./components/cluster/WorkerIngress";
 import {
     addonsArgs,
@@ -51,6 +52,19 @@ export = async () => {
             masterRole: cluster.masterRole,
             nodeRoles: { workers: cluster.nodeRole },
             dependsOn: [cluster.ready],
+        },
+        opts,
+    );
+    // A leaving worker is drained first: lifecycle hooks, EventBridge, SQS, aws-node-termination-handler.
+    new NodeTermination(
+        `${name}-termination`,
+        {
+            workers: cluster.workers,
+            nodeRole: cluster.nodeRole,
+            provider: cluster.provider,
+            region: cfg.region,
+            dependsOn: [addons.cni],
+            tags: { "keelson:cluster": cluster.clusterName },
         },
         opts,
     );

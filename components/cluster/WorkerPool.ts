@@ -2,6 +2,7 @@
 // take away (the group replaces it) and that roll, capacity kept, when the template changes.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { NTH_MANAGED_TAG } from "./render/termination";
 
 /** Root device of Debian's official AMIs (amd64 and arm64 alike). */
 export const DEBIAN_ROOT_DEVICE = "/dev/xvda";
@@ -65,7 +66,13 @@ export class WorkerPool extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkerPoolComponentArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("keelson:cluster:WorkerPool", name, {}, opts);
-        const tags = { ...args.tags, "keelson:role": "worker", "keelson:pool": args.pool };
+        // NTH_MANAGED_TAG: aws-node-termination-handler drains only the instances that carry it.
+        const tags = {
+            ...args.tags,
+            "keelson:role": "worker",
+            "keelson:pool": args.pool,
+            [NTH_MANAGED_TAG]: "",
+        };
         this.launchTemplate = new aws.ec2.LaunchTemplate(
             name,
             {

@@ -141,6 +141,8 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 { key: "keelson:cluster", value: "keelson-prod", propagateAtLaunch: true },
                 { key: "keelson:role", value: "worker", propagateAtLaunch: true },
                 { key: "keelson:pool", value: pool, propagateAtLaunch: true },
+                // aws-node-termination-handler drains only instances with this tag.
+                { key: "aws-node-termination-handler/managed", value: "", propagateAtLaunch: true },
                 { key: "Name", value: g.name, propagateAtLaunch: true },
             ]);
         }

@@ -34,6 +34,8 @@ export const AWS_NAME_RULES: Record<string, NameRule> = {
     "aws:ec2/securityGroup:SecurityGroup": { field: "name", max: 255 },
     "aws:ec2/launchTemplate:LaunchTemplate": { field: "name", max: 128 },
     "aws:autoscaling/group:Group": { field: "name", max: 255 },
+    "aws:sqs/queue:Queue": { field: "name", max: 80 },
+    "aws:cloudwatch/eventRule:EventRule": { field: "name", max: 64 },
     "aws:s3/bucket:Bucket": { field: "bucket", max: 63, lower: true },
     "aws:s3/bucketV2:BucketV2": { field: "bucket", max: 63, lower: true },
     "aws:ecr/repository:Repository": { field: "name", max: 256, lower: true },

@@ -143,6 +143,18 @@ const computers: Record<string, Computer> = {
             `autoScalingGroup:${stableHex(n, 36)}:autoScalingGroupName/${i.name ?? n}`,
         ),
     }),
+    "aws:sqs/queue:Queue": (n, i, r) => {
+        const queue = String(i.name ?? n);
+        return {
+            id: `https://sqs.${r}.amazonaws.com/${MOCK_ACCOUNT}/${queue}`,
+            url: `https://sqs.${r}.amazonaws.com/${MOCK_ACCOUNT}/${queue}`,
+            arn: arn("sqs", r, queue),
+        };
+    },
+    "aws:cloudwatch/eventRule:EventRule": (n, i, r) => ({
+        name: String(i.name ?? n),
+        arn: arn("events", r, `rule/${i.name ?? n}`),
+    }),
     "aws:lb/loadBalancer:LoadBalancer": (n, i, r) => ({
         arn: arn("elasticloadbalancing", r, `loadbalancer/net/${n}/${stableHex(n, 16)}`),
         // AWS prefixes an internal load balancer's name with "internal-".
