@@ -1,4 +1,5 @@
 // What the lab checks on a booted node, each against the node's real state (never against the render).
+import { CNI_BIN_DIR, SANDBOX_IMAGE } from "../../components/cluster/render/containerd";
 import { declared, LabCluster } from "./cluster";
 import { LabNode } from "./lab";
 
@@ -132,10 +133,11 @@ export function checkNode(
     const dump = c.lab.exec(node, ["containerd", "config", "dump"]).stdout;
     const cg = /SystemdCgroup = (\w+)/.exec(dump)?.[1];
     const sandbox = /sandbox_image = "([^"]+)"/.exec(dump)?.[1];
+    const cniBin = /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.cni\]\s+bin_dir = "([^"]*)"/.exec(dump)?.[1];
     add(
         "containerd settings",
-        cg === "true" && sandbox === "registry.k8s.io/pause:3.10",
-        `SystemdCgroup = ${cg}, sandbox_image = ${sandbox}`,
+        cg === "true" && sandbox === SANDBOX_IMAGE && cniBin === CNI_BIN_DIR,
+        `SystemdCgroup = ${cg}, sandbox_image = ${sandbox}, cni bin_dir = ${cniBin}`,
     );
     const kube = c.lab
         .exec(node, ["dpkg-query", "-W", "-f=${Package}=${Version} ", "kubeadm", "kubelet", "kubectl"])

@@ -1,6 +1,7 @@
 // Shell functions every node's bootstrap shares: logging, bounded retries, state reports to SSM,
 // IMDSv2, and the package installs (Debian packages with the dpkg lock waited for, the SSM agent
 // for the machine's architecture, containerd, the pinned kube packages). Pure text.
+import { CONTAINERD_CONFIG_PATH, CONTAINERD_CONFIG_TEMPLATE_PATH } from "./containerd";
 
 /** Seconds apt waits for a held dpkg lock (unattended-upgrades on first boot) before it fails. */
 export const APT_LOCK_TIMEOUT_SECONDS = 300;
@@ -109,11 +110,14 @@ install_ssm_agent() {
         dpkg -i "$deb" && systemctl enable --now amazon-ssm-agent
 }
 
+# The rendered configuration (./containerd.ts) replaces the package's; containerd parses it first,
+# so a bad file fails here with containerd's own message instead of leaving a stopped runtime.
 configure_containerd() {
+    local err
     install -d -m 0755 /etc/containerd
-    containerd config default >/etc/containerd/config.toml
-    sed -i -e 's/SystemdCgroup = false/SystemdCgroup = true/' \\
-        -e 's|sandbox_image = .*|sandbox_image = "registry.k8s.io/pause:3.10"|' /etc/containerd/config.toml
+    install -m 0644 ${CONTAINERD_CONFIG_TEMPLATE_PATH} ${CONTAINERD_CONFIG_PATH}
+    err="$(containerd --config ${CONTAINERD_CONFIG_PATH} config dump 2>&1 >/dev/null)" ||
+        die "containerd rejects ${CONTAINERD_CONFIG_PATH}: \${err##*$'\\n'}"
     systemctl restart containerd
 }
 

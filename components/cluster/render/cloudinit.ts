@@ -10,6 +10,7 @@ import {
     JOIN_TEMPLATE_PATH,
     renderBootstrapScript,
 } from "./bootstrap";
+import { CONTAINERD_CONFIG_TEMPLATE_PATH, renderContainerdConfig } from "./containerd";
 import {
     API_LB_SETUP_PATH,
     ApiHaproxyOptions,
@@ -132,6 +133,7 @@ export function renderNodeUserData(o: NodeUserDataOptions): string {
         file("/etc/modules-load.d/keelson-kubernetes.conf", KERNEL_MODULES, "0644"),
         file("/etc/sysctl.d/90-keelson-kubernetes.conf", KERNEL_SYSCTLS, "0644"),
         file(JOIN_TEMPLATE_PATH, o.kubeadmJoin, "0600"),
+        file(CONTAINERD_CONFIG_TEMPLATE_PATH, renderContainerdConfig(), "0644"),
     ];
     if (o.bootstrap.role === "master") {
         if (o.kubeadmInit !== undefined) files.push(file(INIT_TEMPLATE_PATH, o.kubeadmInit, "0600"));
