@@ -6,9 +6,11 @@
 import assert from "node:assert/strict";
 import * as YAML from "yaml";
 import { BOOTSTRAP_SCRIPT_PATH } from "../../components/cluster/render/bootstrap";
-import { CORE_FUNCTIONS } from "../../components/cluster/render/bootstrap-lib";
+import { CORE_FUNCTIONS, NODE_PACKAGES } from "../../components/cluster/render/bootstrap-lib";
+import { declared } from "../../tools/lab/cluster";
 import { instanceMetadata, privateDnsName } from "../../tools/lab/hub";
 import { archivePackages } from "../../tools/lab/rootfs";
+import { BREAKS } from "../../tools/lab/scenarios";
 import { renderMatrix } from "../cluster/fixtures";
 
 function bootstrapScripts(): { label: string; script: string }[] {
@@ -66,5 +68,32 @@ describe("lab: faithful to what the nodes ask for", () => {
         assert.equal(md["instance-id"], "i-0123456789abcdef0");
         assert.equal(md["local-ipv4"], "10.77.0.10");
         assert.equal(privateDnsName("10.0.1.5", "us-east-1"), "ip-10-0-1-5.ec2.internal");
+    });
+
+    it("checks a worker against every package its bootstrap installs, not only cloud-config packages:", () => {
+        for (const m of renderMatrix().filter((x) => x.node.role === "worker")) {
+            const d = declared(m.rendered.userData);
+            assert.deepEqual(
+                NODE_PACKAGES.filter((p) => !d.packages.includes(p)),
+                [],
+                `${m.label}: packages the lab would not check`,
+            );
+        }
+    });
+
+    it("has break tests whose breaks still change every worker's user-data (a stale one proves nothing)", () => {
+        assert.deepEqual(
+            BREAKS.map((b) => b.name),
+            ["break-package", "break-mode", "break-script", "break-containerd"],
+        );
+        for (const m of renderMatrix().filter((x) => x.node.role === "worker")) {
+            for (const b of BREAKS) {
+                const broken = b.mutate(m.rendered.userData);
+                assert.notEqual(broken, m.rendered.userData, `${b.name} changes nothing in ${m.label}`);
+                assert.ok(YAML.parse(broken).write_files, `${b.name}: ${m.label} is still a cloud-config`);
+            }
+            const noContainerd = declared(BREAKS[0].mutate(m.rendered.userData)).packages;
+            assert.ok(!noContainerd.includes("containerd") && noContainerd.includes("conntrack"), m.label);
+        }
     });
 });

@@ -29,16 +29,24 @@ function shellVar(userData: string, name: string): string {
     return m ? m[1] : "";
 }
 
-/** One node's write_files and packages, as its cloud-config declares them. */
+/**
+ * One node's write_files and packages, as its user-data declares them: cloud-config `packages:` (API
+ * load balancers, edge hosts) and the `DEBIAN_PACKAGES` the Kubernetes bootstrap script installs.
+ */
 export function declared(userData: string): {
-    files: { path: string; permissions: string }[];
+    files: { path: string; permissions: string; content?: string }[];
     packages: string[];
 } {
     const doc = YAML.parse(userData) as {
-        write_files?: { path: string; permissions: string }[];
+        write_files?: { path: string; permissions: string; content?: string }[];
         packages?: string[];
     };
-    return { files: doc.write_files ?? [], packages: doc.packages ?? [] };
+    const files = doc.write_files ?? [];
+    const script = files
+        .map((f) => /^readonly DEBIAN_PACKAGES=\(([^)]*)\)$/m.exec(f.content ?? ""))
+        .find(Boolean);
+    const fromScript = script ? script[1].split(/\s+/).filter(Boolean) : [];
+    return { files, packages: [...new Set([...(doc.packages ?? []), ...fromScript])] };
 }
 
 /** A stage's nodes booted in a lab. */

@@ -217,6 +217,15 @@ function faultyWorker(
             };
         const inst = shapeInstances(c.plan, "prod").find((i) => i.kind === "worker")!;
         const f = fault(c);
+        // A break whose pattern no longer matches the render would boot a healthy node and prove nothing.
+        const text = c.userData(inst).text;
+        if (f.mutate && f.mutate(text) === text)
+            return {
+                ok: false,
+                detail: `${label}: the break changed nothing in the user-data (its pattern is stale)`,
+                checks: [],
+                nodes: [label],
+            };
         f.before?.();
         const r = await bootAndCheck(c, [{ inst, label, mutate: f.mutate, preboot: f.preboot }], 1_200_000);
         const reg = (await clusterHealth(c, 3, [label])).filter((x) => x.check.startsWith("every node"));
@@ -298,6 +307,65 @@ function expectDetected(what: RegExp): (r: Outcome) => Outcome {
               };
 }
 
+/** A break test: a prod worker booted from deliberately broken user-data, and what the lab must report. */
+export interface Break {
+    readonly name: string;
+    readonly description: string;
+    /** The node's label in the lab. */
+    readonly label: string;
+    /** Breaks the user-data text (the cloud-config); must change it. */
+    readonly mutate: (userData: string) => string;
+    /** A line of the failed checks must match. */
+    readonly detect: RegExp;
+}
+
+/** The lab can fail: each break must be reported (issue 9.5). */
+export const BREAKS: readonly Break[] = [
+    {
+        name: "break-package",
+        description: "lab fails: containerd dropped from the bootstrap's packages",
+        label: "w-no-containerd",
+        mutate: (t) => t.replace(/^(\s*readonly DEBIAN_PACKAGES=\(.*) containerd( .*\))$/m, "$1$2"),
+        detect: /declared packages installed: not installed: containerd/,
+    },
+    {
+        name: "break-mode",
+        description: "lab fails: the kubeadm join template written 0644 instead of 0600",
+        label: "w-bad-mode",
+        mutate: (t) =>
+            t.replace(
+                /(path: \/etc\/keelson\/kubeadm-join\.tmpl\.yaml\n(?:.*\n)*?\s+permissions: )"?0600"?/,
+                '$1"0644"',
+            ),
+        detect: /kubeadm-join\.tmpl\.yaml is 644/,
+    },
+    {
+        name: "break-script",
+        description: "lab fails: a typo in the bootstrap script",
+        label: "w-typo",
+        mutate: (t) => t.replace(/^(\s+)configure_containerd$/m, "$1configure_contaienrd"),
+        detect: /bootstrap done: .*configure_contaienrd: command not found/,
+    },
+    {
+        name: "break-containerd",
+        description: "lab fails: an invalid containerd setting",
+        label: "w-bad-containerd",
+        mutate: (t) => t.replace(/SystemdCgroup = true/g, "SystemdCgroup = yes"),
+        detect: /containerd answers/,
+    },
+];
+
+function breakScenario(b: Break): Scenario {
+    return {
+        name: b.name,
+        stage: "prod",
+        group: "faults",
+        description: b.description,
+        budgetSeconds: 1200,
+        run: faultyWorker(b.label, () => ({ mutate: b.mutate }), expectDetected(b.detect)),
+    };
+}
+
 /** Every scenario, in the order they run (scenarios sharing a `group` run in parallel). */
 export const SCENARIOS: Scenario[] = [
     {
@@ -353,60 +421,7 @@ time.sleep(${Math.round(180 * TIME_SCALE)})'`,
             preboot: `ip route add blackhole 203.0.113.10/32 && sleep ${Math.round(120 * TIME_SCALE)} && ip route del blackhole 203.0.113.10/32`,
         })),
     },
-    {
-        name: "break-package",
-        stage: "prod",
-        group: "faults",
-        description: "lab fails: containerd dropped from the packages",
-        budgetSeconds: 1200,
-        run: faultyWorker(
-            "w-no-containerd",
-            () => ({ mutate: (t) => t.replace(/^ {2}- containerd\n/m, "") }),
-            expectDetected(/containerd/),
-        ),
-    },
-    {
-        name: "break-mode",
-        stage: "prod",
-        group: "faults",
-        description: "lab fails: the kubeadm join template written 0644 instead of 0600",
-        budgetSeconds: 1200,
-        run: faultyWorker(
-            "w-bad-mode",
-            () => ({
-                mutate: (t) =>
-                    t.replace(
-                        /(path: \/etc\/keelson\/kubeadm-join\.tmpl\.yaml\n(?:.*\n)*?\s+permissions: )"?0600"?/,
-                        '$1"0644"',
-                    ),
-            }),
-            expectDetected(/kubeadm-join\.tmpl\.yaml is 644/),
-        ),
-    },
-    {
-        name: "break-script",
-        stage: "prod",
-        group: "faults",
-        description: "lab fails: a typo in the bootstrap script",
-        budgetSeconds: 1200,
-        run: faultyWorker(
-            "w-typo",
-            () => ({ mutate: (t) => t.replace(/^(\s+)configure_containerd$/m, "$1configure_contaienrd") }),
-            expectDetected(/bootstrap done/),
-        ),
-    },
-    {
-        name: "break-containerd",
-        stage: "prod",
-        group: "faults",
-        description: "lab fails: an invalid containerd setting",
-        budgetSeconds: 1200,
-        run: faultyWorker(
-            "w-bad-containerd",
-            () => ({ mutate: (t) => t.replace(/SystemdCgroup = true/g, "SystemdCgroup = yes") }),
-            expectDetected(/containerd answers/),
-        ),
-    },
+    ...BREAKS.map(breakScenario),
     {
         name: "worker-days-later",
         stage: "prod",
