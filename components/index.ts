@@ -28,7 +28,7 @@ export type {
     Taint,
     TaintEffect,
     WorkerPoolArgs,
-} from "./cluster/Cluster";
+} from "./cluster/types";
 
 export { Addons, AddonsError } from "./addons/Addons";
 export type { AddonsArgs, AddonsSpec } from "./addons/Addons";

@@ -20,21 +20,6 @@ import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
-export {
-    ApiEndpointKind,
-    ClusterArgs,
-    ClusterNetwork,
-    ClusterSecurityGroups,
-    ClusterSpec,
-    ClusterWorker,
-    CniName,
-    ReadinessArgs,
-    SecurityGroupRef,
-    Taint,
-    TaintEffect,
-    WorkerPoolArgs,
-} from "./types";
-
 /**
  * An HA kubeadm cluster on EC2 (`keelson:cluster:Cluster`). Masters sit in the private subnets, one
  * per AZ round-robin (master 0 of a `single`-endpoint dev cluster in a public subnet with an Elastic

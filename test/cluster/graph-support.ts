@@ -1,6 +1,7 @@
 // Runs the Cluster component under the mock engine with a fake network, for the graph tests.
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, ClusterNetwork } from "../../components/cluster/Cluster";
+import { Cluster } from "../../components/cluster/Cluster";
+import { ClusterNetwork } from "../../components/cluster/types";
 import { clusterConfigArgs } from "../../components/config";
 import { ClusterConfig } from "../../components/config/types";
 import { MockRun, RecordedResource, runUnderMocks } from "../../tools/plan/runtime";

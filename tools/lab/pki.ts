@@ -17,11 +17,15 @@ function openssl(dir: string, args: string[]): void {
     execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
 }
 
-/** A self-signed ECDSA P-256 CA. */
-export function makeCa(dir: string, name: string, cn: string): Pem {
+/**
+ * `openssl req -x509` for a new ECDSA P-256 key: `<name>.key` and `<name>.crt` in dir, subject
+ * `/CN=<cn>`, valid `days`, with `extra` arguments (the signer, extensions).
+ */
+function newCert(dir: string, name: string, cn: string, days: number, extra: string[]): Pem {
     openssl(dir, [
         "req",
         "-x509",
+        ...extra,
         "-newkey",
         "ec",
         "-pkeyopt",
@@ -34,38 +38,29 @@ export function makeCa(dir: string, name: string, cn: string): Pem {
         "-subj",
         `/CN=${cn}`,
         "-days",
-        "3650",
+        String(days),
+    ]);
+    return read(dir, name);
+}
+
+/** A self-signed ECDSA P-256 CA. */
+export function makeCa(dir: string, name: string, cn: string): Pem {
+    return newCert(dir, name, cn, 3650, [
         "-addext",
         "basicConstraints=critical,CA:TRUE",
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
     ]);
-    return read(dir, name);
 }
 
 /** A server certificate for `names` signed by `ca` (files `<name>.crt/.key` in dir). */
 export function makeServerCert(dir: string, ca: string, name: string, names: readonly string[]): Pem {
     const san = names.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
-    openssl(dir, [
-        "req",
-        "-x509",
+    return newCert(dir, name, names[0], 30, [
         "-CA",
         `${ca}.crt`,
         "-CAkey",
         `${ca}.key`,
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${name}.key`,
-        "-out",
-        `${name}.crt`,
-        "-subj",
-        `/CN=${names[0]}`,
-        "-days",
-        "30",
         "-addext",
         `subjectAltName=${san}`,
         "-addext",
@@ -73,7 +68,6 @@ export function makeServerCert(dir: string, ca: string, name: string, names: rea
         "-addext",
         "basicConstraints=CA:FALSE",
     ]);
-    return read(dir, name);
 }
 
 function read(dir: string, name: string): Pem {
