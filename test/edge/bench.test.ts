@@ -1,6 +1,6 @@
 // Pure tests of the edge benchmark's parsers: a broken run must never read as a fast one.
 import * as assert from "node:assert/strict";
-import { Sample, perCpu, ratios, spread, summarize } from "../../tools/bench/edge/report";
+import { Sample, failedSubjects, perCpu, ratios, spread, summarize } from "../../tools/bench/edge/report";
 import { parseChildCpu, parseSTime, parseWrk } from "../../tools/bench/edge/wrk";
 
 const WRK = `Running 8s test @ https://127.0.0.1:41234/
@@ -99,5 +99,11 @@ describe("tools/bench/edge report", () => {
         assert.deepEqual(r.vs_tls_limit, { median: 0.775, min: 0.762, max: 0.787 });
         // Round 2's best peer did 70,000: that round's ratio is 62/70, the others 61/40 and 63/40.
         assert.deepEqual(r.vs_best_peer, { median: 1.525, min: 0.886, max: 1.575 });
+    });
+
+    it("names every subject with a failed request, peers included, so the bench exits 1", () => {
+        assert.deepEqual(failedSubjects(summarize(samples)), []);
+        const broken = [...samples, { ...sample("caddy", "peer", 4, 0, 1), failures: 4701 }];
+        assert.deepEqual(failedSubjects(summarize(broken)), ["caddy (4701 failed requests)"]);
     });
 });

@@ -13,6 +13,8 @@ import { NginxPaths } from "./configs";
 export interface PeerSite {
     readonly port: number;
     readonly host: string;
+    /** The address the peer binds (and wrk connects to). */
+    readonly listenAddress: string;
     readonly certFile: string;
     readonly keyFile: string;
     /** Full chain followed by the key (haproxy's `crt`). */
@@ -41,8 +43,8 @@ function nginxHead(p: NginxPaths): string[] {
 
 function listen(site: PeerSite, extra = ""): string[] {
     return site.nginxHttp2Directive
-        ? [`        listen 127.0.0.1:${site.port} ssl${extra};`, "        http2 on;"]
-        : [`        listen 127.0.0.1:${site.port} ssl http2${extra};`];
+        ? [`        listen ${site.listenAddress}:${site.port} ssl${extra};`, "        http2 on;"]
+        : [`        listen ${site.listenAddress}:${site.port} ssl http2${extra};`];
 }
 
 /** Keelson's TLS settings (render/nginx.ts), for the limit. */
@@ -191,7 +193,7 @@ export function renderHaproxyGuided(site: PeerSite): string {
         "    timeout server 30s",
         "    timeout http-keep-alive 10s",
         "frontend fe",
-        `    bind 127.0.0.1:${site.port} ssl crt ${site.pemFile} alpn h2,http/1.1`,
+        `    bind ${site.listenAddress}:${site.port} ssl crt ${site.pemFile} alpn h2,http/1.1`,
         '    http-response set-header Strict-Transport-Security "max-age=63072000"',
         "    default_backend be",
         "backend be",
@@ -202,17 +204,24 @@ export function renderHaproxyGuided(site: PeerSite): string {
     ].join("\n");
 }
 
-/** Caddy's reverse_proxy with its defaults (the admin API off, no HTTP listener, our certificate). */
+/**
+ * Caddy's reverse_proxy with its defaults (the admin API off, no HTTP listener, our certificate).
+ * wrk sends the address it connects to as its TLS server name (SNI `127.0.0.1`), and Caddy answers a
+ * server name it has no certificate for with an internal-error alert (`default_sni` only covers a
+ * missing SNI, and Caddy 2.6 has no `fallback_sni`): so the site also names the listen address, which
+ * makes Caddy select our certificate for that SNI too; requests still match the site by Host header.
+ * `skip_install_trust`: no attempt to add Caddy's local CA to the system trust stores.
+ */
 export function renderCaddyfile(site: PeerSite): string {
     return [
         "{",
         "    admin off",
         "    auto_https off",
-        // wrk connects to 127.0.0.1 and sends no SNI name: pick the site's certificate anyway.
+        "    skip_install_trust",
         `    default_sni ${site.host}`,
         "}",
-        `https://${site.host}:${site.port} {`,
-        "    bind 127.0.0.1",
+        `https://${site.host}:${site.port}, https://${site.listenAddress}:${site.port} {`,
+        `    bind ${site.listenAddress}`,
         `    tls ${site.certFile} ${site.keyFile}`,
         `    reverse_proxy ${site.backends.join(" ")}`,
         "}",

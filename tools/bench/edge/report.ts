@@ -95,3 +95,12 @@ export function ratios(
     }
     return out;
 }
+
+/**
+ * The subjects whose figures are not figures: any failed request (socket error or non-2xx) in any
+ * round. A peer that fails every request must not sit in the table as a slow peer, and a Keelson
+ * config that drops requests is no faster for it; the bench names them and exits 1.
+ */
+export function failedSubjects(summaries: readonly SubjectSummary[]): string[] {
+    return summaries.filter((s) => s.failures > 0).map((s) => `${s.subject} (${s.failures} failed requests)`);
+}

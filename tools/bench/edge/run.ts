@@ -5,37 +5,16 @@
 // its own guidance, Caddy's reverse_proxy defaults) and a naive proxy, in rounds; then full TLS
 // handshakes per proxy CPU-second with enough parallel clients and the clients' CPU reported.
 // The engines are Debian 13's (the boot lab's rootfs, see test/edge/engines.ts) when it is built.
-import * as fs from "fs";
-import * as path from "path";
-import { HaproxyVersion, renderHaproxyConfig } from "../../../components/edge/render/haproxy";
-import { NginxVersion, renderNginxConfig } from "../../../components/edge/render/nginx";
-import { EdgeSpec } from "../../../components/edge/types";
-import { EdgeBinary, edgeBinary } from "../../../test/edge/engines";
-import { Started, findTool, freePort, makeTestCert, startProcess, tempDir } from "../../../test/support/live";
-import { machine, opensslSigns, startLogSink, waitForAddress } from "./host";
-import { NginxPaths, renderNaiveProxy, renderStaticBackend } from "./configs";
-import { PeerSite, renderCaddyfile, renderHaproxyGuided, renderIngressNginx, renderTlsLimit } from "./peers";
-import { Sample, SubjectKind, perCpu, ratios, summarize } from "./report";
+import { edgeBinary } from "../../../test/edge/engines";
+import { findTool } from "../../../test/support/live";
+import { machine, opensslSigns } from "./host";
+import { Sample, failedSubjects, perCpu, ratios, summarize } from "./report";
+import { openRig } from "./subjects";
 import { processTreeCpuSeconds, runHandshakes, runWrk } from "./wrk";
-import { httpRoute } from "../../../test/edge/routes";
-
-const HOST = "bench.example.com";
-const BACKENDS = [
-    { name: "b1", address: "127.0.0.2" },
-    { name: "b2", address: "127.0.0.3" },
-];
 
 function arg(name: string, fallback: number): number {
     const i = process.argv.indexOf(name);
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** One thing the bench measures: how to start it (on `httpsPort`) and what it is. */
-interface Subject {
-    readonly name: string;
-    readonly kind: SubjectKind;
-    readonly description: string;
-    start(cert: "ecdsa" | "rsa"): Promise<Started>;
 }
 
 async function main(): Promise<number> {
@@ -53,179 +32,10 @@ async function main(): Promise<number> {
         );
         return 2;
     }
-    const tmp = tempDir("bench-edge");
-    const running: Started[] = [];
-    const start = async (cmd: string, args: string[], port: number, address = "127.0.0.1") => {
-        const p = startProcess(cmd, args);
-        running.push(p);
-        await waitForAddress(address, port, 20000).catch((e) => {
-            throw new Error(`${cmd} did not start: ${(e as Error).message}\n${p.output()}`);
-        });
-        return p;
-    };
-    const stop = async (p: Started) => {
-        await p.stop();
-        running.splice(running.indexOf(p), 1);
-    };
-    const run = (bin: EdgeBinary, args: string[], port: number, address?: string) => {
-        const c = bin.command(args, [tmp.dir]);
-        return start(c.cmd, c.args, port, address);
-    };
-    const paths = (label: string): NginxPaths => {
-        const dir = path.join(tmp.dir, label);
-        fs.mkdirSync(dir, { recursive: true });
-        return { pidFile: path.join(dir, "nginx.pid"), errorLog: path.join(dir, "error.log"), tempDir: dir };
-    };
-    const runNginx = (label: string, text: string, port: number, address?: string) => {
-        const p = paths(label);
-        const file = path.join(p.tempDir, "nginx.conf");
-        fs.writeFileSync(file, text);
-        return run(nginx, ["-c", file, "-g", "daemon off;"], port, address);
-    };
+    const rig = await openRig({ nginx, haproxy, caddy });
+    const { url, headers, stop } = rig;
     try {
-        const certs = {
-            ecdsa: makeTestCert(tmp.dir, "ecdsa", [HOST]),
-            rsa: makeTestCert(tmp.dir, "rsa", [HOST], true),
-        };
-        const backendPort = await freePort();
-        const httpsPort = await freePort();
-        const sink = await startLogSink();
-        running.push(sink.process);
-        const spec = (cert: string): EdgeSpec => ({
-            routes: [httpRoute("web", backendPort, { hosts: [HOST], healthPath: "/" })],
-            backends: BACKENDS,
-            certificates: [{ name: cert, hosts: [HOST] }],
-        });
-        const common = {
-            listenAddress: "127.0.0.1",
-            httpPort: await freePort(),
-            httpsPort,
-            certDir: tmp.dir,
-        };
-        const site = (cert: "ecdsa" | "rsa", log: string): PeerSite => ({
-            port: httpsPort,
-            host: HOST,
-            certFile: certs[cert].certFile,
-            keyFile: certs[cert].keyFile,
-            pemFile: certs[cert].pemBundleFile,
-            backends: BACKENDS.map((b) => `${b.address}:${backendPort}`),
-            log,
-            nginxHttp2Directive: nginx.renderVersion === "1.26",
-        });
-        const subjects: Subject[] = [
-            {
-                name: "tls-limit",
-                kind: "limit",
-                description: "nginx answering itself over TLS with Keelson's TLS settings (no upstream hop)",
-                start: (cert) =>
-                    runNginx(
-                        `limit-${cert}`,
-                        renderTlsLimit(
-                            paths(`limit-${cert}`),
-                            site(cert, path.join(tmp.dir, `limit-${cert}`, "access.log")),
-                        ),
-                        httpsPort,
-                    ),
-            },
-            {
-                name: "keelson-nginx",
-                kind: "keelson",
-                description: `Keelson nginx.conf (nginx ${nginx.version})`,
-                start: (cert) => {
-                    const p = paths(`keelson-nginx-${cert}`);
-                    const text = renderNginxConfig(spec(cert), {
-                        ...common,
-                        version: nginx.renderVersion as NginxVersion,
-                        user: "root",
-                        pidFile: p.pidFile,
-                        errorLog: p.errorLog,
-                        accessLog: path.join(p.tempDir, "access.log"),
-                        tempDir: p.tempDir,
-                        ocspStapling: false,
-                    });
-                    return runNginx(`keelson-nginx-${cert}`, text, httpsPort);
-                },
-            },
-            {
-                name: "keelson-haproxy",
-                kind: "keelson",
-                description: `Keelson haproxy.cfg (haproxy ${haproxy.version}), logging to a syslog socket that reads`,
-                start: (cert) => {
-                    const file = path.join(tmp.dir, `haproxy-${cert}.cfg`);
-                    const text = renderHaproxyConfig(spec(cert), {
-                        ...common,
-                        version: haproxy.renderVersion as HaproxyVersion,
-                        user: "",
-                        log: `${sink.address} local0`,
-                        statsSocket: path.join(tmp.dir, `haproxy-${cert}.sock`),
-                        maxconn: 4000,
-                    });
-                    fs.writeFileSync(file, text);
-                    return run(haproxy, ["-db", "-f", file], httpsPort);
-                },
-            },
-            {
-                name: "ingress-nginx",
-                kind: "peer",
-                description: "nginx with ingress-nginx's default template (keep-alive 320, upstreaminfo log)",
-                start: (cert) =>
-                    runNginx(
-                        `ingress-${cert}`,
-                        renderIngressNginx(
-                            paths(`ingress-${cert}`),
-                            site(cert, path.join(tmp.dir, `ingress-${cert}`, "access.log")),
-                        ),
-                        httpsPort,
-                    ),
-            },
-            {
-                name: "haproxy-guided",
-                kind: "peer",
-                description:
-                    "HAProxy per its own tuning guidance (threads per core, httplog, http-reuse safe)",
-                start: (cert) => {
-                    const file = path.join(tmp.dir, `guided-${cert}.cfg`);
-                    fs.writeFileSync(file, renderHaproxyGuided(site(cert, sink.address)));
-                    return run(haproxy, ["-db", "-f", file], httpsPort);
-                },
-            },
-            {
-                name: "caddy",
-                kind: "peer",
-                description: "Caddy reverse_proxy with its defaults (host's caddy)",
-                start: (cert) => {
-                    const file = path.join(tmp.dir, `Caddyfile-${cert}`);
-                    fs.writeFileSync(file, renderCaddyfile(site(cert, "")));
-                    const home = paths(`caddy-${cert}`).tempDir;
-                    const env = [`HOME=${home}`, `XDG_DATA_HOME=${home}`, `XDG_CONFIG_HOME=${home}`];
-                    return start(
-                        "env",
-                        [...env, caddy, "run", "--config", file, "--adapter", "caddyfile"],
-                        httpsPort,
-                    );
-                },
-            },
-            {
-                name: "naive-nginx",
-                kind: "baseline",
-                description: "tutorial TLS proxy: no upstream keep-alive, no session cache",
-                start: (cert) => {
-                    const p = paths(`naive-${cert}`);
-                    const o = {
-                        port: httpsPort,
-                        certFile: certs[cert].certFile,
-                        keyFile: certs[cert].keyFile,
-                    };
-                    const text = renderNaiveProxy(p, {
-                        ...o,
-                        backend: `127.0.0.2:${backendPort}`,
-                        accessLog: path.join(p.tempDir, "access.log"),
-                    });
-                    return runNginx(`naive-${cert}`, text, httpsPort);
-                },
-            },
-        ];
-
+        const subjects = [...rig.subjects];
         // `--only a,b`: just those subjects (comparing two configs); the ratios need the TLS limit and a peer.
         const onlyAt = process.argv.indexOf("--only");
         if (onlyAt >= 0) {
@@ -238,11 +48,6 @@ async function main(): Promise<number> {
         say(
             `nginx ${nginx.version} and haproxy ${haproxy.version} from ${nginx.source}; wrk ${load.threads} threads, ${load.connections} connections, ${seconds}s x ${rounds} rounds`,
         );
-        const addresses = BACKENDS.map((b) => b.address);
-        const backendConf = renderStaticBackend(paths("backend"), addresses, backendPort);
-        await runNginx("backend", backendConf, backendPort, addresses[0]);
-        const url = `https://127.0.0.1:${httpsPort}/`;
-        const headers = [`Host: ${HOST}`];
         const samples: Sample[] = [];
         for (let round = 1; round <= rounds; round++) {
             for (const s of subjects) {
@@ -268,7 +73,7 @@ async function main(): Promise<number> {
                 if (s.kind !== "keelson" && cert === "rsa") continue;
                 const p = await s.start(cert);
                 const before = processTreeCpuSeconds(p.child.pid!);
-                const h = await runHandshakes(httpsPort, handshakeSeconds, clients);
+                const h = await runHandshakes(rig.httpsPort, handshakeSeconds, clients);
                 const cpu = Number((processTreeCpuSeconds(p.child.pid!) - before).toFixed(2));
                 await stop(p);
                 const row = {
@@ -323,13 +128,12 @@ async function main(): Promise<number> {
                 `  openssl speed, one core: RSA-2048 ${signs.rsa2048} signs/s, ECDSA P-256 ${signs.ecdsap256} signs/s`,
             );
         }
-        const keelsonFailures = report.subjects
-            .filter((s) => s.kind === "keelson")
-            .reduce((n, s) => n + s.failures, 0);
-        return keelsonFailures > 0 ? 1 : 0;
+        const failed = failedSubjects(report.subjects);
+        if (failed.length > 0)
+            console.error(`bench:edge: requests failed, figures invalid: ${failed.join(", ")}`);
+        return failed.length > 0 ? 1 : 0;
     } finally {
-        for (const p of [...running].reverse()) await p.stop();
-        tmp.cleanup();
+        await rig.close();
     }
 }
 
