@@ -73,7 +73,9 @@ export = async () => {
         {
             ...appArgs(cfg),
             provider: cluster.provider,
-            edgeSourceCidrs: network.publicSubnetCidrs,
+            // The edge reaches the pods through the workers' internal NLB, which does not preserve client
+            // addresses: the nodes see the NLB's own addresses, in the private subnets.
+            edgeSourceCidrs: network.privateSubnetCidrs,
             dependsOn: addons.ready,
         },
         opts,

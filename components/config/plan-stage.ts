@@ -57,7 +57,7 @@ export function planStage(config: StageConfig): Problem[] {
         name,
         namespace,
         services: referenceServices(config.app),
-        edgeSourceCidrs: config.existingCluster ? [] : config.network.publicSubnets,
+        edgeSourceCidrs: config.existingCluster ? [] : config.network.privateSubnets, // the worker NLB (index.ts)
         publish: config.app.publish,
     };
     const appProblems = validateApplication(def);

@@ -94,6 +94,32 @@ describe("shipped stages, planned offline through index.ts", function () {
             assert.equal(p.outputs.kubeconfig, "[secret]");
             assert.ok(p.secretOutputs.includes("kubeconfig"));
         });
+
+        it(`${stage}: the edge's published-service NetworkPolicies admit the worker NLB's subnets, the source the pods see`, async () => {
+            const p = await plan(stage);
+            const cidrOf = new Map(
+                p.resources
+                    .filter((r) => r.type === "aws:ec2/subnet:Subnet")
+                    .map((r) => [`subnet-${stableHex(r.name)}`, r.inputs.cidrBlock as string]),
+            );
+            const nlb = p.resources.filter(
+                (r) => r.type === "aws:lb/loadBalancer:LoadBalancer" && r.name.endsWith("-ingress"),
+            );
+            assert.equal(nlb.length, 1, "one worker ingress NLB");
+            assert.equal(nlb[0].inputs.internal, true);
+            const nlbCidrs = (nlb[0].inputs.subnets as string[]).map((id) => cidrOf.get(id)).sort();
+            const policies = p.resources.filter(
+                (r) =>
+                    r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" &&
+                    (r.inputs.metadata as { name: string }).name.endsWith("-from-outside"),
+            );
+            assert.ok(policies.length >= 1, "the routed services have a policy admitting the edge");
+            for (const pol of policies) {
+                const rules = (pol.inputs.spec as { ingress: { from: { ipBlock: { cidr: string } }[] }[] })
+                    .ingress;
+                assert.deepEqual(rules[0].from.map((f) => f.ipBlock.cidr).sort(), nlbCidrs, pol.name);
+            }
+        });
     }
 
     it("README's stage figures (resources, StackScore, cost) are these plans' (npm run readme:figures)", async () => {
