@@ -28,7 +28,8 @@ export interface ApplicationArgs {
     /** Provider of the target cluster: a Keelson cluster's, or one built from any kubeconfig. */
     readonly provider: k8s.Provider;
     /**
-     * CIDRs of the edge load balancer hosts (the public subnets), allowed to reach published services.
+     * CIDRs the edge's traffic arrives from, allowed to reach published services: on a Keelson cluster the
+     * workers' internal NLB's subnets (the private subnets; it does not preserve client addresses).
      * Plain values: the NetworkPolicies are rendered at construction. Default none (nothing outside can reach them).
      */
     readonly edgeSourceCidrs?: readonly string[];
