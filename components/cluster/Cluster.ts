@@ -16,6 +16,7 @@ import { ClusterReady } from "./readiness";
 import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
 import { ssmPrefix } from "./render/ssm-layout";
 import { createClusterSecrets } from "./secrets";
+import { ServiceAccountIssuer } from "./ServiceAccountIssuer";
 import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
@@ -45,6 +46,8 @@ export class Cluster extends pulumi.ComponentResource {
     readonly nodeRole: aws.iam.Role;
     /** Role of the masters; the etcd-backup add-on attaches its S3 policy here. */
     readonly masterRole: aws.iam.Role;
+    /** The self-hosted OIDC issuer of the service-account tokens, for IRSA roles (see ./irsa.ts). */
+    readonly serviceAccountIssuer: ServiceAccountIssuer;
     /** The readiness gate. */
     readonly ready: ClusterReady;
     /** `/keelson/<stage>/<cluster>`. */
@@ -79,6 +82,12 @@ export class Cluster extends pulumi.ComponentResource {
 
         const pki = createClusterPki(name, cfg.kubernetesVersion, this);
         const secrets = createClusterSecrets(name, this.ssmPrefix, pki, tags, this);
+        this.serviceAccountIssuer = new ServiceAccountIssuer(
+            `${name}-oidc`,
+            { publicKeyPem: pki.serviceAccountKey.publicKeyPem, region, tags },
+            { parent: this },
+        );
+        const sa = this.serviceAccountIssuer;
         const state = createClusterState(name, this.ssmPrefix, cfg.masters, tags, this);
         const masterId = createNodeIdentity(
             `${name}-master`,
@@ -139,8 +148,8 @@ export class Cluster extends pulumi.ComponentResource {
         this.internalEndpoint = `https://${front.internalHost}:${API_PORT}`;
 
         const env: pulumi.Output<NodeEnvironment> = pulumi
-            .all([pki.caCertHash, front.externalSans, secrets.kmsKey.arn])
-            .apply(([caCertHash, externalSans, kmsKeyArn]) => ({
+            .all([pki.caCertHash, front.externalSans, secrets.kmsKey.arn, sa.issuer, sa.jwksUri])
+            .apply(([caCertHash, externalSans, kmsKeyArn, issuer, jwksUri]) => ({
                 clusterName: cfg.name,
                 kubernetesVersion: cfg.kubernetesVersion,
                 endpointHost: front.internalHost,
@@ -153,6 +162,7 @@ export class Cluster extends pulumi.ComponentResource {
                 ssmPrefix: this.ssmPrefix,
                 kmsKeyArn,
                 masterCount: cfg.masters,
+                serviceAccountIssuer: { issuer, jwksUri },
             }));
         // One lookup per architecture the nodes need (Graviton types boot the arm64 image).
         const amis = new Map<DebianArchitecture, pulumi.Output<string>>();

@@ -48,9 +48,15 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 ["keelson-prod-batch", component.urn],
             ],
         );
-        // Every resource is the cluster's child, or (the templates and groups) a pool's.
+        const [issuer] = ofType(run.resources, "keelson:cluster:ServiceAccountIssuer");
+        assert.deepEqual([issuer.name, issuer.parent], ["keelson-prod-oidc", component.urn]);
+        // Every resource is the cluster's child, or a pool's (templates, groups) or the issuer's (see irsa.test.ts).
         const orphans = run.resources.filter(
-            (r) => r !== component && r.parent !== component.urn && !pools.some((p) => p.urn === r.parent),
+            (r) =>
+                r !== component &&
+                r.parent !== component.urn &&
+                r.parent !== issuer.urn &&
+                !pools.some((p) => p.urn === r.parent),
         );
         assert.deepEqual(
             orphans.map((r) => r.name),
@@ -521,6 +527,22 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             "127.0.0.1",
         ]);
         assert.equal(init[1].controlPlaneEndpoint, "api.keelson-prod.internal:6443");
+        // Tokens are issued as the S3 issuer that the OIDC provider trusts (see irsa.test.ts).
+        const [oidc] = ofType(run.resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider");
+        assert.match(
+            String(oidc.inputs.url),
+            /^https:\/\/keelson-prod-oidc-[0-9a-f]{7}\.s3\.eu-west-1\.amazonaws\.com$/,
+        );
+        assert.deepEqual(
+            (init[1].apiServer.extraArgs as { name: string; value: string }[]).filter(
+                (a) => a.name.startsWith("service-account-issuer") || a.name === "service-account-jwks-uri",
+            ),
+            [
+                { name: "service-account-issuer", value: oidc.inputs.url },
+                { name: "service-account-issuer", value: "https://kubernetes.default.svc.cluster.local" },
+                { name: "service-account-jwks-uri", value: `${oidc.inputs.url}/keys.json` },
+            ],
+        );
     });
 
     it("gates the Kubernetes provider on the readiness resource, which waits for masters and the NLB", () => {

@@ -177,6 +177,9 @@ const computers: Record<string, Computer> = {
         name: i.name ?? n,
     }),
     "aws:iam/policy:Policy": (n, i) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT}:policy/${i.name ?? n}` }),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({
+        arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${String(i.url ?? "").replace(/^https:\/\//, "")}`,
+    }),
     "aws:iam/user:User": (n, i) => ({
         arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/${i.name ?? n}`,
         name: i.name ?? n,

@@ -13,6 +13,7 @@ import {
     NODE_NAME_PLACEHOLDER,
     PROVIDER_ID_PLACEHOLDER,
 } from "./policies";
+import { LEGACY_ISSUER } from "./oidc";
 import { BOOTSTRAP_TOKEN_TTL } from "./units";
 import { anonymousAuthConfigApiVersion, kubeadmApiVersion, parseKubernetesVersion } from "./versions";
 
@@ -32,6 +33,12 @@ export interface KubeadmClusterOptions {
     readonly serviceCidr: string;
     /** `sha256:<hex>` of the cluster CA public key (see ./cahash.ts). */
     readonly caCertHash: string;
+    /**
+     * The self-hosted service-account issuer (IRSA, see ../ServiceAccountIssuer.ts): the API server signs
+     * tokens as `issuer` and advertises `jwksUri`; kubeadm's default issuer stays accepted. Default
+     * none: kubeadm's defaults (`https://kubernetes.default.svc.cluster.local`).
+     */
+    readonly serviceAccountIssuer?: { readonly issuer: string; readonly jwksUri: string };
 }
 
 /** Where a node registers and how. */
@@ -159,6 +166,28 @@ export function apiServerArgs(kubernetesVersion: string): Args {
     return args;
 }
 
+/**
+ * Adds the service-account issuer flags. v1beta4's list form repeats `service-account-issuer` (the
+ * first one signs, both are accepted, so tokens of the old issuer stay valid); v1beta3's map holds one.
+ */
+function withIssuer(args: unknown, o: KubeadmClusterOptions): unknown {
+    const sa = o.serviceAccountIssuer;
+    if (!sa) return args;
+    if (!Array.isArray(args)) {
+        return {
+            ...(args as Args),
+            "service-account-issuer": sa.issuer,
+            "service-account-jwks-uri": sa.jwksUri,
+        };
+    }
+    return [
+        ...args,
+        { name: "service-account-issuer", value: sa.issuer },
+        { name: "service-account-issuer", value: LEGACY_ISSUER },
+        { name: "service-account-jwks-uri", value: sa.jwksUri },
+    ];
+}
+
 /** ClusterConfiguration: endpoint, SANs, networking and the control-plane flags. */
 export function clusterConfiguration(o: KubeadmClusterOptions): Record<string, unknown> {
     const v = parseKubernetesVersion(o.kubernetesVersion);
@@ -173,7 +202,7 @@ export function clusterConfiguration(o: KubeadmClusterOptions): Record<string, u
         networking: { podSubnet: o.podCidr, serviceSubnet: o.serviceCidr, dnsDomain: "cluster.local" },
         apiServer: {
             certSANs: [...new Set(sans)],
-            extraArgs: extraArgs(apiVersion, apiServerArgs(o.kubernetesVersion)),
+            extraArgs: withIssuer(extraArgs(apiVersion, apiServerArgs(o.kubernetesVersion)), o),
             extraVolumes: [
                 {
                     name: "keelson-config",
