@@ -24,7 +24,7 @@ export interface ServiceAccountIssuerArgs {
 
 /**
  * A service-account issuer (`keelson:cluster:ServiceAccountIssuer`). The bucket (`<name>`, SSE-S3,
- * bucket-owner-enforced, no ACLs) holds `.well-known/openid-configuration` and `keys.json` derived from
+ * bucket-owner-enforced, no ACLs, versioned: old versions expire after 30 days) holds `.well-known/openid-configuration` and `keys.json` derived from
  * the cluster's service-account key; its policy makes exactly those two objects readable by anyone
  * (STS fetches them anonymously over HTTPS; nothing else in the bucket is public) and refuses plain
  * HTTP. Public ACLs stay blocked; only public *policies* are allowed on this bucket, so the
@@ -63,6 +63,27 @@ export class ServiceAccountIssuer extends pulumi.ComponentResource {
             `${name}-ownership`,
             { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
             parent,
+        );
+        // Versioned: an overwritten keys.json (a botched key change) can be restored; old versions expire.
+        const versioning = new aws.s3.BucketVersioning(
+            `${name}-versioning`,
+            { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+            parent,
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-old-versions",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays: 30 },
+                    },
+                ],
+            },
+            { parent: this, dependsOn: [versioning] },
         );
         const access = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access`,

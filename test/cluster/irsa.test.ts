@@ -65,12 +65,14 @@ describe("cluster/ServiceAccountIssuer and createServiceAccountRole (mocked)", f
                 "aws:iam/role:Role c-ebs-csi",
                 "aws:iam/rolePolicy:RolePolicy c-ebs-csi",
                 "aws:s3/bucket:Bucket c-oidc",
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration c-oidc-lifecycle",
                 "aws:s3/bucketObjectv2:BucketObjectv2 c-oidc-discovery",
                 "aws:s3/bucketObjectv2:BucketObjectv2 c-oidc-jwks",
                 "aws:s3/bucketOwnershipControls:BucketOwnershipControls c-oidc-ownership",
                 "aws:s3/bucketPolicy:BucketPolicy c-oidc-discovery",
                 "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock c-oidc-public-access",
                 "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration c-oidc-sse",
+                "aws:s3/bucketVersioning:BucketVersioning c-oidc-versioning",
             ],
         );
         assert.deepEqual(run.outputs, {
