@@ -8,6 +8,7 @@ import { manifestPath } from "../core/manifest";
 import { Problem } from "../core/problems";
 import { secureBucket } from "../app/secure-bucket";
 import { ChartSpec, addonCharts } from "./charts";
+import { csrApproverChart } from "./csr-approver";
 import { backupPolicy, lifecycleRules, renderEtcdBackupCronJob } from "./etcd-backup";
 import { renderStorageClass } from "./storage-class";
 
@@ -17,8 +18,16 @@ export { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
 export class AddonsError extends Error {}
 
 /** Why the args cannot work, as `{ key, value, message }`. */
-export function validateAddons(spec: AddonsSpec, args: Pick<AddonsArgs, "masterRole">) {
+export function validateAddons(spec: AddonsSpec, args: Pick<AddonsArgs, "masterRole" | "vpcCidr">) {
     const problems: Problem[] = [];
+    if (!args.vpcCidr) {
+        problems.push({
+            key: "vpcCidr",
+            value: args.vpcCidr,
+            message:
+                "vpcCidr: not given; pass the VPC CIDR (network.cidr) so the kubelet CSR approver signs serving certificates only for node addresses in it",
+        });
+    }
     if (spec.etcdBackups && !args.masterRole) {
         problems.push({
             key: "addons.etcdBackups",
@@ -69,7 +78,7 @@ export class Addons extends pulumi.ComponentResource {
                 message: "region: not given and aws:region is not set; pass region or set aws:region",
             });
         }
-        if (problems.length > 0 || !region) {
+        if (problems.length > 0 || !region || !args.vpcCidr) {
             throw new AddonsError(problems.map((p) => p.message).join("\n"));
         }
         super("keelson:addons:Addons", name, {}, opts);
@@ -116,7 +125,11 @@ export class Addons extends pulumi.ComponentResource {
         const [cniSpec, ...rest] = specs;
         this.cni = chart(cniSpec, [...(args.dependsOn ?? [])]);
         const charts: Record<string, k8s.helm.v4.Chart> = { [cniSpec.key]: this.cni };
-        for (const spec of rest) charts[spec.key] = chart(spec, [this.cni]);
+        // Kubelet serving certificates are signed once this approves them; metrics-server verifies them.
+        const approver = chart(csrApproverChart({ region, vpcCidr: args.vpcCidr }), [this.cni]);
+        charts["csr-approver"] = approver;
+        for (const spec of rest)
+            charts[spec.key] = chart(spec, spec.key === "metrics-server" ? [this.cni, approver] : [this.cni]);
         this.charts = charts;
 
         const sc = renderStorageClass();

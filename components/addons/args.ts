@@ -12,6 +12,8 @@ export interface AddonsArgs {
     readonly clusterName: string;
     /** AWS region of the cluster (EBS CSI, CloudWatch Logs, S3). Default the `aws:region` config. */
     readonly region?: string;
+    /** The VPC CIDR: the kubelet CSR approver signs serving certificates only for node addresses in it. Required. */
+    readonly vpcCidr?: string;
     /** Pod network CIDR, handed to the CNI. Default `192.168.0.0/16` (the Cluster's default). */
     readonly podCidr?: string;
     /** CNI plugin; both enforce NetworkPolicy. Default `calico`. */

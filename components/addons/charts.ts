@@ -134,8 +134,8 @@ export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
  * metrics-server on the masters: kubelets accept port 10250 only from the masters, and a pod there
  * reaches them with the master's address (the CNI masquerades pod traffic to node IPs). Pod networking,
  * not the host network, so every API server reaches it over the pod network without a firewall rule.
- * `--kubelet-insecure-tls` because kubeadm's kubelet serving certificates are self-signed unless
- * serverTLSBootstrap is enabled; the connection is still TLS, only the kubelet's identity is unchecked.
+ * Kubelet serving certificates are signed by the cluster CA (serverTLSBootstrap, addons/csr-approver.ts), which
+ * metrics-server trusts by default (its in-cluster service-account CA), so it verifies every kubelet.
  */
 export function metricsServerChart(): ChartSpec {
     return {
@@ -144,7 +144,7 @@ export function metricsServerChart(): ChartSpec {
         namespace: "kube-system",
         values: {
             ...CONTROL_PLANE_PLACEMENT,
-            args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
+            args: ["--kubelet-preferred-address-types=InternalIP"],
         },
     };
 }

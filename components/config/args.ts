@@ -80,11 +80,20 @@ export function addonsArgs(
     cfg: StageConfig,
 ): Pick<
     AddonsArgs,
-    "clusterName" | "region" | "podCidr" | "cni" | "metricsServer" | "logging" | "nodeMetrics" | "etcdBackups"
+    | "clusterName"
+    | "region"
+    | "vpcCidr"
+    | "podCidr"
+    | "cni"
+    | "metricsServer"
+    | "logging"
+    | "nodeMetrics"
+    | "etcdBackups"
 > {
     return {
         clusterName: cfg.cluster.name,
         region: cfg.region,
+        vpcCidr: cfg.network.cidr,
         podCidr: cfg.cluster.podCidr,
         ...addonsConfigArgs(cfg.addons),
     };

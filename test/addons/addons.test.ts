@@ -28,6 +28,7 @@ async function plan(config: AddonsConfig, withRole = true) {
             provider,
             clusterName: "keelson-prod",
             region: "eu-west-1",
+            vpcCidr: "10.30.0.0/16",
             podCidr: "192.168.0.0/16",
             masterRole,
             nodeRoles: withRole
@@ -75,6 +76,7 @@ describe("addons/Addons (mocked)", () => {
                 "kubernetes:core/v1:Namespace addons-ns-monitoring",
                 "kubernetes:core/v1:Namespace addons-ns-tigera-operator",
                 "kubernetes:helm.sh/v4:Chart addons-calico",
+                "kubernetes:helm.sh/v4:Chart addons-csr-approver",
                 "kubernetes:helm.sh/v4:Chart addons-ebs-csi",
                 "kubernetes:helm.sh/v4:Chart addons-fluent-bit",
                 "kubernetes:helm.sh/v4:Chart addons-metrics-server",
@@ -179,7 +181,7 @@ describe("addons/Addons (mocked)", () => {
         assert.match(run.artifacts[1].content, /value: addons-etcd-backups-[0-9a-f]{7}/);
     });
 
-    it("installs only the CNI and the CSI driver when everything switchable is off", async () => {
+    it("installs only the CNI, the kubelet CSR approver and the CSI driver when everything switchable is off", async () => {
         const small = await plan({
             cni: "cilium",
             metricsServer: false,
@@ -191,7 +193,11 @@ describe("addons/Addons (mocked)", () => {
             small.resources
                 .filter((r) => r.type === "kubernetes:helm.sh/v4:Chart")
                 .map((r) => `${r.name} ${r.inputs.chart}@${r.inputs.version}`),
-            ["addons-cilium cilium@1.18.1", "addons-ebs-csi aws-ebs-csi-driver@2.48.0"],
+            [
+                "addons-cilium cilium@1.18.1",
+                "addons-csr-approver kubelet-csr-approver@1.2.14",
+                "addons-ebs-csi aws-ebs-csi-driver@2.48.0",
+            ],
         );
         assert.equal(
             small.resources.some((r) => r.type.startsWith("aws:s3")),
@@ -208,6 +214,7 @@ describe("addons/Addons (mocked)", () => {
                     provider: undefined as unknown as k8s.Provider,
                     clusterName: "c",
                     region: "eu-west-1",
+                    vpcCidr: "10.30.0.0/16",
                     podCidr: "192.168.0.0/16",
                 });
             } catch (e) {

@@ -103,7 +103,7 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
         const [, ebs, metrics, fluent, exporter] = addonCharts(all, facts);
         assert.deepEqual(metrics.values, {
             ...masters,
-            args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
+            args: ["--kubelet-preferred-address-types=InternalIP"],
         });
         const notOnMasters = {
             nodeAffinity: {

@@ -58,6 +58,7 @@ describe("cluster/render/kubeadm", () => {
             "audit-log-maxbackup": "10",
             "audit-log-maxsize": "100",
             "encryption-provider-config": "/etc/kubernetes/keelson/encryption-config.yaml",
+            "kubelet-certificate-authority": "/etc/kubernetes/pki/ca.crt",
             "tls-min-version": "VersionTLS12",
             "tls-cipher-suites":
                 "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
@@ -112,7 +113,7 @@ describe("cluster/render/kubeadm", () => {
         assert.deepEqual(kc.authentication.webhook, { enabled: true });
         assert.equal(kc.authorization.mode, "Webhook");
         assert.equal(kc.rotateCertificates, true);
-        assert.equal(kc.serverTLSBootstrap, false);
+        assert.equal(kc.serverTLSBootstrap, true);
         assert.equal(kc.protectKernelDefaults, true);
         assert.equal(kc.cgroupDriver, "systemd");
         assert.equal(kc.seccompDefault, true);

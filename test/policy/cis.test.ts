@@ -39,12 +39,11 @@ const KUBEADM_SCHEDULER: Record<string, string> = { "bind-address": "127.0.0.1" 
 export const CIS_EXCEPTIONS: Record<string, string> = {
     "1.2.1":
         "--anonymous-auth stays on: AuthenticationConfiguration limits anonymous requests to /livez, /readyz, /healthz (the load balancers' health checks)",
-    "1.2.5":
-        "no --kubelet-certificate-authority: kubelet serving certificates are self-signed until serverTLSBootstrap and a CSR approver that checks node identity are deployed",
     "1.2.9": "EventRateLimit needs an admission configuration file Keelson does not render yet",
     "1.2.11":
         "AlwaysPullImages: images are pinned by tag and digest; pulling on every start makes the registry a restart dependency",
-    "4.2.9": "kubelet tlsCertFile unset: the same self-signed serving certificate as 1.2.5",
+    "4.2.9":
+        "kubelet tlsCertFile unset: the serving certificate is issued by the cluster CA through serverTLSBootstrap (approved by kubelet-csr-approver) and rotates, so there is no static file to name",
 };
 
 const flagMap = (list: unknown): Record<string, string> =>

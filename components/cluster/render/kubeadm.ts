@@ -137,6 +137,9 @@ export const TLS_CIPHER_SUITES: readonly string[] = [
     "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
 ];
 
+/** The CA that signs kubelet serving certificates: kube-controller-manager's kubelet-serving signer uses the cluster CA. */
+export const KUBELET_SERVING_CA = "/etc/kubernetes/pki/ca.crt";
+
 /** The most processes one pod may run (CIS 4.2.13): a fork bomb stays inside its pod. */
 export const POD_PIDS_LIMIT = 4096;
 
@@ -154,6 +157,8 @@ export function apiServerArgs(kubernetesVersion: string): Args {
         "audit-log-maxbackup": "10",
         "audit-log-maxsize": "100",
         "encryption-provider-config": ENCRYPTION_CONFIG_PATH,
+        // CIS 1.2.5: logs, exec and port-forward verify the kubelet's serving certificate (serverTLSBootstrap).
+        "kubelet-certificate-authority": KUBELET_SERVING_CA,
         "tls-min-version": "VersionTLS12",
         "tls-cipher-suites": TLS_CIPHER_SUITES.join(","),
         // CIS 1.2.30: projected tokens expire when they say, not a year later.
@@ -250,8 +255,9 @@ export function kubeletConfiguration(): Record<string, unknown> {
         readOnlyPort: 0,
         // Client certificates rotate through the CSR API (auto-approved by kubeadm's RBAC).
         rotateCertificates: true,
-        // Serving certificates stay self-signed: signed ones need a CSR approver nobody runs yet.
-        serverTLSBootstrap: false,
+        // Serving certificates come from the cluster CA through the CSR API, approved by kubelet-csr-approver
+        // only for the node's own private DNS name and VPC address (addons/csr-approver.ts), and rotate.
+        serverTLSBootstrap: true,
         protectKernelDefaults: true,
         makeIPTablesUtilChains: true,
         streamingConnectionIdleTimeout: "5m",

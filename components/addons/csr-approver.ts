@@ -1,0 +1,89 @@
+// postfinance/kubelet-csr-approver: approves the kubelets' serving-certificate CSRs (serverTLSBootstrap, see
+// cluster/render/kubeadm.ts) only for names and addresses a Keelson node has, so the cluster CA signs them
+// and the API server and metrics-server verify every kubelet. Pure: values in, a ChartSpec out.
+import { ChartSpec, CONTROL_PLANE_PLACEMENT } from "./charts";
+
+/** The pinned chart (upstream gh-pages repository; chart 1.2.14 = app v1.2.14, April 2026). */
+export const CSR_APPROVER_CHART = {
+    chart: "kubelet-csr-approver",
+    version: "1.2.14",
+    repo: "https://postfinance.github.io/kubelet-csr-approver",
+} as const;
+
+/** What the approver needs to know about the nodes. */
+export interface CsrApproverFacts {
+    /** AWS region of the nodes: the domain of their EC2 private DNS names. */
+    readonly region: string;
+    /** The VPC CIDR: every node address lies in it. */
+    readonly vpcCidr: string;
+}
+
+/** The domain of EC2 private DNS names in a VPC with the default DHCP options (us-east-1 differs). */
+export function privateDnsDomain(region: string): string {
+    return region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
+}
+
+/**
+ * The only DNS name a Keelson node's serving CSR may carry: its IP-based EC2 private DNS name
+ * (`ip-10-30-1-5.eu-west-1.compute.internal`), which is also its Node name (kubeadm `nodeRegistration.name`
+ * from IMDS `local-hostname`). Go RE2 syntax, anchored.
+ */
+export function nodeNameRegex(region: string): string {
+    return `^ip-(\\d{1,3}-){3}\\d{1,3}\\.${privateDnsDomain(region).replace(/\./g, "\\.")}$`;
+}
+
+/**
+ * The approver's chart values. A CSR is approved only when all of these hold (the approver's checks, in its
+ * order): the requester is `system:node:<name>` and the CSR's common name is the same; at most one DNS name
+ * (`allowedDnsNames` 1), prefixed by the node name and matching {@link nodeNameRegex}; that name resolves
+ * (VPC DNS, through CoreDNS) to addresses inside the VPC CIDR and every IP address in the CSR is one of them
+ * (so a node cannot claim another node's address); every IP address lies in the VPC CIDR. DNS resolution stays
+ * on (`bypassDnsResolution` false): EC2's private names resolve in the VPC, which is what ties a name to its
+ * instance's address. Anything else is denied (not left pending), so a forged CSR shows up as Denied.
+ * Two replicas with leader election on the masters (the control-plane taint tolerated), spread over them.
+ */
+export function csrApproverValues(facts: CsrApproverFacts): Record<string, unknown> {
+    return {
+        providerRegex: nodeNameRegex(facts.region),
+        providerIpPrefixes: [facts.vpcCidr],
+        allowedDnsNames: 1,
+        bypassDnsResolution: false,
+        bypassHostnameCheck: false,
+        ignoreNonSystemNode: false,
+        skipDenyStep: false,
+        leaderElection: true,
+        replicas: 2,
+        image: { tag: `v${CSR_APPROVER_CHART.version}` },
+        ...CONTROL_PLANE_PLACEMENT,
+        affinity: {
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 100,
+                        podAffinityTerm: {
+                            topologyKey: "kubernetes.io/hostname",
+                            labelSelector: {
+                                matchLabels: { "app.kubernetes.io/name": CSR_APPROVER_CHART.chart },
+                            },
+                        },
+                    },
+                ],
+            },
+        },
+    };
+}
+
+/**
+ * The approver release in kube-system. It runs on the pod network (CoreDNS resolves the node names), so it
+ * installs after the CNI; nothing before it needs a kubelet serving certificate (the readiness gate reads the
+ * API only; the kubelets keep their CSRs pending and retry until approved), and metrics-server, which scrapes
+ * the kubelets over verified TLS, installs after it.
+ */
+export function csrApproverChart(facts: CsrApproverFacts): ChartSpec {
+    return {
+        key: "csr-approver",
+        ...CSR_APPROVER_CHART,
+        namespace: "kube-system",
+        values: csrApproverValues(facts),
+    };
+}
