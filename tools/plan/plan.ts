@@ -26,6 +26,8 @@ export interface PlanOptions {
     readonly program?: () => unknown;
     /** Unknowns as a first `pulumi preview` sees them (see MockRunOptions.preview). Default false. */
     readonly preview?: boolean;
+    /** Which mock registerResource answers (see MockRunOptions.monitor). Default lean. */
+    readonly monitor?: "lean" | "sdk";
 }
 
 /** A plan plus the unmasked registrations, for tests that check where secrets went. */
@@ -60,6 +62,7 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
             config: config.values,
             secretKeys: config.secretKeys,
             preview: options.preview,
+            monitor: options.monitor,
         },
         () => program() as Record<string, unknown>,
     );

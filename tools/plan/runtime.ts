@@ -7,6 +7,7 @@ import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { collectArtifacts } from "./artifacts";
+import { useLeanRegister } from "./lean-monitor";
 import { MockCloud, mockInvoke, mockResourceState } from "./mock-state";
 import { PlanArtifact, PlanResource, SECRET_MASK, UNKNOWN_MASK } from "./types";
 
@@ -32,6 +33,11 @@ export interface MockRunOptions {
      * attribute has a deterministic mock value, so that artifacts can be rendered and reviewed.
      */
     readonly preview?: boolean;
+    /**
+     * Which registerResource answers: "lean" (tools/plan/lean-monitor.ts: the same answer without the
+     * protobuf round trip of every state) or the SDK's own MockMonitor ("sdk", for comparing). Default lean.
+     */
+    readonly monitor?: "lean" | "sdk";
 }
 
 /** What a mocked run produced. */
@@ -255,6 +261,7 @@ export async function runUnderMocks<T>(
     const monitor = settings.getMonitor();
     if (!(monitor instanceof MockMonitor))
         throw new Error("offline plan: setMocks did not install a MockMonitor");
+    if ((options.monitor ?? "lean") === "lean") useLeanRegister(monitor, mocks.newResource);
     recorder = new Recorder(monitor);
     const store = stateModule as unknown as { getStore(): { logErrorCount: number } };
     const errorsBefore = store.getStore().logErrorCount;
