@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createHmac } from "crypto";
-import { stringify } from "yaml";
 import { Artifacts, ArtifactSet } from "../artifact-set";
 import { EdgeRoute } from "../edge/types";
 import { FileStore } from "./FileStore";
@@ -18,6 +17,7 @@ import { PoolInfo } from "./placement";
 import { PublishVia } from "./render/routes";
 import { FileStoreArgs, Service } from "./types";
 import { AppDefinition, AppProblem, validateApplication } from "./validate";
+import { toYaml } from "../core/yaml";
 
 /** Arguments of an Application. */
 export interface ApplicationArgs {
@@ -198,8 +198,8 @@ export class Application extends pulumi.ComponentResource {
             artifacts.add(
                 manifestPath(obj.manifest),
                 built
-                    ? pulumi.output(shown as Record<string, unknown>).apply((m) => stringify(m))
-                    : stringify(shown),
+                    ? pulumi.output(shown as Record<string, unknown>).apply((m) => toYaml(m))
+                    : toYaml(shown),
             );
         }
         this.objects = created;
