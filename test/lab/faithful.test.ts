@@ -27,8 +27,9 @@ const identity = {
     instanceId: "i-0123456789abcdef0",
     zone: "eu-west-1a",
     region: "eu-west-1",
-    role: "keelson-master",
-    readablePrefixes: ["/keelson/prod/keelson-prod/"],
+    role: "keelson-prod-master-0123abc",
+    instanceProfile: "keelson-prod-master-4567def",
+    policies: [],
     hopLimit: 1,
 };
 

@@ -24,11 +24,6 @@ export function shapeInstances(plan: PlannedStage, shape: "dev" | "prod"): Plann
         : [...masters.slice(0, 3), ...workers.slice(0, 2), ...edges.slice(0, 2)];
 }
 
-function shellVar(userData: string, name: string): string {
-    const m = new RegExp(`^\\s*(?:readonly )?${name}='([^']*)'`, "m").exec(userData);
-    return m ? m[1] : "";
-}
-
 /**
  * One node's write_files and packages, as its user-data declares them: cloud-config `packages:` (API
  * load balancers, edge hosts) and the `DEBIAN_PACKAGES` the Kubernetes bootstrap script installs.
@@ -69,9 +64,12 @@ export class LabCluster {
         this.secrets = clusterSecrets(pkiDir);
         this.caHash = spkiHash(this.secrets["ca-crt"]);
         const hub = lab.o.hub;
+        // Every parameter the plan creates, with the plan's value in clear (the bootstrap state) or
+        // the lab's key material under the plan's name; SecureStrings keep the plan's KMS key.
         for (const [name, type] of plan.parameters) {
             const key = name.split("/").pop()!;
-            if (key in this.secrets) hub.parameters.set(name, { value: this.secrets[key], type });
+            const value = key in this.secrets ? this.secrets[key] : plan.parameterValues.get(name);
+            if (value !== undefined) hub.parameters.set(name, { value, type, writtenBy: "plan" });
         }
         // Edge: the rendered config (gzip + base64, as Pulumi stores it) and real certificates.
         for (const [name, type] of plan.parameters) {
@@ -89,6 +87,10 @@ export class LabCluster {
                     type: plan.parameters.get(`${m[1]}/key`) ?? "SecureString",
                 });
             }
+        }
+        for (const [name, p] of hub.parameters) {
+            const keyId = plan.parameterKeys.get(name);
+            if (p.type === "SecureString" && keyId) p.keyId = keyId;
         }
         for (const n of [
             "deb.debian.org",
@@ -108,14 +110,12 @@ export class LabCluster {
         return { text, gzip: text === inst.userData ? inst.userDataGzip : gzipSync(text) };
     }
 
+    /** What the metadata service and SSM know of a new instance: its role's policies come from the plan. */
     identity(inst: PlannedInstance, nodeName: string): HubIdentity {
-        const prefix = shellVar(inst.userData, "SSM_PREFIX");
-        const readable =
-            inst.kind === "master"
-                ? [`${prefix}/`]
-                : inst.kind === "worker"
-                  ? [`${prefix}/join/`]
-                  : [shellVar(inst.userData, "CONFIG_PARAMETER").replace(/\/config$/, "/")];
+        if (!inst.role)
+            throw new Error(
+                `${inst.name}: the plan gives its instance profile ${inst.instanceProfile || "(none)"} no role`,
+            );
         const zone =
             /topology\.kubernetes\.io\/zone=([a-z0-9-]+)/.exec(inst.userData)?.[1] ?? `${this.plan.region}a`;
         return {
@@ -123,8 +123,9 @@ export class LabCluster {
             instanceId: `i-0${(0x1000000 + this.seq++).toString(16)}${Math.floor(Math.random() * 1e8).toString(16)}`,
             zone,
             region: this.plan.region,
-            role: inst.instanceProfile || `keelson-${inst.kind}`,
-            readablePrefixes: readable,
+            role: inst.role,
+            instanceProfile: inst.instanceProfile,
+            policies: inst.policies,
             hopLimit: inst.hopLimit,
         };
     }

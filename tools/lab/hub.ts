@@ -3,7 +3,7 @@
 //   https://pkgs.k8s.io/core:/stable:/v<x.y>/deb/    the stub kube repository (tools/lab/packages.ts)
 //   https://artifacts.k8s.io/binaries/cloud-provider-aws/...   a stub ecr-credential-provider
 //   https://s3.<region>.amazonaws.com/amazon-ssm-<region>/latest/debian_amd64/amazon-ssm-agent.deb
-//   https://ssm.<region>.amazonaws.com/              SSM GetParameter(s) (the stub below)
+//   https://ssm.<region>.amazonaws.com/              SSM GetParameter(s), PutParameter (tools/lab/ssm.ts)
 //   http://169.254.169.254/latest/...                IMDSv2 (the stub below)
 // Every request is recorded (`requests`), so scenarios can assert what the nodes really asked for.
 import * as fs from "fs";
@@ -11,6 +11,10 @@ import * as http from "http";
 import * as https from "https";
 import * as path from "path";
 import { randomBytes } from "crypto";
+import { PolicyDocument } from "./iam";
+import { ACCOUNT, ssmCall, SsmFault, SsmInput, SsmParameter, SsmState } from "./ssm";
+
+export type { SsmFault, SsmParameter } from "./ssm";
 
 /** A node as the metadata service and SSM see it. */
 export interface HubIdentity {
@@ -18,10 +22,11 @@ export interface HubIdentity {
     readonly instanceId: string;
     readonly zone: string;
     readonly region: string;
-    /** Instance role name (what the instance profile carries). */
+    /** The instance profile's role (IMDS serves its credentials) and the profile's name. */
     readonly role: string;
-    /** SSM parameter path prefixes this role may read (the plan's IAM policy, by prefix). */
-    readonly readablePrefixes: readonly string[];
+    readonly instanceProfile: string;
+    /** The role's inline IAM policies, from the plan: what SSM and KMS allow this node (tools/lab/iam.ts). */
+    readonly policies: readonly PolicyDocument[];
     readonly hopLimit: number;
 }
 
@@ -60,23 +65,10 @@ export function instanceMetadata(id: HubIdentity, address: string): Record<strin
         [`iam/security-credentials/${id.role}`]: JSON.stringify(creds),
         "iam/info": JSON.stringify({
             Code: "Success",
-            InstanceProfileArn: `arn:aws:iam::123456789012:instance-profile/${id.role}`,
+            InstanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/${id.instanceProfile}`,
         }),
     };
     return md;
-}
-
-/**
- * An injected SSM failure: every GetParameter from the matching nodes fails for `durationMs` from the
- * first such request (as IAM propagation delays a new instance role's first calls).
- */
-export interface SsmFault {
-    readonly code: "AccessDeniedException" | "ParameterNotFound";
-    readonly durationMs: number;
-    /** Node names; all nodes when absent. */
-    readonly nodes?: readonly string[];
-    /** Set by the hub at the first matching request. */
-    startedAt?: number;
 }
 
 /** What the hub serves. */
@@ -92,6 +84,8 @@ export interface HubOptions {
     /** Address of the "internet" services and of the metadata service. */
     readonly internetAddress: string;
     readonly imdsAddress: string;
+    /** Ports of the plain (and metadata) and TLS listeners; default 80 and 443 (0: any free port, for tests). */
+    readonly ports?: { readonly http: number; readonly https: number };
 }
 
 /** One recorded request. */
@@ -127,14 +121,19 @@ function serveFile(res: http.ServerResponse, root: string, rel: string): number 
 /** The hub's state and servers. */
 export class Hub {
     readonly requests: HubRequest[] = [];
-    readonly parameters = new Map<string, { value: string; type: string }>();
+    readonly parameters = new Map<string, SsmParameter>();
     readonly faults: SsmFault[] = [];
+    private readonly ssmState: SsmState;
+    /** The TLS listener's port once started. */
+    httpsPort = 0;
     /** Nodes by source address. */
     readonly identities = new Map<string, HubIdentity>();
     private readonly tokens = new Map<string, { address: string; expires: number }>();
     private readonly servers: (http.Server | https.Server)[] = [];
 
-    constructor(private readonly o: HubOptions) {}
+    constructor(private readonly o: HubOptions) {
+        this.ssmState = { region: o.region, parameters: this.parameters, faults: this.faults };
+    }
 
     async start(): Promise<void> {
         const plain = http.createServer((req, res) => this.handle(req, res, false));
@@ -146,10 +145,12 @@ export class Hub {
                 s.once("error", reject);
                 s.listen(port, host, () => resolve());
             });
-        await listen(plain, 80, this.o.internetAddress);
+        const ports = this.o.ports ?? { http: 80, https: 443 };
+        await listen(plain, ports.http, this.o.internetAddress);
         const imds = http.createServer((req, res) => this.handle(req, res, false));
-        await listen(imds, 80, this.o.imdsAddress);
-        await listen(tls, 443, this.o.internetAddress);
+        await listen(imds, ports.http, this.o.imdsAddress);
+        await listen(tls, ports.https, this.o.internetAddress);
+        this.httpsPort = (tls.address() as { port: number }).port;
         this.servers.push(plain, imds, tls);
     }
 
@@ -241,80 +242,23 @@ export class Hub {
         return 200;
     }
 
-    // SSM (JSON 1.1 protocol, as the AWS CLI speaks it). SigV4 is not verified; the caller is the node at
-    // the source address, and it may read only below its role's prefixes (IAM's AccessDeniedException
-    // otherwise). SecureStrings are returned decrypted only WithDecryption (KMS is modelled as always
-    // allowing the node's role). Injected faults win over everything.
+    // SSM (JSON 1.1 protocol, as the AWS CLI speaks it): see tools/lab/ssm.ts.
     private ssm(req: http.IncomingMessage, res: http.ServerResponse, address: string, node: string): void {
         let body = "";
         req.on("data", (c: Buffer) => (body += c.toString()));
         req.on("end", () => {
             const target = String(req.headers["x-amz-target"] ?? "");
-            const input = JSON.parse(body || "{}") as {
-                Name?: string;
-                Names?: string[];
-                WithDecryption?: boolean;
-            };
-            const id = this.identities.get(address);
-            const send = (status: number, doc: unknown, what: string) => {
-                res.writeHead(status, { "Content-Type": "application/x-amz-json-1.1" }).end(
-                    JSON.stringify(doc),
-                );
-                this.record(node, "ssm", what, status);
-            };
-            const names = target.endsWith(".GetParameter") ? [input.Name ?? ""] : (input.Names ?? []);
-            const fault = this.faults.find((f) => {
-                if (f.nodes && !f.nodes.includes(node)) return false;
-                f.startedAt ??= Date.now();
-                return Date.now() < f.startedAt + f.durationMs;
-            });
-            const what = `${target.split(".")[1]} ${names.join(",")}`;
-            if (fault) {
-                const message =
-                    fault.code === "AccessDeniedException"
-                        ? `User: arn:aws:sts::123456789012:assumed-role/${id?.role}/${id?.instanceId} is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:${this.o.region}:123456789012:parameter${names[0]} because no identity-based policy allows the ssm:GetParameter action`
-                        : "";
-                return send(400, { __type: fault.code, message }, `${what} -> ${fault.code} (injected)`);
+            let input: SsmInput;
+            try {
+                input = JSON.parse(body || "{}") as SsmInput;
+            } catch {
+                input = {};
             }
-            if (!id) return send(400, { __type: "UnrecognizedClientException" }, what);
-            const denied = names.find((n) => !id.readablePrefixes.some((p) => n.startsWith(p)));
-            if (denied !== undefined) {
-                return send(
-                    400,
-                    {
-                        __type: "AccessDeniedException",
-                        message: `User: arn:aws:sts::123456789012:assumed-role/${id.role}/${id.instanceId} is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:${this.o.region}:123456789012:parameter${denied}`,
-                    },
-                    `${what} -> AccessDenied`,
-                );
-            }
-            const found = names.map((n) => ({ n, p: this.parameters.get(n) }));
-            const param = (n: string, p: { value: string; type: string }) => ({
-                Name: n,
-                Type: p.type,
-                Value: p.type === "SecureString" && !input.WithDecryption ? "AQICAH-lab-ciphertext" : p.value,
-                Version: 1,
-                ARN: `arn:aws:ssm:${this.o.region}:123456789012:parameter${n}`,
-                DataType: "text",
-            });
-            if (target.endsWith(".GetParameter")) {
-                const f = found[0];
-                if (!f.p)
-                    return send(
-                        400,
-                        { __type: "ParameterNotFound", message: "" },
-                        `${what} -> ParameterNotFound`,
-                    );
-                return send(200, { Parameter: param(f.n, f.p) }, what);
-            }
-            send(
-                200,
-                {
-                    Parameters: found.filter((f) => f.p).map((f) => param(f.n, f.p!)),
-                    InvalidParameters: found.filter((f) => !f.p).map((f) => f.n),
-                },
-                what,
+            const r = ssmCall(this.ssmState, this.identities.get(address), target, input, node);
+            res.writeHead(r.status, { "Content-Type": "application/x-amz-json-1.1" }).end(
+                JSON.stringify(r.body),
             );
+            this.record(node, "ssm", r.what, r.status);
         });
     }
 }

@@ -155,6 +155,25 @@ async function clusterHealth(c: LabCluster, wantMembers: number, wantNodes: stri
     return out;
 }
 
+/**
+ * Each node's own report in SSM (`<prefix>/state/nodes/<name>`, written by the bootstrap's `report`
+ * with the node's role, through the lab's PutParameter): `ready <time> <instance> <node name>`.
+ */
+function bootstrapReports(c: LabCluster, labels: string[]): Check[] {
+    return labels.map((label) => {
+        const mine = [...c.lab.o.hub.parameters].filter(
+            ([name, p]) => name.includes("/state/nodes/") && p.writtenBy === label,
+        );
+        const last = mine.map(([name, p]) => `${name.split("/state/nodes/")[1]}: ${p.value}`);
+        return {
+            node: label,
+            check: "reported its bootstrap state to SSM: ready",
+            ok: mine.some(([, p]) => /^ready /.test(p.value)),
+            detail: last.join("; ") || "no report written",
+        };
+    });
+}
+
 async function edgeAnswers(c: LabCluster, edges: LabNode[]): Promise<Check[]> {
     const host =
         /\(([^)]+)\)/
@@ -197,6 +216,7 @@ const bootShape =
         const checks = [
             ...r.checks,
             ...(await clusterHealth(c, insts.filter((i) => i.kind === "master").length, k8s)),
+            ...bootstrapReports(c, k8s),
             ...(await edgeAnswers(c, edges)),
         ];
         return { ...summarize(checks, r.timedOut), nodes: r.nodes.map((n) => n.name) };
@@ -231,7 +251,10 @@ function faultyWorker(
         f.before?.();
         const r = await bootAndCheck(c, [{ inst, label, mutate: f.mutate, preboot: f.preboot }], 1_200_000);
         const reg = (await clusterHealth(c, 3, [label])).filter((x) => x.check.startsWith("every node"));
-        const out = { ...summarize([...r.checks, ...reg], r.timedOut), nodes: [label] };
+        const out = {
+            ...summarize([...r.checks, ...reg, ...bootstrapReports(c, [label])], r.timedOut),
+            nodes: [label],
+        };
         await env.lab.kill(r.nodes[0]);
         return judge ? judge(out) : out;
     };
@@ -467,6 +490,8 @@ async function cachedPlan(stage: string): Promise<PlannedStage> {
         return {
             ...j,
             parameters: new Map(j.parameters),
+            parameterKeys: new Map(j.parameterKeys),
+            parameterValues: new Map(j.parameterValues),
             descriptions: new Map(j.descriptions),
             instances: j.instances.map((i: { userDataGzip: string }) => ({
                 ...i,
@@ -480,6 +505,8 @@ async function cachedPlan(stage: string): Promise<PlannedStage> {
         const j = {
             ...plan,
             parameters: [...plan.parameters],
+            parameterKeys: [...plan.parameterKeys],
+            parameterValues: [...plan.parameterValues],
             descriptions: [...plan.descriptions],
             instances: plan.instances.map((i) => ({ ...i, userDataGzip: i.userDataGzip.toString("base64") })),
         };

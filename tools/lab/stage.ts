@@ -2,7 +2,9 @@
 // each instance's exact gzipped user-data, its IMDS settings and instance profile, the SSM parameters'
 // names and types, the API record and target-group health check, the edge config artifact.
 import { gunzipSync } from "zlib";
+import { physicalName } from "../plan/mock-names";
 import { planStage } from "../plan/plan";
+import { PolicyDocument } from "./iam";
 
 /** One instance of the plan. */
 export interface PlannedInstance {
@@ -14,6 +16,9 @@ export interface PlannedInstance {
     readonly userData: string;
     readonly hopLimit: number;
     readonly instanceProfile: string;
+    /** The instance profile's role (its physical name), and that role's inline policies in the plan. */
+    readonly role: string;
+    readonly policies: PolicyDocument[];
 }
 
 /** The parts of a plan the lab uses. */
@@ -23,6 +28,10 @@ export interface PlannedStage {
     readonly instances: PlannedInstance[];
     /** SSM parameter name -> type. */
     readonly parameters: Map<string, string>;
+    /** KMS key of each SecureString parameter that names one (the others use `alias/aws/ssm`). */
+    readonly parameterKeys: Map<string, string>;
+    /** The value the plan gives a parameter in clear (`insecureValue`: the bootstrap state's initial values). */
+    readonly parameterValues: Map<string, string>;
     /** SSM description by name (edge certificates name their hosts there). */
     readonly descriptions: Map<string, string>;
     readonly apiName: string;
@@ -47,6 +56,11 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
     const instances: PlannedInstance[] = [];
     const parameters = new Map<string, string>();
     const descriptions = new Map<string, string>();
+    const parameterKeys = new Map<string, string>();
+    const parameterValues = new Map<string, string>();
+    // Instance profile (physical name) -> role (physical name) -> the role's inline policies.
+    const profileRole = new Map<string, string>();
+    const rolePolicies = new Map<string, PolicyDocument[]>();
     let apiName = "";
     let apiTarget: "nlb" | "master-0" = "master-0";
     let healthCheck: PlannedStage["healthCheck"];
@@ -65,6 +79,8 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
                 userData: gunzipSync(gz).toString(),
                 hopLimit: Number((i.metadataOptions as Inputs | undefined)?.httpPutResponseHopLimit ?? 1),
                 instanceProfile: String(i.iamInstanceProfile ?? ""),
+                role: "",
+                policies: [],
             });
         } else if (r.type === "aws:ec2/launchTemplate:LaunchTemplate" && typeof i.userData === "string") {
             // A worker pool's launch template: the lab boots one node of it as `<pool>-0`.
@@ -77,10 +93,23 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
                 userData: gunzipSync(gz).toString(),
                 hopLimit: Number((i.metadataOptions as Inputs | undefined)?.httpPutResponseHopLimit ?? 1),
                 instanceProfile: String((i.iamInstanceProfile as Inputs | undefined)?.name ?? ""),
+                role: "",
+                policies: [],
             });
+        } else if (r.type === "aws:iam/instanceProfile:InstanceProfile") {
+            const name = physicalName(r.type, r.name, i, r.urn)?.value ?? r.name;
+            profileRole.set(name, String(i.role ?? ""));
+        } else if (r.type === "aws:iam/rolePolicy:RolePolicy" && typeof i.policy === "string") {
+            const role = String(i.role ?? "");
+            rolePolicies.set(role, [
+                ...(rolePolicies.get(role) ?? []),
+                JSON.parse(i.policy) as PolicyDocument,
+            ]);
         } else if (r.type === "aws:ssm/parameter:Parameter") {
             parameters.set(String(i.name), String(i.type));
             descriptions.set(String(i.name), String(i.description ?? ""));
+            if (typeof i.keyId === "string" && i.keyId) parameterKeys.set(String(i.name), i.keyId);
+            if (typeof i.insecureValue === "string") parameterValues.set(String(i.name), i.insecureValue);
             const rm = /^arn:aws:kms:([a-z0-9-]+):/.exec(String(i.keyId ?? ""));
             if (rm) region = rm[1];
         } else if (r.type === "aws:route53/record:Record" && /^api\./.test(String(i.name))) {
@@ -101,11 +130,17 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
         }
     }
     const edge = plan.artifacts.find((a) => /^edge\/(nginx\.conf|haproxy\.cfg)$/.test(a.path));
+    const withRoles = instances.map((inst) => {
+        const role = profileRole.get(inst.instanceProfile) ?? "";
+        return { ...inst, role, policies: rolePolicies.get(role) ?? [] };
+    });
     return {
         stage,
         region,
-        instances,
+        instances: withRoles,
         parameters,
+        parameterKeys,
+        parameterValues,
         descriptions,
         apiName,
         apiTarget,
