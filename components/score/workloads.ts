@@ -13,11 +13,21 @@ export const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKind>> = {
     "kubernetes:batch/v1:CronJob": "CronJob",
     "kubernetes:batch/v1:Job": "Job",
     "kubernetes:core/v1:Pod": "Pod",
+    "kubernetes:core/v1:ReplicationController": "ReplicationController",
+    "kubernetes:core/v1:PodTemplate": "PodTemplate",
 };
 
 /** A kind of pod-running workload. */
 export type WorkloadKind =
-    "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "CronJob" | "Job" | "Pod";
+    | "Deployment"
+    | "StatefulSet"
+    | "DaemonSet"
+    | "ReplicaSet"
+    | "ReplicationController"
+    | "CronJob"
+    | "Job"
+    | "Pod"
+    | "PodTemplate";
 
 /** A pod-running workload as the score and the policies see it. */
 export interface Workload {
@@ -27,12 +37,14 @@ export interface Workload {
     readonly name: string;
     /** `metadata.namespace`, else `default`. */
     readonly namespace: string;
-    /** `spec.replicas` (default 1) for Deployment, StatefulSet and ReplicaSet; undefined otherwise. */
+    /** `spec.replicas` (default 1) for Deployment, StatefulSet, ReplicaSet, ReplicationController; else undefined. */
     readonly replicas?: number;
     /** The pod spec (`spec.template.spec`, `spec.jobTemplate.spec.template.spec` or `spec`). */
     readonly podSpec: Record<string, unknown>;
     /** The pod template's labels. */
     readonly podLabels: Readonly<Record<string, string>>;
+    /** The pod template's metadata (`spec.template.metadata`, or the Pod's own). */
+    readonly podMetadata: Record<string, unknown>;
     /** Regular containers (not init containers). */
     readonly containers: readonly Container[];
     /** Init containers. */
@@ -80,10 +92,15 @@ export function asWorkload(
             ? { metadata: inputs.metadata, spec: inputs.spec }
             : kind === "CronJob"
               ? obj(at(spec, "jobTemplate.spec.template"))
-              : obj(spec.template);
+              : kind === "PodTemplate"
+                ? obj(inputs.template)
+                : obj(spec.template);
     const podSpec = obj(template.spec);
     const replicas =
-        kind === "Deployment" || kind === "StatefulSet" || kind === "ReplicaSet"
+        kind === "Deployment" ||
+        kind === "StatefulSet" ||
+        kind === "ReplicaSet" ||
+        kind === "ReplicationController"
             ? typeof spec.replicas === "number"
                 ? spec.replicas
                 : 1
@@ -97,6 +114,7 @@ export function asWorkload(
         replicas,
         podSpec,
         podLabels: labels(at(template, "metadata.labels")),
+        podMetadata: obj(template.metadata),
         containers: arr(podSpec.containers).map(obj) as Container[],
         initContainers: arr(podSpec.initContainers).map(obj) as Container[],
     };

@@ -8,12 +8,12 @@ import {
 } from "@pulumi/policy";
 import { viewOf } from "../../components/score/graph-view";
 import { SYSTEM_NAMESPACES } from "../../components/score/types";
+import { restrictedViolations } from "../../components/score/pod-security";
 import {
-    hostAccess,
+    arr,
     imageTagProblem,
     obj,
     plainSecretEnv,
-    restrictedGaps,
     selectedBy,
     spreadsReplicas,
     Workload,
@@ -40,24 +40,28 @@ const exemptSchema: PolicyConfigSchema = {
 const exemptNamespaces = (args: { getConfig<C extends object>(): C }) =>
     configWithDefaults<ExemptConfig>(args, { exemptNamespaces: [...SYSTEM_NAMESPACES] }).exemptNamespaces;
 
-const containersOf = (w: Workload) => [...w.initContainers, ...w.containers];
+const containersOf = (w: Workload) => [
+    ...w.initContainers,
+    ...w.containers,
+    ...(arr(w.podSpec.ephemeralContainers).map(obj) as Workload["containers"]),
+];
 
-/** Pod Security Standards "restricted", except in exempt (privileged) namespaces. Mandatory. */
+/**
+ * Pod Security Standards "restricted", every check of pod-security-admission (components/score/pod-security.ts)
+ * over init, regular and ephemeral containers of every pod-bearing kind, except in exempt (privileged)
+ * namespaces. One violation per failed check, named by its upstream ID. Mandatory.
+ */
 export const podSecurityRestricted: ResourceValidationPolicy = {
     name: "k8s-pod-security-restricted",
     description:
-        "Pods meet the Pod Security Standards restricted profile: non-root, no privilege escalation, drop ALL capabilities, RuntimeDefault seccomp, no host namespaces, hostPath or hostPort.",
+        "Pods meet the Pod Security Standards restricted profile (every pod-security-admission check: host namespaces, privileged, host ports and probe hosts, procMount, SELinux, sysctls, AppArmor, Windows host processes, volume types, privilege escalation, capabilities, non-root, runAsUser, seccomp).",
     enforcementLevel: "mandatory",
     severity: "high",
     configSchema: exemptSchema,
     validateResource: forWorkloads((w, args, report) => {
         if (exemptNamespaces(args).includes(w.namespace)) return;
-        for (const c of containersOf(w)) {
-            const gaps = restrictedGaps(w.podSpec, c);
-            if (gaps.length > 0) report(`${label(w)} container ${c.name ?? "?"} needs ${gaps.join(", ")}.`);
-        }
-        const host = hostAccess(w.podSpec, w.containers);
-        if (host.length > 0) report(`${label(w)} uses ${host.join(", ")}.`);
+        for (const v of restrictedViolations(w.podSpec, w.podMetadata))
+            report(`${label(w)} fails restricted ${v.check}: ${v.detail}.`);
     }),
 };
 
@@ -210,20 +214,30 @@ export const podDisruptionBudget: StackValidationPolicy = {
     },
 };
 
-/** Every pod outside exempt namespaces is selected by a NetworkPolicy. */
+/**
+ * True when a NetworkPolicy restricts ingress: `policyTypes` lists Ingress, or is absent (then Ingress is
+ * implied, and Egress only with egress rules). An egress-only policy leaves its pods open to every caller.
+ */
+export function coversIngress(policy: { readonly inputs: Record<string, unknown> }): boolean {
+    const types = obj(policy.inputs.spec).policyTypes;
+    return !Array.isArray(types) || types.length === 0 || types.includes("Ingress");
+}
+
+/** Every pod outside exempt namespaces is selected by a NetworkPolicy that covers its ingress. */
 export const networkPolicyCoverage: StackValidationPolicy = {
     name: "k8s-network-policy",
-    description: "Every pod is selected by a NetworkPolicy (a default deny plus the declared paths).",
+    description:
+        "Every pod is selected by a NetworkPolicy covering ingress (a default deny plus the declared paths); egress-only policies do not count.",
     enforcementLevel: "advisory",
     severity: "medium",
     configSchema: exemptSchema,
     validateStack: (args, report) => {
         const exempt = exemptNamespaces(args);
         const view = viewOfStack(args.resources);
-        const policies = view.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        const policies = view.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter(coversIngress);
         for (const w of view.workloads) {
             if (!exempt.includes(w.namespace) && !selectedBy(policies, w, "podSelector"))
-                report(`No NetworkPolicy selects the pods of ${label(w)}.`, w.urn);
+                report(`No NetworkPolicy covering ingress selects the pods of ${label(w)}.`, w.urn);
         }
     },
 };

@@ -231,6 +231,84 @@ describe("policy pack: each mandatory rule fails its mutated stage", function ()
         );
     });
 
+    const podTemplate = (edit: (spec: Obj) => Obj) =>
+        withExport(
+            "components/app/render/pod",
+            "renderPodTemplate",
+            (orig: (...a: unknown[]) => { metadata: Obj; spec: Obj }) =>
+                (...a: unknown[]) => {
+                    const t = orig(...a);
+                    return { ...t, spec: edit(t.spec) };
+                },
+            () => plan("dev"),
+        );
+    const restricted: [string, (spec: Obj) => Obj, RegExp][] = [
+        [
+            "a pod-level runAsNonRoot: false under the containers' true",
+            (spec) => ({
+                ...spec,
+                securityContext: { ...(spec.securityContext as Obj), runAsNonRoot: false },
+            }),
+            /fails restricted runAsNonRoot: pod or containers must not set securityContext\.runAsNonRoot=false/,
+        ],
+        [
+            "a hostPath volume",
+            (spec) => ({
+                ...spec,
+                volumes: [...(spec.volumes as Obj[]), { name: "host", hostPath: { path: "/" } }],
+            }),
+            /fails restricted restrictedVolumes: volumes host \(hostPath\) use restricted volume types/,
+        ],
+        [
+            "a pod-level Unconfined seccomp profile",
+            (spec) => ({
+                ...spec,
+                securityContext: { ...(spec.securityContext as Obj), seccompProfile: { type: "Unconfined" } },
+            }),
+            /fails restricted seccompProfile_restricted/,
+        ],
+        [
+            "an unsafe sysctl",
+            (spec) => ({
+                ...spec,
+                securityContext: {
+                    ...(spec.securityContext as Obj),
+                    sysctls: [{ name: "kernel.msgmax", value: "1" }],
+                },
+            }),
+            /fails restricted sysctls: forbidden sysctls kernel\.msgmax/,
+        ],
+    ];
+    for (const [what, edit, message] of restricted) {
+        it(`k8s-pod-security-restricted: the app pod renderer with ${what}`, async () => {
+            const v = await violated(await podTemplate(edit));
+            assert.deepEqual(v.policies, ["k8s-pod-security-restricted"]);
+            assert.ok(
+                v.messages.length > 0 && v.messages.every((m) => message.test(m)),
+                v.messages.join("\n"),
+            );
+        });
+    }
+
+    it("k8s-network-policy (advisory): the app's NetworkPolicies made egress-only no longer count", async () => {
+        const coverage = async (resources: PlanResource[]) =>
+            (await runPolicies(resources))
+                .filter((x) => x.policy === "k8s-network-policy")
+                .map((x) => x.message);
+        assert.deepEqual(await coverage(await plan("dev")), []);
+        const egressOnly = await withInputs(
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            (p) => ({ ...p, spec: { ...(p.spec as Obj), policyTypes: ["Egress"] } }),
+            () => plan("dev"),
+        );
+        const msgs = await coverage(egressOnly);
+        assert.ok(msgs.length > 0, "no workload reported");
+        assert.ok(
+            msgs.includes("No NetworkPolicy covering ingress selects the pods of Deployment app/web."),
+            msgs.join("\n"),
+        );
+    });
+
     it("keelson-stackscore: dev against a minimum grade of A (pack config)", async () => {
         const v = await violated(await plan("dev"), { "keelson-stackscore": { minimumGrade: "A" } });
         assert.deepEqual(v.policies, ["keelson-stackscore"]);

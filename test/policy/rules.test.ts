@@ -87,8 +87,13 @@ describe("policy: Kubernetes workload rules", () => {
             { hostNetwork: true },
         );
         assert.deepEqual(validate(k8s.podSecurityRestricted, bad), [
-            "Deployment app/web container web needs privileged, runAsNonRoot, allowPrivilegeEscalation=false, capabilities.drop [ALL], capabilities.add SYS_ADMIN, seccompProfile RuntimeDefault.",
-            "Deployment app/web uses hostNetwork.",
+            "Deployment app/web fails restricted hostNamespaces: hostNetwork=true.",
+            'Deployment app/web fails restricted privileged: container "web" must not set securityContext.privileged=true.',
+            'Deployment app/web fails restricted allowPrivilegeEscalation: container "web" must set securityContext.allowPrivilegeEscalation=false.',
+            'Deployment app/web fails restricted capabilities_restricted: container "web" must set securityContext.capabilities.drop=["ALL"].',
+            'Deployment app/web fails restricted capabilities_restricted: container "web" must not include "SYS_ADMIN" in securityContext.capabilities.add.',
+            'Deployment app/web fails restricted runAsNonRoot: pod or container "web" must set securityContext.runAsNonRoot=true.',
+            'Deployment app/web fails restricted seccompProfile_restricted: pod or container "web" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost".',
         ]);
     });
     it("k8s-pod-security-restricted exempts system namespaces", () => {
@@ -216,9 +221,12 @@ describe("policy: Kubernetes workload rules", () => {
             spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"] },
         }));
         assert.deepEqual(await validateStack(k8s.networkPolicyCoverage, g), [
-            ["worker", "No NetworkPolicy selects the pods of Deployment app/worker."],
-            ["postgres", "No NetworkPolicy selects the pods of StatefulSet app/postgres."],
-            ["postgres-backup", "No NetworkPolicy selects the pods of CronJob app/postgres-backup."],
+            ["worker", "No NetworkPolicy covering ingress selects the pods of Deployment app/worker."],
+            ["postgres", "No NetworkPolicy covering ingress selects the pods of StatefulSet app/postgres."],
+            [
+                "postgres-backup",
+                "No NetworkPolicy covering ingress selects the pods of CronJob app/postgres-backup.",
+            ],
         ]);
     });
 });
