@@ -49,8 +49,7 @@ export = async () => {
         {
             ...addonsArgs(cfg),
             provider: cluster.provider,
-            masterRole: cluster.masterRole,
-            nodeRoles: { workers: cluster.nodeRole },
+            webIdentity: cluster.webIdentity,
             dependsOn: [cluster.ready],
         },
         opts,
@@ -60,7 +59,7 @@ export = async () => {
         `${name}-termination`,
         {
             workers: cluster.workers,
-            nodeRole: cluster.nodeRole,
+            webIdentity: cluster.webIdentity,
             provider: cluster.provider,
             region: cfg.region,
             dependsOn: [addons.cni],

@@ -3,13 +3,22 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { Artifacts, ArtifactSet } from "../artifact-set";
-import { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
+import { AddonsArgs, resolveAddonsSpec } from "./args";
 import { manifestPath } from "../core/manifest";
 import { Problem } from "../core/problems";
 import { secureBucket } from "../app/secure-bucket";
-import { ChartSpec, addonCharts } from "./charts";
+import { createServiceAccountRole, ServiceAccountRoleOptions } from "../cluster/irsa";
+import { ServiceAccountRef } from "../cluster/render/oidc";
+import { ChartSpec, addonCharts, EBS_CSI_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT } from "./charts";
 import { csrApproverChart } from "./csr-approver";
-import { backupPolicy, lifecycleRules, renderEtcdBackupCronJob } from "./etcd-backup";
+import {
+    backupPolicy,
+    ETCD_BACKUP_SERVICE_ACCOUNT,
+    lifecycleRules,
+    renderEtcdBackupCronJob,
+    renderEtcdBackupServiceAccount,
+} from "./etcd-backup";
+import { EBS_CSI_MANAGED_POLICY, fluentBitPolicyDocument } from "./identities";
 import { renderStorageClass } from "./storage-class";
 
 export { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
@@ -18,7 +27,7 @@ export { AddonsArgs, AddonsSpec, resolveAddonsSpec } from "./args";
 export class AddonsError extends Error {}
 
 /** Why the args cannot work, as `{ key, value, message }`. */
-export function validateAddons(spec: AddonsSpec, args: Pick<AddonsArgs, "masterRole" | "vpcCidr">) {
+export function validateAddons(args: Pick<AddonsArgs, "webIdentity" | "vpcCidr">) {
     const problems: Problem[] = [];
     if (!args.vpcCidr) {
         problems.push({
@@ -28,12 +37,12 @@ export function validateAddons(spec: AddonsSpec, args: Pick<AddonsArgs, "masterR
                 "vpcCidr: not given; pass the VPC CIDR (network.cidr) so the kubelet CSR approver signs serving certificates only for node addresses in it",
         });
     }
-    if (spec.etcdBackups && !args.masterRole) {
+    if (!args.webIdentity) {
         problems.push({
-            key: "addons.etcdBackups",
-            value: true,
+            key: "webIdentity",
+            value: undefined,
             message:
-                "addons.etcdBackups: true needs the master instance role; pass masterRole (Keelson cluster) or set etcdBackups false (existing cluster)",
+                "webIdentity: not given; pass the cluster's service-account issuer (cluster.webIdentity): the add-ons that call AWS assume roles of their own through it",
         });
     }
     return problems;
@@ -70,7 +79,7 @@ export class Addons extends pulumi.ComponentResource {
     constructor(name: string, args: AddonsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const config = resolveAddonsSpec(args);
         const region = args.region ?? aws.config.region;
-        const problems = validateAddons(config, args);
+        const problems = validateAddons(args);
         if (!region) {
             problems.push({
                 key: "region",
@@ -85,7 +94,29 @@ export class Addons extends pulumi.ComponentResource {
         const artifacts = new ArtifactSet();
         const k8sOpts = { provider: args.provider, parent: this };
         const facts = { clusterName: args.clusterName, region, podCidr: args.podCidr ?? "192.168.0.0/16" };
-        const specs = addonCharts(config, facts);
+        // One role per add-on that calls AWS, assumable only by its service account (IRSA).
+        const tags = { "keelson:cluster": args.clusterName };
+        const role = (
+            key: string,
+            sa: ServiceAccountRef,
+            o: Pick<ServiceAccountRoleOptions, "policy" | "managedPolicyArns">,
+        ) =>
+            createServiceAccountRole(
+                `${name}-${key}-role`,
+                { issuer: args.webIdentity, serviceAccount: sa, tags, ...o },
+                this,
+            );
+        const ebs = role("ebs-csi", EBS_CSI_SERVICE_ACCOUNT, { managedPolicyArns: [EBS_CSI_MANAGED_POLICY] });
+        const logs = config.logging
+            ? role("fluent-bit", FLUENT_BIT_SERVICE_ACCOUNT, {
+                  policy: JSON.stringify(fluentBitPolicyDocument(region, args.clusterName)),
+              })
+            : undefined;
+        const specs = addonCharts(config, facts, { ebsCsi: ebs.role.arn, fluentBit: logs?.role.arn });
+        const identities: Record<string, pulumi.Resource[]> = {
+            "ebs-csi": ebs.policies,
+            "fluent-bit": logs?.policies ?? [],
+        };
 
         const namespaces: Record<string, k8s.core.v1.Namespace> = {};
         for (const ns of new Set(specs.map((s) => s.namespace))) {
@@ -119,6 +150,7 @@ export class Addons extends pulumi.ComponentResource {
                     dependsOn: [
                         ...after,
                         ...(namespaces[spec.namespace] ? [namespaces[spec.namespace]] : []),
+                        ...(identities[spec.key] ?? []),
                     ],
                 },
             );
@@ -143,32 +175,8 @@ export class Addons extends pulumi.ComponentResource {
         );
         artifacts.add(manifestPath(sc), stringify(sc));
 
-        // The EBS CSI driver runs on workers (see charts.ts), so the worker roles carry its policy. Attached
-        // here only (the add-on that needs it owns it): a second attachment of the same policy to the same
-        // role would be detached for both when either is deleted.
-        for (const [key, role] of Object.entries(args.nodeRoles ?? {})) {
-            new aws.iam.RolePolicyAttachment(
-                `${name}-ebs-csi-policy-${key}`,
-                {
-                    role: role.name,
-                    policyArn: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
-                },
-                { parent: this },
-            );
-        }
-        if (config.logging) {
-            // Only the workers: fluent-bit never runs on the masters (charts.ts OFF_MASTERS).
-            const roles: Record<string, aws.iam.Role> = { ...args.nodeRoles };
-            for (const [key, role] of Object.entries(roles)) {
-                new aws.iam.RolePolicyAttachment(
-                    `${name}-logs-${key}`,
-                    { role: role.name, policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy" },
-                    { parent: this },
-                );
-            }
-        }
-        if (config.etcdBackups && args.masterRole) {
-            this.backupBucket = this.etcdBackups(name, args, region, args.masterRole, k8sOpts, artifacts);
+        if (config.etcdBackups) {
+            this.backupBucket = this.etcdBackups(name, args, region, k8sOpts, artifacts);
         }
         this.ready = [this.cni, this.storageClass];
         this.artifacts = artifacts.files;
@@ -179,12 +187,11 @@ export class Addons extends pulumi.ComponentResource {
         name: string,
         args: AddonsArgs,
         region: string,
-        masterRole: aws.iam.Role,
         k8sOpts: { provider: k8s.Provider; parent: pulumi.Resource },
         artifacts: ArtifactSet,
     ): aws.s3.Bucket {
-        // Versioned, so a delete or overwrite with the master role is recoverable; the lifecycle rules
-        // expire noncurrent versions after a day, so expiry still frees the space.
+        // Versioned, so an overwrite is recoverable; the lifecycle rules expire noncurrent versions after a
+        // day, so expiry still frees the space.
         const { bucket, controls } = secureBucket(`${name}-etcd-backups`, this, {
             tags: { "keelson/cluster": args.clusterName },
         });
@@ -193,16 +200,36 @@ export class Addons extends pulumi.ComponentResource {
             { bucket: bucket.id, rules: lifecycleRules() },
             { parent: this },
         );
-        const policy = new aws.iam.RolePolicy(
-            `${name}-etcd-backups-write`,
-            { role: masterRole.id, policy: backupPolicy(bucket.arn) },
-            { parent: this },
+        // The backup's own role: PutObject under its tier prefixes, assumable only by its service account.
+        const writer = createServiceAccountRole(
+            `${name}-etcd-backup-role`,
+            {
+                issuer: args.webIdentity,
+                serviceAccount: ETCD_BACKUP_SERVICE_ACCOUNT,
+                policy: backupPolicy(bucket.arn),
+                tags: { "keelson:cluster": args.clusterName },
+            },
+            this,
         );
-        const job = renderEtcdBackupCronJob(bucket.bucket, region, args.clusterName);
+        const sa = renderEtcdBackupServiceAccount();
+        const account = new k8s.core.v1.ServiceAccount(
+            `${name}-etcd-backup`,
+            sa as unknown as k8s.core.v1.ServiceAccountArgs,
+            { ...k8sOpts, dependsOn: [...(args.dependsOn ?? [])] },
+        );
+        const job = renderEtcdBackupCronJob(bucket.bucket, region, args.clusterName, writer.role.arn);
         new k8s.batch.v1.CronJob(`${name}-etcd-backup`, job as unknown as k8s.batch.v1.CronJobArgs, {
             ...k8sOpts,
-            dependsOn: [...controls, lifecycle, policy, this.cni, ...(args.dependsOn ?? [])],
+            dependsOn: [
+                ...controls,
+                lifecycle,
+                ...writer.policies,
+                account,
+                this.cni,
+                ...(args.dependsOn ?? []),
+            ],
         });
+        artifacts.add(manifestPath(sa), stringify(sa));
         artifacts.add(
             manifestPath(job),
             pulumi.output(job as Record<string, unknown>).apply((m) => stringify(m)),

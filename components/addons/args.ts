@@ -1,7 +1,7 @@
 // The Addons component's arguments and how their defaults resolve. Pure.
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { WebIdentityIssuer } from "../cluster/irsa";
 import { CniName } from "../cluster/types";
 
 /** Arguments of {@link Addons}. `provider` and `clusterName` are required; every other field has the default it states. */
@@ -24,12 +24,14 @@ export interface AddonsArgs {
     readonly logging?: boolean;
     /** node-exporter DaemonSet. Default true. */
     readonly nodeMetrics?: boolean;
-    /** etcd snapshots to S3 every 15 minutes. Default true when `masterRole` is given, false otherwise. */
+    /** etcd snapshots to S3 every 15 minutes (Keelson clusters: the job runs on the masters). Default true. */
     readonly etcdBackups?: boolean;
-    /** Master instance role: gets write access to the etcd snapshot bucket (no log agent runs on masters). */
-    readonly masterRole?: aws.iam.Role;
-    /** Worker instance roles by key (e.g. `{ workers: cluster.nodeRole }`): get the EBS CSI driver policy and CloudWatch Logs access. Default none. */
-    readonly nodeRoles?: Record<string, aws.iam.Role>;
+    /**
+     * The cluster's service-account issuer (`cluster.webIdentity`): the EBS CSI controller, fluent-bit and
+     * the etcd backup each get a role of their own that only their service account can assume (IRSA); no
+     * add-on uses a node's role.
+     */
+    readonly webIdentity: WebIdentityIssuer;
     /** The cluster-ready gate: nothing is installed before it. Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
 }
@@ -45,16 +47,13 @@ export interface AddonsSpec {
 
 /** Applies the defaults {@link AddonsArgs} documents. Pure. */
 export function resolveAddonsSpec(
-    args: Pick<
-        AddonsArgs,
-        "cni" | "metricsServer" | "logging" | "nodeMetrics" | "etcdBackups" | "masterRole"
-    >,
+    args: Pick<AddonsArgs, "cni" | "metricsServer" | "logging" | "nodeMetrics" | "etcdBackups">,
 ): AddonsSpec {
     return {
         cni: args.cni ?? "calico",
         metricsServer: args.metricsServer ?? true,
         logging: args.logging ?? true,
         nodeMetrics: args.nodeMetrics ?? true,
-        etcdBackups: args.etcdBackups ?? args.masterRole !== undefined,
+        etcdBackups: args.etcdBackups ?? true,
     };
 }

@@ -1,6 +1,14 @@
 // The upstream Helm charts Keelson installs, pinned, with the values that fit a kubeadm cluster on EC2.
 // Pure: tested without mocks, and the Addons component passes each spec to k8s.helm.v4.Chart unchanged.
+import type { Input } from "@pulumi/pulumi";
+import {
+    ServiceAccountRef,
+    webIdentityEnv,
+    webIdentityMount,
+    webIdentityVolume,
+} from "../cluster/render/oidc";
 import { AddonsSpec } from "./args";
+import { logGroupName } from "./identities";
 
 /** One Helm release. */
 export interface ChartSpec {
@@ -41,6 +49,20 @@ export const CONTROL_PLANE_PLACEMENT = {
     nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
     tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
 };
+
+/** The service accounts whose IRSA roles the charts' pods assume (names pinned in the values below). */
+export const EBS_CSI_SERVICE_ACCOUNT: ServiceAccountRef = {
+    namespace: "kube-system",
+    name: "ebs-csi-controller-sa",
+};
+export const FLUENT_BIT_SERVICE_ACCOUNT: ServiceAccountRef = { namespace: "logging", name: "fluent-bit" };
+
+/** ARNs of the add-ons' own roles (IRSA); an Output is fine, chart values resolve nested inputs. */
+export interface AddonRoleArns {
+    readonly ebsCsi: Input<string>;
+    /** Only with logging. */
+    readonly fluentBit?: Input<string>;
+}
 
 /** What the charts need to know about the cluster. */
 export interface ClusterFacts {
@@ -107,11 +129,12 @@ export const NOT_ON_CONTROL_PLANE = {
 };
 
 /**
- * The EBS CSI driver on the workers only: workers allow pods to reach IMDSv2 (hop limit 2) and carry the
- * EBS policy on their role; masters keep hop limit 1, so neither the controller nor the node plugin could
- * get credentials or instance metadata there. Volume-backed pods are kept off masters accordingly.
+ * The EBS CSI driver on the workers. The controller assumes its own role (`roleArn`, IRSA: the env and the
+ * projected STS token set here, no webhook); the node plugin calls no AWS API and reads its instance id
+ * and zone from the Node (provider id and topology labels), since IMDS is one hop away from pods on
+ * every node (hop limit 1). Volume-backed pods are kept off masters as before.
  */
-export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
+export function ebsCsiChart(facts: ClusterFacts, roleArn: Input<string>): ChartSpec {
     return {
         key: "ebs-csi",
         ...CHARTS.ebsCsi,
@@ -122,8 +145,14 @@ export function ebsCsiChart(facts: ClusterFacts): ChartSpec {
                 k8sTagClusterId: facts.clusterName,
                 extraVolumeTags: { "keelson/cluster": facts.clusterName },
                 affinity: NOT_ON_CONTROL_PLANE,
+                serviceAccount: { create: true, name: EBS_CSI_SERVICE_ACCOUNT.name },
+                // controller.region sets AWS_REGION already.
+                env: webIdentityEnv(roleArn),
+                volumes: [webIdentityVolume()],
+                volumeMounts: [webIdentityMount()],
             },
-            node: { affinity: NOT_ON_CONTROL_PLANE },
+            // IMDS is out of reach of pods (hop limit 1): instance id and zone come from the Node object.
+            node: { affinity: NOT_ON_CONTROL_PLANE, metadataSources: "kubernetes" },
             // Keelson writes its own encrypted gp3 default class.
             storageClasses: [],
         },
@@ -169,9 +198,9 @@ export const OFF_MASTERS = {
 
 /**
  * fluent-bit on every worker (not on masters: {@link OFF_MASTERS}), on the pod network, shipping container
- * logs to CloudWatch Logs group `/keelson/<cluster>/containers` with the worker role (IMDS hop limit 2).
+ * logs to CloudWatch Logs group `/keelson/<cluster>/containers` with its own role (`roleArn`, IRSA).
  */
-export function fluentBitChart(facts: ClusterFacts): ChartSpec {
+export function fluentBitChart(facts: ClusterFacts, roleArn: Input<string>): ChartSpec {
     return {
         key: "fluent-bit",
         ...CHARTS.fluentBit,
@@ -180,13 +209,17 @@ export function fluentBitChart(facts: ClusterFacts): ChartSpec {
             tolerations: [],
             affinity: OFF_MASTERS,
             hostNetwork: false,
+            serviceAccount: { create: true, name: FLUENT_BIT_SERVICE_ACCOUNT.name },
+            env: webIdentityEnv(roleArn, facts.region),
+            extraVolumes: [webIdentityVolume()],
+            extraVolumeMounts: [webIdentityMount()],
             config: {
                 outputs: [
                     "[OUTPUT]",
                     "    Name cloudwatch_logs",
                     "    Match kube.*",
                     `    region ${facts.region}`,
-                    `    log_group_name /keelson/${facts.clusterName}/containers`,
+                    `    log_group_name ${logGroupName(facts.clusterName)}`,
                     "    log_stream_prefix node-",
                     "    auto_create_group On",
                     "",
@@ -207,10 +240,13 @@ export function nodeExporterChart(): ChartSpec {
 }
 
 /** Every release the config asks for, CNI first. */
-export function addonCharts(config: AddonsSpec, facts: ClusterFacts): ChartSpec[] {
-    const charts = [cniChart(config.cni, facts), ebsCsiChart(facts)];
+export function addonCharts(config: AddonsSpec, facts: ClusterFacts, roles: AddonRoleArns): ChartSpec[] {
+    const charts = [cniChart(config.cni, facts), ebsCsiChart(facts, roles.ebsCsi)];
     if (config.metricsServer) charts.push(metricsServerChart());
-    if (config.logging) charts.push(fluentBitChart(facts));
+    if (config.logging) {
+        if (roles.fluentBit === undefined) throw new Error("addonCharts: logging needs roles.fluentBit");
+        charts.push(fluentBitChart(facts, roles.fluentBit));
+    }
     if (config.nodeMetrics) charts.push(nodeExporterChart());
     return charts;
 }

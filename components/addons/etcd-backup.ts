@@ -1,9 +1,15 @@
-// etcd snapshots to S3 every 15 minutes, pure parts: the CronJob, the upload script, the lifecycle rules
-// and the IAM policy of the master role. Retention follows kops: 15-minute snapshots for a day, hourly
+// etcd snapshots to S3 every 15 minutes, pure parts: the CronJob and its ServiceAccount, the upload script,
+// the lifecycle rules and the IAM policy of the backup's own role (IRSA). Retention follows kops: 15-minute snapshots for a day, hourly
 // copies for a week, daily copies for 90 days, each tier under its own prefix.
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_CLI_IMAGE, ETCD_IMAGE } from "../core/images";
 import { Manifest } from "../core/manifest";
+import {
+    ServiceAccountRef,
+    webIdentityEnv,
+    webIdentityMount,
+    webIdentityVolume,
+} from "../cluster/render/oidc";
 import { CONTROL_PLANE_PLACEMENT } from "./charts";
 
 export { AWS_CLI_IMAGE, ETCD_IMAGE } from "../core/images";
@@ -44,6 +50,30 @@ export const UPLOAD_SCRIPT = [
 ].join("\n");
 
 const ETCD_PKI = "/etc/kubernetes/pki/etcd";
+/** Where the snapshot container finds the three files it needs (and nothing else of the etcd PKI). */
+const CLIENT_DIR = "/etc/etcd-client";
+/** The files of the etcd PKI the backup mounts, one hostPath each: the CA certificate and the client pair. */
+export const ETCD_CLIENT_FILES = ["ca.crt", "healthcheck-client.crt", "healthcheck-client.key"] as const;
+
+/** The backup's service account: its IRSA role trusts exactly this one. */
+export const ETCD_BACKUP_SERVICE_ACCOUNT: ServiceAccountRef = {
+    namespace: "kube-system",
+    name: "etcd-backup",
+};
+
+/** The backup's ServiceAccount; no API token is mounted from it (the job never calls the API server). */
+export function renderEtcdBackupServiceAccount(): Manifest {
+    return {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: {
+            name: ETCD_BACKUP_SERVICE_ACCOUNT.name,
+            namespace: ETCD_BACKUP_SERVICE_ACCOUNT.namespace,
+            labels: { "app.kubernetes.io/name": "etcd-backup", "app.kubernetes.io/managed-by": "keelson" },
+        },
+        automountServiceAccountToken: false,
+    };
+}
 
 const hardened = {
     allowPrivilegeEscalation: false,
@@ -52,14 +82,18 @@ const hardened = {
 };
 
 /**
- * The backup CronJob in kube-system, on a control-plane node with the host network (etcd listens on
- * 127.0.0.1:2379; the AWS CLI gets the master instance role's credentials from IMDS). It runs as root
- * without capabilities: root owns the etcd client key (mode 600), so it can read it, and nothing else.
+ * The backup CronJob in kube-system, on a control-plane node but on the pod network: etcd is reached on
+ * the node's own address (`status.hostIP`:2379, which kubeadm's etcd listens on and has in its serving
+ * certificate), so IMDS and with it the master role stay out of reach (hop limit 1). The AWS CLI assumes
+ * the backup's own role `roleArn` with a projected STS token (IRSA). Only the etcd CA certificate and the
+ * `healthcheck-client` pair are mounted, never the CA key. It runs as root without capabilities: root
+ * owns the client key (mode 600), so it can read it, and nothing else.
  */
 export function renderEtcdBackupCronJob(
     bucket: pulumi.Input<string>,
     region: string,
     clusterName: string,
+    roleArn: pulumi.Input<string>,
 ): Manifest {
     return {
         apiVersion: "batch/v1",
@@ -82,8 +116,7 @@ export function renderEtcdBackupCronJob(
                     template: {
                         metadata: { labels: { "app.kubernetes.io/name": "etcd-backup" } },
                         spec: {
-                            hostNetwork: true,
-                            dnsPolicy: "ClusterFirstWithHostNet",
+                            serviceAccountName: ETCD_BACKUP_SERVICE_ACCOUNT.name,
                             restartPolicy: "OnFailure",
                             automountServiceAccountToken: false,
                             ...CONTROL_PLANE_PLACEMENT,
@@ -98,13 +131,19 @@ export function renderEtcdBackupCronJob(
                                     image: ETCD_IMAGE,
                                     command: [
                                         "etcdctl",
-                                        "--endpoints=https://127.0.0.1:2379",
-                                        `--cacert=${ETCD_PKI}/ca.crt`,
-                                        `--cert=${ETCD_PKI}/healthcheck-client.crt`,
-                                        `--key=${ETCD_PKI}/healthcheck-client.key`,
+                                        "--endpoints=https://$(HOST_IP):2379",
+                                        `--cacert=${CLIENT_DIR}/ca.crt`,
+                                        `--cert=${CLIENT_DIR}/healthcheck-client.crt`,
+                                        `--key=${CLIENT_DIR}/healthcheck-client.key`,
                                         "snapshot",
                                         "save",
                                         "/backup/snapshot.db",
+                                    ],
+                                    env: [
+                                        {
+                                            name: "HOST_IP",
+                                            valueFrom: { fieldRef: { fieldPath: "status.hostIP" } },
+                                        },
                                     ],
                                     resources: {
                                         requests: { cpu: "50m", memory: "64Mi" },
@@ -112,7 +151,11 @@ export function renderEtcdBackupCronJob(
                                     },
                                     securityContext: hardened,
                                     volumeMounts: [
-                                        { name: "etcd-pki", mountPath: ETCD_PKI, readOnly: true },
+                                        ...ETCD_CLIENT_FILES.map((f) => ({
+                                            name: clientVolume(f),
+                                            mountPath: `${CLIENT_DIR}/${f}`,
+                                            readOnly: true,
+                                        })),
                                         { name: "backup", mountPath: "/backup" },
                                     ],
                                 },
@@ -125,7 +168,7 @@ export function renderEtcdBackupCronJob(
                                     env: [
                                         { name: "BUCKET", value: bucket },
                                         { name: "CLUSTER", value: clusterName },
-                                        { name: "AWS_REGION", value: region },
+                                        ...webIdentityEnv(roleArn, region),
                                         { name: "HOME", value: "/tmp" },
                                     ],
                                     resources: {
@@ -136,13 +179,18 @@ export function renderEtcdBackupCronJob(
                                     volumeMounts: [
                                         { name: "backup", mountPath: "/backup", readOnly: true },
                                         { name: "tmp", mountPath: "/tmp" },
+                                        webIdentityMount(),
                                     ],
                                 },
                             ],
                             volumes: [
-                                { name: "etcd-pki", hostPath: { path: ETCD_PKI, type: "Directory" } },
+                                ...ETCD_CLIENT_FILES.map((f) => ({
+                                    name: clientVolume(f),
+                                    hostPath: { path: `${ETCD_PKI}/${f}`, type: "File" },
+                                })),
                                 { name: "backup", emptyDir: {} },
                                 { name: "tmp", emptyDir: {} },
+                                webIdentityVolume(),
                             ],
                         },
                     },
@@ -152,17 +200,24 @@ export function renderEtcdBackupCronJob(
     };
 }
 
-/** Policy of the master role: write snapshots, and list/read them for a restore. */
+function clientVolume(file: string): string {
+    return `etcd-${file.replace(/\./g, "-")}`;
+}
+
+/**
+ * Policy of the backup's role: `s3:PutObject` under its three tier prefixes and nothing else (no list, no
+ * read, no delete: a compromised job can add snapshots, not read or remove them; restores use an
+ * operator's credentials).
+ */
 export function backupPolicy(bucketArn: pulumi.Input<string>): pulumi.Output<string> {
     return pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
             {
-                Sid: "ReadWriteSnapshots",
+                Sid: "WriteSnapshots",
                 Effect: "Allow",
-                Action: ["s3:PutObject", "s3:GetObject"],
-                Resource: [pulumi.interpolate`${bucketArn}/*`],
+                Action: "s3:PutObject",
+                Resource: RETENTION.map((t) => pulumi.interpolate`${bucketArn}/${t.prefix}*`),
             },
         ],
     });

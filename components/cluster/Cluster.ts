@@ -17,6 +17,7 @@ import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
 import { ssmPrefix } from "./render/ssm-layout";
 import { createClusterSecrets } from "./secrets";
 import { ServiceAccountIssuer } from "./ServiceAccountIssuer";
+import { WebIdentityIssuer } from "./irsa";
 import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
@@ -48,6 +49,8 @@ export class Cluster extends pulumi.ComponentResource {
     readonly masterRole: aws.iam.Role;
     /** The self-hosted OIDC issuer of the service-account tokens, for IRSA roles (see ./irsa.ts). */
     readonly serviceAccountIssuer: ServiceAccountIssuer;
+    /** The issuer and its OIDC provider's ARN: what {@link createServiceAccountRole} roles trust. */
+    readonly webIdentity: WebIdentityIssuer;
     /** The readiness gate. */
     readonly ready: ClusterReady;
     /** `/keelson/<stage>/<cluster>`. */
@@ -88,6 +91,7 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this },
         );
         const sa = this.serviceAccountIssuer;
+        this.webIdentity = { issuer: sa.issuer, providerArn: sa.provider.arn };
         const state = createClusterState(name, this.ssmPrefix, cfg.masters, tags, this);
         const masterId = createNodeIdentity(
             `${name}-master`,
@@ -98,8 +102,8 @@ export class Cluster extends pulumi.ComponentResource {
                 plainParameterArns: [state.stateArnPattern],
                 kmsKeyArn: secrets.kmsKey.arn,
                 // Nothing for workloads: pods cannot reach this role (IMDS hop limit 1), which can
-                // read the CA keys. The EBS CSI controller belongs on the workers. ECR read: built
-                // images of pods on shared masters (the kubelet pulls with the node's role).
+                // read the CA keys; add-ons that call AWS use IRSA roles. ECR read: built images of
+                // pods on shared masters (the kubelet pulls with the node's role).
                 managedPolicies: [MANAGED_POLICIES.ecrRead],
                 tags,
             },
@@ -240,9 +244,8 @@ export class Cluster extends pulumi.ComponentResource {
                     subnetIds: net.privateSubnetIds,
                     securityGroupIds: [net.securityGroups.workers.id],
                     instanceProfileName: workerId.profile.name,
-                    // 2 until the EBS CSI controller and fluent-bit have credentials of their own: both
-                    // run on the pod network and get the worker role through IMDS (issue 10, deliverable 7).
-                    metadataHopLimit: 2,
+                    // No pod reaches the worker role: add-ons that call AWS have roles of their own (IRSA).
+                    metadataHopLimit: 1,
                     tags,
                     dependsOn: bootDeps,
                 },

@@ -5,10 +5,13 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createServiceAccountRole, WebIdentityIssuer } from "./irsa";
 import {
+    handlerIdentityPatch,
     handlerPolicyDocument,
     handlerValues,
     NTH_CHART,
+    NTH_SERVICE_ACCOUNT,
     queuePolicyDocument,
     TERMINATION_HEARTBEAT_SECONDS,
     terminationRules,
@@ -19,8 +22,8 @@ import { ClusterWorker } from "./types";
 export interface NodeTerminationArgs {
     /** The cluster's worker pools (their groups get the hook, their nodes the drain). */
     readonly workers: readonly ClusterWorker[];
-    /** The role of the nodes the handler runs on (it reads its credentials through IMDS). */
-    readonly nodeRole: aws.iam.Role;
+    /** The cluster's service-account issuer (`cluster.webIdentity`): the handler gets a role of its own. */
+    readonly webIdentity: WebIdentityIssuer;
     /** The cluster's Kubernetes provider. */
     readonly provider: k8s.Provider;
     readonly region: string;
@@ -33,8 +36,8 @@ export interface NodeTerminationArgs {
  * Termination handling (`keelson:cluster:NodeTermination`): an SQS queue (SSE-SQS, messages kept
  * 300 s) that only the rules below may send to; five EventBridge rules with the queue as target
  * (see ./render/termination.ts); on each pool's group a `autoscaling:EC2_INSTANCE_TERMINATING`
- * hook that holds the node up to 300 s and then continues; the handler's permissions on the worker
- * role; and aws-node-termination-handler 1.25.6 (chart 0.27.6) in queue-processor mode in
+ * hook that holds the node up to 300 s and then continues; the handler's own role `<name>-handler`
+ * (IRSA, service account `kube-system/aws-node-termination-handler`); and aws-node-termination-handler 1.25.6 (chart 0.27.6) in queue-processor mode in
  * kube-system. A node leaving by scale-in, instance refresh, Spot interruption or an operator's
  * terminate is cordoned and drained (PodDisruptionBudgets respected) before it goes.
  */
@@ -43,6 +46,8 @@ export class NodeTermination extends pulumi.ComponentResource {
     readonly rules: aws.cloudwatch.EventRule[];
     readonly hooks: aws.autoscaling.LifecycleHook[];
     readonly chart: k8s.helm.v4.Chart;
+    /** Mounts the handler's projected STS token into the chart's Deployment. */
+    readonly identityPatch: k8s.apps.v1.DeploymentPatch;
 
     constructor(name: string, args: NodeTerminationArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("keelson:cluster:NodeTermination", name, {}, opts);
@@ -104,17 +109,19 @@ export class NodeTermination extends pulumi.ComponentResource {
                     parent,
                 ),
         );
-        const access = new aws.iam.RolePolicy(
+        const identity = createServiceAccountRole(
             `${name}-handler`,
             {
-                role: args.nodeRole.name,
+                issuer: args.webIdentity,
+                serviceAccount: NTH_SERVICE_ACCOUNT,
                 policy: pulumi
                     .all([this.queue.arn, ...args.workers.map((w) => w.group.arn)])
                     .apply(([queueArn, ...groupArns]) =>
                         JSON.stringify(handlerPolicyDocument(queueArn, groupArns)),
                     ),
+                tags: args.tags,
             },
-            parent,
+            this,
         );
         this.chart = new k8s.helm.v4.Chart(
             `${name}-handler`,
@@ -122,13 +129,22 @@ export class NodeTermination extends pulumi.ComponentResource {
                 chart: NTH_CHART.chart,
                 version: NTH_CHART.version,
                 namespace: "kube-system",
-                values: this.queue.url.apply((url) => handlerValues(url, args.region)),
+                values: pulumi
+                    .all([this.queue.url, identity.role.arn])
+                    .apply(([url, arn]) => handlerValues(url, args.region, arn)),
+                // The pods come up without their token until the patch below lands: wait on the patch.
+                skipAwait: true,
             },
             {
                 parent: this,
                 provider: args.provider,
-                dependsOn: [...(args.dependsOn ?? []), policy, access, ...this.hooks],
+                dependsOn: [...(args.dependsOn ?? []), policy, ...identity.policies, ...this.hooks],
             },
+        );
+        this.identityPatch = new k8s.apps.v1.DeploymentPatch(
+            `${name}-handler-token`,
+            handlerIdentityPatch() as k8s.apps.v1.DeploymentPatchArgs,
+            { parent: this, provider: args.provider, dependsOn: [this.chart] },
         );
         this.registerOutputs({ queueUrl: this.queue.url });
     }

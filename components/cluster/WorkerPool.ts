@@ -35,7 +35,7 @@ export interface WorkerPoolComponentArgs {
     readonly securityGroupIds: pulumi.Input<string>[];
     /**
      * IMDS hop limit. 1 keeps the worker role away from pods on the pod network (their requests
-     * are one hop further); 2 lets them use it.
+     * are one hop further); 2 lets them use it. Keelson's clusters use 1 (add-ons use IRSA roles).
      */
     readonly metadataHopLimit: 1 | 2;
     /** Name of the instance profile of the worker role. */

@@ -1,15 +1,13 @@
 // Instance roles. Masters and workers read their SSM parameters (GetParameter(s) on exactly those
 // ARNs, kms:Decrypt on the cluster key through SSM only) and get Session Manager access without any
 // parameter read (a scoped copy of AmazonSSMManagedInstanceCore); every role explicitly denies every
-// parameter and every KMS key that is not its own. Workers also get the EBS CSI driver's permissions.
+// parameter and every KMS key that is not its own. Add-ons that call AWS use IRSA roles (./irsa.ts).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EC2_ASSUME_ROLE_POLICY } from "../ec2/trust";
 
 /** AWS managed policies Keelson attaches, by purpose. */
 export const MANAGED_POLICIES = {
-    /** The AWS EBS CSI driver's controller (it uses the worker's credentials through IMDSv2, hop limit 2). */
-    ebsCsi: aws.iam.ManagedPolicy.AmazonEBSCSIDriverPolicy,
     /** Image pulls from private ECR (the kubelet's ecr-credential-provider uses the node's role). */
     ecrRead: aws.iam.ManagedPolicy.AmazonEC2ContainerRegistryReadOnly,
 } as const;

@@ -17,20 +17,23 @@ export interface ServiceAccountRoleOptions {
     readonly issuer: WebIdentityIssuer;
     /** The one service account that may assume the role. */
     readonly serviceAccount: ServiceAccountRef;
-    /** The role's inline policy document (JSON). */
-    readonly policy: pulumi.Input<string>;
+    /** The role's inline policy document (JSON). Default none. */
+    readonly policy?: pulumi.Input<string>;
+    /** AWS managed policies to attach (e.g. AmazonEBSCSIDriverPolicy). Default none. */
+    readonly managedPolicyArns?: readonly string[];
     readonly tags: Record<string, string>;
 }
 
-/** The role and its inline policy; consumers wait for both before their pods start. */
+/** The role and its policies; consumers wait for all of them before their pods start. */
 export interface ServiceAccountRole {
     readonly role: aws.iam.Role;
-    readonly policy: aws.iam.RolePolicy;
+    /** The inline policy and the managed-policy attachments. */
+    readonly policies: pulumi.Resource[];
 }
 
 /**
- * Creates role `<name>` (assumable only with a web identity token of the given service account) and its
- * inline policy `<name>` as children of `parent`. No instance profile: no EC2 instance can use it.
+ * Creates role `<name>` (assumable only with a web identity token of the given service account), its
+ * inline policy `<name>` and one attachment `<name>-<policy>` per managed policy, as children of `parent`. No instance profile: no EC2 instance can use it.
  */
 export function createServiceAccountRole(
     name: string,
@@ -50,6 +53,19 @@ export function createServiceAccountRole(
         },
         { parent },
     );
-    const policy = new aws.iam.RolePolicy(name, { role: role.name, policy: o.policy }, { parent });
-    return { role, policy };
+    const policies: pulumi.Resource[] = [];
+    if (o.policy !== undefined) {
+        policies.push(new aws.iam.RolePolicy(name, { role: role.name, policy: o.policy }, { parent }));
+    }
+    for (const arn of o.managedPolicyArns ?? []) {
+        const short = arn.split("/").pop()!;
+        policies.push(
+            new aws.iam.RolePolicyAttachment(
+                `${name}-${short}`,
+                { role: role.name, policyArn: arn },
+                { parent },
+            ),
+        );
+    }
+    return { role, policies };
 }

@@ -15,8 +15,8 @@ export interface InstanceOptions {
     readonly rootVolumeGb: number;
     /**
      * IMDS hop limit: 1 keeps the instance role away from pods (their traffic is one hop further);
-     * 2 lets pods on this node (the EBS CSI driver) use it. Keelson uses 1 on masters (their role
-     * reads the CA keys, and shared masters run arbitrary pods) and API load balancers, 2 on workers.
+     * 2 would let pods on this node use it. Keelson uses 1 everywhere: add-ons that call AWS have
+     * roles of their own (IRSA).
      */
     readonly metadataHopLimit: 1 | 2;
     /** A public IP at launch (only for hosts in public subnets, replaced by their Elastic IP). */

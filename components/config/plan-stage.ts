@@ -31,11 +31,15 @@ export function planStage(config: StageConfig): Problem[] {
     const namespace = config.app.namespace;
     const addonNamespaces = config.existingCluster
         ? []
-        : addonCharts(config.addons, {
-              clusterName: config.cluster.name,
-              region: config.region,
-              podCidr: config.cluster.podCidr,
-          }).map((c) => ({ namespace: c.namespace, what: c.key }));
+        : addonCharts(
+              config.addons,
+              {
+                  clusterName: config.cluster.name,
+                  region: config.region,
+                  podCidr: config.cluster.podCidr,
+              },
+              { ebsCsi: "", fluentBit: "" },
+          ).map((c) => ({ namespace: c.namespace, what: c.key }));
     if ((KUBERNETES_NAMESPACES as readonly string[]).includes(namespace)) {
         problems.push({
             key: "app.namespace",

@@ -188,12 +188,16 @@ export function imageTagProblem(image: unknown): "latest" | "untagged" | undefin
 /** Env var names that carry credentials and must come from a Secret, not a plain `value`. */
 export const SECRET_ENV_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
 
-/** Names of env vars in a container that look like credentials yet are set with a plain `value`. */
+/**
+ * Names of env vars in a container that look like credentials yet are set with a plain `value`. A
+ * `*_FILE` name (`AWS_WEB_IDENTITY_TOKEN_FILE`) holds the path of a mounted secret, not the secret.
+ */
 export function plainSecretEnv(container: Container): string[] {
     const out: string[] = [];
     for (const e of arr(container.env).map(obj)) {
         if (typeof e.name !== "string" || e.value === undefined) continue;
-        if (SECRET_ENV_NAME.test(e.name) || e.value === "[secret]") out.push(e.name);
+        const named = SECRET_ENV_NAME.test(e.name) && !/_FILE$/i.test(e.name);
+        if (named || e.value === "[secret]") out.push(e.name);
     }
     return out;
 }

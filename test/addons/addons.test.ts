@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { parse } from "yaml";
@@ -18,11 +17,15 @@ const all: AddonsConfig = {
     etcdBackups: true,
 };
 
-async function plan(config: AddonsConfig, withRole = true) {
+const ISSUER = "https://keelson-prod-oidc-1a2b3c4.s3.eu-west-1.amazonaws.com";
+const PROVIDER =
+    "arn:aws:iam::123456789012:oidc-provider/keelson-prod-oidc-1a2b3c4.s3.eu-west-1.amazonaws.com";
+const HOST = "keelson-prod-oidc-1a2b3c4.s3.eu-west-1.amazonaws.com";
+
+async function plan(config: AddonsConfig) {
     return runUnderMocks({ config: { "aws:region": "eu-west-1" } }, () => {
         const provider = new k8s.Provider("k8s", { kubeconfig: "test" });
         const gate = new random.RandomId("gate", { byteLength: 4 });
-        const masterRole = withRole ? new aws.iam.Role("master", { assumeRolePolicy: "{}" }) : undefined;
         const args: AddonsArgs = {
             ...addonsConfigArgs(config),
             provider,
@@ -30,10 +33,7 @@ async function plan(config: AddonsConfig, withRole = true) {
             region: "eu-west-1",
             vpcCidr: "10.30.0.0/16",
             podCidr: "192.168.0.0/16",
-            masterRole,
-            nodeRoles: withRole
-                ? { general: new aws.iam.Role("general", { assumeRolePolicy: "{}" }) }
-                : undefined,
+            webIdentity: { issuer: ISSUER, providerArn: PROVIDER },
             dependsOn: [gate],
         };
         new Addons("addons", args);
@@ -61,9 +61,12 @@ describe("addons/Addons (mocked)", () => {
                 .map((r) => `${r.type} ${r.name}`)
                 .sort(),
             [
-                "aws:iam/rolePolicy:RolePolicy addons-etcd-backups-write",
-                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-ebs-csi-policy-general",
-                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-logs-general",
+                "aws:iam/role:Role addons-ebs-csi-role",
+                "aws:iam/role:Role addons-etcd-backup-role",
+                "aws:iam/role:Role addons-fluent-bit-role",
+                "aws:iam/rolePolicy:RolePolicy addons-etcd-backup-role",
+                "aws:iam/rolePolicy:RolePolicy addons-fluent-bit-role",
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment addons-ebs-csi-role-AmazonEBSCSIDriverPolicy",
                 "aws:s3/bucket:Bucket addons-etcd-backups",
                 "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration addons-etcd-backups-lifecycle",
                 "aws:s3/bucketOwnershipControls:BucketOwnershipControls addons-etcd-backups-ownership",
@@ -75,6 +78,7 @@ describe("addons/Addons (mocked)", () => {
                 "kubernetes:core/v1:Namespace addons-ns-logging",
                 "kubernetes:core/v1:Namespace addons-ns-monitoring",
                 "kubernetes:core/v1:Namespace addons-ns-tigera-operator",
+                "kubernetes:core/v1:ServiceAccount addons-etcd-backup",
                 "kubernetes:helm.sh/v4:Chart addons-calico",
                 "kubernetes:helm.sh/v4:Chart addons-csr-approver",
                 "kubernetes:helm.sh/v4:Chart addons-ebs-csi",
@@ -123,28 +127,61 @@ describe("addons/Addons (mocked)", () => {
         );
     });
 
-    it("gives the worker roles the EBS CSI policy and the master role write access to the snapshot bucket only", () => {
-        const ebs = get(run.resources, "addons-ebs-csi-policy-general").inputs;
-        // The role's physical name is its autoname, `general-` plus 7 characters.
-        assert.match(String(ebs.role), /^general-[0-9a-f]{7}$/);
+    it("gives the EBS CSI controller, fluent-bit and the etcd backup each a role only their service account can assume", () => {
+        const trust = (ns: string, sa: string) => ({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: "ServiceAccount",
+                    Effect: "Allow",
+                    Principal: { Federated: PROVIDER },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: {
+                        StringEquals: {
+                            [`${HOST}:sub`]: `system:serviceaccount:${ns}:${sa}`,
+                            [`${HOST}:aud`]: "sts.amazonaws.com",
+                        },
+                    },
+                },
+            ],
+        });
+        const role = (n: string) => JSON.parse(String(get(run.resources, n).inputs.assumeRolePolicy));
+        assert.deepEqual(role("addons-ebs-csi-role"), trust("kube-system", "ebs-csi-controller-sa"));
+        assert.deepEqual(role("addons-fluent-bit-role"), trust("logging", "fluent-bit"));
+        assert.deepEqual(role("addons-etcd-backup-role"), trust("kube-system", "etcd-backup"));
+        const ebs = get(run.resources, "addons-ebs-csi-role-AmazonEBSCSIDriverPolicy").inputs;
+        assert.match(String(ebs.role), /^addons-ebs-csi-role-[0-9a-f]{7}$/);
         assert.equal(ebs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy");
-        const write = get(run.resources, "addons-etcd-backups-write");
-        assert.equal(write.inputs.role, "master-id");
-        assert.equal(get(run.resources, "addons-etcd-backups").inputs.forceDestroy, false);
         // The bucket's name is the provider's autoname, derived from its URN by the mock engine.
         const bucket = get(run.resources, "addons-etcd-backups");
+        assert.equal(bucket.inputs.forceDestroy, false);
         const arn = `arn:aws:s3:::${physicalName(bucket.type, bucket.name, bucket.inputs, bucket.urn)?.value}`;
+        const write = run.resources.find(
+            (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "addons-etcd-backup-role",
+        )!;
+        assert.match(String(write.inputs.role), /^addons-etcd-backup-role-[0-9a-f]{7}$/);
         assert.deepEqual(JSON.parse(String(write.inputs.policy)), {
             Version: "2012-10-17",
             Statement: [
-                { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [arn] },
                 {
-                    Sid: "ReadWriteSnapshots",
+                    Sid: "WriteSnapshots",
                     Effect: "Allow",
-                    Action: ["s3:PutObject", "s3:GetObject"],
-                    Resource: [`${arn}/*`],
+                    Action: "s3:PutObject",
+                    Resource: [`${arn}/15min/*`, `${arn}/hourly/*`, `${arn}/daily/*`],
                 },
             ],
+        });
+        // Each chart waits for its role's policies; the charts carry the role ARNs.
+        const chart = get(run.resources, "addons-ebs-csi");
+        assert.ok(
+            chart.dependencies.includes(
+                get(run.resources, "addons-ebs-csi-role-AmazonEBSCSIDriverPolicy").urn,
+            ),
+        );
+        const values = chart.inputs.values as { controller: { env: { name: string; value: string }[] } };
+        assert.deepEqual(values.controller.env[0], {
+            name: "AWS_ROLE_ARN",
+            value: `arn:aws:iam::123456789012:role/${String(ebs.role)}`,
         });
     });
 
@@ -176,6 +213,7 @@ describe("addons/Addons (mocked)", () => {
         assert.deepEqual(paths, [
             "manifests/cluster/storageclass-gp3-encrypted.yaml",
             "manifests/kube-system/cronjob-etcd-backup.yaml",
+            "manifests/kube-system/serviceaccount-etcd-backup.yaml",
         ]);
         for (const a of run.artifacts) validateManifest(parse(a.content), a.path);
         assert.match(run.artifacts[1].content, /value: addons-etcd-backups-[0-9a-f]{7}/);
@@ -205,7 +243,7 @@ describe("addons/Addons (mocked)", () => {
         );
     });
 
-    it("refuses etcd backups without the master role before registering anything", async () => {
+    it("refuses to build without the cluster's issuer, before registering anything", async () => {
         let thrown: unknown;
         const failed = await runUnderMocks({}, () => {
             try {
@@ -216,6 +254,7 @@ describe("addons/Addons (mocked)", () => {
                     region: "eu-west-1",
                     vpcCidr: "10.30.0.0/16",
                     podCidr: "192.168.0.0/16",
+                    webIdentity: undefined as unknown as AddonsArgs["webIdentity"],
                 });
             } catch (e) {
                 thrown = e;
@@ -225,7 +264,7 @@ describe("addons/Addons (mocked)", () => {
         assert.ok(thrown instanceof AddonsError);
         assert.equal(
             (thrown as Error).message,
-            "addons.etcdBackups: true needs the master instance role; pass masterRole (Keelson cluster) or set etcdBackups false (existing cluster)",
+            "webIdentity: not given; pass the cluster's service-account issuer (cluster.webIdentity): the add-ons that call AWS assume roles of their own through it",
         );
         assert.deepEqual(failed.resources, []);
     });

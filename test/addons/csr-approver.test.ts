@@ -2,7 +2,6 @@
 // checks, internal/controller/csr_controller.go and regex_ip_checks.go, run on the CSRs Keelson's kubelets make),
 // how the chart template hands them to the binary, and where the Addons component installs it.
 import * as assert from "node:assert/strict";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
@@ -212,7 +211,10 @@ describe("addons/csr-approver: kubelet serving certificates only for the node's 
                 clusterName: "keelson-prod",
                 region: "eu-west-1",
                 vpcCidr: "10.30.0.0/16",
-                masterRole: new aws.iam.Role("master", { assumeRolePolicy: "{}" }),
+                webIdentity: {
+                    issuer: "https://oidc.example",
+                    providerArn: "arn:aws:iam::123456789012:oidc-provider/oidc.example",
+                },
                 dependsOn: [gate],
             });
             return {};
@@ -233,6 +235,10 @@ describe("addons/csr-approver: kubelet serving certificates only for the node's 
                     clusterName: "c",
                     region: "eu-west-1",
                     etcdBackups: false,
+                    webIdentity: {
+                        issuer: "https://oidc.example",
+                        providerArn: "arn:aws:iam::123456789012:oidc-provider/oidc.example",
+                    },
                 });
             } catch (e) {
                 thrown = e;

@@ -3,7 +3,15 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { addonCharts, CHARTS, cniChart } from "../../components/addons/charts";
-import { lifecycleRules, renderEtcdBackupCronJob, UPLOAD_SCRIPT } from "../../components/addons/etcd-backup";
+import {
+    backupPolicy,
+    lifecycleRules,
+    renderEtcdBackupCronJob,
+    renderEtcdBackupServiceAccount,
+    UPLOAD_SCRIPT,
+} from "../../components/addons/etcd-backup";
+import { fluentBitPolicyDocument } from "../../components/addons/identities";
+import { resolveOutput } from "../../tools/plan/runtime";
 import { renderStorageClass } from "../../components/addons/storage-class";
 import { AddonsConfig } from "../../components/config/types";
 import { requireTool, tempDir } from "../support/live";
@@ -17,6 +25,32 @@ const all: AddonsConfig = {
     nodeMetrics: true,
     etcdBackups: true,
 };
+const roles = {
+    ebsCsi: "arn:aws:iam::123456789012:role/ebs-csi",
+    fluentBit: "arn:aws:iam::123456789012:role/fluent-bit",
+};
+const EBS_ROLE = roles.ebsCsi;
+const LOGS_ROLE = roles.fluentBit;
+const TOKEN_FILE = "/var/run/secrets/sts.amazonaws.com/serviceaccount/token";
+const tokenVolume = {
+    name: "aws-web-identity-token",
+    projected: {
+        sources: [
+            {
+                serviceAccountToken: {
+                    audience: "sts.amazonaws.com",
+                    expirationSeconds: 86400,
+                    path: "token",
+                },
+            },
+        ],
+    },
+};
+const tokenMount = {
+    name: "aws-web-identity-token",
+    mountPath: "/var/run/secrets/sts.amazonaws.com/serviceaccount",
+    readOnly: true,
+};
 const masters = {
     nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
     tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
@@ -25,7 +59,7 @@ const masters = {
 describe("addons/charts: pinned upstream charts with values for kubeadm on EC2", () => {
     it("installs every switchable add-on, CNI first, each pinned to a version and repository", () => {
         assert.deepEqual(
-            addonCharts(all, facts).map((c) => [c.key, c.chart, c.version, c.repo, c.namespace]),
+            addonCharts(all, facts, roles).map((c) => [c.key, c.chart, c.version, c.repo, c.namespace]),
             [
                 [
                     "calico",
@@ -64,7 +98,7 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
     it("turns the switchable add-ons off", () => {
         const off = { ...all, metricsServer: false, logging: false, nodeMetrics: false };
         assert.deepEqual(
-            addonCharts(off, facts).map((c) => c.key),
+            addonCharts(off, facts, roles).map((c) => c.key),
             ["calico", "ebs-csi"],
         );
     });
@@ -100,7 +134,7 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
     });
 
     it("schedules metrics-server on the masters and the EBS CSI driver on the workers", () => {
-        const [, ebs, metrics, fluent, exporter] = addonCharts(all, facts);
+        const [, ebs, metrics, fluent, exporter] = addonCharts(all, facts, roles);
         assert.deepEqual(metrics.values, {
             ...masters,
             args: ["--kubelet-preferred-address-types=InternalIP"],
@@ -124,8 +158,17 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
                 k8sTagClusterId: "keelson-prod",
                 extraVolumeTags: { "keelson/cluster": "keelson-prod" },
                 affinity: notOnMasters,
+                // IRSA: its own role through a projected STS token (the chart sets AWS_REGION itself).
+                serviceAccount: { create: true, name: "ebs-csi-controller-sa" },
+                env: [
+                    { name: "AWS_ROLE_ARN", value: EBS_ROLE },
+                    { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: TOKEN_FILE },
+                    { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+                ],
+                volumes: [tokenVolume],
+                volumeMounts: [tokenMount],
             },
-            node: { affinity: notOnMasters },
+            node: { affinity: notOnMasters, metadataSources: "kubernetes" },
             storageClasses: [],
         });
         // Node agents stay off the masters (whose role reads the CA keys); fluent-bit on the pod network.
@@ -138,10 +181,59 @@ describe("addons/charts: pinned upstream charts with values for kubeadm on EC2",
             ],
             [false, undefined, [], notOnMasters],
         );
+        assert.deepEqual(
+            [
+                fluent.values.serviceAccount,
+                fluent.values.env,
+                fluent.values.extraVolumes,
+                fluent.values.extraVolumeMounts,
+            ],
+            [
+                { create: true, name: "fluent-bit" },
+                [
+                    { name: "AWS_ROLE_ARN", value: LOGS_ROLE },
+                    { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: TOKEN_FILE },
+                    { name: "AWS_REGION", value: "eu-west-1" },
+                    { name: "AWS_DEFAULT_REGION", value: "eu-west-1" },
+                    { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+                ],
+                [tokenVolume],
+                [tokenMount],
+            ],
+        );
         assert.deepEqual(exporter.values, { tolerations: [], affinity: notOnMasters });
         assert.match(
             String((fluent.values.config as { outputs: string }).outputs),
             /log_group_name \/keelson\/keelson-prod\/containers/,
+        );
+    });
+});
+
+describe("addons/identities", () => {
+    it("lets fluent-bit write its own log group and nothing else", () => {
+        const group = "arn:aws:logs:eu-west-1:*:log-group:/keelson/keelson-prod/containers";
+        assert.deepEqual(fluentBitPolicyDocument("eu-west-1", "keelson-prod"), {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: "ContainerLogs",
+                    Effect: "Allow",
+                    Action: [
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:DescribeLogStreams",
+                        "logs:PutLogEvents",
+                    ],
+                    Resource: [group, `${group}:log-stream:*`],
+                },
+            ],
+        });
+    });
+
+    it("refuses logging without fluent-bit's role", () => {
+        assert.throws(
+            () => addonCharts(all, facts, { ebsCsi: EBS_ROLE }),
+            /^Error: addonCharts: logging needs roles.fluentBit$/,
         );
     });
 });
@@ -167,47 +259,121 @@ describe("addons/storage-class", () => {
 });
 
 describe("addons/etcd-backup", () => {
-    const job = renderEtcdBackupCronJob("keelson-etcd-backups", "eu-west-1", "keelson-prod");
+    const BACKUP_ROLE = "arn:aws:iam::123456789012:role/etcd-backup";
+    const job = renderEtcdBackupCronJob("keelson-etcd-backups", "eu-west-1", "keelson-prod", BACKUP_ROLE);
     type Pod = {
         spec: Record<string, unknown> & {
-            initContainers: { command: string[] }[];
-            containers: { env: unknown[] }[];
+            initContainers: { command: string[]; env: unknown[]; volumeMounts: unknown[]; image: string }[];
+            containers: { env: unknown[]; volumeMounts: unknown[]; image: string }[];
         };
     };
     const pod = (job.spec as { jobTemplate: { spec: { template: Pod } } }).jobTemplate.spec.template;
 
-    it("runs every 15 minutes on a master with the host network, without overlap", () => {
+    it("runs every 15 minutes on a master on the pod network (IMDS out of reach), without overlap", () => {
         validateManifest(job, "etcd backup");
         const spec = job.spec as Record<string, unknown>;
         assert.equal(spec.schedule, "*/15 * * * *");
         assert.equal(spec.concurrencyPolicy, "Forbid");
-        assert.equal(pod.spec.hostNetwork, true);
+        assert.equal(pod.spec.hostNetwork, undefined);
+        assert.equal(pod.spec.dnsPolicy, undefined);
+        assert.equal(pod.spec.serviceAccountName, "etcd-backup");
+        assert.equal(pod.spec.automountServiceAccountToken, false);
         assert.deepEqual(pod.spec.nodeSelector, masters.nodeSelector);
         assert.deepEqual(pod.spec.tolerations, masters.tolerations);
+        // The CA certificate and the client pair only: never the etcd CA key.
         assert.deepEqual(pod.spec.volumes, [
-            { name: "etcd-pki", hostPath: { path: "/etc/kubernetes/pki/etcd", type: "Directory" } },
+            { name: "etcd-ca-crt", hostPath: { path: "/etc/kubernetes/pki/etcd/ca.crt", type: "File" } },
+            {
+                name: "etcd-healthcheck-client-crt",
+                hostPath: { path: "/etc/kubernetes/pki/etcd/healthcheck-client.crt", type: "File" },
+            },
+            {
+                name: "etcd-healthcheck-client-key",
+                hostPath: { path: "/etc/kubernetes/pki/etcd/healthcheck-client.key", type: "File" },
+            },
             { name: "backup", emptyDir: {} },
             { name: "tmp", emptyDir: {} },
+            tokenVolume,
         ]);
+        assert.deepEqual(renderEtcdBackupServiceAccount(), {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: {
+                name: "etcd-backup",
+                namespace: "kube-system",
+                labels: {
+                    "app.kubernetes.io/name": "etcd-backup",
+                    "app.kubernetes.io/managed-by": "keelson",
+                },
+            },
+            automountServiceAccountToken: false,
+        });
     });
 
-    it("snapshots with etcdctl and the etcd client certificate, then uploads with the instance role", () => {
-        assert.deepEqual(pod.spec.initContainers[0].command, [
+    it("snapshots etcd on the node's address with the client certificate, then uploads with its own role", () => {
+        const [snapshot] = pod.spec.initContainers;
+        assert.deepEqual(snapshot.command, [
             "etcdctl",
-            "--endpoints=https://127.0.0.1:2379",
-            "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-            "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",
-            "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",
+            "--endpoints=https://$(HOST_IP):2379",
+            "--cacert=/etc/etcd-client/ca.crt",
+            "--cert=/etc/etcd-client/healthcheck-client.crt",
+            "--key=/etc/etcd-client/healthcheck-client.key",
             "snapshot",
             "save",
             "/backup/snapshot.db",
         ]);
-        assert.deepEqual(pod.spec.containers[0].env, [
+        assert.deepEqual(snapshot.env, [
+            { name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+        ]);
+        assert.deepEqual(snapshot.volumeMounts, [
+            { name: "etcd-ca-crt", mountPath: "/etc/etcd-client/ca.crt", readOnly: true },
+            {
+                name: "etcd-healthcheck-client-crt",
+                mountPath: "/etc/etcd-client/healthcheck-client.crt",
+                readOnly: true,
+            },
+            {
+                name: "etcd-healthcheck-client-key",
+                mountPath: "/etc/etcd-client/healthcheck-client.key",
+                readOnly: true,
+            },
+            { name: "backup", mountPath: "/backup" },
+        ]);
+        const [upload] = pod.spec.containers;
+        assert.deepEqual(upload.env, [
             { name: "BUCKET", value: "keelson-etcd-backups" },
             { name: "CLUSTER", value: "keelson-prod" },
+            { name: "AWS_ROLE_ARN", value: BACKUP_ROLE },
+            { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: TOKEN_FILE },
             { name: "AWS_REGION", value: "eu-west-1" },
+            { name: "AWS_DEFAULT_REGION", value: "eu-west-1" },
+            { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
             { name: "HOME", value: "/tmp" },
         ]);
+        assert.deepEqual(upload.volumeMounts, [
+            { name: "backup", mountPath: "/backup", readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+            tokenMount,
+        ]);
+        // The upload image is pinned by digest (the tag is mutable).
+        assert.equal(
+            upload.image,
+            "amazon/aws-cli:2.27.50@sha256:48c3d4212e2f5b0e24bdc6af7708f9412ce65425a79575e0f78b8f8c0dcd70ab",
+        );
+    });
+
+    it("may only put snapshots under its three tier prefixes", async () => {
+        assert.deepEqual(JSON.parse(String((await resolveOutput(backupPolicy("arn:aws:s3:::b"))).value)), {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: "WriteSnapshots",
+                    Effect: "Allow",
+                    Action: "s3:PutObject",
+                    Resource: ["arn:aws:s3:::b/15min/*", "arn:aws:s3:::b/hourly/*", "arn:aws:s3:::b/daily/*"],
+                },
+            ],
+        });
     });
 
     it("keeps 15-minute snapshots 1 day, hourly 7 days, daily 90 days, by prefix", () => {

@@ -72,7 +72,10 @@ describe("app/backups: scheduled dumps of SQL databases to a file store", () => 
             capabilities: { drop: ["ALL"] },
             runAsUser: 999,
         });
-        assert.equal(pod.containers[0].image, "amazon/aws-cli:2.27.50");
+        assert.equal(
+            pod.containers[0].image,
+            "amazon/aws-cli:2.27.50@sha256:48c3d4212e2f5b0e24bdc6af7708f9412ce65425a79575e0f78b8f8c0dcd70ab",
+        );
         assert.deepEqual(
             (pod.containers[0].env as { name: string; value?: string }[]).map((e) => e.name),
             [

@@ -182,8 +182,8 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 {
                     httpEndpoint: "enabled",
                     httpTokens: "required",
-                    // Until the EBS CSI controller and fluent-bit have roles of their own (IRSA).
-                    httpPutResponseHopLimit: 2,
+                    // No pod reaches the worker role: the add-ons that call AWS use IRSA roles.
+                    httpPutResponseHopLimit: 1,
                     instanceMetadataTags: "disabled",
                 },
                 r.name,

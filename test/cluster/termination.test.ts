@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as aws from "@pulumi/aws";
 import { NodeTermination } from "../../components/cluster/NodeTermination";
 import {
+    handlerIdentityPatch,
     handlerPolicyDocument,
     handlerValues,
     queuePolicyDocument,
@@ -18,6 +18,9 @@ import { ofType } from "./graph-support";
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const QUEUE = "arn:aws:sqs:eu-west-1:123456789012:q";
+const HOST = "c-oidc-1a2b3c4.s3.eu-west-1.amazonaws.com";
+const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${HOST}`;
+const ROLE = "arn:aws:iam::123456789012:role/handler";
 
 describe("cluster/NodeTermination", function () {
     this.timeout(120000);
@@ -88,7 +91,60 @@ describe("cluster/NodeTermination", function () {
     });
 
     it("runs the handler in queue mode, draining tagged nodes within the hook's heartbeat, off the masters", () => {
-        const v = handlerValues("https://sqs/q", "eu-west-1");
+        const v = handlerValues("https://sqs/q", "eu-west-1", ROLE);
+        // Its own role (IRSA): the env through the chart, the token through handlerIdentityPatch.
+        assert.deepEqual(
+            [v.fullnameOverride, v.serviceAccount, v.extraEnv],
+            [
+                "aws-node-termination-handler",
+                { create: true, name: "aws-node-termination-handler" },
+                [
+                    { name: "AWS_ROLE_ARN", value: ROLE },
+                    {
+                        name: "AWS_WEB_IDENTITY_TOKEN_FILE",
+                        value: "/var/run/secrets/sts.amazonaws.com/serviceaccount/token",
+                    },
+                    { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+                ],
+            ],
+        );
+        assert.deepEqual(handlerIdentityPatch(), {
+            metadata: { name: "aws-node-termination-handler", namespace: "kube-system" },
+            spec: {
+                template: {
+                    spec: {
+                        containers: [
+                            {
+                                name: "aws-node-termination-handler",
+                                volumeMounts: [
+                                    {
+                                        name: "aws-web-identity-token",
+                                        mountPath: "/var/run/secrets/sts.amazonaws.com/serviceaccount",
+                                        readOnly: true,
+                                    },
+                                ],
+                            },
+                        ],
+                        volumes: [
+                            {
+                                name: "aws-web-identity-token",
+                                projected: {
+                                    sources: [
+                                        {
+                                            serviceAccountToken: {
+                                                audience: "sts.amazonaws.com",
+                                                expirationSeconds: 86400,
+                                                path: "token",
+                                            },
+                                        },
+                                    ],
+                                },
+                            },
+                        ],
+                    },
+                },
+            },
+        });
         assert.equal(v.enableSqsTerminationDraining, true);
         assert.equal(v.queueURL, "https://sqs/q");
         assert.equal(v.awsRegion, "eu-west-1");
@@ -114,7 +170,6 @@ describe("cluster/NodeTermination", function () {
 
     it("builds the queue, the rules and their targets, a hook per pool, the handler's access and its chart", async () => {
         const run = await runUnderMocks({ stack: "prod", config: { "aws:region": "eu-west-1" } }, () => {
-            const role = new aws.iam.Role("worker", { assumeRolePolicy: "{}" });
             const pools = ["general", "data"].map(
                 (p) =>
                     new WorkerPool(`c-${p}`, {
@@ -128,7 +183,7 @@ describe("cluster/NodeTermination", function () {
                         userDataBase64: "",
                         subnetIds: ["subnet-a"],
                         securityGroupIds: ["sg-w"],
-                        metadataHopLimit: 2,
+                        metadataHopLimit: 1,
                         instanceProfileName: "worker",
                         tags: {},
                     }),
@@ -140,7 +195,7 @@ describe("cluster/NodeTermination", function () {
                     group: p.group,
                     launchTemplate: p.launchTemplate,
                 })),
-                nodeRole: role,
+                webIdentity: { issuer: `https://${HOST}`, providerArn: PROVIDER },
                 provider: new k8s.Provider("k8s", { kubeconfig: "test" }),
                 region: "eu-west-1",
                 tags: { "keelson:cluster": "c" },
@@ -208,7 +263,16 @@ describe("cluster/NodeTermination", function () {
             run.outputs.groupArns,
         );
         assert.match((run.outputs.groupArns as string[])[1], /:autoScalingGroupName\/c-data-[0-9a-z]{7}$/);
-        assert.match(String(access.inputs.role), /^worker-[0-9a-z]{7}$/);
+        // On the handler's own role, which only its service account may assume.
+        assert.match(String(access.inputs.role), /^c-termination-handler-[0-9a-z]{7}$/);
+        const [role] = ofType(run.resources, "aws:iam/role:Role");
+        assert.equal(role.name, "c-termination-handler");
+        assert.deepEqual(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement[0].Condition, {
+            StringEquals: {
+                [`${HOST}:sub`]: "system:serviceaccount:kube-system:aws-node-termination-handler",
+                [`${HOST}:aud`]: "sts.amazonaws.com",
+            },
+        });
         const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
         assert.deepEqual(
             [chart.name, chart.inputs.chart, chart.inputs.version, chart.inputs.namespace],
@@ -224,8 +288,18 @@ describe("cluster/NodeTermination", function () {
             handlerValues(
                 `https://sqs.eu-west-1.amazonaws.com/123456789012/${queueArn.split(":").pop()}`,
                 "eu-west-1",
+                `arn:aws:iam::123456789012:role/${String(access.inputs.role)}`,
             ),
         );
+        assert.equal(chart.inputs.skipAwait, true);
+        assert.ok(chart.dependencies.includes(access.urn), "the role's policy before the handler");
+        const [patch] = ofType(run.resources, "kubernetes:apps/v1:DeploymentPatch");
+        assert.equal(patch.name, "c-termination-handler-token");
+        assert.deepEqual(
+            { metadata: patch.inputs.metadata, spec: patch.inputs.spec },
+            handlerIdentityPatch(),
+        );
+        assert.ok(patch.dependencies.includes(chart.urn));
         // The pools' instances carry the tag the handler requires before it drains them.
         for (const g of ofType(run.resources, "aws:autoscaling/group:Group")) {
             assert.ok(

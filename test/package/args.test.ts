@@ -1,6 +1,5 @@
 // The components' own defaults (pure, no mocks) and the stage-config mapping onto the components' args.
 import * as assert from "node:assert/strict";
-import * as aws from "@pulumi/aws";
 import { resolveAddonsSpec } from "../../components/addons/args";
 import { resolveClusterSpec } from "../../components/cluster/types";
 import { clusterArgs, edgeArgs, networkArgs, requireValidStageConfig } from "../../components/config";
@@ -132,10 +131,8 @@ describe("package/args: defaults resolved inside the components", () => {
             metricsServer: true,
             logging: true,
             nodeMetrics: true,
-            etcdBackups: false,
+            etcdBackups: true,
         });
-        const masterRole = {} as aws.iam.Role;
-        assert.equal(resolveAddonsSpec({ masterRole }).etcdBackups, true);
-        assert.equal(resolveAddonsSpec({ masterRole, etcdBackups: false }).etcdBackups, false);
+        assert.equal(resolveAddonsSpec({ etcdBackups: false }).etcdBackups, false);
     });
 });

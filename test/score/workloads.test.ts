@@ -109,8 +109,19 @@ describe("workload helpers", () => {
             { name: "SECRET_REF", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
             { name: "DATABASE_URL", value: "[secret]" },
             { name: "PORT", value: "80" },
+            // A path to a mounted token is not the token; a secret value under such a name still is.
+            {
+                name: "AWS_WEB_IDENTITY_TOKEN_FILE",
+                value: "/var/run/secrets/sts.amazonaws.com/serviceaccount/token",
+            },
+            { name: "PASSWORD_FILE", value: "[secret]" },
         ];
-        assert.deepEqual(plainSecretEnv({ env }), ["DB_PASSWORD", "api_key", "DATABASE_URL"]);
+        assert.deepEqual(plainSecretEnv({ env }), [
+            "DB_PASSWORD",
+            "api_key",
+            "DATABASE_URL",
+            "PASSWORD_FILE",
+        ]);
     });
     it("lets pod-level settings satisfy the restricted profile and allows NET_BIND_SERVICE", () => {
         const pod = { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } };

@@ -3,6 +3,7 @@
 // policy of a role for one service account, and the pod-spec pieces that hand a pod its web identity.
 // Upstream: kubernetes pkg/serviceaccount/jwt.go (keyIDFromPublicKey) and openidmetadata.go.
 import * as crypto from "crypto";
+import type { Input } from "@pulumi/pulumi";
 
 /** The audience STS requires in a web identity token, and the OIDC provider's only client id. */
 export const STS_AUDIENCE = "sts.amazonaws.com";
@@ -160,13 +161,24 @@ export function serviceAccountTrustPolicy(
     };
 }
 
-/** The environment that makes every AWS SDK assume `roleArn` with the projected token. */
-export function webIdentityEnv(roleArn: string, region: string): { name: string; value: string }[] {
+/**
+ * The environment that makes every AWS SDK assume `roleArn` with the projected token (an Output is fine:
+ * chart values resolve nested inputs). With `region`, also `AWS_REGION`/`AWS_DEFAULT_REGION` (leave it out
+ * where the chart sets the region itself).
+ */
+export function webIdentityEnv(
+    roleArn: Input<string>,
+    region?: string,
+): { name: string; value: Input<string> }[] {
     return [
         { name: "AWS_ROLE_ARN", value: roleArn },
         { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: WEB_IDENTITY_TOKEN_FILE },
-        { name: "AWS_REGION", value: region },
-        { name: "AWS_DEFAULT_REGION", value: region },
+        ...(region
+            ? [
+                  { name: "AWS_REGION", value: region },
+                  { name: "AWS_DEFAULT_REGION", value: region },
+              ]
+            : []),
         // STS in the cluster's region, not the global endpoint (lower latency, no us-east-1 dependency).
         { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
     ];

@@ -2,6 +2,8 @@
 // queue's and the handler's IAM documents, and the aws-node-termination-handler chart in queue mode.
 // Pure. Upstream: https://github.com/aws/aws-node-termination-handler (v1.25.6, chart 0.27.6),
 // README "Queue Processor" infrastructure setup; values from config/helm/.../values.yaml at that tag.
+import type { Input } from "@pulumi/pulumi";
+import { ServiceAccountRef, webIdentityEnv, webIdentityMount, webIdentityVolume } from "./oidc";
 
 /** The chart, pinned (appVersion 1.25.6), from its OCI registry. */
 export const NTH_CHART = {
@@ -11,6 +13,11 @@ export const NTH_CHART = {
 
 /** The tag the handler requires on an instance before it drains it (the chart's `managedTag` default). */
 export const NTH_MANAGED_TAG = "aws-node-termination-handler/managed";
+
+/** The handler's Deployment and ServiceAccount (the chart's names with `fullnameOverride`). */
+export const NTH_NAME = "aws-node-termination-handler";
+/** The handler's service account: its IRSA role trusts exactly this one. */
+export const NTH_SERVICE_ACCOUNT: ServiceAccountRef = { namespace: "kube-system", name: NTH_NAME };
 
 /** Seconds a terminating node waits for its drain before the group terminates it anyway. */
 export const TERMINATION_HEARTBEAT_SECONDS = 300;
@@ -126,11 +133,20 @@ export function handlerPolicyDocument(
  * The chart's values: queue-processor mode on the given queue, cordon and drain (DaemonSets ignored,
  * emptyDir data deleted, each pod's own grace period, {@link NODE_TERMINATION_GRACE_SECONDS} per node),
  * only instances tagged {@link NTH_MANAGED_TAG}, nodes found by their EC2 private DNS name (Keelson's
- * node names). Two replicas spread over nodes and kept off the masters: the handler reads its AWS
- * credentials from the worker role through IMDS (pods on masters cannot, hop limit 1).
+ * node names). Two replicas spread over nodes and kept off the masters. The handler assumes its own role
+ * `roleArn` (IRSA): the chart takes the environment (`extraEnv`), and {@link handlerIdentityPatch} adds
+ * the projected STS token, which the chart has no value for.
  */
-export function handlerValues(queueUrl: string, region: string): Record<string, unknown> {
+export function handlerValues(
+    queueUrl: string,
+    region: string,
+    roleArn: Input<string>,
+): Record<string, unknown> {
     return {
+        fullnameOverride: NTH_NAME,
+        serviceAccount: { create: true, name: NTH_SERVICE_ACCOUNT.name },
+        // awsRegion sets AWS_REGION already.
+        extraEnv: webIdentityEnv(roleArn),
         enableSqsTerminationDraining: true,
         queueURL: queueUrl,
         awsRegion: region,
@@ -169,6 +185,25 @@ export function handlerValues(queueUrl: string, region: string): Record<string, 
                         },
                     },
                 ],
+            },
+        },
+    };
+}
+
+/**
+ * The server-side-apply patch of the chart's Deployment that mounts the projected STS token (chart 0.27.6
+ * has `extraEnv` but no extra volumes): the `aws-web-identity-token` volume and its mount in the handler
+ * container, merged by name into what the chart owns.
+ */
+export function handlerIdentityPatch(): Record<string, unknown> {
+    return {
+        metadata: { name: NTH_NAME, namespace: NTH_SERVICE_ACCOUNT.namespace },
+        spec: {
+            template: {
+                spec: {
+                    containers: [{ name: NTH_NAME, volumeMounts: [webIdentityMount()] }],
+                    volumes: [webIdentityVolume()],
+                },
             },
         },
     };

@@ -5,7 +5,14 @@ import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
-import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from "kubernetes-models/v1";
+import {
+    ConfigMap,
+    Namespace,
+    PersistentVolumeClaim,
+    Secret,
+    Service,
+    ServiceAccount,
+} from "kubernetes-models/v1";
 
 type Model = { validate(): void };
 type Ctor = new (data: never) => Model;
@@ -26,6 +33,7 @@ const MODELS: Record<string, Ctor> = {
     "v1/Secret": Secret,
     "v1/Namespace": Namespace,
     "v1/ConfigMap": ConfigMap,
+    "v1/ServiceAccount": ServiceAccount,
 };
 
 /** Throws a readable error when `manifest` is not a valid object of its kind, or of an unknown kind. */

@@ -1,6 +1,5 @@
 // Programs the plan benchmark (and the app tests) run under the mock engine: the reference application with
 // the add-ons for a stage, generated applications of N services, and the same objects registered directly.
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Addons } from "../../../components/addons/Addons";
@@ -22,15 +21,14 @@ const IMAGE = "ghcr.io/stefanprodan/podinfo:6.9.2";
 export function referenceStageProgram(): Record<string, unknown> {
     const cfg = readStageConfig();
     const provider = new k8s.Provider("k8s", { kubeconfig: "offline-plan" });
-    const masterRole = new aws.iam.Role("master", {
-        assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-                { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-            ],
-        }),
+    const addons = new Addons("addons", {
+        ...addonsArgs(cfg),
+        provider,
+        webIdentity: {
+            issuer: "https://offline-oidc.s3.eu-west-1.amazonaws.com",
+            providerArn: "arn:aws:iam::123456789012:oidc-provider/offline-oidc.s3.eu-west-1.amazonaws.com",
+        },
     });
-    const addons = new Addons("addons", { ...addonsArgs(cfg), provider, masterRole });
     const app = referenceApp(`keelson-${cfg.stage}`, {
         ...appArgs(cfg),
         provider,
