@@ -3,7 +3,6 @@
 // (the EBS CSI policy was attached by Cluster and by Addons) or rule would be detached or deleted for
 // both owners when either goes away; AWS refuses a second identical security group rule outright.
 import { strict as assert } from "node:assert";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { PlanResource } from "../../components/core/graph";
 import { planStage } from "../../tools/plan/plan";
 
@@ -35,23 +34,9 @@ export function duplicates(resources: readonly PlanResource[]): string[] {
         .map(([id, names]) => `${id}: ${names.join(", ")}`);
 }
 
-// The provider each registration names (the recorded plan keeps inputs, not the provider reference).
-const providerOf = new Map<string, string>();
-const register = MockMonitor.prototype.registerResource;
-
 describe("ownership and tags in every shipped stage's plan", function () {
     this.timeout(600000);
     const plans = new Map<string, Promise<Awaited<ReturnType<typeof planStage>>>>();
-    before(() => {
-        MockMonitor.prototype.registerResource = function (this: MockMonitor, req: never, cb: never) {
-            const r = req as { getType(): string; getName(): string; getProvider(): string };
-            providerOf.set(`${r.getType()}::${r.getName()}`, r.getProvider());
-            return register.call(this, req, cb);
-        } as typeof register;
-    });
-    after(() => {
-        MockMonitor.prototype.registerResource = register;
-    });
     const plan = (stack: string) => {
         if (!plans.has(stack)) plans.set(stack, planStage({ stack }));
         return plans.get(stack)!;
@@ -97,7 +82,8 @@ describe("ownership and tags in every shipped stage's plan", function () {
         });
 
         it(`${stack}: every AWS resource goes through the stage's provider, whose defaultTags carry the stage tags`, async () => {
-            const { resources } = await plan(stack);
+            const { resources, recorded } = await plan(stack);
+            const providerOf = new Map(recorded.map((r) => [r.urn, r.provider]));
             const providers = resources.filter((r) => r.type === "pulumi:providers:aws");
             assert.deepEqual(
                 providers.map((p) => p.name),
@@ -113,7 +99,7 @@ describe("ownership and tags in every shipped stage's plan", function () {
                 .filter((r) => r.custom && r.type.startsWith("aws:"))
                 .filter(
                     (r) =>
-                        !String(providerOf.get(`${r.type}::${r.name}`)).startsWith(`${providers[0].urn}::`),
+                        !String(providerOf.get(r.urn)).startsWith(`${providers[0].urn}::`),
                 )
                 .map((r) => `${r.type} ${r.name}`);
             assert.deepEqual(viaOther, []);

@@ -15,6 +15,8 @@ import { PlanArtifact, PlanResource, SECRET_MASK, UNKNOWN_MASK } from "./types";
 export interface RecordedResource extends PlanResource {
     /** Inputs with secret values unwrapped. Never print these. */
     readonly rawInputs: Record<string, unknown>;
+    /** The provider reference the registration names (`<provider urn>::<id>`), empty for the default. */
+    readonly provider: string;
 }
 
 /** Options of one mocked run. */
@@ -85,6 +87,7 @@ interface RegisterRequest {
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
+    getProvider(): string;
     getObject(): unknown;
     getDependenciesList(): string[];
     getAdditionalsecretoutputsList(): string[];
@@ -158,6 +161,7 @@ class Recorder {
                     inputs: transformSecrets(inputs, false) as Obj,
                     rawInputs: transformSecrets(inputs, true) as Obj,
                     custom: req.getCustom(),
+                    provider: req.getProvider(),
                     ...(Object.keys(options).length ? { options } : {}),
                 });
             }
