@@ -11,7 +11,13 @@ import { ENGINES, isEngine } from "./render/engines";
 import { Manifest, PlannedSecret, credentialsSecretName, envSecretName } from "./render/meta";
 import * as o from "./render/objects";
 import * as w from "./render/workloads";
-import { nodePortRequests, publishing, routesOf } from "./publish";
+import {
+    EDGE_DRAIN_SECONDS,
+    EDGE_LOAD_BALANCER_CLASS,
+    nodePortRequests,
+    publishing,
+    routesOf,
+} from "./publish";
 import { httpRoutes, planProxyRoutes, proxyNamespace } from "./proxy-routes";
 import { renderProxyIngress } from "./render/routes";
 import type { AppDefinition } from "./validate";
@@ -272,6 +278,8 @@ function planWorkload(
         image,
         connections,
         extraPorts: pub?.extraPorts ?? [],
+        // Behind the edge a pod keeps serving while the worker NLB takes its node out (see publish.ts).
+        ...(pub?.edge ? { preStopDefault: { sleepSeconds: EDGE_DRAIN_SECONDS } } : {}),
         replicas,
         pools: def.pools,
         ...(files
@@ -333,7 +341,16 @@ function planWorkload(
     if (pub) {
         add(
             `${s.name}.service`,
-            o.renderService(def.name, s.name, s.kind, ns, pub.type, pub.ports, a.allowFrom),
+            o.renderService(
+                def.name,
+                s.name,
+                s.kind,
+                ns,
+                pub.type,
+                pub.ports,
+                a.allowFrom,
+                pub.edge && { loadBalancerClass: EDGE_LOAD_BALANCER_CLASS, ...pub.edge },
+            ),
             [],
             s.name,
         );

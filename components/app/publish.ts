@@ -10,12 +10,38 @@ const slug = (path: string) =>
         .replace(/^-+|-+$/g, "")
         .toLowerCase();
 
+/**
+ * The load balancer class of Services the edge reaches through the workers' NLB: no controller owns it
+ * (the cloud controller skips a Service with a class it does not implement), so no cloud load balancer is
+ * made; it only makes the Service a LoadBalancer with externalTrafficPolicy Local, for which Kubernetes
+ * allocates a health-check NodePort. kube-proxy answers `/healthz` there with 200 only on nodes that have
+ * a ready local pod, and with 503 once the node's pods are all terminating (KEP-1669): the NLB stops
+ * sending new connections to a node before its last pod stops, where a TCP check of the NodePort
+ * passes until the pod is gone and then drops connections for two check intervals.
+ */
+export const EDGE_LOAD_BALANCER_CLASS = "keelson.dev/worker-ingress";
+
+/**
+ * Seconds a pod behind the edge sleeps in preStop before SIGTERM (unless it sets its own preStop): longer
+ * than the worker NLB needs to take its node out (2 failed checks 5 s apart, WorkerIngress) once
+ * kube-proxy's health check fails, so that no new connection reaches a pod that has stopped listening.
+ */
+export const EDGE_DRAIN_SECONDS = 15;
+
 /** How a service with a port is published. */
 export interface Published {
     readonly type: "ClusterIP" | "NodePort" | "LoadBalancer";
     readonly ports: o.ServicePortPlan[];
     readonly extraPorts: PodPort[];
+    /**
+     * Reached by the edge through the worker NLB (routes, no `expose`): the Service is a LoadBalancer of
+     * {@link EDGE_LOAD_BALANCER_CLASS} with this health-check NodePort (when allocated).
+     */
+    readonly edge?: { readonly healthCheckNodePort?: number };
 }
+
+/** The NodePort request key of a service's kube-proxy health check. */
+const healthKey = (ns: string, service: string) => `${ns}/${service}/healthz`;
 
 /**
  * The Service type and ports of `s`; NodePorts filled from `nodePorts` when given. Routes make it a
@@ -48,7 +74,14 @@ export function publishing(
         ports.push(portPlan(name, port, protocol));
         extraPorts.push({ name, containerPort: port, protocol });
     }
-    return { type, ports, extraPorts };
+    const edge = a.expose === undefined && routes.length > 0 && !viaProxy;
+    const health = nodePorts?.get(healthKey(ns, s.name));
+    return {
+        type,
+        ports,
+        extraPorts,
+        ...(edge ? { edge: health === undefined ? {} : { healthCheckNodePort: health } } : {}),
+    };
 }
 
 /** One NodePort request per port of every NodePort/LoadBalancer service, explicit ports kept. */
@@ -71,6 +104,7 @@ export function nodePortRequests(services: readonly Service[], ns: string, viaPr
                 p.name === "main" ? a.nodePort : route && route.kind !== "http" ? route.nodePort : undefined;
             requests.push({ key: `${ns}/${s.name}/${p.port}/${p.protocol}`, explicit });
         }
+        if (pub.edge) requests.push({ key: healthKey(ns, s.name), explicit: undefined });
     }
     return requests;
 }
@@ -94,6 +128,9 @@ export function routesOf(s: Service, ns: string, pub: Published): EdgeRoute[] {
                 nodePort: pub.ports[0].nodePort as number,
                 healthPath: r.healthPath ?? a.readinessPath ?? "/",
                 ...(r.websocket ? { websocket: true } : {}),
+                ...(pub.edge?.healthCheckNodePort
+                    ? { healthCheckNodePort: pub.edge.healthCheckNodePort }
+                    : {}),
             };
             routes.push(route);
         } else {
@@ -106,6 +143,9 @@ export function routesOf(s: Service, ns: string, pub: Published): EdgeRoute[] {
                 name: `${ns}-${s.name}-${r.kind}-${r.listenPort}`.slice(0, 63),
                 listenPort: r.listenPort,
                 nodePort,
+                ...(pub.edge?.healthCheckNodePort
+                    ? { healthCheckNodePort: pub.edge.healthCheckNodePort }
+                    : {}),
             });
         }
     });

@@ -154,7 +154,8 @@ export interface WorkloadOverrides {
     readonly startupProbe?: Probe;
     /**
      * Before the container gets SIGTERM: sleep (the kubelet's own sleep action, no shell needed) or run a
-     * command. Default none; published services get a sleep longer than the edge's health-check interval.
+     * command. Default none; services behind the edge (`routes`, no `expose`) sleep 15 s, longer than the
+     * worker NLB takes to drop their node (two failed 5 s checks).
      */
     readonly preStop?: { readonly sleepSeconds?: number; readonly command?: readonly string[] };
     /** Seconds between SIGTERM and SIGKILL (after preStop). Default 30 (data services 60 to 120). */

@@ -1,5 +1,6 @@
 // Validation of what production services add to a workload: Jobs to wait for, files, volumes, placement,
 // lifecycle, sidecars and init containers, autoscaling targets and backup settings.
+import { EDGE_DRAIN_SECONDS } from "./publish";
 import { fileKey } from "./hash";
 import { PoolInfo } from "./placement";
 import { Add } from "./validate-ports";
@@ -73,6 +74,7 @@ export function validateExtras(
     at: string,
     pools: readonly PoolInfo[] | undefined,
     add: Add,
+    viaProxy = false,
 ): void {
     const a = s.args as Partial<ContainerArgs & JobArgs> & SqlArgs;
     (a.after ?? []).forEach((j, i) => {
@@ -124,8 +126,19 @@ export function validateExtras(
     validatePlacement(a.placement, at, pools, add);
     positive(a.preStop?.sleepSeconds, `${at}.preStop.sleepSeconds`, add);
     positive(a.terminationGracePeriodSeconds, `${at}.terminationGracePeriodSeconds`, add, 0);
-    const sleep = a.preStop?.sleepSeconds ?? 0;
     const grace = a.terminationGracePeriodSeconds ?? 30;
+    const behindEdge =
+        (s.kind === "container" || s.kind === "daemonset") &&
+        a.expose === undefined &&
+        (a.routes?.length ?? 0) > 0 &&
+        !viaProxy;
+    if (behindEdge && !a.preStop && grace <= EDGE_DRAIN_SECONDS)
+        add(
+            `${at}.terminationGracePeriodSeconds`,
+            grace,
+            `${grace} leaves no time to stop: a service behind the edge sleeps ${EDGE_DRAIN_SECONDS} s in preStop while the worker load balancer takes its node out; raise it above ${EDGE_DRAIN_SECONDS}, or set preStop yourself`,
+        );
+    const sleep = a.preStop?.sleepSeconds ?? 0;
     if (sleep >= grace)
         add(
             `${at}.preStop.sleepSeconds`,

@@ -122,7 +122,7 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
         }
         byName.set(s.name, s);
         validateService(s, at, add);
-        validateExtras(s, at, def.pools, add);
+        validateExtras(s, at, def.pools, add, def.publish !== undefined);
     }
     validatePorts(ordered, def.nodePortsInUse ?? [], add);
     validatePublish(ordered, def.publish, def.edgeSourceCidrs, add);

@@ -9,6 +9,8 @@ import { boundedName } from "./endpoint";
 export interface IngressPort {
     readonly protocol: "TCP" | "UDP";
     readonly port: number;
+    /** kube-proxy's health-check NodePort of the service behind it (HTTP `/healthz`), when it has one. */
+    readonly healthCheckNodePort?: number;
 }
 
 /**
@@ -16,12 +18,17 @@ export interface IngressPort {
  * streams are TCP, UDP streams UDP. Pure.
  */
 export function ingressPorts(
-    routes: readonly { readonly kind: string; readonly nodePort: number }[],
+    routes: readonly {
+        readonly kind: string;
+        readonly nodePort: number;
+        readonly healthCheckNodePort?: number;
+    }[],
 ): IngressPort[] {
     const seen = new Map<string, IngressPort>();
     for (const r of routes) {
         const protocol = r.kind === "udp" ? "UDP" : "TCP";
-        seen.set(`${protocol}/${r.nodePort}`, { protocol, port: r.nodePort });
+        const health = r.healthCheckNodePort ? { healthCheckNodePort: r.healthCheckNodePort } : {};
+        seen.set(`${protocol}/${r.nodePort}`, { protocol, port: r.nodePort, ...health });
     }
     return [...seen.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
@@ -36,14 +43,18 @@ export interface WorkerIngressArgs {
     /** Auto Scaling Group names of the pools whose nodes serve the ports, by pool name. */
     readonly groups: Readonly<Record<string, pulumi.Input<string>>>;
     /** What the edge forwards to, e.g. `Application.routes`. */
-    readonly routes: readonly { readonly kind: string; readonly nodePort: number }[];
+    readonly routes: readonly {
+        readonly kind: string;
+        readonly nodePort: number;
+        readonly healthCheckNodePort?: number;
+    }[];
     readonly tags: Record<string, string>;
 }
 
 /**
  * An internal network load balancer in front of the worker pools (`keelson:cluster:WorkerIngress`):
- * per published NodePort a listener on the same port and an instance target group, health-checked
- * over TCP, to which every pool's Auto Scaling Group attaches (its new nodes register themselves,
+ * per published NodePort a listener on the same port and an instance target group, health-checked on
+ * kube-proxy's `/healthz` of the service (its health-check NodePort; over TCP where there is none), to which every pool's Auto Scaling Group attaches (its new nodes register themselves,
  * terminated ones deregister, with a 30 s drain). Client IP preservation is off, so the nodes see
  * the NLB's addresses, which its security group stands for in their firewall; cross-zone balancing
  * is on, so a zone with fewer nodes is not overloaded. `dnsName` resolves to one private address
@@ -80,14 +91,28 @@ export class WorkerIngress extends pulumi.ComponentResource {
                     targetType: "instance",
                     preserveClientIp: "false",
                     deregistrationDelay: 30,
-                    healthCheck: {
-                        enabled: true,
-                        protocol: "TCP",
-                        port: String(p.port),
-                        interval: 10,
-                        healthyThreshold: 2,
-                        unhealthyThreshold: 2,
-                    },
+                    // kube-proxy's /healthz of the service (200 only with a ready local pod, 503 once
+                    // they all terminate: the node leaves before its last pod stops), else the port.
+                    healthCheck: p.healthCheckNodePort
+                        ? {
+                              enabled: true,
+                              protocol: "HTTP",
+                              port: String(p.healthCheckNodePort),
+                              path: "/healthz",
+                              matcher: "200",
+                              interval: 5,
+                              timeout: 2,
+                              healthyThreshold: 2,
+                              unhealthyThreshold: 2,
+                          }
+                        : {
+                              enabled: true,
+                              protocol: "TCP",
+                              port: String(p.port),
+                              interval: 10,
+                              healthyThreshold: 2,
+                              unhealthyThreshold: 2,
+                          },
                     tags: { ...args.tags, Name: key },
                 },
                 { parent: this },

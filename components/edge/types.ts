@@ -23,6 +23,8 @@ export interface HttpRoute {
      * so nodes without a ready pod fail it and are skipped (actively by haproxy, passively by nginx).
      */
     readonly healthPath: string;
+    /** kube-proxy's health-check NodePort of the service (`/healthz`), checked by the worker NLB. */
+    readonly healthCheckNodePort?: number;
     /** Allow websocket upgrades and keep idle upgraded connections for an hour. Default false. */
     readonly websocket?: boolean;
 }
@@ -36,6 +38,8 @@ export interface StreamRoute {
     readonly listenPort: number;
     /** The Kubernetes NodePort the service is published on. */
     readonly nodePort: number;
+    /** kube-proxy's health-check NodePort of the service (`/healthz`), checked by the worker NLB. */
+    readonly healthCheckNodePort?: number;
 }
 
 /** Any route the edge can serve. */

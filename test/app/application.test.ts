@@ -200,7 +200,7 @@ describe("app/Application (mocked)", () => {
         ]);
     });
 
-    it("returns the edge routes and publishes the web service as a NodePort with source IPs kept", () => {
+    it("returns the edge routes and publishes the web service with source IPs kept and kube-proxy's health check", () => {
         assert.deepEqual(small.routes, [
             {
                 kind: "http",
@@ -209,14 +209,14 @@ describe("app/Application (mocked)", () => {
                 path: "/",
                 nodePort: 32314,
                 healthPath: "/",
+                healthCheckNodePort: 32363,
             },
         ]);
-        const spec = byName(small.run, "shop-web.service").inputs.spec as {
-            type: string;
-            externalTrafficPolicy: string;
-        };
-        assert.equal(spec.type, "NodePort");
-        assert.equal(spec.externalTrafficPolicy, "Local");
+        const spec = byName(small.run, "shop-web.service").inputs.spec as Record<string, unknown>;
+        assert.deepEqual(
+            [spec.type, spec.loadBalancerClass, spec.externalTrafficPolicy, spec.healthCheckNodePort],
+            ["LoadBalancer", "keelson.dev/worker-ingress", "Local", 32363],
+        );
     });
 
     it("records every manifest as an artifact that passes the Kubernetes schema, Secret data masked", () => {

@@ -136,8 +136,10 @@ describe("app: safe defaults and their overrides", () => {
                 name: "shop-agent-udp-8125",
                 listenPort: 8125,
                 nodePort: plan.nodePorts["shop/agent/8125/UDP"],
+                healthCheckNodePort: plan.nodePorts["shop/agent/healthz"],
             },
         ]);
+        assert.ok(plan.nodePorts["shop/agent/healthz"] >= 30000);
         assert.deepEqual(
             (
                 plan.objects.find((o) => o.key === "agent.service")!.manifest.spec as { ports: unknown[] }

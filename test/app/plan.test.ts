@@ -256,21 +256,25 @@ describe("app/plan: the whole graph as plain objects", () => {
         ]);
     });
 
-    it("publishes routed services as NodePorts with deterministic ports and returns the edge routes", () => {
-        const svc = find(plan.objects, "web.service").manifest.spec as {
-            type: string;
-            ports: unknown[];
-            externalTrafficPolicy: string;
-        };
-        assert.deepEqual(plan.nodePorts, { "shop/web/3000/TCP": 32314, "shop/web/7000/TCP": 31742 });
+    it("publishes routed services on deterministic NodePorts with kube-proxy's health check and returns the edge routes", () => {
+        const svc = find(plan.objects, "web.service").manifest.spec as Record<string, unknown>;
+        assert.deepEqual(plan.nodePorts, {
+            "shop/web/3000/TCP": 32314,
+            "shop/web/7000/TCP": 31742,
+            "shop/web/healthz": 32363,
+        });
+        // A LoadBalancer of a class no controller implements: no cloud load balancer, but a health-check
+        // NodePort, which the worker NLB checks (kube-proxy answers 503 once the node's pods terminate).
         assert.deepEqual(svc, {
-            type: "NodePort",
+            type: "LoadBalancer",
+            loadBalancerClass: "keelson.dev/worker-ingress",
             selector: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "shop" },
             ports: [
                 { name: "main", port: 3000, targetPort: 3000, protocol: "TCP", nodePort: 32314 },
                 { name: "tcp-7000", port: 7000, targetPort: 7000, protocol: "TCP", nodePort: 31742 },
             ],
             externalTrafficPolicy: "Local",
+            healthCheckNodePort: 32363,
         });
         assert.deepEqual(plan.routes, [
             {
@@ -280,9 +284,23 @@ describe("app/plan: the whole graph as plain objects", () => {
                 path: "/",
                 nodePort: 32314,
                 healthPath: "/readyz",
+                healthCheckNodePort: 32363,
             },
-            { kind: "tcp", name: "shop-web-tcp-7000", listenPort: 7000, nodePort: 31742 },
+            {
+                kind: "tcp",
+                name: "shop-web-tcp-7000",
+                listenPort: 7000,
+                nodePort: 31742,
+                healthCheckNodePort: 32363,
+            },
         ]);
+        // It keeps serving while the NLB takes its node out: 15 s in preStop, within the 30 s grace.
+        const pod = (
+            find(plan.objects, "web.deployment").manifest.spec as {
+                template: { spec: { containers: { lifecycle?: unknown }[] } };
+            }
+        ).template.spec;
+        assert.deepEqual(pod.containers[0].lifecycle, { preStop: { sleep: { seconds: 15 } } });
     });
 
     it("never puts a credential in a plain env value or a ConfigMap", () => {

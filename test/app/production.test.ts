@@ -276,4 +276,18 @@ services:
             ],
         );
     });
+
+    it("refuses a grace period too short for the edge's drain on a routed service, and only there", () => {
+        assert.deepEqual(
+            problems(`
+services:
+  web: { kind: container, image: "x/w:1.0", port: 80, terminationGracePeriodSeconds: 10, routes: [{ kind: http, hosts: [a.example.com] }] }
+  own: { kind: container, image: "x/o:1.0", port: 80, terminationGracePeriodSeconds: 10, preStop: { sleepSeconds: 5 }, routes: [{ kind: http, hosts: [b.example.com] }] }
+  inner: { kind: container, image: "x/i:1.0", port: 80, terminationGracePeriodSeconds: 10 }
+`),
+            [
+                "services.web.terminationGracePeriodSeconds: 10 leaves no time to stop: a service behind the edge sleeps 15 s in preStop while the worker load balancer takes its node out; raise it above 15, or set preStop yourself",
+            ],
+        );
+    });
 });

@@ -121,6 +121,7 @@ describe("app/reference-app: the shipped application, planned per stage", () => 
                 path: "/",
                 nodePort: 30997,
                 healthPath: "/readyz",
+                healthCheckNodePort: 31962,
             },
         ]);
         const web = plans.dev.recorded.find((r) => r.name === "keelson-dev-web.deployment")?.rawInputs as {

@@ -9,7 +9,7 @@ import { ofType } from "./graph-support";
 const ROUTES = [
     { kind: "http", nodePort: 30080 },
     { kind: "http", nodePort: 30080 },
-    { kind: "tcp", nodePort: 30443 },
+    { kind: "tcp", nodePort: 30443, healthCheckNodePort: 31500 },
     { kind: "udp", nodePort: 30053 },
     { kind: "tcp", nodePort: 30053 },
 ];
@@ -22,7 +22,7 @@ describe("cluster/WorkerIngress", function () {
             { protocol: "TCP", port: 30053 },
             { protocol: "UDP", port: 30053 },
             { protocol: "TCP", port: 30080 },
-            { protocol: "TCP", port: 30443 },
+            { protocol: "TCP", port: 30443, healthCheckNodePort: 31500 },
         ]);
         assert.deepEqual(ingressPorts([]), []);
     });
@@ -81,6 +81,18 @@ describe("cluster/WorkerIngress", function () {
             protocol: "TCP",
             port: "30080",
             interval: 10,
+            healthyThreshold: 2,
+            unhealthyThreshold: 2,
+        });
+        // With kube-proxy's health-check NodePort, its /healthz: 503 once the node's pods all terminate.
+        assert.deepEqual(tgs[1].inputs.healthCheck, {
+            enabled: true,
+            protocol: "HTTP",
+            port: "31500",
+            path: "/healthz",
+            matcher: "200",
+            interval: 5,
+            timeout: 2,
             healthyThreshold: 2,
             unhealthyThreshold: 2,
         });

@@ -95,6 +95,39 @@ describe("shipped stages, planned offline through index.ts", function () {
             assert.ok(p.secretOutputs.includes("kubeconfig"));
         });
 
+        it(`${stage}: the worker NLB checks each routed port on its Service's kube-proxy health-check NodePort`, async () => {
+            const p = await plan(stage);
+            const services = p.resources
+                .filter((r) => r.type === "kubernetes:core/v1:Service")
+                .map(
+                    (r) =>
+                        r.inputs.spec as {
+                            type: string;
+                            ports: { nodePort?: number }[];
+                            healthCheckNodePort?: number;
+                        },
+                )
+                .filter((spec) => spec.healthCheckNodePort !== undefined);
+            assert.ok(services.length >= 1);
+            const tgs = p.resources.filter(
+                (r) =>
+                    r.type === "aws:lb/targetGroup:TargetGroup" &&
+                    (r.parent ?? "").includes("keelson:cluster:WorkerIngress"),
+            );
+            assert.ok(tgs.length >= 1);
+            for (const tg of tgs) {
+                const svc = services.find((spec) => spec.ports.some((x) => x.nodePort === tg.inputs.port));
+                assert.ok(svc, `${tg.name}: port ${String(tg.inputs.port)} is no routed Service's NodePort`);
+                assert.equal(svc.type, "LoadBalancer");
+                const hc = tg.inputs.healthCheck as Record<string, unknown>;
+                assert.deepEqual(
+                    [hc.protocol, hc.port, hc.path],
+                    ["HTTP", String(svc.healthCheckNodePort), "/healthz"],
+                    tg.name,
+                );
+            }
+        });
+
         it(`${stage}: the edge's published-service NetworkPolicies admit the worker NLB's subnets, the source the pods see`, async () => {
             const p = await plan(stage);
             const cidrOf = new Map(

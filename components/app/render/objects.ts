@@ -32,6 +32,8 @@ export function renderNamespace(namespace: string, app: string): Manifest {
 /**
  * A Service in front of a service's pods. NodePort/LoadBalancer keep the client source IP (policy Local);
  * a LoadBalancer with `sourceRanges` sets them as `loadBalancerSourceRanges`. Default no ranges (any source).
+ * `edge` (a NodePort the edge reaches through the worker NLB) makes it a LoadBalancer of class
+ * `edge.loadBalancerClass`, which no controller implements, for kube-proxy's health-check NodePort.
  */
 export function renderService(
     app: string,
@@ -41,16 +43,19 @@ export function renderService(
     type: "ClusterIP" | "NodePort" | "LoadBalancer",
     ports: readonly ServicePortPlan[],
     sourceRanges?: readonly string[],
+    edge?: { readonly loadBalancerClass: string; readonly healthCheckNodePort?: number },
 ): Manifest {
     return {
         apiVersion: "v1",
         kind: "Service",
         metadata: { name: service, namespace, labels: serviceLabels(app, service, component) },
         spec: {
-            type,
+            type: edge ? "LoadBalancer" : type,
+            ...(edge ? { loadBalancerClass: edge.loadBalancerClass } : {}),
             selector: selectorLabels(app, service),
             ports: ports.map((p) => ({ ...p })),
             ...(type === "ClusterIP" ? {} : { externalTrafficPolicy: "Local" }),
+            ...(edge?.healthCheckNodePort ? { healthCheckNodePort: edge.healthCheckNodePort } : {}),
             // The cloud load balancer's own firewall admits the same sources as the NetworkPolicy.
             ...(type === "LoadBalancer" && sourceRanges
                 ? { loadBalancerSourceRanges: [...sourceRanges] }
