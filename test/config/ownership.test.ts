@@ -97,10 +97,7 @@ describe("ownership and tags in every shipped stage's plan", function () {
             assert.equal(providers[0].inputs.region, "us-east-1");
             const viaOther = resources
                 .filter((r) => r.custom && r.type.startsWith("aws:"))
-                .filter(
-                    (r) =>
-                        !String(providerOf.get(r.urn)).startsWith(`${providers[0].urn}::`),
-                )
+                .filter((r) => !String(providerOf.get(r.urn)).startsWith(`${providers[0].urn}::`))
                 .map((r) => `${r.type} ${r.name}`);
             assert.deepEqual(viaOther, []);
         });
