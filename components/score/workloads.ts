@@ -202,33 +202,12 @@ export function plainSecretEnv(container: Container): string[] {
     return out;
 }
 
-/**
- * The Pod Security Standards "restricted" gaps of one container in a pod (pod-level settings
- * count as defaults), e.g. `runAsNonRoot`, `allowPrivilegeEscalation=false`, `drop ALL`.
- * https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
- */
-export function restrictedGaps(podSpec: Record<string, unknown>, container: Container): string[] {
-    const pod = obj(podSpec.securityContext);
-    const c = obj(container.securityContext);
-    const gaps: string[] = [];
-    if (c.privileged === true) gaps.push("privileged");
-    if ((c.runAsNonRoot ?? pod.runAsNonRoot) !== true) gaps.push("runAsNonRoot");
-    if ((c.runAsUser ?? pod.runAsUser) === 0) gaps.push("runAsUser 0");
-    if (c.allowPrivilegeEscalation !== false) gaps.push("allowPrivilegeEscalation=false");
-    const caps = obj(c.capabilities);
-    if (!arr(caps.drop).includes("ALL")) gaps.push("capabilities.drop [ALL]");
-    const added = arr(caps.add).filter((a) => a !== "NET_BIND_SERVICE");
-    if (added.length > 0) gaps.push(`capabilities.add ${added.join(",")}`);
-    const seccomp = at(c, "seccompProfile.type") ?? at(pod, "seccompProfile.type");
-    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") gaps.push("seccompProfile RuntimeDefault");
-    return gaps;
-}
-
 /** Host access a pod spec asks for: host namespaces, hostPath volumes, host ports. */
 export function hostAccess(podSpec: Record<string, unknown>, containers: readonly Container[]): string[] {
     const out: string[] = [];
     for (const k of ["hostNetwork", "hostPID", "hostIPC"]) if (podSpec[k] === true) out.push(k);
     if (arr(podSpec.volumes).some((v) => obj(v).hostPath !== undefined)) out.push("hostPath volume");
-    if (containers.some((c) => arr(c.ports).some((p) => obj(p).hostPort !== undefined))) out.push("hostPort");
+    if (containers.some((c) => arr(c.ports).some((p) => ![undefined, 0].includes(obj(p).hostPort as number))))
+        out.push("hostPort");
     return out;
 }

@@ -248,7 +248,7 @@ describe("scorePlan", () => {
             ]);
             assert.equal(
                 scorePlan(g).findings[2].message,
-                "Deployment app/web misses the restricted security context: allowPrivilegeEscalation=false, capabilities.drop [ALL], seccompProfile RuntimeDefault, readOnlyRootFilesystem.",
+                "Deployment app/web misses the restricted security context: allowPrivilegeEscalation, capabilities_restricted, seccompProfile_restricted, readOnlyRootFilesystem.",
             );
         });
         it("allows host access for node agents in system namespaces but not elsewhere", () => {

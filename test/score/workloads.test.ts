@@ -1,12 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseCpuMillis, parseMemoryMiB, parseQuantity } from "../../components/score/quantity";
-import {
-    asWorkload,
-    imageTagProblem,
-    plainSecretEnv,
-    restrictedGaps,
-    selects,
-} from "../../components/score/workloads";
+import { asWorkload, imageTagProblem, plainSecretEnv, selects } from "../../components/score/workloads";
 
 describe("quantities", () => {
     it("parses CPU into millicores", () => {
@@ -121,21 +115,6 @@ describe("workload helpers", () => {
             "api_key",
             "DATABASE_URL",
             "PASSWORD_FILE",
-        ]);
-    });
-    it("lets pod-level settings satisfy the restricted profile and allows NET_BIND_SERVICE", () => {
-        const pod = { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } };
-        const c = {
-            securityContext: {
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
-            },
-        };
-        assert.deepEqual(restrictedGaps(pod, c), []);
-        assert.deepEqual(restrictedGaps({ securityContext: { runAsUser: 0 } }, c), [
-            "runAsNonRoot",
-            "runAsUser 0",
-            "seccompProfile RuntimeDefault",
         ]);
     });
 });

@@ -3,7 +3,8 @@ import { PlanResource } from "../../core/graph";
 import { GraphView } from "../graph-view";
 import { declaredByEdge, ingressRules, openToWorld, portsText, userDataSecrets } from "../aws-rules";
 import { Finding, findingsFor } from "../types";
-import { hostAccess, obj, plainSecretEnv, restrictedGaps } from "../workloads";
+import { restrictedViolations } from "../pod-security";
+import { arr, hostAccess, obj, plainSecretEnv } from "../workloads";
 
 const finding = findingsFor("security");
 
@@ -158,12 +159,18 @@ export function podSecurity(view: GraphView, systemNamespaces: readonly string[]
         const id = `${w.kind} ${w.namespace}/${w.name}`;
         const system = systemNamespaces.includes(w.namespace);
         if (!system) namespaces.add(w.namespace);
-        const gaps = new Set<string>();
+        // The restricted profile's failed checks (pod-security.ts, the policy pack's) minus what host-access
+        // reports (host namespaces, ports, hostPath), plus the read-only root filesystem Keelson also asks for.
+        const volumes = arr(w.podSpec.volumes).filter((v) => obj(v).hostPath === undefined);
+        const gaps = new Set<string>(
+            restrictedViolations({ ...w.podSpec, volumes }, w.podMetadata)
+                .map((v) => v.check)
+                .filter((c) => c !== "hostNamespaces" && c !== "hostPorts"),
+        );
         for (const c of [...w.initContainers, ...w.containers]) {
-            for (const g of restrictedGaps(w.podSpec, c)) gaps.add(g);
             if (obj(c.securityContext).readOnlyRootFilesystem !== true) gaps.add("readOnlyRootFilesystem");
         }
-        const host = hostAccess(w.podSpec, w.containers);
+        const host = hostAccess(w.podSpec, [...w.initContainers, ...w.containers]);
         if (gaps.has("privileged") || (host.length > 0 && !system)) {
             out.push(
                 finding(
