@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Addons } from "./components/addons/Addons";
 import { referenceApp } from "./components/app/reference-app";
+import { CloudController } from "./components/cluster/CloudController";
 import { Cluster } from "./components/cluster/Cluster";
 import { NodeTermination } from "./components/cluster/NodeTermination";
 import { WorkerIngress } from "./components/cluster/WorkerIngress";
@@ -51,6 +52,22 @@ export = async () => {
             provider: cluster.provider,
             webIdentity: cluster.webIdentity,
             dependsOn: [cluster.ready],
+        },
+        opts,
+    );
+    // The AWS cloud controller: Nodes follow their instances, zone labels, LoadBalancer Services as NLBs.
+    new CloudController(
+        `${name}-cloud-controller`,
+        {
+            clusterName: cluster.clusterName,
+            kubernetesVersion: cluster.spec.kubernetesVersion,
+            region: cfg.region,
+            vpcId: network.vpcId,
+            subnetId: network.privateSubnetIds[0],
+            webIdentity: cluster.webIdentity,
+            provider: cluster.provider,
+            dependsOn: [addons.cni],
+            tags: { "keelson:cluster": cluster.clusterName },
         },
         opts,
     );

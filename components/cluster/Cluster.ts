@@ -17,6 +17,7 @@ import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
 import { ssmPrefix } from "./render/ssm-layout";
 import { createClusterSecrets } from "./secrets";
 import { ServiceAccountIssuer } from "./ServiceAccountIssuer";
+import { clusterTag } from "./render/cloud-controller";
 import { WebIdentityIssuer } from "./irsa";
 import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
@@ -218,7 +219,7 @@ export class Cluster extends pulumi.ComponentResource {
                     rootVolumeGb: node.rootVolumeGb,
                     metadataHopLimit: 1,
                     publicIp: publicMaster,
-                    tags: { ...tags, "keelson:role": "master" },
+                    tags: { ...tags, ...clusterTag(cfg.name), "keelson:role": "master" },
                     dependsOn: bootDeps,
                 },
                 this,
@@ -246,7 +247,7 @@ export class Cluster extends pulumi.ComponentResource {
                     instanceProfileName: workerId.profile.name,
                     // No pod reaches the worker role: add-ons that call AWS have roles of their own (IRSA).
                     metadataHopLimit: 1,
-                    tags,
+                    tags: { ...tags, ...clusterTag(cfg.name) },
                     dependsOn: bootDeps,
                 },
                 { parent: this },

@@ -22,6 +22,7 @@ export function networkArgs(cfg: StageConfig): NetworkArgs {
             apiAllowedCidrs: [...cfg.cluster.apiAllowedCidrs],
         },
         tags: stageTags(cfg),
+        clusterName: cfg.cluster.name,
     };
 }
 

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterTag } from "../cluster/render/cloud-controller";
 import { NetworkArgs, resolveNetworkSpec } from "./args";
 import { firewallRules, GroupName } from "./firewall";
 
@@ -39,6 +40,7 @@ export class Network extends pulumi.ComponentResource {
         const cfg = resolveNetworkSpec(args, aws.config.region);
         super("keelson:network:Network", name, {}, opts);
         const tags = (n: string, extra: Record<string, string> = {}) => ({ ...args.tags, Name: n, ...extra });
+        const owned = args.clusterName ? clusterTag(args.clusterName) : {};
 
         const vpc = new aws.ec2.Vpc(
             `${name}-vpc`,
@@ -78,7 +80,7 @@ export class Network extends pulumi.ComponentResource {
                     availabilityZone: zone,
                     cidrBlock: cfg.publicSubnets[i],
                     mapPublicIpOnLaunch: false,
-                    tags: tags(`${name}-public-${zone}`, { "kubernetes.io/role/elb": "1" }),
+                    tags: tags(`${name}-public-${zone}`, { "kubernetes.io/role/elb": "1", ...owned }),
                 },
                 { parent: this },
             );
@@ -117,7 +119,10 @@ export class Network extends pulumi.ComponentResource {
                     availabilityZone: zone,
                     cidrBlock: cfg.privateSubnets[i],
                     mapPublicIpOnLaunch: false,
-                    tags: tags(`${name}-private-${zone}`, { "kubernetes.io/role/internal-elb": "1" }),
+                    tags: tags(`${name}-private-${zone}`, {
+                        "kubernetes.io/role/internal-elb": "1",
+                        ...owned,
+                    }),
                 },
                 { parent: this },
             );
@@ -151,7 +156,12 @@ export class Network extends pulumi.ComponentResource {
         for (const group of Object.keys(purposes) as GroupName[]) {
             groups[group] = new aws.ec2.SecurityGroup(
                 `${name}-${group}`,
-                { vpcId: vpc.id, description: purposes[group], tags: tags(`${name}-${group}`) },
+                {
+                    vpcId: vpc.id,
+                    description: purposes[group],
+                    // The cloud controller opens the one cluster-tagged group of each node to its load balancers.
+                    tags: tags(`${name}-${group}`, group === "masters" || group === "workers" ? owned : {}),
+                },
                 { parent: this },
             );
             new aws.vpc.SecurityGroupEgressRule(

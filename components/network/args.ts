@@ -40,6 +40,12 @@ export interface NetworkArgs {
     readonly firewall?: NetworkFirewallArgs;
     /** Tags on every resource. Default none. */
     readonly tags?: Record<string, string>;
+    /**
+     * The Kubernetes cluster the network serves: its subnets and the masters' and workers' security groups
+     * are tagged `kubernetes.io/cluster/<name>: owned`, which the AWS cloud controller finds them by (load
+     * balancer subnets, the node security group it opens to them). Default none: no cluster tag.
+     */
+    readonly clusterName?: string;
 }
 
 /** The network's shape with every default applied. */

@@ -145,6 +145,8 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             const pool = g.name.replace("keelson-prod-", "");
             assert.deepEqual(g.inputs.tags, [
                 { key: "keelson:cluster", value: "keelson-prod", propagateAtLaunch: true },
+                // The AWS cloud controller finds the cluster's instances by it.
+                { key: "kubernetes.io/cluster/keelson-prod", value: "owned", propagateAtLaunch: true },
                 { key: "keelson:role", value: "worker", propagateAtLaunch: true },
                 { key: "keelson:pool", value: pool, propagateAtLaunch: true },
                 // aws-node-termination-handler drains only instances with this tag.

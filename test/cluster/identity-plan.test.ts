@@ -175,6 +175,11 @@ describe("node identity in the prod plan", function () {
                 "system:serviceaccount:logging:fluent-bit",
             ],
             [
+                "keelson-prod-cloud-controller",
+                "sts:AssumeRoleWithWebIdentity",
+                "system:serviceaccount:kube-system:cloud-controller-manager",
+            ],
+            [
                 "keelson-prod-termination-handler",
                 "sts:AssumeRoleWithWebIdentity",
                 "system:serviceaccount:kube-system:aws-node-termination-handler",

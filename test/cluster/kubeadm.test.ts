@@ -171,8 +171,9 @@ describe("cluster/render/kubeadm", () => {
         ]);
     });
 
-    // provider-id from IMDS; built images from ECR through the kubelet's image credential provider.
+    // The AWS cloud controller; provider-id from IMDS; built images from ECR through the kubelet's image credential provider.
     const BASE_KUBELET_ARGS = [
+        { name: "cloud-provider", value: "external" },
         { name: "provider-id", value: "__PROVIDER_ID__" },
         { name: "image-credential-provider-config", value: "/etc/kubernetes/image-credential-provider.yaml" },
         { name: "image-credential-provider-bin-dir", value: "/etc/kubernetes/credential-providers" },

@@ -109,6 +109,8 @@ function registration(apiVersion: string, reg: NodeRegistration): Record<string,
     // provider-id (aws:///<zone>/<instance-id>, filled in from IMDS at boot) lets tools that read
     // node metadata from the API (the EBS CSI node plugin's fallback) find the instance.
     const args: Args = {
+        // The AWS cloud controller initialises the Node (addresses, zone, deletion with its instance).
+        "cloud-provider": "external",
         "provider-id": PROVIDER_ID_PLACEHOLDER,
         // Private ECR images (image builds) are pulled with the node role through this provider.
         "image-credential-provider-config": ECR_CREDENTIAL_PROVIDER.configPath,
