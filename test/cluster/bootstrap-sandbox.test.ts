@@ -290,7 +290,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         assert.equal(cfg.mode, "600");
         const docs = YAML.parseAllDocuments(cfg.text).map((d) => d.toJS());
         assert.equal(docs[0].bootstrapTokens[0].token, "abc123.0123456789abcdef");
-        assert.deepEqual(docs[0].nodeRegistration.kubeletExtraArgs[0], {
+        assert.deepEqual(docs[0].nodeRegistration.kubeletExtraArgs[1], {
             name: "provider-id",
             value: "aws:///eu-west-1b/i-0123456789abcdef0",
         });
@@ -532,6 +532,7 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
         ]);
         // The pool's one template serves every zone: the zone label comes from IMDS (eu-west-1b here).
         assert.deepEqual(join.nodeRegistration.kubeletExtraArgs, [
+            { name: "cloud-provider", value: "external" },
             { name: "provider-id", value: `aws:///eu-west-1b/${INSTANCE}` },
             {
                 name: "image-credential-provider-config",

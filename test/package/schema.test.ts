@@ -62,6 +62,7 @@ describe("package: the component provider's inferred schema", function () {
             "privateSubnets",
             "firewall",
             "tags",
+            "clusterName",
         ]);
         assert.deepEqual(network.inputProperties.cidr, {
             type: "string",
