@@ -363,6 +363,29 @@ export class Lab {
         return { code: r.status ?? 124, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     }
 
+    /**
+     * Fires a node's timer as its elapse would: the timer must have been started (the systemctl stub
+     * records it), and its service (`Unit=`, else the timer's name) is started and, a oneshot, runs to
+     * completion in the node's namespaces with systemd's clean environment. The lab decides when a
+     * timer elapses (scenarios that move the lab clock fire the timers that would have fired).
+     */
+    fireTimer(node: LabNode, timer: string, timeoutMs = 180000): ExecResult & { service: string } {
+        const active = this.exec(node, ["cat", "/run/lab-units/timers-active"]);
+        if (!active.stdout.split("\n").includes(timer))
+            return { code: 1, stdout: "", stderr: `${timer} was never started on ${node.name}`, service: "" };
+        const unit = this.exec(node, [
+            "bash",
+            "-c",
+            `for d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do [[ -f "$d/$1" ]] && exec cat "$d/$1"; done; exit 1`,
+            "-",
+            timer,
+        ]);
+        if (unit.code !== 0)
+            return { code: 1, stdout: "", stderr: `${node.name}: no unit file for ${timer}`, service: "" };
+        const service = /^Unit=(\S+)$/m.exec(unit.stdout)?.[1] ?? timer.replace(/\.timer$/, ".service");
+        return { ...this.exec(node, ["systemctl", "start", service], timeoutMs), service };
+    }
+
     /** Ends a node at once (the instance is terminated): its PID namespace, mounts and network namespace go. */
     async kill(node: LabNode): Promise<void> {
         const pid = this.pid1(node);

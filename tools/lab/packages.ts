@@ -52,7 +52,7 @@ function kubePackages(pkgVersion: string): StubPackage[] {
                     ],
                 },
             },
-            { name: "kubectl", version: v, files: { "usr/bin/kubectl": [0o755, refuse("kubectl")] } },
+            { name: "kubectl", version: v, files: { "usr/bin/kubectl": [0o755, wrapper("kubectl.py")] } },
         );
     }
     out.push(

@@ -4,6 +4,11 @@
 // KEELSON_LAB_EXPECT_PASS=all (or a comma-separated list of names) to expect them to pass.
 import * as fs from "fs";
 import * as path from "path";
+import {
+    BOOTSTRAP_TOKEN_TTL,
+    TOKEN_ROTATE_HOURS,
+    TOKEN_ROTATE_TIMER,
+} from "../../components/cluster/render/units";
 import { Check, checkNode, etcdMembers } from "./checks";
 import { LabCluster, shapeInstances } from "./cluster";
 import { Hub } from "./hub";
@@ -260,6 +265,100 @@ function faultyWorker(
     };
 }
 
+/**
+ * Moves the lab clock `days` ahead in steps of the masters' rotation period, firing every live
+ * master's token-rotation timer at each step as systemd would; then checks that the first token
+ * (the plan's, registered by kubeadm init with its 24 h TTL) is gone from cluster-info, as kubeadm's
+ * token cleaner and the bootstrap signer make it (a worker using it fails discovery), that SSM holds
+ * a token a master rotated whose JWS cluster-info serves, and boots a new worker that joins with it.
+ */
+function daysLater(days: number): Scenario["run"] {
+    return async (env) => {
+        const c = await env.cluster("prod");
+        const masters = c.masters();
+        if (!masters.length)
+            return {
+                ok: false,
+                detail: "needs prod-boot first (no prod master is running)",
+                checks: [],
+                nodes: [],
+            };
+        const clock = path.join(env.lab.opt, "state", "clock-offset-seconds");
+        const checks: Check[] = [];
+        const fired: string[] = [];
+        const tokenParam = [...c.plan.parameters.keys()].find((n) => n.endsWith("/join/bootstrap-token"))!;
+        const firstId = c.secrets["bootstrap-token"].split(".")[0];
+        try {
+            for (let h = TOKEN_ROTATE_HOURS; h <= days * 24; h += TOKEN_ROTATE_HOURS) {
+                fs.writeFileSync(clock, String(h * 3600));
+                for (const m of masters) {
+                    const r = env.lab.fireTimer(m, TOKEN_ROTATE_TIMER);
+                    if (r.code !== 0)
+                        fired.push(
+                            `+${h}h ${m.name}: ${r.service || TOKEN_ROTATE_TIMER} failed: ${(r.stderr || r.stdout).trim().slice(-300)}`,
+                        );
+                }
+            }
+            checks.push({
+                node: "cluster",
+                check: `every master's ${TOKEN_ROTATE_TIMER} ran every ${TOKEN_ROTATE_HOURS} h for ${days} days`,
+                ok: fired.length === 0,
+                detail: fired.join("; ") || `${((days * 24) / TOKEN_ROTATE_HOURS) * masters.length} runs`,
+            });
+            const p = c.lab.o.hub.parameters.get(tokenParam);
+            const current = p?.value ?? "";
+            checks.push({
+                node: "cluster",
+                check: `${tokenParam} holds a token a master rotated`,
+                ok:
+                    !!p &&
+                    p.writtenBy !== "plan" &&
+                    masters.some((m) => m.name === p.writtenBy) &&
+                    current.split(".")[0] !== firstId,
+                detail: p ? `version ${p.version ?? 1}, written by ${p.writtenBy}` : "missing",
+            });
+            const info = await LabCluster.get(
+                "10.77.0.3",
+                6443,
+                "/api/v1/namespaces/kube-public/configmaps/cluster-info",
+                c.secrets["ca-crt"],
+                c.plan.apiName,
+            );
+            const data =
+                "status" in info && info.status === 200
+                    ? (JSON.parse(info.body).data as Record<string, string>)
+                    : {};
+            checks.push({
+                node: "cluster",
+                check: `the first token (${BOOTSTRAP_TOKEN_TTL} TTL) expired: cluster-info has no JWS for it, and one for the rotated token`,
+                ok:
+                    !(`jws-kubeconfig-${firstId}` in data) &&
+                    `jws-kubeconfig-${current.split(".")[0]}` in data,
+                detail:
+                    "status" in info
+                        ? `signed for: ${
+                              Object.keys(data)
+                                  .filter((k) => k.startsWith("jws-"))
+                                  .map((k) => k.slice(15))
+                                  .join(", ") || "none"
+                          }`
+                        : info.error,
+            });
+            const worker = await faultyWorker("w-days-later", () => ({}))(env);
+            const mine = summarize(checks, []);
+            const detail = [mine.ok ? "" : mine.detail, worker.ok ? "" : worker.detail].filter(Boolean);
+            return {
+                ok: mine.ok && worker.ok,
+                detail: detail.join("\n") || "all checks passed",
+                checks: [...checks, ...worker.checks],
+                nodes: worker.nodes,
+            };
+        } finally {
+            fs.writeFileSync(clock, "0");
+        }
+    };
+}
+
 /** Replaces a prod master: the old instance is terminated first, then the new one boots from the same user-data. */
 function replaceMaster(index: number, label: string, lostProbe: boolean): Scenario["run"] {
     return async (env) => {
@@ -278,10 +377,13 @@ function replaceMaster(index: number, label: string, lostProbe: boolean): Scenar
         const preboot = lostProbe ? "ip route add blackhole 10.77.0.3/32" : "";
         const node = c.boot(inst, { label, preboot });
         let restored = !lostProbe;
-        const log = path.join(node.state, "upper/var/log/cloud-init-output.log");
+        // The bootstrap runs as a unit: its output is the unit's log (and cloud-init's, for older renders).
+        const logs = ["var/log/lab-units/keelson-bootstrap.service.log", "var/log/cloud-init-output.log"].map(
+            (l) => path.join(node.state, "upper", l),
+        );
         while (!restored && !node.exited && !node.bootEnd) {
             await new Promise((r) => setTimeout(r, 1000));
-            const text = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
+            const text = logs.map((l) => (fs.existsSync(l) ? fs.readFileSync(l, "utf8") : "")).join("\n");
             if (/no API answers at|readyz: (ok|attempt 1\/)|kubeadm (join|init): attempt/.test(text)) {
                 env.lab.inNetns(node, ["ip", "route", "del", "blackhole", "10.77.0.3/32"]);
                 restored = true;
@@ -307,8 +409,55 @@ function replaceMaster(index: number, label: string, lostProbe: boolean): Scenar
                   ? members
                   : members.map((m) => `${m.name}${m.healthy ? "" : " (unreachable)"}`).join(", "),
         });
+        if (node.bootEnd) checks.push(...(await replacementRecords(c, old, node, index)));
         return { ...summarize(checks, node.bootEnd ? [] : [label]), nodes: [label] };
     };
+}
+
+/**
+ * After a replacement: the old master's Node is deleted and the new one registered, the slot record
+ * in SSM names the new instance (written by it), the init marker is set, and the node reported ready.
+ */
+async function replacementRecords(
+    c: LabCluster,
+    old: LabNode,
+    node: LabNode,
+    index: number,
+): Promise<Check[]> {
+    const out: Check[] = [];
+    const nodes = await LabCluster.get(
+        "10.77.0.3",
+        6443,
+        "/api/v1/nodes",
+        c.secrets["ca-crt"],
+        c.plan.apiName,
+    );
+    const names =
+        "status" in nodes && nodes.status === 200
+            ? (JSON.parse(nodes.body).items as { name: string }[]).map((n) => n.name)
+            : [];
+    out.push({
+        node: node.name,
+        check: `the replaced master's Node ${old.nodeName} is deleted and ${node.nodeName} registered`,
+        ok: !names.includes(old.nodeName) && names.includes(node.nodeName),
+        detail: "status" in nodes ? `registered: ${names.join(", ")}` : nodes.error,
+    });
+    const params = c.lab.o.hub.parameters;
+    const slot = [...params].find(([n]) => n.endsWith(`/state/masters/master-${index}`))?.[1];
+    out.push({
+        node: node.name,
+        check: `slot record master-${index} names the replacement`,
+        ok: !!slot && slot.writtenBy === node.name && slot.value.startsWith(`${node.nodeName} `),
+        detail: slot ? `${slot.value} (written by ${slot.writtenBy})` : "missing",
+    });
+    const marker = [...params].find(([n]) => n.endsWith("/state/initialised"))?.[1];
+    out.push({
+        node: node.name,
+        check: "the init marker is set",
+        ok: !!marker && marker.value.startsWith("yes "),
+        detail: marker ? marker.value : "missing",
+    });
+    return [...out, ...bootstrapReports(c, [node.name])];
 }
 
 /** A break test passes when the lab reports the failure the break must cause. */
@@ -450,17 +599,10 @@ time.sleep(${Math.round(180 * TIME_SCALE)})'`,
     {
         name: "worker-days-later",
         stage: "prod",
-        description: "a worker replaced 3 days after bring-up joins with the bootstrap token from SSM",
-        budgetSeconds: 1200,
-        run: async (env) => {
-            const clock = path.join(env.lab.opt, "state", "clock-offset-seconds");
-            fs.writeFileSync(clock, String(3 * 86400));
-            try {
-                return await faultyWorker("w-days-later", () => ({}))(env);
-            } finally {
-                fs.writeFileSync(clock, "0");
-            }
-        },
+        description:
+            "3 days after bring-up (the masters' token-rotation timers firing every 6 h meanwhile), the first token has expired and a new worker joins with the rotated one from SSM",
+        budgetSeconds: 1500,
+        run: daysLater(3),
     },
     {
         name: "master-replace",

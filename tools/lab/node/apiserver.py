@@ -9,6 +9,8 @@ Serves HTTPS with --tls-cert-file on --secure-port and stores everything in the 
   GET  /lab/kubeadm-config, /lab/etcd-endpoints   (bootstrap-token authenticated)
   POST /api/v1/nodes            node registration, authenticated by an unexpired bootstrap token
   GET  /api/v1/nodes            the registered nodes
+  DELETE /api/v1/nodes/<name>   with a client certificate signed by --client-ca-file whose
+       organisation is kubeadm:cluster-admins or system:masters (RBAC's cluster-admin binding)
 Not modelled: every other API, authorization, admission, watch, the real kube-apiserver's flags checks.
 """
 import json
@@ -89,6 +91,26 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, urls)
         self.reply(404, {"kind": "Status", "reason": "NotFound"})
 
+    def do_DELETE(self):
+        if not self.path.startswith("/api/v1/nodes/"):
+            return self.reply(404, {"kind": "Status", "reason": "NotFound"})
+        name = self.path[len("/api/v1/nodes/"):].split("?")[0]
+        cert = self.connection.getpeercert() or {}
+        subject = {k: v for rdn in cert.get("subject", ()) for k, v in rdn}
+        orgs = [v for rdn in cert.get("subject", ()) for k, v in rdn if k == "organizationName"]
+        if not cert:
+            return self.reply(401, {"kind": "Status", "reason": "Unauthorized", "message": "Unauthorized"})
+        if not {"kubeadm:cluster-admins", "system:masters"} & set(orgs):
+            user = subject.get("commonName", "")
+            return self.reply(403, {"kind": "Status", "reason": "Forbidden",
+                                    "message": f'nodes "{name}" is forbidden: User "{user}" cannot delete resource "nodes" in API group "" at the cluster scope'})
+        if not etcd_ok():
+            return self.reply(503, {"kind": "Status", "reason": "ServiceUnavailable", "message": "etcd unavailable"})
+        if k.get_json(ETCD, f"/registry/minions/{name}") is None:
+            return self.reply(404, {"kind": "Status", "reason": "NotFound", "message": f'nodes "{name}" not found'})
+        k.etcdctl(ETCD, "del", f"/registry/minions/{name}")
+        self.reply(200, {"kind": "Status", "status": "Success", "details": {"name": name, "kind": "nodes"}})
+
     def do_POST(self):
         if self.path != "/api/v1/nodes":
             return self.reply(404, {"kind": "Status", "reason": "NotFound"})
@@ -103,6 +125,9 @@ class Handler(BaseHTTPRequestHandler):
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_2
 ctx.load_cert_chain(flags["tls-cert-file"], flags["tls-private-key-file"])
+# Client certificates are optional (discovery, probes and health checks are anonymous) and verified.
+ctx.verify_mode = ssl.CERT_OPTIONAL
+ctx.load_verify_locations(flags["client-ca-file"])
 server = ThreadingHTTPServer(("0.0.0.0", int(flags.get("secure-port", "6443"))), Handler)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
 server.serve_forever()

@@ -13,6 +13,9 @@ A state machine over the node's real etcd and the real containerd, following kub
          the join, like CheckClusterHealth), etcd member add as learner, etcd static pod, promote, API
          server -> kubelet TLS bootstrap (node registration with the token) -> kubelet.conf.
   reset: removes the local etcd member if etcd answers, stops static pods, deletes kubeadm's files.
+  token create: kubeadm's flags and validation; the Secret written with its expiration on the lab clock
+         (the API server stub drops expired tokens from cluster-info and refuses them, as the token
+         cleaner and the bootstrap signer do), the token or the join command printed.
 Messages reuse kubeadm's wording. Not modelled: images, the real API server, RBAC, CSR approval, the
 controller-manager and scheduler (their manifests are written, never run), upgrades.
 """
@@ -39,7 +42,7 @@ def out(msg):
 
 
 def fail(phase, msg):
-    print(f"error execution phase {phase}: {msg}", file=sys.stderr)
+    print(f"error execution phase {phase}: {msg}" if phase else f"error: {msg}", file=sys.stderr)
     print("To see the stack trace of this error execute with --v=5 or higher", file=sys.stderr)
     sys.exit(1)
 
@@ -436,7 +439,76 @@ def reset(opts):
     out("[reset] Deleted contents of the etcd data directory, kubeconfigs and certificates")
 
 
+TOKEN_RE = r"\A[a-z0-9]{6}\.[a-z0-9]{16}\Z"
+GROUP_RE = r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z"
+
+
+def token_create(argv):
+    """`kubeadm token create [token] [--ttl 24h0m0s] [--usages signing,authentication] [--groups ...]
+    [--description ...] [--print-join-command] [--kubeconfig /etc/kubernetes/admin.conf]`: validates as
+    kubeadm does, needs the kubeconfig and an answering API server, stores the bootstrap-token Secret
+    (expiration = the lab clock + ttl; 0 never expires) and prints the token or the join command."""
+    import re
+    import secrets as rnd
+    o = {"ttl": "24h0m0s", "usages": "signing,authentication", "groups": "system:bootstrappers:kubeadm:default-node-token",
+         "description": "", "kubeconfig": "/etc/kubernetes/admin.conf"}
+    print_join, positional, i = False, [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--print-join-command":
+            print_join = True
+        elif a.startswith("--") and "=" in a:
+            o[a[2:].split("=", 1)[0]] = a.split("=", 1)[1]
+        elif a.startswith("--"):
+            if i + 1 >= len(argv):
+                fail("", f"flag needs an argument: {a}")
+            o[a[2:]] = argv[i + 1]
+            i += 1
+        else:
+            positional.append(a)
+        i += 1
+    unknown = set(o) - {"ttl", "usages", "groups", "description", "kubeconfig"}
+    if unknown:
+        fail("", f"unknown flag: --{sorted(unknown)[0]} (lab stub)")
+    token = positional[0] if positional else "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(6)) + "." + "".join(
+        rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(16))
+    if not re.match(TOKEN_RE, token):
+        fail("", f"the bootstrap token \"{token[:6]}...\" was not of the form \"[a-z0-9]{{6}}.[a-z0-9]{{16}}\"")
+    usages = [u for u in o["usages"].split(",") if u]
+    bad = [u for u in usages if u not in ("signing", "authentication")]
+    if bad:
+        fail("", f"invalid bootstrap token usage string: {bad[0]}, valid usage options: authentication, signing")
+    groups = [g for g in o["groups"].split(",") if g]
+    for g in groups:
+        if not re.match(GROUP_RE, g):
+            fail("", f"bootstrap group {g!r} is invalid (must match {GROUP_RE[2:-2]})")
+    if not os.path.exists(o["kubeconfig"]):
+        fail("", f"failed to load admin kubeconfig: open {o['kubeconfig']}: no such file or directory")
+    with open(o["kubeconfig"]) as f:
+        cfg = yaml.safe_load(f)
+    server = cfg["clusters"][0]["cluster"]["server"]
+    wait_ready(f"{server}/readyz", 10, "")
+    ttl = ttl_seconds(o["ttl"])
+    now = k.lab_now()
+    tid, secret = token.split(".")
+    exp = None if ttl == 0 else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + ttl))
+    k.put_json("https://127.0.0.1:2379", f"/registry/secrets/kube-system/bootstrap-token-{tid}", {
+        "token-id": tid, "token-secret": secret, "expiration": exp, "usages": usages, "groups": groups,
+        "description": o["description"]})
+    if print_join:
+        endpoint = server.replace("https://", "")
+        cm = k.get_json("https://127.0.0.1:2379", "/registry/configmaps/kube-public/cluster-info")
+        if cm:
+            endpoint = yaml.safe_load(cm["kubeconfig"])["clusters"][0]["cluster"]["server"].replace("https://", "")
+        ca = open(f"{k.PKI}/ca.crt").read()
+        out(f"kubeadm join {endpoint} --token {token} --discovery-token-ca-cert-hash {k.spki_hash(ca)} ")
+    else:
+        out(token)
+
+
 def main():
+    if sys.argv[1:3] == ["token", "create"]:
+        return token_create(sys.argv[3:])
     cmd, opts = parse_args(sys.argv[1:])
     if cmd == "version":
         out("kubeadm version: &version.Info{GitVersion:\"lab-stub\"}")
