@@ -18,6 +18,23 @@ export const NET = {
     imds: "169.254.169.254",
 };
 
+/** nsenter's arguments into every namespace and the root of a node's PID 1, with a clean environment. */
+const NSENTER = (pid: number): string[] => [
+    "-t",
+    String(pid),
+    "-m",
+    "-u",
+    "-n",
+    "-p",
+    "-r",
+    "-w",
+    "--",
+    "/usr/bin/env",
+    "-i",
+    "PATH=/opt/keelson-lab/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG=C.UTF-8",
+];
+
 /** Result of a command run inside a node. */
 export interface ExecResult {
     readonly code: number;
@@ -336,30 +353,30 @@ export class Lab {
         return node.pid1;
     }
 
+    /** {@link exec} without blocking the lab process (for commands that call the hub's services). */
+    execAsync(node: LabNode, argv: string[], timeoutMs = 30000): Promise<ExecResult> {
+        const pid = this.pid1(node);
+        if (!pid || node.exited)
+            return Promise.resolve({ code: 255, stdout: "", stderr: `${node.name} is not running` });
+        return new Promise((resolve) => {
+            const p = spawn("nsenter", [...NSENTER(pid), ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            p.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+            p.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+            const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+            p.on("close", (code) => {
+                clearTimeout(t);
+                resolve({ code: code ?? 124, stdout, stderr });
+            });
+        });
+    }
+
     /** Runs a command inside a node (all its namespaces and its root), like an SSM session would. */
     exec(node: LabNode, argv: string[], timeoutMs = 30000): ExecResult {
         const pid = this.pid1(node);
         if (!pid || node.exited) return { code: 255, stdout: "", stderr: `${node.name} is not running` };
-        const r = spawnSync(
-            "nsenter",
-            [
-                "-t",
-                String(pid),
-                "-m",
-                "-u",
-                "-n",
-                "-p",
-                "-r",
-                "-w",
-                "--",
-                "/usr/bin/env",
-                "-i",
-                "PATH=/opt/keelson-lab/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "LANG=C.UTF-8",
-                ...argv,
-            ],
-            { encoding: "utf8", timeout: timeoutMs },
-        );
+        const r = spawnSync("nsenter", [...NSENTER(pid), ...argv], { encoding: "utf8", timeout: timeoutMs });
         return { code: r.status ?? 124, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     }
 
@@ -369,7 +386,11 @@ export class Lab {
      * completion in the node's namespaces with systemd's clean environment. The lab decides when a
      * timer elapses (scenarios that move the lab clock fire the timers that would have fired).
      */
-    fireTimer(node: LabNode, timer: string, timeoutMs = 180000): ExecResult & { service: string } {
+    async fireTimer(
+        node: LabNode,
+        timer: string,
+        timeoutMs = 180000,
+    ): Promise<ExecResult & { service: string }> {
         const active = this.exec(node, ["cat", "/run/lab-units/timers-active"]);
         if (!active.stdout.split("\n").includes(timer))
             return { code: 1, stdout: "", stderr: `${timer} was never started on ${node.name}`, service: "" };
@@ -383,7 +404,8 @@ export class Lab {
         if (unit.code !== 0)
             return { code: 1, stdout: "", stderr: `${node.name}: no unit file for ${timer}`, service: "" };
         const service = /^Unit=(\S+)$/m.exec(unit.stdout)?.[1] ?? timer.replace(/\.timer$/, ".service");
-        return { ...this.exec(node, ["systemctl", "start", service], timeoutMs), service };
+        // Asynchronous: the service calls the hub (IMDS, SSM), which this process serves meanwhile.
+        return { ...(await this.execAsync(node, ["systemctl", "start", service], timeoutMs)), service };
     }
 
     /** Ends a node at once (the instance is terminated): its PID namespace, mounts and network namespace go. */

@@ -292,7 +292,7 @@ function daysLater(days: number): Scenario["run"] {
             for (let h = TOKEN_ROTATE_HOURS; h <= days * 24; h += TOKEN_ROTATE_HOURS) {
                 fs.writeFileSync(clock, String(h * 3600));
                 for (const m of masters) {
-                    const r = env.lab.fireTimer(m, TOKEN_ROTATE_TIMER);
+                    const r = await env.lab.fireTimer(m, TOKEN_ROTATE_TIMER);
                     if (r.code !== 0)
                         fired.push(
                             `+${h}h ${m.name}: ${r.service || TOKEN_ROTATE_TIMER} failed: ${(r.stderr || r.stdout).trim().slice(-300)}`,
