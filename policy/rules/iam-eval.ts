@@ -33,16 +33,17 @@ export interface Request {
     readonly context?: Record<string, string>;
 }
 
-const list = (v: string | readonly string[] | undefined): readonly string[] =>
+/** A policy element as a list (IAM allows a single string or an array). */
+export const list = (v: string | readonly string[] | undefined): readonly string[] =>
     v === undefined ? [] : typeof v === "string" ? [v] : v;
 
-/** IAM wildcard match: `*` any run, `?` one character; case-insensitive when `ignoreCase`. */
+/** IAM wildcard match: `*` any run (`/` and newlines included), `?` one character; case-insensitive when `ignoreCase`. */
 export function globMatch(pattern: string, value: string, ignoreCase = false): boolean {
     const re = pattern
         .replace(/[.+^${}()|[\]\\]/g, "\\$&")
         .replace(/\*/g, ".*")
         .replace(/\?/g, ".");
-    return new RegExp(`^${re}$`, ignoreCase ? "i" : "").test(value);
+    return new RegExp(`^${re}$`, ignoreCase ? "is" : "s").test(value);
 }
 
 const statementsOf = (doc: PolicyDocument): readonly Statement[] =>

@@ -6,6 +6,8 @@
 // Keelson role: the SSM agent's is a scoped inline copy), and condition operators Keelson does not use.
 
 /** One IAM policy statement, as the plan renders it. */
+import { globMatch, list } from "../../policy/rules/iam-eval";
+
 export interface PolicyStatement {
     readonly Sid?: string;
     readonly Effect: "Allow" | "Deny";
@@ -25,17 +27,8 @@ export interface PolicyDocument {
 /** The outcome of {@link evaluate}. */
 export type Decision = "allow" | "implicit-deny" | "explicit-deny";
 
-const list = (v: string | readonly string[] | undefined): readonly string[] =>
-    v === undefined ? [] : typeof v === "string" ? [v] : v;
-
-/** IAM's wildcard match: `*` any run of characters (`/` included), `?` one character. */
-export function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
-    const re = pattern
-        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-        .replace(/\*/g, ".*")
-        .replace(/\?/g, ".");
-    return new RegExp(`^${re}$`, ignoreCase ? "is" : "s").test(value);
-}
+/** IAM's wildcard match, the policy pack's own (`*` any run of characters, `/` included; `?` one). */
+export const wildcard = globMatch;
 
 // Condition operators (the ones Keelson's policies use, and their negations). A key missing from
 // the request context fails the condition, as in IAM (no `...IfExists` operator is used).
