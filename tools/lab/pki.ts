@@ -53,8 +53,17 @@ export function makeCa(dir: string, name: string, cn: string): Pem {
     ]);
 }
 
-/** A server certificate for `names` signed by `ca` (files `<name>.crt/.key` in dir). */
-export function makeServerCert(dir: string, ca: string, name: string, names: readonly string[]): Pem {
+/**
+ * A certificate for `names` signed by `ca` (files `<name>.crt/.key` in dir), for TLS servers by default
+ * (`usage` is the extendedKeyUsage: `clientAuth` for a client certificate).
+ */
+export function makeServerCert(
+    dir: string,
+    ca: string,
+    name: string,
+    names: readonly string[],
+    usage: "serverAuth" | "clientAuth" = "serverAuth",
+): Pem {
     const san = names.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
     return newCert(dir, name, names[0], 30, [
         "-CA",
@@ -64,7 +73,7 @@ export function makeServerCert(dir: string, ca: string, name: string, names: rea
         "-addext",
         `subjectAltName=${san}`,
         "-addext",
-        "extendedKeyUsage=serverAuth",
+        `extendedKeyUsage=${usage}`,
         "-addext",
         "basicConstraints=CA:FALSE",
     ]);
