@@ -1,8 +1,11 @@
 // The lean mock registerResource (tools/plan/lean-monitor.ts) answers exactly as the SDK's MockMonitor:
 // every shipped stage and the preview of prod planned both ways, compared whole; and the plain-data test
-// that decides when the lean path may skip serializeProperties.
+// that decides when the lean path may skip serializeProperties; the lean Structs read and serialize as the
+// SDK's own.
 import * as assert from "node:assert/strict";
-import { isPlainData } from "../../tools/plan/lean-monitor";
+import * as path from "path";
+import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
+import { isPlainData, useLeanStructs } from "../../tools/plan/lean-monitor";
 import { FullPlan, planStage } from "../../tools/plan/plan";
 
 const comparable = (p: FullPlan) => ({
@@ -40,5 +43,57 @@ describe("plan runtime: the lean mock monitor", function () {
             { b: Buffer.from("x") },
         ])
             assert.equal(isPlainData(bad), false, JSON.stringify(bad));
+    });
+
+    describe("lean Structs (useLeanStructs)", () => {
+        // The copy of struct_pb the SDK's runtime uses, as the lean Structs patch it.
+        const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { Struct } = require(
+            require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] }),
+        ) as typeof structPb;
+        const data = { a: [1, "b", true, null, { c: { d: 2.5 } }], e: "f" };
+
+        it("answers toJavaScript with the data and reads and serializes as the SDK's Struct", () => {
+            const real = Struct.fromJavaScript(data);
+            const restore = useLeanStructs();
+            let lean: structPb.Struct;
+            let other: structPb.Struct;
+            try {
+                lean = Struct.fromJavaScript(data);
+                other = Struct.fromJavaScript(data);
+            } finally {
+                restore();
+            }
+            assert.equal(lean.toJavaScript(), data, "toJavaScript returns the data itself, unconverted");
+            assert.deepEqual(real.toJavaScript(), data, "the SDK's round trip gives the same values");
+            assert.deepEqual(Buffer.from(lean.serializeBinary()), Buffer.from(real.serializeBinary()));
+            assert.deepEqual(other.toObject(), real.toObject());
+            assert.deepEqual(
+                [...lean.getFieldsMap().entries()].map(([k, v]) => [k, v.toJavaScript()]),
+                [...real.getFieldsMap().entries()].map(([k, v]) => [k, v.toJavaScript()]),
+            );
+        });
+
+        it("leaves data that is not plain to the SDK, and restores its fromJavaScript", () => {
+            const original = Struct.fromJavaScript;
+            const restore = useLeanStructs();
+            try {
+                assert.notEqual(Struct.fromJavaScript, original);
+                // The SDK's own conversion, which refuses undefined.
+                const withUndefined = { n: 1, u: undefined } as unknown as Record<string, null>;
+                assert.throws(
+                    () => Struct.fromJavaScript(withUndefined),
+                    /^Error: Unexpected struct type\.$/,
+                );
+                const nan = { n: Number.NaN };
+                const converted = Struct.fromJavaScript(nan);
+                assert.notEqual(converted.toJavaScript(), nan);
+                assert.deepEqual(converted.toJavaScript(), nan);
+            } finally {
+                restore();
+            }
+            assert.equal(Struct.fromJavaScript, original);
+        });
     });
 });

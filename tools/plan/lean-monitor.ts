@@ -9,6 +9,15 @@
 // Keelson's mocks return plain JSON data (secrets already in the SDK's serialized signature form), for which serializeProperties and the Struct round trip are the identity: so this answers with
 // the state itself behind the same five getters, and falls back to serializeProperties for any state that
 // is not plain data. tools/plan's runtime test plans every shipped stage both ways and compares them whole.
+//
+// The requests go the other way: the SDK builds every RegisterResourceRequest's object, every invoke's
+// arguments and every component's outputs with `Struct.fromJavaScript` (runtime/resource.js, invoke.js) and
+// the mock monitor reads them back with `toJavaScript()`, in the same process: a protobuf Value per
+// property, built and read once. While a plan runs, {@link useLeanStructs} makes `fromJavaScript` of plain
+// data return a Struct that answers `toJavaScript()` with that data and builds its protobuf fields only when
+// something else reads them (`getFieldsMap`, `serializeBinary`, `toObject`).
+import * as path from "path";
+import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 
@@ -93,5 +102,54 @@ export function useLeanRegister(monitor: MockMonitor, newResource: NewResource):
         } catch (err) {
             callback(err, undefined);
         }
+    };
+}
+
+/** The SDK's own copy of google-protobuf's struct_pb (the module its runtime builds requests with). */
+function sdkStructModule(): typeof structPb {
+    const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(
+        require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] }),
+    ) as typeof structPb;
+}
+
+/** The Struct methods that read its protobuf fields: each builds them from the data first. */
+const FIELD_READERS = ["getFieldsMap", "serializeBinary", "toObject", "clearFieldsMap"] as const;
+
+/**
+ * Makes `Struct.fromJavaScript` lazy for plain data ({@link isPlainData}) until the returned function is
+ * called: the Struct it returns is a real (empty) Struct whose `toJavaScript()` returns the data itself (the
+ * same values the protobuf round trip gives for plain data) and whose field readers first fill its fields
+ * map as `fromJavaScript` would have. Anything else goes to the SDK's `fromJavaScript`. Only for the mock
+ * engine: nothing is sent over the wire, and `toArray()` (what a parent message keeps) stays empty until
+ * a field reader has run.
+ */
+export function useLeanStructs(): () => void {
+    const { Struct, Value } = sdkStructModule();
+    const original = Struct.fromJavaScript;
+    Struct.fromJavaScript = (value: { [key: string]: structPb.JavaScriptValue }) => {
+        if (!isPlainData(value)) return original.call(Struct, value);
+        const struct = new Struct();
+        let filled = false;
+        const fill = () => {
+            if (filled) return;
+            filled = true;
+            const fields = Struct.prototype.getFieldsMap.call(struct);
+            for (const [k, v] of Object.entries(value)) fields.set(k, Value.fromJavaScript(v));
+        };
+        const own = struct as unknown as Record<string, unknown>;
+        own.toJavaScript = () => value;
+        for (const name of FIELD_READERS) {
+            const read = (Struct.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
+            own[name] = (...args: unknown[]) => {
+                fill();
+                return read.apply(struct, args);
+            };
+        }
+        return struct;
+    };
+    return () => {
+        Struct.fromJavaScript = original;
     };
 }

@@ -7,7 +7,7 @@ import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/
 import * as settingsModule from "@pulumi/pulumi/runtime/settings";
 import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { collectArtifacts } from "./artifacts";
-import { useLeanRegister } from "./lean-monitor";
+import { useLeanRegister, useLeanStructs } from "./lean-monitor";
 import { MockCloud, mockInvoke, mockResourceState } from "./mock-state";
 import { PlanArtifact, PlanResource, SECRET_MASK, UNKNOWN_MASK } from "./types";
 
@@ -37,7 +37,8 @@ export interface MockRunOptions {
     readonly preview?: boolean;
     /**
      * Which registerResource answers: "lean" (tools/plan/lean-monitor.ts: the same answer without the
-     * protobuf round trip of every state) or the SDK's own MockMonitor ("sdk", for comparing). Default lean.
+     * protobuf round trip of every state and request) or the SDK's own MockMonitor and Structs ("sdk", for
+     * comparing). Default lean.
      */
     readonly monitor?: "lean" | "sdk";
 }
@@ -265,7 +266,8 @@ export async function runUnderMocks<T>(
     const monitor = settings.getMonitor();
     if (!(monitor instanceof MockMonitor))
         throw new Error("offline plan: setMocks did not install a MockMonitor");
-    if ((options.monitor ?? "lean") === "lean") useLeanRegister(monitor, mocks.newResource);
+    const lean = (options.monitor ?? "lean") === "lean";
+    if (lean) useLeanRegister(monitor, mocks.newResource);
     recorder = new Recorder(monitor);
     const store = stateModule as unknown as { getStore(): { logErrorCount: number } };
     const errorsBefore = store.getStore().logErrorCount;
@@ -273,6 +275,7 @@ export async function runUnderMocks<T>(
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
     const restoreStacks = disableStackCapture();
+    const restoreStructs = lean ? useLeanStructs() : () => undefined;
     try {
         const returned = await program();
         const outputs: Obj = {};
@@ -301,6 +304,7 @@ export async function runUnderMocks<T>(
     } catch (err) {
         throw invokeError ?? err;
     } finally {
+        restoreStructs();
         restoreStacks();
         process.off("unhandledRejection", onRejection);
     }

@@ -37,7 +37,13 @@ export interface BenchRun {
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const STAGES = ["dev", "staging", "prod"];
 /** Old-space cap of every plan process: bounded heap, bounded RSS. */
-export const NODE_FLAGS = ["--max-old-space-size=1024"];
+/**
+ * Node flags of every measured child: the old space bounded at 1 GB (the memory target), and the young
+ * generation's semi-spaces at 64 MB as `npm run plan` runs (package.json): a plan allocates short-lived
+ * objects (promises, serialized properties) fast, and with V8's default 16 MB they are scavenged often and
+ * promoted early; 64 MB cut the 1,000-service plan's time by about a quarter and its peak RSS as well.
+ */
+export const NODE_FLAGS = ["--max-old-space-size=1024", "--max-semi-space-size=64"];
 const ZERO = {
     services: 0,
     resources: 0,
