@@ -2,7 +2,7 @@
 // resources the StackScore rules look at.
 import { PlanResource } from "../core/graph";
 import { groupInstances } from "./groups";
-import { asWorkload, at, obj, Workload } from "./workloads";
+import { asWorkloads, at, obj, Workload } from "./workloads";
 
 /** What a VM does in a Keelson stage. */
 export type InstanceRole = "master" | "worker" | "edge" | "api-lb" | "other";
@@ -107,10 +107,11 @@ export function viewOf(resources: readonly PlanResource[]): GraphView {
     );
     const hpas = byType.get("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") ?? [];
     const workloads: Workload[] = [];
-    for (const r of resources) {
-        const w = asWorkload(r.type, r.inputs, r.urn, r.name);
-        if (w) workloads.push(withAutoscaling(w, r, hpas));
-    }
+    // Every version's objects and every list item; a patch changes a workload that exists elsewhere, so it
+    // is not one more workload to count.
+    for (const r of resources)
+        for (const w of asWorkloads(r.type, r.inputs, r.urn, r.name))
+            if (!w.patch) workloads.push(withAutoscaling(w, r, hpas));
     const cluster = resources.find(
         (r) =>
             r.type.startsWith("keelson:cluster:") &&

@@ -177,3 +177,33 @@ export function restrictedViolations(podSpec: Obj, podMetadata: Obj = {}): PssVi
     }
     return out;
 }
+
+/**
+ * The restricted-profile violations of what a `<Kind>Patch` sets (server-side apply keeps every field it
+ * leaves out as it is): its pod spec laid over a pod that meets the profile (pod `runAsNonRoot: true` and
+ * seccomp `RuntimeDefault`; every container it names with `allowPrivilegeEscalation: false` and
+ * `capabilities.drop: ["ALL"]`), so a field it does not set cannot fail and every field it sets is judged
+ * as {@link restrictedViolations} judges it.
+ */
+export function restrictedViolationsOfPatch(podSpec: Obj, podMetadata: Obj = {}): PssViolation[] {
+    const pod = obj(podSpec.securityContext);
+    const compliant = (raw: unknown) => {
+        const c = obj(raw);
+        const sc = obj(c.securityContext);
+        return {
+            ...c,
+            securityContext: {
+                allowPrivilegeEscalation: false,
+                ...sc,
+                capabilities: { drop: ["ALL"], ...obj(sc.capabilities) },
+            },
+        };
+    };
+    const laid: Obj = {
+        ...podSpec,
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, ...pod },
+    };
+    for (const k of ["initContainers", "containers", "ephemeralContainers"])
+        if (podSpec[k] !== undefined) laid[k] = arr(podSpec[k]).map(compliant);
+    return restrictedViolations(laid, podMetadata);
+}

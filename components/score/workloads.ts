@@ -4,19 +4,6 @@
 /** A Kubernetes container spec, loosely typed: inputs come from user code and may be partial. */
 export type Container = Record<string, unknown> & { name?: string; image?: unknown };
 
-/** Workload kinds that run pods, keyed by Pulumi type token. */
-export const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKind>> = {
-    "kubernetes:apps/v1:Deployment": "Deployment",
-    "kubernetes:apps/v1:StatefulSet": "StatefulSet",
-    "kubernetes:apps/v1:DaemonSet": "DaemonSet",
-    "kubernetes:apps/v1:ReplicaSet": "ReplicaSet",
-    "kubernetes:batch/v1:CronJob": "CronJob",
-    "kubernetes:batch/v1:Job": "Job",
-    "kubernetes:core/v1:Pod": "Pod",
-    "kubernetes:core/v1:ReplicationController": "ReplicationController",
-    "kubernetes:core/v1:PodTemplate": "PodTemplate",
-};
-
 /** A kind of pod-running workload. */
 export type WorkloadKind =
     | "Deployment"
@@ -29,15 +16,61 @@ export type WorkloadKind =
     | "Pod"
     | "PodTemplate";
 
+/**
+ * The API groups each pod-running kind is served from, old versions included (`apps/v1beta1`,
+ * `apps/v1beta2`, `extensions/v1beta1`, `batch/v1beta1`: @pulumi/kubernetes still has types for them).
+ */
+const KIND_GROUPS: Readonly<Record<WorkloadKind, readonly string[]>> = {
+    Deployment: ["apps", "extensions"],
+    StatefulSet: ["apps"],
+    DaemonSet: ["apps", "extensions"],
+    ReplicaSet: ["apps", "extensions"],
+    ReplicationController: ["core"],
+    CronJob: ["batch"],
+    Job: ["batch"],
+    Pod: ["core"],
+    PodTemplate: ["core"],
+};
+
+/**
+ * How a Pulumi Kubernetes type carries pods: the object itself, a `<Kind>Patch` (server-side apply of the
+ * fields it sets onto an existing object) or a `<Kind>List` (its `items`).
+ */
+export type WorkloadForm = "object" | "patch" | "list";
+
+/**
+ * The workload kind and form of a Pulumi type token (`kubernetes:<group>/<version>:<Kind>[Patch|List]`,
+ * any version of the kind's groups), or undefined when it runs no pods.
+ */
+export function workloadTypeOf(type: string): { kind: WorkloadKind; form: WorkloadForm } | undefined {
+    const m = /^kubernetes:([a-z0-9.-]+)\/v\d+(?:(?:alpha|beta)\d+)?:([A-Za-z]+)$/.exec(type);
+    if (!m) return undefined;
+    const [, group, name] = m;
+    const suffix = /(Patch|List)$/.exec(name)?.[1];
+    const base = suffix ? name.slice(0, -suffix.length) : name;
+    if (!Object.hasOwn(KIND_GROUPS, base)) return undefined;
+    const kind = base as WorkloadKind;
+    if (!KIND_GROUPS[kind].includes(group)) return undefined;
+    return { kind, form: suffix === "Patch" ? "patch" : suffix === "List" ? "list" : "object" };
+}
+
 /** A pod-running workload as the score and the policies see it. */
 export interface Workload {
     readonly kind: WorkloadKind;
+    /**
+     * True for a `<Kind>Patch`: only the fields it sets are known (the rest stay as they are on the cluster),
+     * so a rule may judge what it sets but not what it leaves out.
+     */
+    readonly patch: boolean;
     readonly urn: string;
     /** `metadata.name`, else the Pulumi resource name. */
     readonly name: string;
     /** `metadata.namespace`, else `default`. */
     readonly namespace: string;
-    /** `spec.replicas` (default 1) for Deployment, StatefulSet, ReplicaSet, ReplicationController; else undefined. */
+    /**
+     * `spec.replicas` (default 1, unknown for a patch that does not set it) for Deployment, StatefulSet,
+     * ReplicaSet, ReplicationController; else undefined.
+     */
     readonly replicas?: number;
     /** The pod spec (`spec.template.spec`, `spec.jobTemplate.spec.template.spec` or `spec`). */
     readonly podSpec: Record<string, unknown>;
@@ -77,15 +110,41 @@ function labels(v: unknown): Record<string, string> {
     return out;
 }
 
-/** Returns the workload described by a resource's type and inputs, or undefined if it runs no pods. */
+/**
+ * The workloads a resource describes: one for a workload object or patch, one per item of a list (named
+ * `<name>[<i>]` when the item has no `metadata.name`), none when it runs no pods.
+ */
+export function asWorkloads(
+    type: string,
+    inputs: Record<string, unknown>,
+    urn: string,
+    name: string,
+): Workload[] {
+    const t = workloadTypeOf(type);
+    if (!t) return [];
+    if (t.form === "list")
+        return arr(inputs.items).map((item, i) => workloadOf(t.kind, false, obj(item), urn, `${name}[${i}]`));
+    return [workloadOf(t.kind, t.form === "patch", inputs, urn, name)];
+}
+
+/** The workload of a single object or patch (not a list), or undefined if the resource runs no pods. */
 export function asWorkload(
     type: string,
     inputs: Record<string, unknown>,
     urn: string,
     name: string,
 ): Workload | undefined {
-    const kind = WORKLOAD_TYPES[type];
-    if (!kind) return undefined;
+    const t = workloadTypeOf(type);
+    return t && t.form !== "list" ? workloadOf(t.kind, t.form === "patch", inputs, urn, name) : undefined;
+}
+
+function workloadOf(
+    kind: WorkloadKind,
+    patch: boolean,
+    inputs: Record<string, unknown>,
+    urn: string,
+    name: string,
+): Workload {
     const spec = obj(inputs.spec);
     const template =
         kind === "Pod"
@@ -103,11 +162,14 @@ export function asWorkload(
         kind === "ReplicationController"
             ? typeof spec.replicas === "number"
                 ? spec.replicas
-                : 1
+                : patch
+                  ? undefined
+                  : 1
             : undefined;
     const metadata = obj(inputs.metadata);
     return {
         kind,
+        patch,
         urn,
         name: typeof metadata.name === "string" ? metadata.name : name,
         namespace: typeof metadata.namespace === "string" ? metadata.namespace : "default",

@@ -8,7 +8,7 @@ import {
 } from "@pulumi/policy";
 import { viewOf } from "../../components/score/graph-view";
 import { SYSTEM_NAMESPACES } from "../../components/score/types";
-import { restrictedViolations } from "../../components/score/pod-security";
+import { restrictedViolations, restrictedViolationsOfPatch } from "../../components/score/pod-security";
 import {
     arr,
     imageTagProblem,
@@ -48,8 +48,9 @@ const containersOf = (w: Workload) => [
 
 /**
  * Pod Security Standards "restricted", every check of pod-security-admission (components/score/pod-security.ts)
- * over init, regular and ephemeral containers of every pod-bearing kind, except in exempt (privileged)
- * namespaces. One violation per failed check, named by its upstream ID. Mandatory.
+ * over init, regular and ephemeral containers of every pod-bearing kind, version, patch and list item, except
+ * in exempt (privileged) namespaces; a patch is judged on the fields it sets. One violation per failed check,
+ * named by its upstream ID. Mandatory.
  */
 export const podSecurityRestricted: ResourceValidationPolicy = {
     name: "k8s-pod-security-restricted",
@@ -60,7 +61,8 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
     configSchema: exemptSchema,
     validateResource: forWorkloads((w, args, report) => {
         if (exemptNamespaces(args).includes(w.namespace)) return;
-        for (const v of restrictedViolations(w.podSpec, w.podMetadata))
+        const check = w.patch ? restrictedViolationsOfPatch : restrictedViolations;
+        for (const v of check(w.podSpec, w.podMetadata))
             report(`${label(w)} fails restricted ${v.check}: ${v.detail}.`);
     }),
 };
@@ -72,6 +74,7 @@ export const containerResources: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "medium",
     validateResource: forWorkloads((w, _args, report) => {
+        if (w.patch) return; // what a patch leaves out stays as it is on the cluster
         for (const c of containersOf(w)) {
             const r = obj(c.resources);
             const missing = [
@@ -92,7 +95,7 @@ export const containerProbes: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "medium",
     validateResource: forWorkloads((w, _args, report) => {
-        if (w.kind === "CronJob" || w.kind === "Job") return;
+        if (w.kind === "CronJob" || w.kind === "Job" || w.patch) return;
         for (const c of w.containers) {
             const missing = ["readinessProbe", "livenessProbe"].filter((p) => c[p] === undefined);
             if (missing.length > 0)
@@ -113,6 +116,7 @@ export const imagePinned: ResourceValidationPolicy = {
     severity: "medium",
     validateResource: forWorkloads((w, _args, report) => {
         for (const c of containersOf(w)) {
+            if (w.patch && c.image === undefined) continue; // the image on the cluster stays
             const problem = imageTagProblem(c.image);
             if (problem)
                 report(`${label(w)} container ${c.name ?? "?"} image ${String(c.image)} is ${problem}.`);
@@ -128,7 +132,8 @@ export const readOnlyRoot: ResourceValidationPolicy = {
     severity: "medium",
     validateResource: forWorkloads((w, _args, report) => {
         for (const c of containersOf(w)) {
-            if (obj(c.securityContext).readOnlyRootFilesystem !== true)
+            const readOnly = obj(c.securityContext).readOnlyRootFilesystem;
+            if (w.patch ? readOnly === false : readOnly !== true)
                 report(`${label(w)} container ${c.name ?? "?"} has a writable root filesystem.`);
         }
     }),
@@ -190,7 +195,8 @@ export const serviceAccountToken: ResourceValidationPolicy = {
     configSchema: exemptSchema,
     validateResource: forWorkloads((w, args, report) => {
         if (exemptNamespaces(args).includes(w.namespace)) return;
-        if (w.podSpec.automountServiceAccountToken !== false)
+        const automount = w.podSpec.automountServiceAccountToken;
+        if (w.patch ? automount === true : automount !== false)
             report(`${label(w)} mounts a service-account token.`);
     }),
 };

@@ -1,6 +1,6 @@
 // Small helpers for writing policies: type filters and config defaults.
 import { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
-import { asWorkload, Workload } from "../../components/score/workloads";
+import { asWorkloads, Workload } from "../../components/score/workloads";
 import { PlanResource } from "../../components/core/graph";
 
 /** A validation that runs only for resources of the given type tokens. */
@@ -13,19 +13,21 @@ export function forTypes(
     };
 }
 
-/** A validation that runs for every pod-running Kubernetes workload (Deployment, StatefulSet, ...). */
+/**
+ * A validation that runs for every pod-running Kubernetes workload (Deployment, StatefulSet, ...) of any
+ * API version, every `<Kind>Patch` (`w.patch`: judge only the fields it sets) and every item of a `<Kind>List`.
+ */
 export function forWorkloads(
     validate: (w: Workload, args: ResourceValidationArgs, report: ReportViolation) => void,
 ): ResourceValidation {
     return (args, report) => {
-        const w = asWorkload(args.type, args.props, args.urn, args.name);
-        if (w) validate(w, args, report);
+        for (const w of asWorkloads(args.type, args.props, args.urn, args.name)) validate(w, args, report);
     };
 }
 
-/** `Deployment app/web`: how messages name a workload. */
+/** `Deployment app/web` (`DeploymentPatch app/web` for a patch): how messages name a workload. */
 export function label(w: Workload): string {
-    return `${w.kind} ${w.namespace}/${w.name}`;
+    return `${w.kind}${w.patch ? "Patch" : ""} ${w.namespace}/${w.name}`;
 }
 
 /** The stack's resources in the plan's shape, so that stack policies can use the StackScore's graph view. */
