@@ -41,6 +41,17 @@ export function nodeNameRegex(region: string): string {
  * on (`bypassDnsResolution` false): EC2's private names resolve in the VPC, which is what ties a name to its
  * instance's address. Anything else is denied (not left pending), so a forged CSR shows up as Denied.
  * Two replicas with leader election on the masters (the control-plane taint tolerated), spread over them.
+ *
+ * A node with a public IPv4 (master-0 of `cluster.endpoint: single`) is denied, and no values here could change
+ * that without admitting forged CSRs. Upstream, at the pinned versions: cloud-provider-aws pkg/providers/v1/aws.go
+ * `extractIPv4NodeAddresses` gives its Node an ExternalIP and an ExternalDNS name (`ec2-a-b-c-d.<region>.compute.
+ * amazonaws.com`, `compute-1.amazonaws.com` in us-east-1; EC2 sets it in a VPC with DNS hostnames, which the
+ * private API zone needs), with no setting to leave them out; kubernetes pkg/kubelet/certificate/kubelet.go
+ * `addressesToHostnamesAndIPs` puts every Hostname/InternalDNS/ExternalDNS and InternalIP/ExternalIP address in
+ * the CSR; kubelet-csr-approver internal/controller/regex_ip_checks.go `DNSCheck` requires every DNS name to start
+ * with the node name (unless `bypassHostnameCheck`, which lets a node claim another node's name) and every CSR IP
+ * to be among the addresses its names resolve to (unless `bypassDnsResolution`), and inside the VPC the public
+ * name resolves to the private IP. test/addons/csr-approval.test.ts runs these against a model of that code.
  */
 export function csrApproverValues(facts: CsrApproverFacts): Record<string, unknown> {
     return {

@@ -54,7 +54,11 @@ describe("addons/csr-approver: which kubelet serving CSRs the approver signs", (
             dnsNames: ["ec2-44-192-10-20.compute-1.amazonaws.com", "ip-10-10-0-10.ec2.internal"],
             ips: ["10.10.0.10", "44.192.10.20"],
         });
-        assert.equal(kubeletServingCsr("n", [{ type: "Hostname", address: "n" }]), undefined, "no IP, no CSR");
+        assert.equal(
+            kubeletServingCsr("n", [{ type: "Hostname", address: "n" }]),
+            undefined,
+            "no IP, no CSR",
+        );
     });
 
     describe("with Keelson's values (every stage)", () => {
@@ -64,7 +68,9 @@ describe("addons/csr-approver: which kubelet serving CSRs the approver signs", (
             [
                 "(b) dev's public master: the cloud controller's ExternalDNS makes it two names",
                 sent(master),
-                { denied: "The x509 Cert Request contains more DNS names than allowed through the config flag" },
+                {
+                    denied: "The x509 Cert Request contains more DNS names than allowed through the config flag",
+                },
             ],
             [
                 "(c) a worker claiming the master's public IP",
@@ -93,7 +99,9 @@ describe("addons/csr-approver: which kubelet serving CSRs the approver signs", (
             [
                 "(e) an extra DNS name (the API server's)",
                 forged(worker, { dnsNames: ["ip-10-10-16-7.ec2.internal", "kubernetes.default.svc"] }),
-                { denied: "The x509 Cert Request contains more DNS names than allowed through the config flag" },
+                {
+                    denied: "The x509 Cert Request contains more DNS names than allowed through the config flag",
+                },
             ],
             [
                 "(f) an IP outside the allowed prefixes",

@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
+import * as YAML from "yaml";
+import { csrApproverValues } from "../../components/addons/csr-approver";
 import { main } from "../../tools/plan/cli";
 import { FullPlan, planStage } from "../../tools/plan/plan";
 import { stableHex } from "../../tools/plan/mock-state";
@@ -152,6 +154,29 @@ describe("shipped stages, planned offline through index.ts", function () {
                     .ingress;
                 assert.deepEqual(rules[0].from.map((f) => f.ipBlock.cidr).sort(), nlbCidrs, pol.name);
             }
+        });
+        it(`${stage}: the kubelet CSR approver gets the tight identity values (VPC CIDR only, one DNS name)`, async () => {
+            const p = await plan(stage);
+            const stack = YAML.parse(fs.readFileSync(`Pulumi.${stage}.yaml`, "utf8")) as {
+                config: Record<string, { cidr?: string } & string>;
+            };
+            const approver = p.resources.find((r) => r.name === `keelson-${stage}-addons-csr-approver`)!;
+            assert.deepEqual(
+                approver.inputs.values,
+                csrApproverValues({
+                    region: stack.config["aws:region"],
+                    vpcCidr: stack.config["keelson:network"].cidr!,
+                }),
+            );
+            // Dev's master-0 is the public master those values cannot approve (addons/csr-approval.test.ts):
+            // a public subnet, a public IPv4 and the endpoint's Elastic IP. No other stage has one.
+            const publicMasters = instances(p).filter(
+                (i) => i.name.includes("-master-") && i.inputs.associatePublicIpAddress === true,
+            );
+            assert.deepEqual(
+                publicMasters.map((m) => m.name),
+                stage === "dev" ? ["keelson-dev-master-0"] : [],
+            );
         });
     }
 

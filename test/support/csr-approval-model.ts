@@ -8,8 +8,8 @@
 //    `PublicDnsName` (set by EC2 for an instance with a public IPv4 in a VPC with DNS hostnames, which Keelson's
 //    private Route 53 zone requires). No configuration leaves the public ones out (`NodeIPFamilies` only picks
 //    ipv4/ipv6), and the kubelet's `--node-ip` does not either: k8s.io/cloud-provider
-//    node/helpers/address.go `GetNodeAddressesFromNodeIP` only orders (or, before, filtered) addresses of the
-//    node IP's own type, so ExternalIP and ExternalDNS stay.
+//    node/helpers/address.go `GetNodeAddressesFromNodeIP` (both forms upstream has had: one drops, one reorders)
+//    touches only addresses of the node IP's own type, so ExternalIP and ExternalDNS stay.
 // 2. The CSR: kubernetes/kubernetes pkg/kubelet/certificate/kubelet.go `newGetTemplateFn` /
 //    `addressesToHostnamesAndIPs`: the template's DNS names are the node's Hostname, InternalDNS and ExternalDNS
 //    addresses, its IPs the InternalIP and ExternalIP ones, each deduplicated and sorted; CN
@@ -39,7 +39,10 @@ export interface Ec2Instance {
 export function ccmNodeAddresses(i: Ec2Instance): NodeAddress[] {
     const out: NodeAddress[] = [{ type: "InternalIP", address: i.privateIp }];
     if (i.publicIp) out.push({ type: "ExternalIP", address: i.publicIp });
-    out.push({ type: "InternalDNS", address: i.privateDnsName }, { type: "Hostname", address: i.privateDnsName });
+    out.push(
+        { type: "InternalDNS", address: i.privateDnsName },
+        { type: "Hostname", address: i.privateDnsName },
+    );
     if (i.publicDnsName) out.push({ type: "ExternalDNS", address: i.publicDnsName });
     return out;
 }
@@ -68,7 +71,12 @@ export function kubeletServingCsr(nodeName: string, addresses: readonly NodeAddr
     }
     if (ips.size === 0) return undefined;
     const user = `system:node:${nodeName}`;
-    return { username: user, commonName: user, dnsNames: [...dns].sort(byString), ips: [...ips].sort(byString) };
+    return {
+        username: user,
+        commonName: user,
+        dnsNames: [...dns].sort(byString),
+        ips: [...ips].sort(byString),
+    };
 }
 
 /** The approver's configuration, from the chart's values the way templates/deployment.yaml passes them. */
@@ -132,7 +140,8 @@ export function approverDecision(
             const resolved: string[] = [];
             for (const name of csr.dnsNames) {
                 const addrs = resolve(name);
-                if (addrs.length === 0) return deny("The SAN DNS Name could not be resolved, denying the CSR");
+                if (addrs.length === 0)
+                    return deny("The SAN DNS Name could not be resolved, denying the CSR");
                 resolved.push(...addrs);
             }
             for (const ip of resolved) {
