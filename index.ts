@@ -93,6 +93,8 @@ export = async () => {
             // addresses: the nodes see the NLB's own addresses, in the private subnets.
             edgeSourceCidrs: network.privateSubnetCidrs,
             dependsOn: addons.ready,
+            // File-store consumers assume IRSA roles of their own: no IAM user, no long-lived key.
+            webIdentity: cluster.webIdentity,
         },
         opts,
     );

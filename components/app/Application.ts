@@ -1,13 +1,16 @@
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createHmac } from "crypto";
 import { Artifacts, ArtifactSet } from "../artifact-set";
+import { createServiceAccountRole, ServiceAccountRole, WebIdentityIssuer } from "../cluster/irsa";
 import { EdgeRoute } from "../edge/types";
 import { FileStore } from "./FileStore";
+import { fileStorePolicy, storeServiceAccountName, storesOf } from "./file-store-access";
 import { SECRET_HASH } from "./hash";
 import { backupPrefixes, withPodAnnotation } from "./pod-template";
-import { expandedOrder } from "./backups";
+import { backupTarget, expandedOrder } from "./backups";
 import { ImageBuild } from "./ImageBuild";
 import { createObject, manifestPath } from "./k8s-objects";
 import { AppPlan, PlannedObject, planApplication } from "./plan";
@@ -50,6 +53,15 @@ export interface ApplicationArgs {
     readonly createNamespace?: boolean;
     /** Resources the namespace (and so every object) waits for, e.g. the cluster add-ons. Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
+    /**
+     * The cluster's service-account issuer (a Keelson cluster's `cluster.webIdentity`): every service with
+     * an edge to a file store gets ServiceAccount `<service>-aws` and its own IRSA role `<name>-<service>-role`,
+     * assumable only by that ServiceAccount, allowed exactly its stores (a database's backup job: only
+     * putting objects under its `backups/<db>/`), and no IAM user or access key exists. Default none: each
+     * file store has an IAM user whose long-lived access key its consumers read from the store's Secret,
+     * which works on any cluster (app-only mode on a cluster Keelson did not make).
+     */
+    readonly webIdentity?: WebIdentityIssuer;
 }
 
 /** Connection info of a service, as `Application.connection` returns it. */
@@ -100,6 +112,8 @@ export class Application extends pulumi.ComponentResource {
     readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
     /** File stores by service name. */
     readonly fileStores: Readonly<Record<string, FileStore>>;
+    /** With `webIdentity`: the IRSA role of each service that reaches a file store, by service name. */
+    readonly roles: Readonly<Record<string, aws.iam.Role>>;
     /**
      * What this component rendered, by path under the plan's output folder (`manifests/<namespace>/<kind>-<name>.yaml`). Also
      * registered as the component's `artifacts` output.
@@ -117,6 +131,7 @@ export class Application extends pulumi.ComponentResource {
             nodePortsInUse: args.nodePortsInUse,
             pools: args.pools,
             publish: args.publish,
+            webIdentity: args.webIdentity !== undefined,
         };
         super("keelson:app:Application", name, {}, validated(name, def, opts));
         this.namespace = def.namespace;
@@ -140,13 +155,22 @@ export class Application extends pulumi.ComponentResource {
                 const backups = backupPrefixes(s, args.services);
                 fileStores[s.name] = new FileStore(
                     `${name}-${s.name}`,
-                    { ...(s.args as FileStoreArgs), ...(backups.length > 0 ? { backups } : {}) },
+                    {
+                        ...(s.args as FileStoreArgs),
+                        ...(backups.length > 0 ? { backups } : {}),
+                        accessKey: args.webIdentity === undefined,
+                    },
                     { parent: this },
                 );
             }
         }
         this.fileStores = fileStores;
-        this.plan = planApplication(def, images, tags);
+        const identities = args.webIdentity
+            ? this.storeRoles(name, args.webIdentity, fileStores, args.services)
+            : {};
+        this.roles = Object.fromEntries(Object.entries(identities).map(([k, r]) => [k, r.role]));
+        const roleArns = Object.fromEntries(Object.entries(identities).map(([k, r]) => [k, r.role.arn]));
+        this.plan = planApplication(def, images, tags, roleArns);
         this.routes = this.plan.routes;
 
         const created: Record<string, pulumi.CustomResource> = {};
@@ -162,6 +186,9 @@ export class Application extends pulumi.ComponentResource {
                     : obj.dependsOn.flatMap((k) =>
                           k === "namespace" && !createNamespace ? gate : [created[k]],
                       );
+            // A ServiceAccount exists once its role can be assumed; its pods wait for it.
+            const role = obj.manifest.kind === "ServiceAccount" ? identities[obj.service ?? ""] : undefined;
+            if (role) waits.push(role.role, ...role.policies);
             const opts: pulumi.CustomResourceOptions = {
                 provider: args.provider,
                 parent: this,
@@ -191,7 +218,7 @@ export class Application extends pulumi.ComponentResource {
             );
             // Only a built image makes a manifest hold an Output; the others are plain and rendered now.
             // The secret hash is shown as a placeholder: it is computed from the real values at deploy.
-            const built = obj.service !== undefined && obj.service in images;
+            const built = obj.service !== undefined && (obj.service in images || obj.service in roleArns);
             const shown = obj.podSecrets
                 ? withPodAnnotation(obj.manifest, SECRET_HASH, "(hmac of the Secrets read)")
                 : obj.manifest;
@@ -205,6 +232,45 @@ export class Application extends pulumi.ComponentResource {
         this.objects = created;
         this.artifacts = artifacts.files;
         this.registerOutputs({ namespace: this.namespace, routes: this.routes, artifacts: this.artifacts });
+    }
+
+    /**
+     * One IRSA role per service that reaches file stores, trusted only by its ServiceAccount in the
+     * application's namespace; its inline policy holds each store's grant (a backup job's only puts objects
+     * under its prefix).
+     */
+    private storeRoles(
+        name: string,
+        issuer: WebIdentityIssuer,
+        stores: Readonly<Record<string, FileStore>>,
+        services: readonly Service[],
+    ): Record<string, ServiceAccountRole> {
+        const roles: Record<string, ServiceAccountRole> = {};
+        for (const s of expandedOrder(services).ordered) {
+            const reached = storesOf(s).map((st) => stores[st.name]);
+            if (reached.length === 0) continue;
+            const backup = backupTarget(s);
+            const scope = (st: FileStore) =>
+                backup && stores[backup.store.name] === st ? backup.prefix : undefined;
+            const policy = pulumi
+                .all(reached.map((st) => st.bucket.arn))
+                .apply((arns) =>
+                    JSON.stringify(
+                        fileStorePolicy(arns.map((arn, i) => reached[i].grant(arn, scope(reached[i])))),
+                    ),
+                );
+            roles[s.name] = createServiceAccountRole(
+                `${name}-${s.name}-role`,
+                {
+                    issuer,
+                    serviceAccount: { namespace: this.namespace, name: storeServiceAccountName(s.name) },
+                    policy,
+                    tags: { "keelson:application": name, "keelson:service": s.name },
+                },
+                this,
+            );
+        }
+        return roles;
     }
 
     private hashKey?: pulumi.Output<string>;
@@ -273,7 +339,9 @@ export class Application extends pulumi.ComponentResource {
                 value = source.input;
             } else {
                 const store = this.fileStores[service];
-                value = source.fileStore === "bucket" ? store.bucketName : store[source.fileStore];
+                const v = source.fileStore === "bucket" ? store.bucketName : store[source.fileStore];
+                if (v === undefined) throw new Error(`file store ${service} has no ${source.fileStore}`);
+                value = v;
             }
             stringData[key] = pulumi.secret(value);
         }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { fileStorePolicy, StoreGrant } from "./file-store-access";
 import { secureBucket } from "./secure-bucket";
 
 /** Arguments of a FileStore. */
@@ -13,27 +14,37 @@ export interface FileStoreArgs {
      * credentials may add to them but never delete from them. Default none.
      */
     readonly backups?: readonly { readonly prefix: string; readonly days: number }[];
+    /**
+     * Create an IAM user with an access key for the store's consumers. Default true: static credentials
+     * work on any cluster. Application sets it false when it has a web-identity issuer: each consumer then
+     * assumes a role of its own (see {@link FileStore.policy}) and no long-lived key exists.
+     */
+    readonly accessKey?: boolean;
 }
 
 /**
- * An S3 file store for one application service: a private, encrypted, versioned bucket and an IAM user
- * whose only permissions are object read/write/delete and list on that bucket, with an access key.
- * Works without the VM layer: the credentials are static, so any cluster can use them.
+ * An S3 file store for one application service: a private, encrypted, versioned bucket, and unless
+ * `accessKey` is false an IAM user whose only permissions are object read/write/delete and list on that
+ * bucket ({@link FileStore.policy}), with an access key. The key works without the VM layer on any
+ * cluster; with a web-identity issuer, Application gives each consumer an IRSA role instead.
  */
 export class FileStore extends pulumi.ComponentResource {
     readonly bucket: aws.s3.Bucket;
-    readonly user: aws.iam.User;
-    readonly accessKey: aws.iam.AccessKey;
+    /** The IAM user, unless `accessKey` is false. */
+    readonly user?: aws.iam.User;
+    readonly accessKey?: aws.iam.AccessKey;
     /** Bucket name. */
     readonly bucketName: pulumi.Output<string>;
     /** Region of the bucket. */
     readonly region: pulumi.Output<string>;
     /** `s3://<bucket>`. */
     readonly url: pulumi.Output<string>;
-    /** Access key id (secret). */
-    readonly accessKeyId: pulumi.Output<string>;
-    /** Secret access key (secret). */
-    readonly secretAccessKey: pulumi.Output<string>;
+    /** Access key id (secret), unless `accessKey` is false. */
+    readonly accessKeyId?: pulumi.Output<string>;
+    /** Secret access key (secret), unless `accessKey` is false. */
+    readonly secretAccessKey?: pulumi.Output<string>;
+    /** The backup prefixes of `args.backups`. */
+    readonly backupPrefixes: readonly string[];
 
     constructor(name: string, args: FileStoreArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         super("keelson:app:FileStore", name, {}, opts);
@@ -63,57 +74,44 @@ export class FileStore extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: controls },
         );
-        this.user = new aws.iam.User(`${name}-user`, { path: "/keelson/" }, { parent: this });
-        new aws.iam.UserPolicy(
-            `${name}-user-policy`,
-            {
-                user: this.user.name,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Effect: "Allow",
-                            Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-                            Resource: [bucket.arn],
-                        },
-                        {
-                            Effect: "Allow",
-                            Action: [
-                                "s3:GetObject",
-                                "s3:PutObject",
-                                "s3:DeleteObject",
-                                "s3:AbortMultipartUpload",
-                            ],
-                            Resource: [pulumi.interpolate`${bucket.arn}/*`],
-                        },
-                        // Backups are written with these credentials but never deleted with them: only
-                        // the lifecycle rule expires them.
-                        ...((args.backups ?? []).length > 0
-                            ? [
-                                  {
-                                      Effect: "Deny",
-                                      Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                                      Resource: (args.backups ?? []).map(
-                                          (b) => pulumi.interpolate`${bucket.arn}/${b.prefix}*`,
-                                      ),
-                                  },
-                              ]
-                            : []),
-                    ],
-                }),
-            },
-            { parent: this },
-        );
-        this.accessKey = new aws.iam.AccessKey(
-            `${name}-key`,
-            { user: this.user.name },
-            { parent: this, additionalSecretOutputs: ["id", "secret"], dependsOn: controls },
-        );
+        this.backupPrefixes = (args.backups ?? []).map((b) => b.prefix);
+        if (args.accessKey ?? true) {
+            const user = new aws.iam.User(`${name}-user`, { path: "/keelson/" }, { parent: this });
+            new aws.iam.UserPolicy(
+                `${name}-user-policy`,
+                { user: user.name, policy: this.policy() },
+                { parent: this },
+            );
+            const key = new aws.iam.AccessKey(
+                `${name}-key`,
+                { user: user.name },
+                { parent: this, additionalSecretOutputs: ["id", "secret"], dependsOn: controls },
+            );
+            this.user = user;
+            this.accessKey = key;
+            this.accessKeyId = pulumi.secret(key.id);
+            this.secretAccessKey = pulumi.secret(key.secret);
+        }
         this.bucketName = bucket.bucket;
         this.region = bucket.region;
         this.url = pulumi.interpolate`s3://${bucket.bucket}`;
-        this.accessKeyId = pulumi.secret(this.accessKey.id);
-        this.secretAccessKey = pulumi.secret(this.accessKey.secret);
         this.registerOutputs({ bucketName: this.bucketName, region: this.region, url: this.url });
+    }
+
+    /**
+     * The store's policy document (JSON): the IAM user's, or a consumer role's with `uploadOnly` a prefix
+     * the consumer may only put objects under (a backup job). See {@link fileStoreStatements}.
+     */
+    policy(uploadOnly?: string): pulumi.Output<string> {
+        return this.bucket.arn.apply((arn) => JSON.stringify(fileStorePolicy([this.grant(arn, uploadOnly)])));
+    }
+
+    /** The grant of {@link policy} for a resolved bucket ARN, to combine with other stores'. */
+    grant(bucketArn: string, uploadOnly?: string): StoreGrant {
+        return {
+            bucketArn,
+            backupPrefixes: this.backupPrefixes,
+            ...(uploadOnly !== undefined ? { uploadOnly } : {}),
+        };
     }
 }

@@ -15,10 +15,20 @@ export const DEFAULT_BACKUP_SCHEDULE = "17 * * * *";
  * pod) sized to the database, never the node's root disk. */
 export const DUMP_DIR = "/backup";
 
-/** Uploads the dump with the file store's own credentials (the STORE_* connection variables). */
+/** The prefix of a database's dumps in its file store: `backups/<db>/`. */
+export function backupPrefix(db: string): string {
+    return `backups/${db}/`;
+}
+
+/**
+ * Uploads the dump to the file store (the STORE_* connection variables): with the store's access key when
+ * the job has one, else with the job's own role (AWS_ROLE_ARN and the projected token, which the AWS CLI
+ * reads by itself).
+ */
 export const UPLOAD_DUMP_SCRIPT = [
     "set -eu",
-    'export AWS_ACCESS_KEY_ID="$STORE_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$STORE_SECRET_ACCESS_KEY" AWS_REGION="$STORE_REGION"',
+    'if [ -n "${STORE_ACCESS_KEY_ID:-}" ]; then export AWS_ACCESS_KEY_ID="$STORE_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$STORE_SECRET_ACCESS_KEY"; fi',
+    'export AWS_REGION="$STORE_REGION"',
     'key="backups/${DB_SERVICE}/$(date -u +%Y%m%dT%H%M%SZ).dump"',
     'aws s3 cp /backup/dump "s3://${STORE_BUCKET}/${key}" --sse AES256 --only-show-errors',
     'echo "uploaded ${key}"',
@@ -34,10 +44,19 @@ export const DUMP_COMMANDS: Record<"postgres" | "mysql", string> = {
 
 const dumps = new WeakMap<Service, Record<string, unknown>>();
 const scratch = new WeakMap<Service, number>();
+const targets = new WeakMap<Service, { store: Service; prefix: string }>();
 
 /** GiB of the dump volume of a backup service (the database's storage), or undefined. */
 export function dumpVolumeGb(s: Service): number | undefined {
     return scratch.get(s);
+}
+
+/**
+ * What a backup service writes: its file store and the prefix its dumps go under, or undefined for any
+ * other service. Its role may only put objects there.
+ */
+export function backupTarget(s: Service): { readonly store: Service; readonly prefix: string } | undefined {
+    return targets.get(s);
 }
 
 /** The dump initContainer (without env: it gets the job's env) of a backup service, or undefined. */
@@ -89,6 +108,7 @@ export function backupServices(services: readonly Service[]): Service[] {
                 ],
             });
             scratch.set(job, (db.args as SqlArgs).storageGb ?? 10);
+            targets.set(job, { store: backup.to, prefix: backupPrefix(db.name) });
             cache.set(db, job);
         }
         out.push(job);

@@ -55,8 +55,16 @@ export function engineContext(s: Service, namespace: string): EngineContext {
     };
 }
 
-/** Everything the dependent gets from an edge to `to` with variable prefix `p`. */
-export function planConnection(to: Service, p: string, namespace: string): ConnectionPlan {
+/**
+ * Everything the dependent gets from an edge to `to` with variable prefix `p`. With `webIdentity`, a file
+ * store hands out no access key: the dependent assumes a role of its own (see web-identity in plan.ts).
+ */
+export function planConnection(
+    to: Service,
+    p: string,
+    namespace: string,
+    webIdentity = false,
+): ConnectionPlan {
     const host = serviceHost(to.name, namespace);
     const port = servicePort(to) ?? 0;
     const tcp: PolicyPort[] = [{ protocol: "TCP", port }];
@@ -70,8 +78,12 @@ export function planConnection(to: Service, p: string, namespace: string): Conne
             env: [
                 secretEnv(`${p}_BUCKET`, secret, "bucket"),
                 secretEnv(`${p}_REGION`, secret, "region"),
-                secretEnv(`${p}_ACCESS_KEY_ID`, secret, "access-key-id"),
-                secretEnv(`${p}_SECRET_ACCESS_KEY`, secret, "secret-access-key"),
+                ...(webIdentity
+                    ? []
+                    : [
+                          secretEnv(`${p}_ACCESS_KEY_ID`, secret, "access-key-id"),
+                          secretEnv(`${p}_SECRET_ACCESS_KEY`, secret, "secret-access-key"),
+                      ]),
                 secretEnv(`${p}_URL`, secret, "url"),
             ],
             ports: tcp,
@@ -109,11 +121,16 @@ export function memcachedServers(s: Service, namespace: string): string[] {
     );
 }
 
-/** Credentials Secret keys of an S3 file store. */
-export const FILE_STORE_SECRET_KEYS = {
+/** Credentials Secret keys of an S3 file store whose consumers assume roles of their own: where it is. */
+export const FILE_STORE_LOCATION_KEYS = {
     bucket: { fileStore: "bucket" },
     region: { fileStore: "region" },
+    url: { fileStore: "url" },
+} as const;
+
+/** Credentials Secret keys of an S3 file store with an IAM user's access key. */
+export const FILE_STORE_SECRET_KEYS = {
+    ...FILE_STORE_LOCATION_KEYS,
     "access-key-id": { fileStore: "accessKeyId" },
     "secret-access-key": { fileStore: "secretAccessKey" },
-    url: { fileStore: "url" },
 } as const;

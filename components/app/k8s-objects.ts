@@ -11,6 +11,7 @@ const KINDS: Record<string, Ctor> = {
     "v1/Service": k8s.core.v1.Service,
     "v1/Secret": k8s.core.v1.Secret,
     "v1/ConfigMap": k8s.core.v1.ConfigMap,
+    "v1/ServiceAccount": k8s.core.v1.ServiceAccount,
     "apps/v1/Deployment": k8s.apps.v1.Deployment,
     "apps/v1/StatefulSet": k8s.apps.v1.StatefulSet,
     "apps/v1/DaemonSet": k8s.apps.v1.DaemonSet,

@@ -2,7 +2,13 @@
 // ordering between objects, the NodePorts and the edge routes. Application.ts only turns it into resources.
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeRoute } from "../edge/types";
-import { FILE_STORE_SECRET_KEYS, engineContext, planConnection } from "./connections";
+import {
+    FILE_STORE_LOCATION_KEYS,
+    FILE_STORE_SECRET_KEYS,
+    engineContext,
+    planConnection,
+} from "./connections";
+import { renderStoreServiceAccount, storeServiceAccountName, storesOf } from "./file-store-access";
 import { enginePodPlan, userPodPlan } from "./defaults";
 import { CONFIG_HASH, fileKey, sha256 } from "./hash";
 import { DUMP_DIR, dumpContainer, dumpVolumeGb, expandedOrder } from "./backups";
@@ -19,6 +25,7 @@ import {
     routesOf,
 } from "./publish";
 import { httpRoutes, planProxyRoutes, proxyNamespace } from "./proxy-routes";
+import { PodPlan } from "./render/pod";
 import { renderProxyIngress } from "./render/routes";
 import type { AppDefinition } from "./validate";
 import {
@@ -80,12 +87,15 @@ export function workloadKey(s: Service): string | undefined {
 
 /**
  * Plans a validated application. `images` gives the built image of every service whose image is a build
- * context (Application builds them first); string images are used as they are.
+ * context (Application builds them first); string images are used as they are. With `def.webIdentity`,
+ * `roleArns` gives the IRSA role of every service that reaches a file store: its pods run as ServiceAccount
+ * `<service>-aws` (`<service>.service-account`) with that role's web identity, and no access key exists.
  */
 export function planApplication(
     def: AppDefinition,
     images: Readonly<Record<string, pulumi.Input<string>>> = {},
     imageTags: Readonly<Record<string, string>> = {},
+    roleArns: Readonly<Record<string, pulumi.Input<string>>> = {},
 ): AppPlan {
     const ns = def.namespace;
     const app = def.name;
@@ -132,7 +142,10 @@ export function planApplication(
         if (s.kind === "filestore") {
             secretObject(
                 s,
-                { name: credentialsSecretName(s.name), keys: FILE_STORE_SECRET_KEYS },
+                {
+                    name: credentialsSecretName(s.name),
+                    keys: def.webIdentity ? FILE_STORE_LOCATION_KEYS : FILE_STORE_SECRET_KEYS,
+                },
                 `${s.name}.secret`,
             );
             continue;
@@ -200,7 +213,7 @@ export function planApplication(
             if (replicas > 1) add(`${s.name}.pdb`, w.renderPdb(pod, ns), [], s.name);
             continue;
         }
-        planWorkload(s, def, { images, imageTags }, allocated, add, secretObject, routes);
+        planWorkload(s, def, { images, imageTags, roleArns }, allocated, add, secretObject, routes);
     }
     planPolicies(ordered, def, objects);
     return { services: ordered, objects, routes, nodePorts: Object.fromEntries([...allocated].sort()) };
@@ -219,12 +232,38 @@ interface Images {
     readonly images: Readonly<Record<string, pulumi.Input<string>>>;
     /** Content tags of built images (plain), for names that must change with the image (Jobs). */
     readonly imageTags: Readonly<Record<string, string>>;
+    /** IRSA role ARNs of the services that reach file stores (with `def.webIdentity`). */
+    readonly roleArns: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** The web identity of a service that reaches file stores, and its ServiceAccount planned; else undefined. */
+function planWebIdentity(
+    s: Service,
+    def: AppDefinition,
+    roleArns: Images["roleArns"],
+    add: Add,
+    deps: string[],
+): PodPlan["webIdentity"] {
+    const stores = storesOf(s);
+    if (!def.webIdentity || stores.length === 0) return undefined;
+    const roleArn = roleArns[s.name];
+    if (roleArn === undefined)
+        throw new Error(`service ${s.name} reaches a file store but no role was given to the plan`);
+    const key = `${s.name}.service-account`;
+    add(key, renderStoreServiceAccount(def.name, s.name, s.kind, def.namespace), [], s.name);
+    deps.push(key);
+    // Every store is in the cluster's region; the first one's Secret says which.
+    return {
+        serviceAccount: storeServiceAccountName(s.name),
+        roleArn,
+        regionSecret: credentialsSecretName(stores[0].name),
+    };
 }
 
 function planWorkload(
     s: Service,
     def: AppDefinition,
-    { images, imageTags }: Images,
+    { images, imageTags, roleArns }: Images,
     allocated: Map<string, number>,
     add: Add,
     secretObject: (s: Service, secret: PlannedSecret, key: string) => void,
@@ -235,7 +274,7 @@ function planWorkload(
     const image = typeof a.image === "string" ? a.image : images[s.name];
     if (image === undefined)
         throw new Error(`service ${s.name} builds its image but no built image was given to the plan`);
-    const connections = s.connections.map((c) => planConnection(c.to, c.prefix, ns));
+    const connections = s.connections.map((c) => planConnection(c.to, c.prefix, ns, def.webIdentity));
     const deps = s.connections.map((c) => workloadKey(c.to)).filter((k): k is string => k !== undefined);
     if (a.secretEnv && Object.keys(a.secretEnv).length > 0) {
         const keys = Object.fromEntries(Object.entries(a.secretEnv).map(([k, v]) => [k, { input: v }]));
@@ -243,6 +282,7 @@ function planWorkload(
         deps.push(`${s.name}.env-secret`);
     }
     for (const job of a.after ?? []) deps.push(`${job.name}.job`);
+    const webIdentity = planWebIdentity(s, def, roleArns, add, deps);
     const podSecrets = [
         ...(a.secretEnv && Object.keys(a.secretEnv).length > 0 ? [`${s.name}.env-secret`] : []),
         ...s.connections
@@ -304,7 +344,8 @@ function planWorkload(
         : base;
     // Published pods stay off control-plane nodes: the edge forwards to workers only, and with
     // externalTrafficPolicy Local a pod on a master would leave every worker failing the health check.
-    const pod = pub && pub.type !== "ClusterIP" ? { ...withDump, avoidControlPlane: true } : withDump;
+    const placed = pub && pub.type !== "ClusterIP" ? { ...withDump, avoidControlPlane: true } : withDump;
+    const pod = webIdentity ? { ...placed, webIdentity } : placed;
     const rollout: w.RolloutPlan = {
         maxUnavailable: a.maxUnavailable ?? 0,
         maxSurge: a.maxSurge ?? 1,

@@ -2,7 +2,7 @@
 // prefixes a file store holds.
 import * as pulumi from "@pulumi/pulumi";
 import { Manifest } from "./render/meta";
-import { expandedOrder } from "./backups";
+import { backupPrefix, expandedOrder } from "./backups";
 import { Service, SqlArgs } from "./types";
 
 type Obj = Record<string, unknown>;
@@ -48,7 +48,7 @@ export function backupPrefixes(
     for (const s of expandedOrder(services).ordered) {
         const backup = (s.args as SqlArgs).backup;
         if ((s.kind === "postgres" || s.kind === "mysql") && backup?.to === store)
-            out.push({ prefix: `backups/${s.name}/`, days: backup.retentionDays ?? 30 });
+            out.push({ prefix: backupPrefix(s.name), days: backup.retentionDays ?? 30 });
     }
     return out;
 }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { Application } from "./Application";
 import { loadApplication } from "./load";
+import type { WebIdentityIssuer } from "../cluster/irsa";
 import { PoolInfo } from "./placement";
 import { PublishVia } from "./render/routes";
 import { REFERENCE_APP_FILE, ReferenceSizing, referenceVars } from "./reference-app-file";
@@ -44,6 +45,11 @@ export interface ReferenceAppArgs {
     readonly publish?: PublishVia;
     /** What the application waits for (e.g. the add-ons: CNI and StorageClass). Default none. */
     readonly dependsOn?: readonly pulumi.Resource[];
+    /**
+     * The cluster's service-account issuer: file-store consumers assume IRSA roles of their own (see
+     * `ApplicationArgs.webIdentity`). Default none: each file store has an IAM user with an access key.
+     */
+    readonly webIdentity?: WebIdentityIssuer;
 }
 
 /**
@@ -53,7 +59,7 @@ export interface ReferenceAppArgs {
  * an S3 file store. What {@link referenceApp} deploys, for checks made before anything is registered.
  */
 export function referenceServices(
-    args: Omit<ReferenceAppArgs, "provider" | "edgeSourceCidrs" | "dependsOn">,
+    args: Omit<ReferenceAppArgs, "provider" | "edgeSourceCidrs" | "dependsOn" | "webIdentity">,
 ): readonly Service[] {
     if (args.services) return args.services;
     const sizing: ReferenceSizing = {
@@ -91,6 +97,7 @@ export function referenceApp(
             pools: args.pools,
             ...(args.publish ? { publish: args.publish } : {}),
             dependsOn: args.dependsOn,
+            ...(args.webIdentity ? { webIdentity: args.webIdentity } : {}),
         },
         opts,
     );

@@ -38,6 +38,11 @@ export interface AppDefinition {
     readonly pools?: readonly PoolInfo[];
     /** HTTP routes through the cluster's own Gateway or Ingress controller. Default the edge (NodePorts). */
     readonly publish?: PublishVia;
+    /**
+     * File stores are reached with IRSA roles of the consumers' own, not an IAM user's access key. Default
+     * false (Application sets it when given a web-identity issuer).
+     */
+    readonly webIdentity?: boolean;
 }
 
 const HOST = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -128,9 +133,10 @@ export function validateApplication(def: AppDefinition): AppProblem[] {
     validatePublish(ordered, def.publish, def.edgeSourceCidrs, add);
     if (problems.length === 0) {
         // Names that are fine alone can still collide once suffixed (`web` + `-env` vs a service `web-env`).
-        const images = Object.fromEntries(ordered.map((s) => [s.name, "planned:0"]));
+        // Built images and role ARNs are known only at deploy: a placeholder per service stands in.
+        const planned = Object.fromEntries(ordered.map((s) => [s.name, "planned:0"]));
         try {
-            planApplication(def, images);
+            planApplication(def, planned, {}, planned);
         } catch (e) {
             add(
                 "services",

@@ -139,7 +139,7 @@ export function edgeConfigArgs(
 /** `keelson:app`: the application (the services the stage config loaded) and the reference app's sizing. */
 export function appArgs(
     cfg: StageConfig,
-): Omit<ReferenceAppArgs, "provider" | "edgeSourceCidrs" | "dependsOn"> {
+): Omit<ReferenceAppArgs, "provider" | "edgeSourceCidrs" | "dependsOn" | "webIdentity"> {
     const a = cfg.app;
     return {
         hostname: a.hostname,

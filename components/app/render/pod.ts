@@ -3,8 +3,9 @@
 // initContainer per dependency that waits for its TCP port.
 import * as pulumi from "@pulumi/pulumi";
 import { ExtraContainer, Probe, Resources, Toleration } from "../types";
-import { EnvVar, NAME_LABEL, selectorLabels, serviceLabels } from "./meta";
+import { EnvVar, NAME_LABEL, secretEnv, selectorLabels, serviceLabels } from "./meta";
 import { WAIT_IMAGE } from "../../core/images";
+import { webIdentityEnv, webIdentityMount, webIdentityVolume } from "../../cluster/render/oidc";
 
 export { WAIT_IMAGE } from "../../core/images";
 
@@ -77,6 +78,31 @@ export interface PodPlan {
     readonly scratch?: readonly { readonly path: string; readonly sizeGb: number }[];
     /** PersistentVolumeClaims mounted in the main container. */
     readonly claims?: readonly { readonly claim: string; readonly path: string }[];
+    /** The pod's own AWS role (IRSA), given to the main container. Default none. */
+    readonly webIdentity?: WebIdentityPlan;
+}
+
+/**
+ * How a pod assumes its own AWS role without a pod-identity webhook: it runs as `serviceAccount`, and the
+ * main container gets AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, regional STS, AWS_REGION and
+ * AWS_DEFAULT_REGION, and the projected token (audience sts.amazonaws.com) mounted read-only.
+ */
+export interface WebIdentityPlan {
+    readonly serviceAccount: string;
+    readonly roleArn: pulumi.Input<string>;
+    /** The Secret whose `region` key holds the region (a file store's credentials Secret). */
+    readonly regionSecret: string;
+}
+
+/** The main container's web-identity variables of {@link WebIdentityPlan}. */
+function webIdentityVariables(
+    w: WebIdentityPlan,
+): (EnvVar | { name: string; value: pulumi.Input<string> })[] {
+    return [
+        ...webIdentityEnv(w.roleArn),
+        secretEnv("AWS_REGION", w.regionSecret, "region"),
+        secretEnv("AWS_DEFAULT_REGION", w.regionSecret, "region"),
+    ];
 }
 
 /** Default resources of sidecars and init containers. */
@@ -167,6 +193,10 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
         volumes.push({ name: c.claim, persistentVolumeClaim: { claimName: c.claim } });
         mounts.push({ name: c.claim, mountPath: c.path });
     });
+    if (plan.webIdentity) {
+        volumes.push(webIdentityVolume());
+        mounts.push(webIdentityMount());
+    }
     if (plan.dataMount) {
         mounts.push({
             name: "data",
@@ -180,7 +210,14 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
         ...(plan.command ? { command: [...plan.command] } : {}),
         ...(plan.args ? { args: [...plan.args] } : {}),
         ...(plan.ports.length > 0 ? { ports: plan.ports.map((p) => ({ ...p })) } : {}),
-        ...(plan.env.length > 0 ? { env: plan.env.map((e) => ({ ...e })) } : {}),
+        ...(plan.env.length > 0 || plan.webIdentity
+            ? {
+                  env: [
+                      ...plan.env.map((e) => ({ ...e })),
+                      ...(plan.webIdentity ? webIdentityVariables(plan.webIdentity) : []),
+                  ],
+              }
+            : {}),
         resources: plan.resources,
         ...(plan.startupProbe ? { startupProbe: plan.startupProbe } : {}),
         ...(plan.readinessProbe ? { readinessProbe: plan.readinessProbe } : {}),
@@ -197,6 +234,7 @@ export function renderPodTemplate(plan: PodPlan): Record<string, unknown> {
         ...(plan.sidecars ?? []).map((c) => extraContainer(c, true)),
     ];
     const spec: Record<string, unknown> = {
+        ...(plan.webIdentity ? { serviceAccountName: plan.webIdentity.serviceAccount } : {}),
         automountServiceAccountToken: plan.automountServiceAccountToken,
         securityContext: {
             runAsNonRoot: true,
