@@ -352,6 +352,31 @@ export const s3PublicAccessBlock: StackValidationPolicy = {
     },
 };
 
+/**
+ * No long-lived IAM access key where workloads can assume roles: a stack with an IAM OIDC provider (a
+ * Keelson cluster's service-account issuer) gives each consumer an IRSA role, so an `aws:iam/accessKey`
+ * beside it is a static credential nobody needs (design decision 15). Mandatory. A stack without a
+ * provider (app-only mode on a cluster Keelson did not make) may keep a file store's key.
+ */
+export const noStaticKeysWithIssuer: StackValidationPolicy = {
+    name: "aws-iam-no-static-keys",
+    description:
+        "No IAM access key in a stack that has an IAM OIDC provider: workloads assume IRSA roles of their own.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    validateStack: (args, report) => {
+        const issuer = args.resources.find(
+            (r) => r.type === "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        );
+        if (!issuer) return;
+        for (const key of args.resources.filter((r) => r.type === "aws:iam/accessKey:AccessKey"))
+            report(
+                `${key.name} is a long-lived access key in a stack with the web-identity issuer ${issuer.name}: give its consumers an IRSA role instead (Application's webIdentity, createServiceAccountRole).`,
+                key.urn,
+            );
+    },
+};
+
 /** The AWS policies. */
 export const awsPolicies = [
     imdsv2,
@@ -365,4 +390,5 @@ export const awsPolicies = [
     edgeTls,
     unrestrictedEgress,
     s3PublicAccessBlock,
+    noStaticKeysWithIssuer,
 ];

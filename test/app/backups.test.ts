@@ -138,6 +138,35 @@ describe("app/backups: scheduled dumps of SQL databases to a file store", () => 
         }
     });
 
+    it("uploads with the job's own role when the store hands out no key (script run with a fake aws)", function () {
+        requireTool(this, "sh");
+        const { dir, cleanup } = tempDir("dump");
+        try {
+            fs.writeFileSync(
+                path.join(dir, "aws"),
+                `#!/bin/sh\necho "key=\${AWS_ACCESS_KEY_ID:-none} role=$AWS_ROLE_ARN $AWS_REGION $1 $2"\n`,
+                { mode: 0o755 },
+            );
+            const out = execFileSync("sh", ["-c", UPLOAD_DUMP_SCRIPT], {
+                env: {
+                    PATH: `${dir}:/usr/bin:/bin`,
+                    DB_SERVICE: "db",
+                    STORE_BUCKET: "bucket",
+                    STORE_REGION: "eu-west-1",
+                    AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/shop-db-backup-role-0000000",
+                    AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/secrets/sts.amazonaws.com/serviceaccount/token",
+                },
+                encoding: "utf8",
+            });
+            assert.match(
+                out,
+                /^key=none role=arn:aws:iam::123456789012:role\/shop-db-backup-role-0000000 eu-west-1 s3 cp\nuploaded backups\/db\/\d{8}T\d{6}Z\.dump\n$/,
+            );
+        } finally {
+            cleanup();
+        }
+    });
+
     it("keeps the upload, dump and wait-for scripts clean under shellcheck", function () {
         const shellcheck = requireTool(this, "shellcheck");
         const scripts = [

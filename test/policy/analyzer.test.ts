@@ -63,7 +63,7 @@ describe("policy pack over the analyzer protocol", function () {
         );
         assert.equal(info.getName(), "keelson");
         const policies = info.getPoliciesList().map((p) => p.getName());
-        assert.equal(policies.length, 23);
+        assert.equal(policies.length, 24);
         assert.deepEqual(policies.slice(0, 2), ["k8s-pod-security-restricted", "k8s-container-resources"]);
         assert.equal(policies[policies.length - 1], "keelson-stackscore");
     });

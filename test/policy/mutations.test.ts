@@ -309,6 +309,23 @@ describe("policy pack: each mandatory rule fails its mutated stage", function ()
         );
     });
 
+    it("aws-iam-no-static-keys: the stage program without the cluster's issuer for the app (dev)", async () => {
+        const resources = await withExport(
+            "components/app/reference-app",
+            "referenceApp",
+            (orig: (name: string, args: Obj, opts: unknown) => unknown) =>
+                (name: string, args: Obj, opts: unknown) =>
+                    orig(name, { ...args, webIdentity: undefined }, opts),
+            () => plan("dev"),
+        );
+        assert.deepEqual(await violated(resources), {
+            policies: ["aws-iam-no-static-keys"],
+            messages: [
+                "aws-iam-no-static-keys: keelson-dev-files-key is a long-lived access key in a stack with the web-identity issuer keelson-dev-oidc: give its consumers an IRSA role instead (Application's webIdentity, createServiceAccountRole).",
+            ],
+        });
+    });
+
     it("keelson-stackscore: dev against a minimum grade of A (pack config)", async () => {
         const v = await violated(await plan("dev"), { "keelson-stackscore": { minimumGrade: "A" } });
         assert.deepEqual(v.policies, ["keelson-stackscore"]);

@@ -403,6 +403,27 @@ describe("policy: AWS rules", () => {
     });
 });
 
+describe("policy: aws-iam-no-static-keys", () => {
+    const key = res("aws:iam/accessKey:AccessKey", "shop-files-key", { user: "shop-files-user" });
+    const issuer = res("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "keelson-prod-oidc", {
+        url: "https://oidc.s3.eu-west-1.amazonaws.com",
+        clientIdLists: ["sts.amazonaws.com"],
+    });
+    it("refuses an access key in a stack with a web-identity issuer, and nothing else", async () => {
+        assert.deepEqual(await validateStack(aws.noStaticKeysWithIssuer, [...prodGraph(), issuer]), []);
+        assert.deepEqual(await validateStack(aws.noStaticKeysWithIssuer, [...prodGraph(), issuer, key]), [
+            [
+                "shop-files-key",
+                "shop-files-key is a long-lived access key in a stack with the web-identity issuer keelson-prod-oidc: give its consumers an IRSA role instead (Application's webIdentity, createServiceAccountRole).",
+            ],
+        ]);
+        assert.equal(mandatory(await runPolicies([...prodGraph(), issuer, key])).length, 1);
+    });
+    it("lets a stack without an issuer (app-only mode) keep a file store's key", async () => {
+        assert.deepEqual(await validateStack(aws.noStaticKeysWithIssuer, [...prodGraph(), key]), []);
+    });
+});
+
 describe("policy pack", () => {
     it("ships every rule once, with the documented enforcement", () => {
         assert.deepEqual(
@@ -430,6 +451,7 @@ describe("policy pack", () => {
                 ["edge-tls-1-2", "mandatory"],
                 ["aws-no-unrestricted-egress", "advisory"],
                 ["aws-s3-public-access-block", "advisory"],
+                ["aws-iam-no-static-keys", "mandatory"],
                 ["keelson-stackscore", "mandatory"],
             ],
         );
