@@ -111,60 +111,51 @@ describe("app/backups: scheduled dumps of SQL databases to a file store", () => 
         ]);
     });
 
-    it("uploads under backups/<db>/ with the store's keys (script run with a fake aws)", function () {
-        requireTool(this, "sh");
+    /** Runs the upload script with a fake `aws` (a sh script body) and the given variables; its output. */
+    const upload = (ctx: Mocha.Context, fakeAws: string, env: Record<string, string>) => {
+        requireTool(ctx, "sh");
         const { dir, cleanup } = tempDir("dump");
         try {
-            fs.writeFileSync(path.join(dir, "aws"), `#!/bin/sh\necho "$AWS_ACCESS_KEY_ID $AWS_REGION $*"\n`, {
-                mode: 0o755,
-            });
-            const out = execFileSync("sh", ["-c", UPLOAD_DUMP_SCRIPT], {
+            fs.writeFileSync(path.join(dir, "aws"), `#!/bin/sh\n${fakeAws}\n`, { mode: 0o755 });
+            return execFileSync("sh", ["-c", UPLOAD_DUMP_SCRIPT], {
                 env: {
                     PATH: `${dir}:/usr/bin:/bin`,
                     DB_SERVICE: "db",
                     STORE_BUCKET: "bucket",
                     STORE_REGION: "eu-west-1",
-                    STORE_ACCESS_KEY_ID: "AKIAEXAMPLE",
-                    STORE_SECRET_ACCESS_KEY: "x",
+                    ...env,
                 },
                 encoding: "utf8",
             });
-            assert.match(
-                out,
-                /^AKIAEXAMPLE eu-west-1 s3 cp \/backup\/dump s3:\/\/bucket\/backups\/db\/\d{8}T\d{6}Z\.dump --sse AES256 --only-show-errors\nuploaded backups\/db\/\d{8}T\d{6}Z\.dump\n$/,
-            );
         } finally {
             cleanup();
         }
+    };
+
+    it("uploads under backups/<db>/ with the store's keys (script run with a fake aws)", function () {
+        const out = upload(this, 'echo "$AWS_ACCESS_KEY_ID $AWS_REGION $*"', {
+            STORE_ACCESS_KEY_ID: "AKIAEXAMPLE",
+            STORE_SECRET_ACCESS_KEY: "x",
+        });
+        assert.match(
+            out,
+            /^AKIAEXAMPLE eu-west-1 s3 cp \/backup\/dump s3:\/\/bucket\/backups\/db\/\d{8}T\d{6}Z\.dump --sse AES256 --only-show-errors\nuploaded backups\/db\/\d{8}T\d{6}Z\.dump\n$/,
+        );
     });
 
     it("uploads with the job's own role when the store hands out no key (script run with a fake aws)", function () {
-        requireTool(this, "sh");
-        const { dir, cleanup } = tempDir("dump");
-        try {
-            fs.writeFileSync(
-                path.join(dir, "aws"),
-                `#!/bin/sh\necho "key=\${AWS_ACCESS_KEY_ID:-none} role=$AWS_ROLE_ARN $AWS_REGION $1 $2"\n`,
-                { mode: 0o755 },
-            );
-            const out = execFileSync("sh", ["-c", UPLOAD_DUMP_SCRIPT], {
-                env: {
-                    PATH: `${dir}:/usr/bin:/bin`,
-                    DB_SERVICE: "db",
-                    STORE_BUCKET: "bucket",
-                    STORE_REGION: "eu-west-1",
-                    AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/shop-db-backup-role-0000000",
-                    AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/secrets/sts.amazonaws.com/serviceaccount/token",
-                },
-                encoding: "utf8",
-            });
-            assert.match(
-                out,
-                /^key=none role=arn:aws:iam::123456789012:role\/shop-db-backup-role-0000000 eu-west-1 s3 cp\nuploaded backups\/db\/\d{8}T\d{6}Z\.dump\n$/,
-            );
-        } finally {
-            cleanup();
-        }
+        const out = upload(
+            this,
+            'echo "key=${AWS_ACCESS_KEY_ID:-none} role=$AWS_ROLE_ARN $AWS_REGION $1 $2"',
+            {
+                AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/shop-db-backup-role-0000000",
+                AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/secrets/sts.amazonaws.com/serviceaccount/token",
+            },
+        );
+        assert.match(
+            out,
+            /^key=none role=arn:aws:iam::123456789012:role\/shop-db-backup-role-0000000 eu-west-1 s3 cp\nuploaded backups\/db\/\d{8}T\d{6}Z\.dump\n$/,
+        );
     });
 
     it("keeps the upload, dump and wait-for scripts clean under shellcheck", function () {

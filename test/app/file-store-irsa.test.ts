@@ -5,6 +5,7 @@ import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
 import { Application } from "../../components/app/Application";
+import { webIdentityMount, webIdentityVolume } from "../../components/cluster/render/oidc";
 import { fileStorePolicy, fileStoreStatements } from "../../components/app/file-store-access";
 import { container, fileStore, postgres, worker } from "../../components/app/services";
 import { physicalName } from "../../tools/plan/mock-names";
@@ -244,34 +245,14 @@ describe("app/FileStore with a web-identity issuer (mocked)", () => {
                 false,
                 `${s} gets no access key`,
             );
+            // The helpers' exact output is pinned in test/cluster/oidc.test.ts.
             assert.deepEqual(
                 main.volumeMounts.filter((m) => m.name === "aws-web-identity-token"),
-                [
-                    {
-                        name: "aws-web-identity-token",
-                        mountPath: "/var/run/secrets/sts.amazonaws.com/serviceaccount",
-                        readOnly: true,
-                    },
-                ],
+                [webIdentityMount()],
             );
             assert.deepEqual(
                 pod.volumes.filter((v) => v.name === "aws-web-identity-token"),
-                [
-                    {
-                        name: "aws-web-identity-token",
-                        projected: {
-                            sources: [
-                                {
-                                    serviceAccountToken: {
-                                        audience: "sts.amazonaws.com",
-                                        expirationSeconds: 86400,
-                                        path: "token",
-                                    },
-                                },
-                            ],
-                        },
-                    },
-                ],
+                [webIdentityVolume()],
             );
             const sa = one(run.resources, "kubernetes:core/v1:ServiceAccount", `shop-${s}.service-account`);
             assert.ok(workload.dependencies.includes(sa.urn), `${s} waits for its ServiceAccount`);

@@ -145,7 +145,7 @@ describe("node identity in the prod plan", function () {
         ]);
     });
 
-    it("gives each AWS-calling add-on a role that exactly its service account can assume", () => {
+    it("gives each AWS-calling add-on and file-store consumer a role that exactly its service account can assume", () => {
         const irsa = plan.recorded
             .filter((r) => r.type === "aws:iam/role:Role" && !nodeRoles.includes(r))
             .map((r) => {
@@ -180,10 +180,27 @@ describe("node identity in the prod plan", function () {
                 "system:serviceaccount:kube-system:cloud-controller-manager",
             ],
             [
+                "keelson-prod-db-backup-role",
+                "sts:AssumeRoleWithWebIdentity",
+                "system:serviceaccount:app:db-backup-aws",
+            ],
+            [
                 "keelson-prod-termination-handler",
                 "sts:AssumeRoleWithWebIdentity",
                 "system:serviceaccount:kube-system:aws-node-termination-handler",
             ],
+            ["keelson-prod-web-role", "sts:AssumeRoleWithWebIdentity", "system:serviceaccount:app:web-aws"],
+            [
+                "keelson-prod-worker-role",
+                "sts:AssumeRoleWithWebIdentity",
+                "system:serviceaccount:app:worker-aws",
+            ],
         ]);
+    });
+
+    it("has no IAM user and no access key: the file stores' consumers use their roles", () => {
+        const types = new Set(plan.recorded.map((r) => r.type));
+        for (const t of ["aws:iam/user:User", "aws:iam/userPolicy:UserPolicy", "aws:iam/accessKey:AccessKey"])
+            assert.equal(types.has(t), false, t);
     });
 });
