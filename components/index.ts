@@ -54,6 +54,7 @@ export type {
 
 export { Application, ApplicationError } from "./app/Application";
 export type { ApplicationArgs, ServiceConnection } from "./app/Application";
+export type { WebIdentityIssuer } from "./cluster/irsa";
 export type { PublishVia } from "./app/render/routes";
 export { FileStore } from "./app/FileStore";
 export { ImageBuild } from "./app/ImageBuild";

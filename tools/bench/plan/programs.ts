@@ -21,19 +21,18 @@ const IMAGE = "ghcr.io/stefanprodan/podinfo:6.9.2";
 export function referenceStageProgram(): Record<string, unknown> {
     const cfg = readStageConfig();
     const provider = new k8s.Provider("k8s", { kubeconfig: "offline-plan" });
-    const addons = new Addons("addons", {
-        ...addonsArgs(cfg),
-        provider,
-        webIdentity: {
-            issuer: "https://offline-oidc.s3.eu-west-1.amazonaws.com",
-            providerArn: "arn:aws:iam::123456789012:oidc-provider/offline-oidc.s3.eu-west-1.amazonaws.com",
-        },
-    });
+    // The cluster's issuer as index.ts passes it: the add-ons and the file stores' consumers assume roles.
+    const webIdentity = {
+        issuer: "https://offline-oidc.s3.eu-west-1.amazonaws.com",
+        providerArn: "arn:aws:iam::123456789012:oidc-provider/offline-oidc.s3.eu-west-1.amazonaws.com",
+    };
+    const addons = new Addons("addons", { ...addonsArgs(cfg), provider, webIdentity });
     const app = referenceApp(`keelson-${cfg.stage}`, {
         ...appArgs(cfg),
         provider,
         edgeSourceCidrs: cfg.network.publicSubnets,
         dependsOn: addons.ready,
+        webIdentity,
     });
     return { routes: app.routes };
 }
