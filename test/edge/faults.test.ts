@@ -200,7 +200,13 @@ function describeFaults(engine: EdgeEngine): void {
             // Out of rotation within seconds: nothing started 8 s after the hang waits for it.
             const late = outcomes.filter((o) => o.start > t0 + 8000);
             assert.ok(late.length > 50, `${late.length} late requests`);
-            assert.ok(Math.max(...late.map((o) => o.ms)) < 500, "requests still wait for the hung node");
+            // A request sent to the hung node waits at least the 3 s budget before it is retried; a third of
+            // it tells that apart from a loaded machine's scheduling delays (which exceeded the old 500 ms at load 9).
+            const slowestLate = Math.max(...late.map((o) => o.ms));
+            assert.ok(
+                slowestLate < (BUDGET_S * 1000) / 3,
+                `requests still wait for the hung node (slowest late request ${slowestLate} ms)`,
+            );
             const since = Date.now();
             hung.child.kill("SIGCONT");
             assert.ok((await rejoins("b2", since)) < 10);
