@@ -27,6 +27,19 @@ export const NODE_PACKAGES: readonly string[] = [
 /** Extra Debian packages on masters: etcdctl, to remove a replaced master's stale etcd member. */
 export const MASTER_PACKAGES: readonly string[] = ["etcd-client"];
 
+/**
+ * `imds <path>`: one instance-metadata value through IMDSv2 (a session token first; v1 is disabled on every
+ * Keelson instance), failing when IMDS has no such path. Shared by the bootstrap and the masters' scripts.
+ */
+export const IMDS_FUNCTION = `# imds <path>: instance metadata through IMDSv2 (a session token first; v1 is disabled).
+imds() {
+    local token
+    token="$(curl -fsS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \\
+        http://169.254.169.254/latest/api/token)"
+    curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
+}
+`;
+
 /** Logging, `retry`, `die` with a failure report, IMDSv2 and SSM state helpers. */
 export const CORE_FUNCTIONS = `log() {
     local line
@@ -76,14 +89,7 @@ retry() {
     return 1
 }
 
-# imds <path>: instance metadata through IMDSv2 (a session token first; v1 is disabled).
-imds() {
-    local token
-    token="$(curl -fsS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \\
-        http://169.254.169.254/latest/api/token)"
-    curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
-}
-
+${IMDS_FUNCTION}
 read_identity() {
     INSTANCE_ID="$(imds instance-id)" && ZONE="$(imds placement/availability-zone)" &&
         LOCAL_IP="$(imds local-ipv4)" && KUBE_NODE_NAME="$(imds local-hostname)" &&
