@@ -206,7 +206,7 @@ export class Cluster extends pulumi.ComponentResource {
             first.apply((r) => r.kubeadmJoin),
         );
         this.masters = masterNodes.map((node) => {
-            const publicMaster = node.index === 0 && cfg.endpoint === "single";
+            const publicMaster = node.publicMaster;
             return createInstance(
                 `${name}-${node.name}`,
                 {

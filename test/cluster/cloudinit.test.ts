@@ -137,6 +137,69 @@ describe("cluster/render/cloudinit", function () {
         ]);
     });
 
+    it("gives only the public master (master-0 of a single endpoint) the own-serving-CSR timer, every minute", () => {
+        const own = [
+            "0700 /usr/local/sbin/keelson-approve-own-serving-csr",
+            "0644 /etc/systemd/system/keelson-approve-own-serving-csr.service",
+            "0644 /etc/systemd/system/keelson-approve-own-serving-csr.timer",
+        ];
+        const m0 = all.find((d) => d.label === "1m-shared-master-0")!;
+        const listed = files(m0.text).map((f) => `${f.permissions} ${f.path}`);
+        assert.deepEqual(
+            listed.slice(listed.indexOf("0644 /etc/systemd/system/keelson-cert-renew.timer") + 1),
+            [
+                ...own,
+                "0700 /usr/local/sbin/keelson-bootstrap",
+                "0644 /etc/systemd/system/keelson-bootstrap.service",
+            ],
+        );
+        const timers = [
+            "keelson-bootstrap.service",
+            "keelson-token-rotate.timer",
+            "keelson-cert-renew.timer",
+            "keelson-approve-own-serving-csr.timer",
+        ];
+        assert.deepEqual(YAML.parse(m0.text).runcmd, [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", ...timers],
+            ["systemctl", "start", "--no-block", ...timers],
+        ]);
+        const content = (p: string) => files(m0.text).find((f) => f.path === p)!.content;
+        assert.equal(
+            content("/etc/systemd/system/keelson-approve-own-serving-csr.timer"),
+            [
+                "[Unit]",
+                "Description=Keelson approval of this master's own kubelet serving CSR (schedule)",
+                "",
+                "[Timer]",
+                "OnBootSec=1min",
+                "OnUnitActiveSec=1min",
+                "RandomizedDelaySec=0",
+                "",
+                "[Install]",
+                "WantedBy=timers.target",
+                "",
+            ].join("\n"),
+        );
+        assert.equal(
+            content("/etc/systemd/system/keelson-approve-own-serving-csr.service"),
+            [
+                "[Unit]",
+                "Description=Keelson approval of this master's own kubelet serving CSR",
+                "ConditionPathExists=/etc/kubernetes/admin.conf",
+                "",
+                "[Service]",
+                "Type=oneshot",
+                "ExecStart=/usr/local/sbin/keelson-approve-own-serving-csr",
+                "",
+            ].join("\n"),
+        );
+        // Every master behind an NLB (master-0 included) and every worker: none of it.
+        for (const d of all.filter((x) => !/^1m-.*-master-0$/.test(x.label))) {
+            assert.ok(!d.text.includes("keelson-approve-own-serving-csr"), d.label);
+        }
+    });
+
     it("keeps every bootstrap and setup script clean under shellcheck", function () {
         const shellcheck = requireTool(this, "shellcheck");
         const t = tempDir("shellcheck");
@@ -149,9 +212,24 @@ describe("cluster/render/cloudinit", function () {
                     scripts.push(file);
                 }
             }
-            // Masters: bootstrap, token rotation, certificate renewal; workers and API LBs: one each.
+            // Masters: bootstrap, token rotation, certificate renewal, and on a public master (1m-*-master-0,
+            // single endpoint) the approval of its own serving CSR; workers and API LBs: one each.
             const masters = all.filter((d) => /master-\d$/.test(d.label)).length;
-            assert.equal(scripts.length, all.length + 2 * masters, "every script of every document");
+            const publicMasters = renderMatrix()
+                .filter((m) => m.node.publicMaster)
+                .map((m) => m.label);
+            assert.deepEqual(publicMasters, ["1m-shared-master-0", "1m-dedicated-master-0"]);
+            assert.equal(
+                scripts.length,
+                all.length + 2 * masters + publicMasters.length,
+                "every script of every document",
+            );
+            assert.deepEqual(
+                scripts
+                    .filter((f) => f.endsWith("-keelson-approve-own-serving-csr.sh"))
+                    .map((f) => path.basename(f)),
+                publicMasters.map((l) => `${l}-keelson-approve-own-serving-csr.sh`),
+            );
             const result = spawnSync(shellcheck, ["--severity=style", "--shell=bash", ...scripts], {
                 encoding: "utf8",
             });

@@ -9,6 +9,7 @@ import {
     renderTimerUnits,
     renderTokenRotateScript,
 } from "../../components/cluster/render/units";
+import { OWN_SERVING_CSR_SCHEDULE } from "../../components/cluster/render/own-serving-csr";
 import { requireTool, tempDir } from "../support/live";
 import { KMS_KEY_ARN } from "./fixtures";
 
@@ -34,7 +35,7 @@ describe("cluster/render/units", function () {
         }
     });
 
-    it("passes systemd-analyze verify (bootstrap unit, rotation service and timer)", function () {
+    it("passes systemd-analyze verify (bootstrap unit, rotation and own-serving-CSR services and timers)", function () {
         const analyze = requireTool(this, "systemd-analyze");
         const t = tempDir("units");
         try {
@@ -45,10 +46,13 @@ describe("cluster/render/units", function () {
                 every: "6h",
                 randomDelay: "30min",
             });
+            const own = renderTimerUnits("own serving CSR", script, OWN_SERVING_CSR_SCHEDULE);
             const files: Record<string, string> = {
                 "keelson-bootstrap.service": renderBootstrapUnit(script),
                 "keelson-token-rotate.service": rotate.service,
                 "keelson-token-rotate.timer": rotate.timer,
+                "keelson-approve-own-serving-csr.service": own.service,
+                "keelson-approve-own-serving-csr.timer": own.timer,
             };
             for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(t.dir, name), text);
             const r = spawnSync(analyze, ["verify", ...Object.keys(files).map((f) => path.join(t.dir, f))], {

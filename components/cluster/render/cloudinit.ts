@@ -36,6 +36,12 @@ import {
     TOKEN_ROTATE_SCRIPT_PATH,
     TOKEN_ROTATE_TIMER,
 } from "./units";
+import {
+    OWN_SERVING_CSR_SCHEDULE,
+    OWN_SERVING_CSR_SCRIPT_PATH,
+    OWN_SERVING_CSR_TIMER,
+    renderOwnServingCsrScript,
+} from "./own-serving-csr";
 import { anonymousAuthConfigApiVersion, parseKubernetesVersion } from "./versions";
 
 /** EC2's limit on raw user-data. */
@@ -91,11 +97,19 @@ export interface NodeUserDataOptions {
     readonly kubeadmJoin: string;
     /** ARN of the cluster's KMS key (masters: the token rotation writes the join token with it). */
     readonly kmsKeyArn: string;
+    /**
+     * A master with a public address (master-0 of `cluster.endpoint: single`): it also approves its own kubelet
+     * serving CSR every minute (./own-serving-csr.ts), which the CSR approver cannot. Default false.
+     */
+    readonly publicMaster?: boolean;
 }
 
 const UNIT_DIR = "/etc/systemd/system";
 
-/** The masters' maintenance: token rotation and certificate renewal, each a script, a service and a timer. */
+/**
+ * The masters' maintenance: token rotation and certificate renewal, and on a public master the approval of its
+ * own serving CSR, each a script, a service and a timer.
+ */
 function maintenanceFiles(o: NodeUserDataOptions): WriteFile[] {
     const rotate = renderTimerUnits("Keelson bootstrap-token rotation into SSM", TOKEN_ROTATE_SCRIPT_PATH, {
         onBoot: "10min",
@@ -109,6 +123,18 @@ function maintenanceFiles(o: NodeUserDataOptions): WriteFile[] {
     });
     const unit = (timer: string) => timer.replace(/\.timer$/, "");
     const { region, ssmPrefix } = o.bootstrap;
+    const own = renderTimerUnits(
+        "Keelson approval of this master's own kubelet serving CSR",
+        OWN_SERVING_CSR_SCRIPT_PATH,
+        OWN_SERVING_CSR_SCHEDULE,
+    );
+    const ownCsr = o.publicMaster
+        ? [
+              file(OWN_SERVING_CSR_SCRIPT_PATH, renderOwnServingCsrScript(), "0700"),
+              file(`${UNIT_DIR}/${unit(OWN_SERVING_CSR_TIMER)}.service`, own.service, "0644"),
+              file(`${UNIT_DIR}/${OWN_SERVING_CSR_TIMER}`, own.timer, "0644"),
+          ]
+        : [];
     return [
         file(
             TOKEN_ROTATE_SCRIPT_PATH,
@@ -120,7 +146,14 @@ function maintenanceFiles(o: NodeUserDataOptions): WriteFile[] {
         file(CERT_RENEW_SCRIPT_PATH, renderCertRenewScript(), "0700"),
         file(`${UNIT_DIR}/${unit(CERT_RENEW_TIMER)}.service`, renew.service, "0644"),
         file(`${UNIT_DIR}/${CERT_RENEW_TIMER}`, renew.timer, "0644"),
+        ...ownCsr,
     ];
+}
+
+/** The timers a node enables: none on a worker; on a public master also the own-CSR approval. */
+function timers(o: NodeUserDataOptions): string[] {
+    if (o.bootstrap.role !== "master") return [];
+    return [TOKEN_ROTATE_TIMER, CERT_RENEW_TIMER, ...(o.publicMaster ? [OWN_SERVING_CSR_TIMER] : [])];
 }
 
 /**
@@ -148,7 +181,7 @@ export function renderNodeUserData(o: NodeUserDataOptions): string {
     files.push(file(BOOTSTRAP_SCRIPT_PATH, renderBootstrapScript(o.bootstrap), "0700"));
     files.push(file(`${UNIT_DIR}/${BOOTSTRAP_UNIT}`, renderBootstrapUnit(BOOTSTRAP_SCRIPT_PATH), "0644"));
     // No `packages:` (cloud-init tries once and waits 30 s for the apt lock): the unit installs them.
-    const enable = [BOOTSTRAP_UNIT, ...(master ? [TOKEN_ROTATE_TIMER, CERT_RENEW_TIMER] : [])];
+    const enable = [BOOTSTRAP_UNIT, ...timers(o)];
     return cloudConfig({
         ssh_pwauth: false,
         disable_root: true,

@@ -33,6 +33,16 @@ export interface NodeSpec {
     readonly labels: Readonly<Record<string, string>>;
     /** Taints set at registration (empty list: none). */
     readonly taints: readonly Taint[];
+    /** A master in a public subnet with a public IPv4, the endpoint's Elastic IP ({@link hasPublicMaster}). */
+    readonly publicMaster: boolean;
+}
+
+/**
+ * Whether master-0 is a public master: with `cluster.endpoint: single` it is the API endpoint, in a public
+ * subnet with the endpoint's Elastic IP. No other master, and no master of another endpoint kind, ever is.
+ */
+export function hasPublicMaster(config: Pick<ClusterSpec, "endpoint">): boolean {
+    return config.endpoint === "single";
 }
 
 /** Label of each master: its slot (`master-1`), which the readiness gate and operators go by. */
@@ -74,6 +84,7 @@ export function planNodes(config: ClusterSpec, zones: readonly string[], region:
                 [SLOT_LABEL]: `master-${i}`,
             },
             taints: masterTaints(config.dedicatedMasters),
+            publicMaster: i === 0 && hasPublicMaster(config),
         });
     }
     for (const pool of config.workerPools) {
@@ -92,6 +103,7 @@ export function planNodes(config: ClusterSpec, zones: readonly string[], region:
                 ...pool.labels,
             },
             taints: [...pool.taints],
+            publicMaster: false,
         });
     }
     return nodes;
@@ -135,6 +147,7 @@ export function renderNode(node: NodeSpec, env: NodeEnvironment): RenderedNode {
         kubeadmInit,
         kubeadmJoin,
         kmsKeyArn: env.kmsKeyArn,
+        publicMaster: node.publicMaster,
     });
     return { kubeadmInit, kubeadmJoin, userData };
 }
