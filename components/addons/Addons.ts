@@ -158,7 +158,14 @@ export class Addons extends pulumi.ComponentResource {
         this.cni = chart(cniSpec, [...(args.dependsOn ?? [])]);
         const charts: Record<string, k8s.helm.v4.Chart> = { [cniSpec.key]: this.cni };
         // Kubelet serving certificates are signed once this approves them; metrics-server verifies them.
-        const approver = chart(csrApproverChart({ region, vpcCidr: args.vpcCidr }), [this.cni]);
+        const approver = chart(
+            csrApproverChart({
+                region,
+                vpcCidr: args.vpcCidr,
+                publicMasters: args.publicMasters ?? false,
+            }),
+            [this.cni],
+        );
         charts["csr-approver"] = approver;
         for (const spec of rest)
             charts[spec.key] = chart(spec, spec.key === "metrics-server" ? [this.cni, approver] : [this.cni]);

@@ -14,6 +14,12 @@ export interface AddonsArgs {
     readonly region?: string;
     /** The VPC CIDR: the kubelet CSR approver signs serving certificates only for node addresses in it. Required. */
     readonly vpcCidr?: string;
+    /**
+     * The cluster has a public master (master-0 of `cluster.endpoint: single`, with the endpoint's Elastic IP): the
+     * CSR approver then leaves a CSR it does not approve Pending instead of Denied (`skipDenyStep`), so that the
+     * public master's own timer can approve its serving CSR (cluster/render/own-serving-csr.ts). Default false.
+     */
+    readonly publicMasters?: boolean;
     /** Pod network CIDR, handed to the CNI. Default `192.168.0.0/16` (the Cluster's default). */
     readonly podCidr?: string;
     /** CNI plugin; both enforce NetworkPolicy. Default `calico`. */

@@ -16,6 +16,12 @@ export interface CsrApproverFacts {
     readonly region: string;
     /** The VPC CIDR: every node address lies in it. */
     readonly vpcCidr: string;
+    /**
+     * The cluster has a public master (master-0 of `cluster.endpoint: single`), whose serving CSR the approver
+     * cannot approve: what it does not approve is then left Pending (`skipDenyStep`), for that master's own
+     * timer to approve (cluster/render/own-serving-csr.ts). Default false: denied.
+     */
+    readonly publicMasters?: boolean;
 }
 
 /** The domain of EC2 private DNS names in a VPC with the default DHCP options (us-east-1 differs). */
@@ -39,11 +45,15 @@ export function nodeNameRegex(region: string): string {
  * (VPC DNS, through CoreDNS) to addresses inside the VPC CIDR and every IP address in the CSR is one of them
  * (so a node cannot claim another node's address); every IP address lies in the VPC CIDR. DNS resolution stays
  * on (`bypassDnsResolution` false): EC2's private names resolve in the VPC, which is what ties a name to its
- * instance's address. Anything else is denied (not left pending), so a forged CSR shows up as Denied.
+ * instance's address. Anything else is denied (not left pending), so a forged CSR shows up as Denied; in a
+ * cluster with a public master ({@link CsrApproverFacts.publicMasters}) it is left Pending instead
+ * (`skipDenyStep` true, every other value the same): never signed, and the public master's own CSR stays open
+ * for its timer (cluster/render/own-serving-csr.ts), which approves it after checking every name and address
+ * against the instance's own metadata.
  * Two replicas with leader election on the masters (the control-plane taint tolerated), spread over them.
  *
- * A node with a public IPv4 (master-0 of `cluster.endpoint: single`) is denied, and no values here could change
- * that without admitting forged CSRs. Upstream, at the pinned versions: cloud-provider-aws pkg/providers/v1/aws.go
+ * A node with a public IPv4 (master-0 of `cluster.endpoint: single`) is not approved here, and no values here
+ * could change that without admitting forged CSRs. Upstream, at the pinned versions: cloud-provider-aws pkg/providers/v1/aws.go
  * `extractIPv4NodeAddresses` gives its Node an ExternalIP and an ExternalDNS name (`ec2-a-b-c-d.<region>.compute.
  * amazonaws.com`, `compute-1.amazonaws.com` in us-east-1; EC2 sets it in a VPC with DNS hostnames, which the
  * private API zone needs), with no setting to leave them out; kubernetes pkg/kubelet/certificate/kubelet.go
@@ -61,7 +71,7 @@ export function csrApproverValues(facts: CsrApproverFacts): Record<string, unkno
         bypassDnsResolution: false,
         bypassHostnameCheck: false,
         ignoreNonSystemNode: false,
-        skipDenyStep: false,
+        skipDenyStep: facts.publicMasters === true,
         leaderElection: true,
         replicas: 2,
         image: { tag: `v${CSR_APPROVER_CHART.version}` },

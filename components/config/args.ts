@@ -2,6 +2,7 @@
 // both shapes. The components resolve their own defaults; the stage config gives every value explicitly.
 import { AddonsArgs } from "../addons/args";
 import { ReferenceAppArgs } from "../app/reference-app";
+import { hasPublicMaster } from "../cluster/render/layout";
 import { ClusterArgs } from "../cluster/types";
 import { EdgeArgs } from "../edge/args";
 import { NetworkArgs } from "../network/args";
@@ -84,6 +85,7 @@ export function addonsArgs(
     | "clusterName"
     | "region"
     | "vpcCidr"
+    | "publicMasters"
     | "podCidr"
     | "cni"
     | "metricsServer"
@@ -95,6 +97,7 @@ export function addonsArgs(
         clusterName: cfg.cluster.name,
         region: cfg.region,
         vpcCidr: cfg.network.cidr,
+        publicMasters: hasPublicMaster(cfg.cluster),
         podCidr: cfg.cluster.podCidr,
         ...addonsConfigArgs(cfg.addons),
     };

@@ -1,10 +1,16 @@
 // What the approver's values approve: the CSRs Keelson's kubelets send (Node addresses from the AWS cloud
 // controller, the kubelet's serving template) and forged ones, judged by a model of kubelet-csr-approver v1.2.14
 // (test/support/csr-approval-model.ts, which names the upstream files). Dev's shape: us-east-1, VPC 10.10.0.0/16,
-// master-0 in a public subnet with an Elastic IP (cluster.endpoint single), a worker in a private subnet.
+// master-0 in a public subnet with an Elastic IP (cluster.endpoint single), a worker in a private subnet. With
+// dev's skipDenyStep the public master's CSR stays Pending, and its own timer's script (run live, real openssl)
+// approves it and no forgery.
 import * as assert from "node:assert/strict";
 import { csrApproverValues } from "../../components/addons/csr-approver";
+import { renderOwnServingCsrScript } from "../../components/cluster/render/own-serving-csr";
+import { requireTool, tempDir } from "../support/live";
+import { CsrSpec, csrList, runOwnCsrScript } from "../support/own-serving-csr";
 import {
+    approverCondition,
     approverConfig,
     approverDecision,
     ccmNodeAddresses,
@@ -194,6 +200,98 @@ describe("addons/csr-approver: which kubelet serving CSRs the approver signs", (
                 privateDnsName: "ip-10-10-16-10.ec2.internal",
             };
             assert.equal(decide(values, sent(privateMaster), vpcResolver([privateMaster])), "approved");
+        });
+    });
+
+    describe("dev (a public master, skipDenyStep): Pending after the approver, then the master's own timer", function () {
+        this.timeout(60000);
+        const dev = csrApproverValues({ region: "us-east-1", vpcCidr: "10.10.0.0/16", publicMasters: true });
+        const masterUser = sent(master).username;
+        // What reaches the API server in dev: the kubelets' own CSRs and forgeries, each with its sender.
+        const sentCsrs: [string, Csr][] = [
+            ["csr-master", sent(master)],
+            ["csr-worker", sent(worker)],
+            ["csr-worker-claims-public-ip", forged(worker, { ips: ["10.10.16.7", "44.192.10.20"] })],
+            [
+                "csr-worker-claims-master-name",
+                forged(worker, { dnsNames: [master.privateDnsName], ips: [master.privateIp] }),
+            ],
+            ["csr-master-claims-worker-ip", forged(master, { ips: [...sent(master).ips, worker.privateIp] })],
+            [
+                "csr-master-extra-name",
+                forged(master, { dnsNames: [...sent(master).dnsNames, "kubernetes.default.svc"] }),
+            ],
+        ];
+        const conditions = (v: Record<string, unknown>) =>
+            sentCsrs.map(([name, csr]) => [name, approverCondition(approverConfig(v), decide(v, csr))]);
+        const spec = (name: string, csr: Csr, condition: string): CsrSpec => ({
+            name,
+            user: csr.username,
+            subject: `/O=system:nodes/CN=${csr.commonName}`,
+            san: [...csr.dnsNames.map((d) => `DNS:${d}`), ...csr.ips.map((i) => `IP:${i}`)].join(","),
+            condition: condition === "Pending" ? undefined : (condition as "Approved" | "Denied"),
+        });
+        const metadata = {
+            "local-hostname": master.privateDnsName,
+            "local-ipv4": master.privateIp,
+            "public-hostname": master.publicDnsName!,
+            "public-ipv4": master.publicIp!,
+        };
+        let curl = "";
+        let t: { dir: string; cleanup: () => void };
+        before(function () {
+            for (const tool of ["bash", "openssl", "python3"]) requireTool(this, tool);
+            curl = requireTool(this, "curl");
+            t = tempDir("csr-approval");
+        });
+        after(() => t?.cleanup());
+
+        it("the approver approves the worker and leaves everything else Pending, the public master's CSR too", () => {
+            assert.deepEqual(conditions(dev), [
+                ["csr-master", "Pending"],
+                ["csr-worker", "Approved"],
+                ["csr-worker-claims-public-ip", "Pending"],
+                ["csr-worker-claims-master-name", "Pending"],
+                ["csr-master-claims-worker-ip", "Pending"],
+                ["csr-master-extra-name", "Pending"],
+            ]);
+            // The same values without skipDenyStep (every other stage) deny them.
+            assert.deepEqual(
+                conditions({ ...dev, skipDenyStep: false })
+                    .filter(([, c]) => c !== "Approved")
+                    .map(([, c]) => c),
+                ["Denied", "Denied", "Denied", "Denied", "Denied"],
+            );
+        });
+
+        it("the master's timer then approves its own CSR and no forgery, which stay Pending (never signed)", async () => {
+            const csrs = csrList(
+                t.dir,
+                conditions(dev).map(([name, c]) => spec(name, sentCsrs.find(([n]) => n === name)![1], c)),
+            );
+            const r = await runOwnCsrScript(t.dir, renderOwnServingCsrScript(), csrs, metadata, curl);
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.approved, ["csr-master"]);
+            assert.deepEqual(r.journal, [
+                `approved csr-master: ${master.privateDnsName}'s own serving certificate for ${master.privateDnsName} ${master.publicDnsName} ${master.privateIp} ${master.publicIp}`,
+                `left csr-worker-claims-public-ip pending: requester ${sent(worker).username} is not ${masterUser}`,
+                `left csr-worker-claims-master-name pending: requester ${sent(worker).username} is not ${masterUser}`,
+                `left csr-master-claims-worker-ip pending: IP address 10.10.16.7 is not this instance's (10.10.0.10 44.192.10.20)`,
+                `left csr-master-extra-name pending: DNS name kubernetes.default.svc is not this instance's (${master.privateDnsName} ${master.publicDnsName})`,
+                "done: 1 approved",
+            ]);
+        });
+
+        it("guard: without skipDenyStep the master's CSR is Denied first, and the timer leaves a decided CSR alone", async () => {
+            const denied = conditions({ ...dev, skipDenyStep: false });
+            const csrs = csrList(
+                t.dir,
+                denied.map(([name, c]) => spec(name, sentCsrs.find(([n]) => n === name)![1], c)),
+            );
+            const r = await runOwnCsrScript(t.dir, renderOwnServingCsrScript(), csrs, metadata, curl);
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.approved, []);
+            assert.deepEqual(r.journal, ["done: 0 approved"]);
         });
     });
 });

@@ -58,9 +58,10 @@ describe("addons/csr-approver: kubelet serving certificates only for the node's 
         assert.equal(nodeNameRegex("us-east-1"), "^ip-(\\d{1,3}-){3}\\d{1,3}\\.ec2\\.internal$");
     });
 
-    it("gives a stage with a public master (dev, us-east-1) the same tight identity values: no public address or name admitted", () => {
-        // Widening them cannot approve the public master (csr-approval.test.ts) and would admit forged CSRs.
-        const dev = csrApproverValues({ region: "us-east-1", vpcCidr: "10.10.0.0/16" });
+    it("gives a stage with a public master (dev, us-east-1) the same tight identity values, and leaves what it does not approve Pending", () => {
+        // Widening them cannot approve the public master (csr-approval.test.ts) and would admit forged CSRs; with
+        // skipDenyStep its CSR stays Pending for its own timer (cluster/render/own-serving-csr.ts) instead of Denied.
+        const dev = csrApproverValues({ region: "us-east-1", vpcCidr: "10.10.0.0/16", publicMasters: true });
         const identity = (v: Record<string, unknown>) => [
             v.providerRegex,
             v.providerIpPrefixes,
@@ -75,11 +76,15 @@ describe("addons/csr-approver: kubelet serving certificates only for the node's 
             1,
             false,
             false,
-            false,
+            true,
         ]);
-        const placement = (v: Record<string, unknown>) =>
-            Object.fromEntries(Object.entries(v).filter(([k]) => !/^provider/.test(k)));
-        assert.deepEqual(placement(dev), placement(csrApproverValues(prod)));
+        const rest = (v: Record<string, unknown>) =>
+            Object.fromEntries(Object.entries(v).filter(([k]) => !/^provider|^skipDenyStep$/.test(k)));
+        assert.deepEqual(rest(dev), rest(csrApproverValues(prod)));
+        // Without a public master (the default, and publicMasters false) it denies, as in every other stage.
+        assert.equal(csrApproverValues(prod).skipDenyStep, false);
+        assert.equal(csrApproverValues({ ...prod, publicMasters: false }).skipDenyStep, false);
+        assert.equal(csrApproverChart({ ...prod, publicMasters: true }).values.skipDenyStep, true);
     });
 
     it("reaches the binary intact through the chart's unquoted env template", () => {

@@ -166,6 +166,7 @@ describe("shipped stages, planned offline through index.ts", function () {
                 csrApproverValues({
                     region: stack.config["aws:region"],
                     vpcCidr: stack.config["keelson:network"].cidr!,
+                    publicMasters: stage === "dev",
                 }),
             );
             // Dev's master-0 is the public master those values cannot approve (addons/csr-approval.test.ts):
@@ -177,6 +178,46 @@ describe("shipped stages, planned offline through index.ts", function () {
                 publicMasters.map((m) => m.name),
                 stage === "dev" ? ["keelson-dev-master-0"] : [],
             );
+            // So only dev's approver leaves what it does not approve Pending, for that master's own timer.
+            assert.equal((approver.inputs.values as { skipDenyStep: boolean }).skipDenyStep, stage === "dev");
+        });
+
+        it(`${stage}: only the public master's user-data carries the own-serving-CSR script, service and timer`, async () => {
+            const p = await plan(stage);
+            const own = [
+                "0700 /usr/local/sbin/keelson-approve-own-serving-csr",
+                "0644 /etc/systemd/system/keelson-approve-own-serving-csr.service",
+                "0644 /etc/systemd/system/keelson-approve-own-serving-csr.timer",
+            ];
+            const masters = instances(p).filter((i) => i.name.includes("-master-"));
+            assert.ok(masters.length >= 1);
+            const carried = masters.map((m) => {
+                const doc = YAML.parse(
+                    zlib
+                        .gunzipSync(Buffer.from(m.inputs.userDataBase64 as string, "base64"))
+                        .toString("utf8"),
+                ) as { write_files: { path: string; permissions: string }[]; runcmd: string[][] };
+                const files = doc.write_files
+                    .map((f) => `${f.permissions} ${f.path}`)
+                    .filter((f) => f.includes("approve-own-serving-csr"));
+                const enabled = doc.runcmd[1].includes("keelson-approve-own-serving-csr.timer");
+                return [m.name, files, enabled];
+            });
+            assert.deepEqual(
+                carried,
+                masters.map((m) =>
+                    stage === "dev" && m.name === "keelson-dev-master-0"
+                        ? [m.name, own, true]
+                        : [m.name, [], false],
+                ),
+            );
+            // Worker pools' launch templates never do.
+            for (const t of templates(p)) {
+                const text = zlib
+                    .gunzipSync(Buffer.from(t.inputs.userData as string, "base64"))
+                    .toString("utf8");
+                assert.ok(!text.includes("approve-own-serving-csr"), t.name);
+            }
         });
     }
 

@@ -86,6 +86,8 @@ export interface ApproverConfig {
     readonly allowedDnsNames: number;
     readonly bypassDnsResolution: boolean;
     readonly bypassHostnameCheck: boolean;
+    /** `skip-deny-step`: a CSR it does not approve is left as it is (Pending) instead of Denied. */
+    readonly skipDenyStep: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export function approverConfig(values: Record<string, unknown>): ApproverConfig 
         allowedDnsNames: (values.allowedDnsNames as number | undefined) || 1,
         bypassDnsResolution: values.bypassDnsResolution === true,
         bypassHostnameCheck: values.bypassHostnameCheck === true,
+        skipDenyStep: values.skipDenyStep === true,
     };
 }
 
@@ -166,6 +169,15 @@ export function approverDecision(
             );
     }
     return "approved";
+}
+
+/** The CSR's state after the approver has seen it: Approved, Denied, or (`skipDenyStep`) still Pending. */
+export function approverCondition(
+    config: ApproverConfig,
+    decision: Decision,
+): "Approved" | "Denied" | "Pending" {
+    if (decision === "approved") return "Approved";
+    return config.skipDenyStep ? "Pending" : "Denied";
 }
 
 /**
