@@ -10,7 +10,7 @@ import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/render/cloudinit
 import { planNodes, renderNode } from "../../components/cluster/render/layout";
 import { compressUserData } from "../../components/ec2/user-data";
 import { requireTool, tempDir } from "../support/live";
-import { environment, prodClusterConfig, ZONES } from "./fixtures";
+import { clusterConfig, environment, prodClusterConfig, ZONES } from "./fixtures";
 
 const base = {
     nodeName: "master-1",
@@ -76,6 +76,15 @@ describe("cluster/render/layout", () => {
         assert.ok(
             Buffer.from(packed, "base64").length < (USER_DATA_LIMIT_BYTES * 3) / 4,
             "compressed master-0 user-data fits",
+        );
+        // The largest: a public master (dev) also carries its own-serving-CSR script, 12.0 KB; a fifth stays free.
+        const dev = clusterConfig();
+        const publicMaster = planNodes(dev, ZONES, "eu-west-1")[0];
+        assert.equal(publicMaster.publicMaster, true);
+        const devPacked = compressUserData(renderNode(publicMaster, environment(dev)).userData);
+        assert.ok(
+            Buffer.from(devPacked, "base64").length < (USER_DATA_LIMIT_BYTES * 4) / 5,
+            "compressed public master-0 user-data fits",
         );
     });
 });

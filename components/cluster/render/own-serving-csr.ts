@@ -26,8 +26,7 @@ export const OWN_SERVING_CSR_SCHEDULE = { onBoot: "1min", every: "1min", randomD
  */
 export function renderOwnServingCsrScript(): string {
     return `#!/usr/bin/env bash
-# Keelson: approve this master's own kubelet serving CSR (public masters), rendered by
-# components/cluster/render/own-serving-csr.ts.
+# Keelson: approve this master's own kubelet serving CSR, rendered by components/cluster/render/own-serving-csr.ts.
 set -euo pipefail
 readonly ADMIN=/etc/kubernetes/admin.conf
 readonly TAG=keelson-approve-own-serving-csr
@@ -37,7 +36,7 @@ note() {
     logger -t "$TAG" -- "$*"
 }
 
-# der_length <hex> <offset>: "<length> <size of the length field>" of the DER length at that hex offset.
+# der_length <hex> <offset>: "<length> <bytes of the length field>" at that hex offset.
 der_length() {
     local first
     ((\${#1} >= $2 + 2)) || return 1
@@ -53,9 +52,8 @@ der_length() {
     fi
 }
 
-# san_names <hex>: the GeneralNames DER of a subjectAltName as "DNS <name>" and "IP <address>" lines; fails on
-# any other kind of name, a DNS name with a byte outside [a-z0-9.-], an IP that is not 4 bytes, or a length
-# that does not add up.
+# san_names <hex>: a subjectAltName's DER as "DNS <name>"/"IP <address>" lines; fails on any other name, a DNS
+# byte outside [a-z0-9.-], an IP not 4 bytes long, or lengths that do not add up.
 san_names() {
     local hex=\${1,,} field len size at tag body i ch name
     [[ $hex =~ ^([0-9a-f][0-9a-f])+$ && \${hex:0:2} == 30 ]] || return 1
@@ -89,8 +87,7 @@ san_names() {
     done
 }
 
-# why_not <pem>: empty when the request is this node's serving request with only its own names and addresses,
-# otherwise the first reason it is not.
+# why_not <pem>: nothing for this node's request for its own names and addresses, else the reason.
 why_not() {
     local subject parsed count hex names kind value
     openssl req -in "$1" -noout -verify >/dev/null 2>&1 || {
@@ -134,7 +131,7 @@ why_not() {
 
 NODE="$(imds local-hostname)"
 local_ip="$(imds local-ipv4)"
-# An instance without a public address has neither; only its private name and address are its own then.
+# No public address: no public name either, and only the private ones are its own.
 public_name="$(imds public-hostname || true)"
 public_ip="$(imds public-ipv4 || true)"
 [[ $NODE =~ ^[a-z0-9.-]+$ && $local_ip =~ ^[0-9.]+$ ]] || {
@@ -150,8 +147,7 @@ umask 077
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 kubectl --kubeconfig "$ADMIN" --request-timeout=30s get certificatesigningrequests -o json >"$work/csrs.json"
-# One line per CSR: name, signer, requester, usages (sorted, comma-joined), conditions, request; a field that is
-# empty or holds a control character is printed so that no check below can match it.
+# Per CSR: name, signer, requester, sorted usages, conditions, request; "-" for an empty or unprintable field.
 python3 - "$work/csrs.json" >"$work/csrs.tsv" <<'PY'
 import json, sys
 
