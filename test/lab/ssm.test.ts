@@ -201,6 +201,79 @@ describe("lab: SSM with the plan's IAM policies", function () {
         );
     });
 
+    it("injects AccessDenied on reads only when the fault names them, and keeps the reports' history", () => {
+        const report = `${PREFIX}/state/nodes/general-0`;
+        const token = `${PREFIX}/join/bootstrap-token`;
+        state.faults.push({
+            code: "AccessDeniedException",
+            durationMs: 60_000,
+            nodes: ["general-0"],
+            actions: ["GetParameter"],
+        });
+        const denied = ssmCall(
+            state,
+            worker,
+            "AmazonSSM.GetParameter",
+            { Name: token, WithDecryption: true },
+            "general-0",
+            1000,
+        );
+        assert.equal(denied.body.__type, "AccessDeniedException");
+        assert.match(denied.what, /\(injected\)$/);
+        assert.equal(state.faults[0].startedAt, 1000, "the fault starts at the first read, not at a put");
+        const at = (value: string, now: number) =>
+            ssmCall(
+                state,
+                worker,
+                "AmazonSSM.PutParameter",
+                { Name: report, Type: "String", Overwrite: true, Value: value },
+                "general-0",
+                now,
+            );
+        assert.equal(at("failed 2026-12-02T05:00:00Z i-1 cannot read", 2000).status, 200);
+        assert.equal(get(master, token).status, 200, "other nodes read");
+        assert.equal(
+            ssmCall(
+                state,
+                worker,
+                "AmazonSSM.GetParameter",
+                { Name: token, WithDecryption: true },
+                "general-0",
+                61_001,
+            ).status,
+            200,
+            "the fault is over",
+        );
+        assert.equal(at("ready 2026-12-02T05:10:00Z i-1 ip-10-0-0-1", 62_000).status, 200);
+        assert.deepEqual(state.parameters.get(report)?.history, [
+            {
+                version: 1,
+                writtenBy: "general-0",
+                at: 2000,
+                value: "failed 2026-12-02T05:00:00Z i-1 cannot read",
+            },
+            {
+                version: 2,
+                writtenBy: "general-0",
+                at: 62_000,
+                value: "ready 2026-12-02T05:10:00Z i-1 ip-10-0-0-1",
+            },
+        ]);
+        // A SecureString's value is never kept in the history.
+        put(master, {
+            Name: token,
+            Type: "SecureString",
+            KeyId: plan.parameterKeys.get(token),
+            Overwrite: true,
+            Value: "abcdef.0123456789abcdef",
+        });
+        assert.deepEqual(Object.keys(state.parameters.get(token)?.history?.[0] ?? {}).sort(), [
+            "at",
+            "version",
+            "writtenBy",
+        ]);
+    });
+
     it("evaluates IAM wildcards, NotResource and conditions as IAM does", () => {
         assert.ok(wildcard("arn:aws:ssm:*:*:parameter/a/*", "arn:aws:ssm:r:1:parameter/a/b/c"));
         assert.ok(!wildcard("arn:aws:ssm:*:*:parameter/a/?", "arn:aws:ssm:r:1:parameter/a/bc"));

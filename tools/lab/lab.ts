@@ -104,6 +104,11 @@ export interface LabOptions {
     readonly dir: string;
     readonly hub: Hub;
     readonly log: (line: string) => void;
+    /**
+     * KEELSON_LAB_TIME_SCALE of the run (default 1), written to the nodes' /opt/keelson-lab/state/time-scale:
+     * the systemctl stub scales the restart delays by it (node commands run with a clean environment).
+     */
+    readonly timeScale?: number;
 }
 
 function sh(cmd: string, args: string[], allowFail = false): string {
@@ -178,6 +183,7 @@ export class Lab {
         // The lab's /opt/keelson-lab, bind-mounted read-only into every node: the stubs and etcd.
         fs.mkdirSync(path.join(this.opt, "bin"), { recursive: true });
         fs.mkdirSync(path.join(this.opt, "state"), { recursive: true });
+        fs.writeFileSync(path.join(this.opt, "state", "time-scale"), `${this.o.timeScale ?? 1}\n`);
         fs.cpSync(path.join(__dirname, "node"), path.join(this.opt, "node"), { recursive: true });
         for (const b of ["etcd", "etcdctl"])
             fs.copyFileSync(path.join(this.o.img.tools, "usr/bin", b), path.join(this.opt, "bin", b));

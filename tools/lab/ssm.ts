@@ -22,6 +22,11 @@ export interface SsmParameter {
     /** Who wrote the current value: "plan" (the lab seeded it from the plan) or a node's name. */
     writtenBy?: string;
     lastModified?: number;
+    /**
+     * Every put, oldest first: version, writer, time and, for a String, the value (the nodes' state
+     * reports, which hold no secret); a SecureString's value is never kept here.
+     */
+    history?: { version: number; writtenBy: string; at: number; value?: string }[];
 }
 
 /**
@@ -33,6 +38,11 @@ export interface SsmFault {
     readonly durationMs: number;
     /** Node names; all nodes when absent. */
     readonly nodes?: readonly string[];
+    /**
+     * SSM actions (`GetParameter`, ...) that fail; all when absent. IAM propagates each inline policy
+     * on its own, so a role's read policy can lag behind its state-write policy.
+     */
+    readonly actions?: readonly string[];
     /** Set at the first matching call. */
     startedAt?: number;
 }
@@ -100,6 +110,7 @@ export function ssmCall(
     if (!action) return error("UnknownOperationException", "", what);
     const fault = state.faults.find((f) => {
         if (f.nodes && !f.nodes.includes(node)) return false;
+        if (f.actions && !f.actions.includes(action)) return false;
         f.startedAt ??= now;
         return now < f.startedAt + f.durationMs;
     });
@@ -236,7 +247,11 @@ function put(
         if (denied) return denied;
     }
     const version = (old?.version ?? (old ? 1 : 0)) + 1;
-    state.parameters.set(name, { value, type, keyId, version, writtenBy: node, lastModified: now });
+    const history = [
+        ...(old?.history ?? []),
+        { version, writtenBy: node, at: now, ...(type === "String" ? { value } : {}) },
+    ];
+    state.parameters.set(name, { value, type, keyId, version, writtenBy: node, lastModified: now, history });
     return {
         status: 200,
         body: { Version: version, Tier: "Standard" },
