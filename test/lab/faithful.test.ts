@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as YAML from "yaml";
 import { BOOTSTRAP_SCRIPT_PATH } from "../../components/cluster/render/bootstrap";
 import { CORE_FUNCTIONS, NODE_PACKAGES } from "../../components/cluster/render/bootstrap-lib";
+import { BOOTSTRAP_UNIT } from "../../components/cluster/render/units";
 import { declared } from "../../tools/lab/cluster";
 import { instanceMetadata, privateDnsName } from "../../tools/lab/hub";
 import { archivePackages } from "../../tools/lab/rootfs";
@@ -85,7 +86,7 @@ describe("lab: faithful to what the nodes ask for", () => {
     it("has break tests whose breaks still change every worker's user-data (a stale one proves nothing)", () => {
         assert.deepEqual(
             BREAKS.map((b) => b.name),
-            ["break-package", "break-mode", "break-script", "break-containerd"],
+            ["break-package", "break-mode", "break-script", "break-containerd", "break-restart"],
         );
         for (const m of renderMatrix().filter((x) => x.node.role === "worker")) {
             for (const b of BREAKS) {
@@ -95,6 +96,18 @@ describe("lab: faithful to what the nodes ask for", () => {
             }
             const noContainerd = declared(BREAKS[0].mutate(m.rendered.userData)).packages;
             assert.ok(!noContainerd.includes("containerd") && noContainerd.includes("conntrack"), m.label);
+            // break-restart drops exactly the bootstrap unit's Restart= line.
+            const unit = (ud: string) =>
+                (YAML.parse(ud).write_files as { path: string; content: string }[]).find(
+                    (f) => f.path === `/etc/systemd/system/${BOOTSTRAP_UNIT}`,
+                )!.content;
+            const noRestart = BREAKS.find((b) => b.name === "break-restart")!.mutate(m.rendered.userData);
+            assert.equal(
+                unit(noRestart),
+                unit(m.rendered.userData).replace(/^Restart=on-failure\n/m, ""),
+                m.label,
+            );
+            assert.match(unit(m.rendered.userData), /^Restart=on-failure$/m, m.label);
         }
     });
 });

@@ -15,7 +15,9 @@ import { Hub } from "./hub";
 import { Lab, LabNode } from "./lab";
 import { buildStubRepositories } from "./packages";
 import { makeCa, makeServerCert } from "./pki";
+import { BOOTSTRAP_UNIT_LOG, restartChecks } from "./restart";
 import { LabRootfs } from "./rootfs";
+import type { SsmFault } from "./ssm";
 import { planForLab, PlannedInstance, PlannedStage } from "./stage";
 
 /**
@@ -99,10 +101,17 @@ function pinnedVersion(inst: PlannedInstance): string {
 /** Boots instances in parallel and returns their node checks once all finished (or the budget ran out). */
 async function bootAndCheck(
     c: LabCluster,
-    insts: { inst: PlannedInstance; label?: string; mutate?: (t: string) => string; preboot?: string }[],
+    insts: {
+        inst: PlannedInstance;
+        label?: string;
+        mutate?: (t: string) => string;
+        preboot?: string;
+        during?: (node: LabNode) => Promise<void>;
+    }[],
     timeoutMs: number,
 ): Promise<{ nodes: LabNode[]; checks: Check[]; timedOut: string[] }> {
     const nodes = insts.map((i) => c.boot(i.inst, i));
+    nodes.forEach((n, i) => void insts[i].during?.(n).catch((e) => c.lab.o.log(`lab: ${n.name}: ${e}`)));
     const done = await Promise.all(nodes.map((n) => n.waitBooted(timeoutMs)));
     const timedOut = nodes.filter((_, i) => !done[i]).map((n) => n.name);
     // Checked against what the plan declares, even when a scenario broke the node's user-data.
@@ -224,10 +233,26 @@ const bootShape =
         return { ...summarize(checks, r.timedOut), nodes: r.nodes.map((n) => n.name) };
     };
 
+/** What a fault does to a faulty worker. */
+export interface FaultSetup {
+    /** A shell snippet run inside the node just before cloud-init. */
+    readonly preboot?: string;
+    /** Breaks the user-data text. */
+    readonly mutate?: (t: string) => string;
+    /** Before the node boots (inject a hub fault). */
+    readonly before?: () => void;
+    /** While the node boots (watch it, lift the fault); ends by itself once the boot ended. */
+    readonly during?: (node: LabNode) => Promise<void>;
+    /** Checks of the fault's own outcome, once the node booted. */
+    readonly checks?: (node: LabNode) => Check[];
+    /** At the end, whatever happened (lift what before() injected). */
+    readonly after?: () => void;
+}
+
 /** A prod worker booted against the running prod cluster (after prod-boot), with one fault. */
 function faultyWorker(
     label: string,
-    fault: (c: LabCluster) => { preboot?: string; mutate?: (t: string) => string; before?: () => void },
+    fault: (c: LabCluster, inst: PlannedInstance) => FaultSetup,
     judge?: (r: Outcome) => Outcome,
 ): Scenario["run"] {
     return async (env) => {
@@ -240,7 +265,7 @@ function faultyWorker(
                 nodes: [],
             };
         const inst = shapeInstances(c.plan, "prod").find((i) => i.kind === "worker")!;
-        const f = fault(c);
+        const f = fault(c, inst);
         // A break whose pattern no longer matches the render would boot a healthy node and prove nothing.
         const text = c.userData(inst).text;
         if (f.mutate && f.mutate(text) === text)
@@ -251,14 +276,23 @@ function faultyWorker(
                 nodes: [label],
             };
         f.before?.();
-        const r = await bootAndCheck(c, [{ inst, label, mutate: f.mutate, preboot: f.preboot }], 1_200_000);
-        const reg = (await clusterHealth(c, 3, [label])).filter((x) => x.check.startsWith("every node"));
-        const out = {
-            ...summarize([...r.checks, ...reg, ...bootstrapReports(c, [label])], r.timedOut),
-            nodes: [label],
-        };
-        await env.lab.kill(r.nodes[0]);
-        return judge ? judge(out) : out;
+        try {
+            const r = await bootAndCheck(
+                c,
+                [{ inst, label, mutate: f.mutate, preboot: f.preboot, during: f.during }],
+                1_200_000,
+            );
+            const reg = (await clusterHealth(c, 3, [label])).filter((x) => x.check.startsWith("every node"));
+            const own = r.timedOut.length ? [] : (f.checks?.(r.nodes[0]) ?? []);
+            const out = {
+                ...summarize([...r.checks, ...reg, ...bootstrapReports(c, [label]), ...own], r.timedOut),
+                nodes: [label],
+            };
+            await env.lab.kill(r.nodes[0]);
+            return judge ? judge(out) : out;
+        } finally {
+            f.after?.();
+        }
     };
 }
 
@@ -488,6 +522,8 @@ export interface Break {
     readonly mutate: (userData: string) => string;
     /** A line of the failed checks must match. */
     readonly detect: RegExp;
+    /** A fault the break needs besides its user-data (the one of the scenario it guards). */
+    readonly fault?: (c: LabCluster, inst: PlannedInstance) => FaultSetup;
 }
 
 /** The lab can fail: each break must be reported (issue 9.5). */
@@ -524,7 +560,84 @@ export const BREAKS: readonly Break[] = [
         mutate: (t) => t.replace(/SystemdCgroup = true/g, "SystemdCgroup = yes"),
         detect: /containerd answers/,
     },
+    {
+        // The guard of ssm-denied-restart: the same fault, and without Restart= the node never gets ready.
+        name: "break-restart",
+        description:
+            "lab fails: Restart= dropped from the bootstrap unit, SSM reads denied as in ssm-denied-restart",
+        label: "w-no-restart",
+        mutate: (t) =>
+            t.replace(
+                /(path: \/etc\/systemd\/system\/keelson-bootstrap\.service\n(?:.*\n)*?)\s+Restart=on-failure\n/,
+                "$1",
+            ),
+        detect: /reported its bootstrap state to SSM: ready: \S+: failed /,
+        fault: readsDeniedUntilFailed("w-no-restart"),
+    },
 ];
+
+/**
+ * The restart proof's fault: SSM refuses the worker's reads (AccessDenied; its role's parameter-read
+ * policy not in effect yet, while its state-write policy is, so `report failed` reaches SSM) until the
+ * node reported `failed`, that is until its first attempt exhausted the script's own bounded reads
+ * (`retry 30 10`: at least 300 s); then the lab lifts it and the attempt the unit's Restart= starts
+ * reads its secrets. Lifting it on that report, not after a fixed time, makes the first attempt fail
+ * however slow the machine is. Adds the restart checks (./restart.ts).
+ */
+function readsDeniedUntilFailed(label: string): (c: LabCluster, inst: PlannedInstance) => FaultSetup {
+    return (c, inst) => {
+        const hub = c.lab.o.hub;
+        const fault: SsmFault = {
+            code: "AccessDeniedException",
+            durationMs: Infinity,
+            nodes: [label],
+            actions: ["GetParameter", "GetParameters"],
+        };
+        let liftedAt: number | undefined;
+        let over = false;
+        const report = () =>
+            [...hub.parameters].find(([n, p]) => n.includes("/state/nodes/") && p.writtenBy === label)?.[1];
+        const lift = () => {
+            const i = hub.faults.indexOf(fault);
+            if (i >= 0) hub.faults.splice(i, 1);
+        };
+        return {
+            before: () => hub.faults.push(fault),
+            during: async (node) => {
+                while (!over && !node.exited && !node.bootEnd) {
+                    if (/^failed /.test(report()?.value ?? "")) {
+                        liftedAt = Date.now();
+                        lift();
+                        c.lab.o.log(`lab: ${label}: reported failed; SSM reads allowed again`);
+                        return;
+                    }
+                    await new Promise((r) => setTimeout(r, 1000));
+                }
+            },
+            checks: (node) => {
+                const log = path.join(node.state, "upper", BOOTSTRAP_UNIT_LOG);
+                return restartChecks({
+                    label,
+                    userData: c.userData(inst).text,
+                    log: fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "",
+                    deniedReads: hub.requests.filter(
+                        (q) =>
+                            q.node === label &&
+                            q.service === "ssm" &&
+                            /^GetParameters? .* -> AccessDeniedException \(injected\)$/.test(q.what),
+                    ).length,
+                    deniedForMs: liftedAt && fault.startedAt ? liftedAt - fault.startedAt : undefined,
+                    report: report(),
+                    timeScale: TIME_SCALE,
+                });
+            },
+            after: () => {
+                over = true;
+                lift();
+            },
+        };
+    };
+}
 
 function breakScenario(b: Break): Scenario {
     return {
@@ -533,7 +646,11 @@ function breakScenario(b: Break): Scenario {
         group: "faults",
         description: b.description,
         budgetSeconds: 1200,
-        run: faultyWorker(b.label, () => ({ mutate: b.mutate }), expectDetected(b.detect)),
+        run: faultyWorker(
+            b.label,
+            (c, inst) => ({ ...b.fault?.(c, inst), mutate: b.mutate }),
+            expectDetected(b.detect),
+        ),
     };
 }
 
@@ -567,6 +684,15 @@ export const SCENARIOS: Scenario[] = [
                     nodes: ["w-ssm-denied"],
                 }),
         })),
+    },
+    {
+        name: "ssm-denied-restart",
+        stage: "prod",
+        group: "faults",
+        description:
+            "SSM refuses a new worker's reads until its first bootstrap attempt gave up (the script's bounded wait) and reported failed; the unit's Restart= brings a later attempt to ready",
+        budgetSeconds: 1500,
+        run: faultyWorker("w-ssm-restart", readsDeniedUntilFailed("w-ssm-restart")),
     },
     {
         name: "dpkg-lock",
@@ -695,7 +821,7 @@ export async function runScenarios(
         internetAddress: "203.0.113.10",
         imdsAddress: "169.254.169.254",
     });
-    const lab = new Lab({ img: o.img, dir: o.dir, hub, log: o.log });
+    const lab = new Lab({ img: o.img, dir: o.dir, hub, log: o.log, timeScale: TIME_SCALE });
     const results: ScenarioResult[] = [];
     const onSignal = () => void lab.cleanup(o.keep).then(() => process.exit(130));
     process.once("SIGINT", onSignal);
