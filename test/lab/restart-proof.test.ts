@@ -101,8 +101,15 @@ describe("lab: the restart proof's checks", () => {
             failing({ log: ok.replace("1796216410.200", "1796216401.100"), timeScale: 0.1 }),
             [],
         );
-        // Fewer denied reads than the script's bound, or denied for less than 300 s: the first attempt did not exhaust it.
-        assert.match(failing({ deniedReads: 29 })[0], /own bound, 30 reads 10 s apart/);
+        // The script's last read did not fail, no read was denied, or denied for less than 300 s: the first
+        // attempt did not exhaust its bound under the fault.
+        assert.match(
+            failing({ log: ok.replace("attempt 30/30", "attempt 29/30") })[0],
+            /own bound, 30 reads 10 s apart/,
+        );
+        assert.match(failing({ deniedReads: 0 })[0], /own bound, 30 reads 10 s apart/);
+        assert.match(failing({ deniedReads: 31 })[0], /own bound/);
+        assert.deepEqual(failing({ deniedReads: 28 }), []);
         assert.match(failing({ deniedForMs: 299_000 })[0], /own bound/);
         // Never failed in SSM, or not ready at the end.
         assert.match(

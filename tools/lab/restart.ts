@@ -88,7 +88,8 @@ export interface RestartObservation {
 }
 
 /**
- * The first attempt gave up after exactly the script's bounded reads (all denied) and reported
+ * The first attempt gave up after the script's bounded reads (its log shows the last one failed, SSM denied
+ * reads throughout) and reported
  * `failed`; the unit log shows a second attempt started no sooner than RestartSec (scaled) after the
  * first failed, with systemd's first delay RestartSec; the last attempt finished; the node's state
  * in SSM went from `failed` to `ready`.
@@ -116,8 +117,15 @@ export function restartChecks(o: RestartObservation): Check[] {
             check: bound
                 ? `SSM reads denied until the first attempt gave up: the script's own bound, ${bound.attempts} reads ${bound.intervalSeconds} s apart (>= ${minMs / 1000} s)`
                 : 'the rendered bootstrap bounds its SSM reads (retry N S "read $SSM_PREFIX/$1 from SSM")',
-            ok: !!bound && o.deniedReads === bound.attempts && (o.deniedForMs ?? 0) >= minMs,
-            detail: `${o.deniedReads} reads denied${o.deniedForMs === undefined ? ", the fault never lifted (no failed report)" : ` for ${Math.round(o.deniedForMs / 1000)} s until the node reported failed`}`,
+            // The script's own log says its last read failed; SSM denied reads all along (not every failed
+            // read has to reach SSM: a CLI call can also fail on its way there).
+            ok:
+                !!bound &&
+                new RegExp(`from SSM: attempt ${bound.attempts}/${bound.attempts} failed`).test(o.log) &&
+                o.deniedReads > 0 &&
+                o.deniedReads <= bound.attempts &&
+                (o.deniedForMs ?? 0) >= minMs,
+            detail: `${o.deniedReads} reads denied${o.deniedForMs === undefined ? ", the fault never lifted (no failed report)" : ` for ${Math.round(o.deniedForMs / 1000)} s until the node reported failed`}${bound && new RegExp(`from SSM: attempt ${bound.attempts}/${bound.attempts} failed`).test(o.log) ? `; read ${bound.attempts}/${bound.attempts} failed` : "; no failed last read in the log"}`,
         },
         {
             node,

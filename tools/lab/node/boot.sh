@@ -15,10 +15,17 @@ for stage in "init --local" "init" "modules --mode=config" "modules --mode=final
     cloud-init $stage >>/var/log/lab-cloud-init-stages.log 2>&1 || { rc=$?; echo "LAB stage-failed $stage rc=$rc"; }
 done
 # cloud-init starts the Keelson bootstrap as a oneshot unit with --no-block (the real systemd runs it
-# after cloud-init's final stage): wait for it (bounded by the scenario's budget) as a boot does.
+# after cloud-init's final stage): wait for it (bounded by the scenario's budget) as a boot does, until it
+# succeeded or a second attempt failed too. Its Restart= keeps retrying (the stub goes on, as systemd
+# would), but a failure that one restart does not cure is what the boot ends in: a broken node would
+# otherwise be waited for until the budget ran out.
 if [[ -f /run/lab-units/keelson-bootstrap.service.pid ]]; then
     bpid=$(</run/lab-units/keelson-bootstrap.service.pid)
-    while kill -0 "$bpid" 2>/dev/null; do sleep 1; done
+    ends=/run/lab-units/keelson-bootstrap.service.ends
+    while kill -0 "$bpid" 2>/dev/null; do
+        [[ -f $ends ]] && (($(wc -l <"$ends") >= 2)) && break
+        sleep 1
+    done
 fi
 status=$(cloud-init status --long 2>&1 || true)
 echo "LAB cloud-init-status $(printf '%s' "$status" | tr '\n' '|')"
