@@ -3,9 +3,8 @@
 // that decides when the lean path may skip serializeProperties; the lean Structs read and serialize as the
 // SDK's own.
 import * as assert from "node:assert/strict";
-import * as path from "path";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
-import { isPlainData, useLeanStructs } from "../../tools/plan/lean-monitor";
+import { isPlainData, sdkStructModule, useLeanStructs } from "../../tools/plan/lean-monitor";
 import { FullPlan, planStage } from "../../tools/plan/plan";
 
 const comparable = (p: FullPlan) => ({
@@ -47,11 +46,7 @@ describe("plan runtime: the lean mock monitor", function () {
 
     describe("lean Structs (useLeanStructs)", () => {
         // The copy of struct_pb the SDK's runtime uses, as the lean Structs patch it.
-        const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { Struct } = require(
-            require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] }),
-        ) as typeof structPb;
+        const { Struct } = sdkStructModule();
         const data = { a: [1, "b", true, null, { c: { d: 2.5 } }], e: "f" };
 
         it("answers toJavaScript with the data and reads and serializes as the SDK's Struct", () => {

@@ -6,14 +6,10 @@ import { restrictedViolations } from "../../components/score/pod-security";
 import { coversIngress, networkPolicyCoverage, podSecurityRestricted } from "../../policy/rules/kubernetes";
 import { runPolicies } from "../../policy/run";
 import { res } from "../score/fixtures";
+import { RESTRICTED_CONTAINER_SC } from "../support/restricted";
 
 type Obj = Record<string, unknown>;
-const SC = {
-    runAsNonRoot: true,
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
-};
+const SC = RESTRICTED_CONTAINER_SC;
 const c = (name: string, extra: Obj = {}, sc: Obj = {}): Obj => ({
     name,
     image: "ghcr.io/example/app:1.0.0",

@@ -14,15 +14,10 @@ import {
 } from "../../policy/rules/kubernetes";
 import { runPolicies } from "../../policy/run";
 import { res } from "../score/fixtures";
+import { RESTRICTED_CONTAINER_SC } from "../support/restricted";
 
 type Obj = Record<string, unknown>;
-const RESTRICTED = {
-    runAsNonRoot: true,
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
-    readOnlyRootFilesystem: true,
-};
+const RESTRICTED = { ...RESTRICTED_CONTAINER_SC, readOnlyRootFilesystem: true };
 const meta = { name: "w", namespace: "app" };
 const deployment = (podSpec: Obj, name = "w") => ({
     metadata: { ...meta, name },

@@ -108,6 +108,8 @@ export function restartChecks(o: RestartObservation): Check[] {
     const states = (o.report?.history ?? []).map((h) => (h.value ?? "?").split(" ")[0]);
     const failedAt = states.indexOf("failed");
     const minMs = bound ? bound.attempts * bound.intervalSeconds * 1000 : NaN;
+    const lastReadFailed =
+        !!bound && new RegExp(`from SSM: attempt ${bound.attempts}/${bound.attempts} failed`).test(o.log);
     const list = ev.map((e) =>
         e.kind === "restart" ? `restart ${e.n} in ${e.delaySeconds}s` : e.n ? `${e.n} ${e.kind}` : e.kind,
     );
@@ -120,12 +122,11 @@ export function restartChecks(o: RestartObservation): Check[] {
             // The script's own log says its last read failed; SSM denied reads all along (not every failed
             // read has to reach SSM: a CLI call can also fail on its way there).
             ok:
-                !!bound &&
-                new RegExp(`from SSM: attempt ${bound.attempts}/${bound.attempts} failed`).test(o.log) &&
+                lastReadFailed &&
                 o.deniedReads > 0 &&
                 o.deniedReads <= bound.attempts &&
                 (o.deniedForMs ?? 0) >= minMs,
-            detail: `${o.deniedReads} reads denied${o.deniedForMs === undefined ? ", the fault never lifted (no failed report)" : ` for ${Math.round(o.deniedForMs / 1000)} s until the node reported failed`}${bound && new RegExp(`from SSM: attempt ${bound.attempts}/${bound.attempts} failed`).test(o.log) ? `; read ${bound.attempts}/${bound.attempts} failed` : "; no failed last read in the log"}`,
+            detail: `${o.deniedReads} reads denied${o.deniedForMs === undefined ? ", the fault never lifted (no failed report)" : ` for ${Math.round(o.deniedForMs / 1000)} s until the node reported failed`}${lastReadFailed ? `; read ${bound.attempts}/${bound.attempts} failed` : "; no failed last read in the log"}`,
         },
         {
             node,

@@ -106,7 +106,7 @@ export function useLeanRegister(monitor: MockMonitor, newResource: NewResource):
 }
 
 /** The SDK's own copy of google-protobuf's struct_pb (the module its runtime builds requests with). */
-function sdkStructModule(): typeof structPb {
+export function sdkStructModule(): typeof structPb {
     const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(
