@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { gunzipSync } from "zlib";
 import { renderBootstrapScript, shellQuote } from "../../components/cluster/render/bootstrap";
+import { INSTALL_FUNCTIONS, RETRY_FUNCTION } from "../../components/cluster/render/bootstrap-lib";
 import { caCertHash } from "../../components/cluster/render/cahash";
 import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/render/cloudinit";
 import { planNodes, renderNode } from "../../components/cluster/render/layout";
@@ -119,9 +120,34 @@ describe("cluster/render/bootstrap", () => {
     it("pins and holds kubelet, kubeadm and kubectl from pkgs.k8s.io", () => {
         assert.match(master, /^readonly PKG_VERSION='1\.33\.4-1\.1'$/m);
         assert.match(master, /^readonly K8S_SERIES='1\.33'$/m);
-        assert.match(master, /"kubelet=\$PKG_VERSION" "kubeadm=\$PKG_VERSION" "kubectl=\$PKG_VERSION"/);
-        assert.match(master, /^ {4}apt-mark hold kubelet kubeadm kubectl$/m);
+        assert.match(
+            master,
+            /^install_kubernetes\(\) \{\n {4}kubernetes_repository\n {4}install_kube_packages kubelet kubeadm kubectl\n/m,
+        );
         assert.match(master, /https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v\$K8S_SERIES\/deb\//);
+        // What install_kube_packages runs, with apt-get and apt-mark recording their arguments.
+        const { dir: t, cleanup } = tempDir("kube-packages");
+        for (const tool of ["apt-get", "apt-mark"]) {
+            fs.writeFileSync(path.join(t, tool), `#!/bin/sh\necho "${tool} $*" >>"${t}/calls"\n`, {
+                mode: 0o755,
+            });
+        }
+        execFileSync(
+            "bash",
+            [
+                "-c",
+                `set -euo pipefail; log() { :; }; ${RETRY_FUNCTION}${INSTALL_FUNCTIONS}` +
+                    "PKG_VERSION=1.33.4-1.1 APT_LOCK_TIMEOUT=300; install_kube_packages kubelet kubeadm kubectl",
+            ],
+            { env: { ...process.env, PATH: `${t}:${process.env.PATH}` } },
+        );
+        assert.deepEqual(fs.readFileSync(path.join(t, "calls"), "utf8").trim().split("\n"), [
+            "apt-mark unhold kubelet kubeadm kubectl",
+            "apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 install -y -q --allow-change-held-packages " +
+                "kubelet=1.33.4-1.1 kubeadm=1.33.4-1.1 kubectl=1.33.4-1.1",
+            "apt-mark hold kubelet kubeadm kubectl",
+        ]);
+        cleanup();
     });
 
     it("lets workers read only the join parameters and masters the CA keys too", () => {

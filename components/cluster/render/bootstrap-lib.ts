@@ -40,12 +40,30 @@ imds() {
 }
 `;
 
+/** `retry <attempts> <seconds between> <description> <command...>`: bounded attempts, each logged with `log`. */
+export const RETRY_FUNCTION = `# retry <attempts> <seconds between> <description> <command...>
+retry() {
+    local attempts=$1 interval=$2 what=$3 i
+    shift 3
+    for ((i = 1; i <= attempts; i++)); do
+        if "$@"; then
+            log "$what: ok (attempt $i/$attempts)"
+            return 0
+        fi
+        log "$what: attempt $i/$attempts failed; next in \${interval}s"
+        sleep "$interval"
+    done
+    log "$what: giving up after $attempts attempts"
+    return 1
+}
+`;
+
 /** Logging, `retry`, `die` with a failure report, IMDSv2 and SSM state helpers. */
 export const CORE_FUNCTIONS = `log() {
     local line
-    line="$(date -u +%Y-%m-%dT%H:%M:%SZ) keelson-bootstrap[$NODE_NAME/$ROLE]: $*"
+    line="$(date -u +%Y-%m-%dT%H:%M:%SZ) \${LOG_TAG:-keelson-bootstrap}[$NODE_NAME/$ROLE]: $*"
     echo "$line" >&2
-    logger -t keelson-bootstrap -- "$*" || true
+    logger -t "\${LOG_TAG:-keelson-bootstrap}" -- "$*" || true
 }
 
 # report <state> [detail]: best effort; SSM String parameter $STATE_PREFIX/nodes/$NODE_NAME
@@ -73,22 +91,7 @@ on_error() {
 }
 trap 'on_error $? $LINENO' ERR
 
-# retry <attempts> <seconds between> <description> <command...>
-retry() {
-    local attempts=$1 interval=$2 what=$3 i
-    shift 3
-    for ((i = 1; i <= attempts; i++)); do
-        if "$@"; then
-            log "$what: ok (attempt $i/$attempts)"
-            return 0
-        fi
-        log "$what: attempt $i/$attempts failed; next in \${interval}s"
-        sleep "$interval"
-    done
-    log "$what: giving up after $attempts attempts"
-    return 1
-}
-
+${RETRY_FUNCTION}
 ${IMDS_FUNCTION}
 read_identity() {
     INSTANCE_ID="$(imds instance-id)" && ZONE="$(imds placement/availability-zone)" &&
@@ -132,8 +135,9 @@ fetch_kubernetes_key() {
         gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
 }
 
-# pkgs.k8s.io publishes the same version string for amd64 and arm64; apt picks the machine's.
-install_kubernetes() {
+# kubernetes_repository: pkgs.k8s.io's repository of the K8S_SERIES minor (one repository per minor),
+# its signing key, and a fresh index.
+kubernetes_repository() {
     install -d -m 0755 /etc/apt/keyrings
     retry 10 6 "fetch the pkgs.k8s.io signing key" fetch_kubernetes_key
     chmod 0644 /etc/apt/keyrings/kubernetes-apt-keyring.gpg
@@ -141,10 +145,21 @@ install_kubernetes() {
         >/etc/apt/sources.list.d/kubernetes.list
     chmod 0644 /etc/apt/sources.list.d/kubernetes.list
     retry 10 6 "apt-get update" apt_get update -q
-    apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-    retry 5 10 "install kubelet/kubeadm/kubectl $PKG_VERSION" apt_get install -y -q --allow-change-held-packages \\
-        "kubelet=$PKG_VERSION" "kubeadm=$PKG_VERSION" "kubectl=$PKG_VERSION"
-    apt-mark hold kubelet kubeadm kubectl
+}
+
+# install_kube_packages <package...>: each at PKG_VERSION, held so that no apt upgrade moves them.
+# pkgs.k8s.io publishes the same version string for amd64 and arm64; apt picks the machine's.
+install_kube_packages() {
+    local pkgs=("$@") p pinned=()
+    for p in "\${pkgs[@]}"; do pinned+=("$p=$PKG_VERSION"); done
+    apt-mark unhold "\${pkgs[@]}" >/dev/null 2>&1 || true
+    retry 5 10 "install \${pkgs[*]} $PKG_VERSION" apt_get install -y -q --allow-change-held-packages "\${pinned[@]}"
+    apt-mark hold "\${pkgs[@]}"
+}
+
+install_kubernetes() {
+    kubernetes_repository
+    install_kube_packages kubelet kubeadm kubectl
     systemctl enable kubelet
 }
 `;
