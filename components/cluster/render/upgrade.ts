@@ -83,6 +83,7 @@ set -Eeuo pipefail
     exit 2
 }
 readonly TARGET=$1 SLOT=$2 FIRST=$3
+[[ "$TARGET" =~ ^1\\.([0-9]+)\\. ]] # (the checks above matched the other arguments last)
 readonly TARGET_MINOR=\${BASH_REMATCH[1]}
 readonly NODE_NAME=$SLOT ROLE=upgrade LOG_TAG=keelson-upgrade
 readonly REGION=${shellQuote(o.region)}
@@ -142,7 +143,7 @@ cluster_version() {
 
 # The version of this master's API server static pod (its image tag), without the v.
 local_control_plane_version() {
-    sed -n 's|^ *image: .*/kube-apiserver:v\\{0,1\\}\\([0-9.]*\\).*|\\1|p' /etc/kubernetes/manifests/kube-apiserver.yaml 2>/dev/null || true
+    sed -n 's|^[ -]*image: .*/kube-apiserver:v\\{0,1\\}\\([0-9.]*\\).*|\\1|p' /etc/kubernetes/manifests/kube-apiserver.yaml 2>/dev/null || true
 }
 
 kubelet_version() {
