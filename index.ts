@@ -66,7 +66,8 @@ export = async () => {
             subnetId: network.privateSubnetIds[0],
             webIdentity: cluster.webIdentity,
             provider: cluster.provider,
-            dependsOn: [addons.cni],
+            // Its image follows the cluster's minor: never newer than an API server it talks to.
+            dependsOn: [addons.cni, cluster.upgraded],
             tags: { "keelson:cluster": cluster.clusterName },
         },
         opts,
@@ -79,7 +80,8 @@ export = async () => {
             webIdentity: cluster.webIdentity,
             provider: cluster.provider,
             region: cfg.region,
-            dependsOn: [addons.cni],
+            // Its image follows the cluster's minor: never newer than an API server it talks to.
+            dependsOn: [addons.cni, cluster.upgraded],
             tags: { "keelson:cluster": cluster.clusterName },
         },
         opts,

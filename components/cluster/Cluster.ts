@@ -21,6 +21,8 @@ import { clusterTag } from "./render/cloud-controller";
 import { WebIdentityIssuer } from "./irsa";
 import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
+import { createUpgradeSteps } from "./upgrade";
+import { renderUpgradeScript } from "./render/upgrade";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
 /**
@@ -54,6 +56,11 @@ export class Cluster extends pulumi.ComponentResource {
     readonly webIdentity: WebIdentityIssuer;
     /** The readiness gate. */
     readonly ready: ClusterReady;
+    /**
+     * The control plane's last upgrade step (./upgrade.ts): what must not move to a new version before every
+     * master runs it (the pools' launch templates, the cloud controller).
+     */
+    readonly upgraded: pulumi.Resource;
     /** `/keelson/<stage>/<cluster>`. */
     readonly ssmPrefix: string;
     readonly clusterName: string;
@@ -225,6 +232,24 @@ export class Cluster extends pulumi.ComponentResource {
                 this,
             );
         });
+        // Masters upgrade in place, one at a time; the pools' templates (the new kubelet) only after them.
+        const upgrade = createUpgradeSteps(
+            name,
+            {
+                clusterName: cfg.name,
+                kubernetesVersion: cfg.kubernetesVersion,
+                region,
+                ssmPrefix: this.ssmPrefix,
+                masters: this.masters,
+                tags,
+            },
+            this,
+        );
+        this.upgraded = upgrade.done;
+        artifacts.add(
+            "upgrade/keelson-upgrade.sh",
+            renderUpgradeScript({ region, ssmPrefix: this.ssmPrefix }),
+        );
         this.workers = cfg.workerPools.map((p) => {
             const r = rendered.get(p.name)!;
             artifacts.add(
@@ -248,7 +273,7 @@ export class Cluster extends pulumi.ComponentResource {
                     // No pod reaches the worker role: add-ons that call AWS have roles of their own (IRSA).
                     metadataHopLimit: 1,
                     tags: { ...tags, ...clusterTag(cfg.name) },
-                    dependsOn: bootDeps,
+                    dependsOn: [...bootDeps, upgrade.done],
                 },
                 { parent: this },
             );

@@ -8,6 +8,8 @@ import * as path from "path";
 import { main } from "../../tools/plan/cli";
 import { MARKER } from "../../tools/plan/out-dir";
 import { PROJECT_ROOT } from "../../tools/plan/plan";
+import { UpgradePlan } from "../../tools/plan/upgrade-steps";
+import { upgradeProblem } from "../../components/cluster/render/upgrade";
 
 /** Runs the CLI in-process; returns the exit code, stdout and stderr lines. */
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string[] }> {
@@ -213,6 +215,7 @@ describe("plan CLI: scripting contract", function () {
             replaced: [],
             removed: [],
             ignored: [],
+            upgrades: [],
         });
         const text = await cli([...common, "--out", path.join(tmp, "t")]);
         assert.ok(
@@ -228,6 +231,95 @@ describe("plan CLI: scripting contract", function () {
                     "| ~ update | keelson-dev-edge-0 | `aws:ec2/instance:Instance` | `instanceType` |\n",
             ),
         );
+    });
+
+    it("a version bump diffs to its upgrade steps in kubeadm's order; a skipped minor or a downgrade fails the plan", async () => {
+        const prodYaml = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), "utf8");
+        const at = (version: string) => {
+            const file = path.join(tmp, `Pulumi.prod-${version}.yaml`);
+            fs.writeFileSync(
+                file,
+                prodYaml.replace("    masters: 3\n", `    masters: 3\n    kubernetesVersion: ${version}\n`),
+            );
+            return file;
+        };
+        const base = path.join(tmp, "v133");
+        assert.equal((await cli(["--stack", "prod", "--config-file", at("1.33.4"), "--out", base])).code, 0);
+        const old = path.join(base, "plan.json");
+        const bump = ["--stack", "prod", "--config-file", at("1.34.3"), "--diff", old];
+        const json = await cli([...bump, "--json", "--out", path.join(tmp, "v134j")]);
+        assert.equal(json.code, 0, json.err.join("\n"));
+        const [upgrade] = JSON.parse(json.out).diff.upgrades as UpgradePlan[];
+        const cluster = "urn:pulumi:prod::keelson::keelson:cluster:Cluster$";
+        assert.deepEqual(
+            upgrade.steps.map((s) => [s.order, s.urn]),
+            [
+                [1, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-master-0`],
+                [2, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-master-1`],
+                [3, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-master-2`],
+                [
+                    4,
+                    "urn:pulumi:prod::keelson::keelson:cluster:CloudController$kubernetes:helm.sh/v4:Chart::keelson-prod-cloud-controller",
+                ],
+                [
+                    4,
+                    "urn:pulumi:prod::keelson::keelson:cluster:WorkerPool$aws:ec2/launchTemplate:LaunchTemplate::keelson-prod-data",
+                ],
+                [
+                    4,
+                    "urn:pulumi:prod::keelson::keelson:cluster:WorkerPool$aws:ec2/launchTemplate:LaunchTemplate::keelson-prod-general",
+                ],
+            ],
+        );
+        assert.deepEqual(
+            [upgrade.cluster, upgrade.from, upgrade.to, upgrade.problem],
+            ["keelson-prod", "1.33.4", "1.34.3", undefined],
+        );
+        const text = await cli([...bump, "--out", path.join(tmp, "v134t")]);
+        const lines = text.out.split("\n");
+        const from = lines.indexOf("Upgrade of keelson-prod: 1.33.4 -> 1.34.3");
+        assert.ok(from > 0, text.out);
+        assert.deepEqual(lines.slice(from + 2, from + 4), [
+            "  1. master-0 (keelson-prod-master-0): etcd and the API healthy, kubeadm upgrade plan and kubeadm upgrade " +
+                "apply v1.34.3, drain, kubelet and kubectl 1.34.3, Ready at v1.34.3, uncordon (SSM association " +
+                "keelson-prod-upgrade-master-0-1-34-3, waited for up to 3600 s)",
+            "  2. master-1 (keelson-prod-master-1): etcd and the API healthy, kubeadm upgrade node (after the first " +
+                "master's apply), drain, kubelet and kubectl 1.34.3, Ready at v1.34.3, uncordon (SSM association " +
+                "keelson-prod-upgrade-master-1-1-34-3, waited for up to 3600 s)",
+        ]);
+        assert.ok(
+            text.out.includes(
+                "  4. pool keelson-prod-general: its launch template's new kubelet (1.34.3) rolls Auto Scaling Group " +
+                    "keelson-prod-general by instance refresh, one node at a time, each drained before it terminates",
+            ),
+        );
+        const md = await cli([...bump, "--markdown", "--out", path.join(tmp, "v134m")]);
+        assert.ok(md.out.includes("### Upgrade of keelson-prod: 1.33.4 → 1.34.3\n\n"), md.out);
+        // The guard: a skipped minor and a downgrade fail the plan with the version rule's message.
+        for (const [from, to] of [
+            ["1.32.12", "1.34.3"],
+            ["1.34.3", "1.33.4"],
+        ]) {
+            const b = path.join(tmp, `g-${from}`);
+            assert.equal((await cli(["--stack", "prod", "--config-file", at(from), "--out", b])).code, 0);
+            const r = await cli([
+                "--stack",
+                "prod",
+                "--config-file",
+                at(to),
+                "--diff",
+                path.join(b, "plan.json"),
+                "--out",
+                `${b}-new`,
+            ]);
+            const problem = upgradeProblem(from, to)!;
+            assert.equal(r.code, 1);
+            assert.ok(
+                r.out.includes(`Upgrade of keelson-prod: ${from} -> ${to}\n  REFUSED: ${problem}`),
+                r.out,
+            );
+            assert.ok(r.err.includes(`upgrade of keelson-prod refused: ${problem}`), r.err.join("\n"));
+        }
     });
 
     it("counts resources alike in text, markdown and JSON, lists violations and typed dependencies", async () => {

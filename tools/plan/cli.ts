@@ -18,6 +18,7 @@ import {
 } from "../../components/score";
 import { mandatory, PolicyViolation, runPolicies } from "../../policy/run";
 import { diffJson, diffPlans, PlanDiff, PlanJson, renderDiffText } from "./diff";
+import { renderUpgradeText, upgradePlans } from "./upgrade-steps";
 import { renderGraphMarkdown } from "./graph";
 import { renderHorizonText, renderMarkdown, renderScoreText } from "./markdown";
 import { NameLimitError } from "./mock-names";
@@ -234,17 +235,29 @@ export async function main(
     const json = planJson(plan, score, cost, policy);
     const certificates = certificateHorizons(plan.resources);
     const diff: PlanDiff | undefined = old ? diffPlans(old, json as unknown as PlanJson) : undefined;
+    const upgrades = old && diff ? upgradePlans(old, json as unknown as PlanJson, diff) : [];
     const summary = options.markdown
-        ? renderMarkdown({ plan: json as unknown as PlanJson, score, cost, diff, policy, certificates })
+        ? renderMarkdown({
+              plan: json as unknown as PlanJson,
+              score,
+              cost,
+              diff,
+              upgrades,
+              policy,
+              certificates,
+          })
         : undefined;
     writeOutDir(options.out, plan, json, {
         "graph.md": renderGraphMarkdown(plan.stack, plan.resources),
         ...(summary ? { "summary.md": summary } : {}),
     });
-    if (options.json) print(JSON.stringify(diff ? { ...json, diff: diffJson(diff) } : json, null, 2));
+    if (options.json)
+        print(JSON.stringify(diff ? { ...json, diff: { ...diffJson(diff), upgrades } } : json, null, 2));
     else if (summary) print(summary);
     else {
-        const diffText = diff ? `\n\n${renderDiffText(diff, options.diff as string).join("\n")}` : "";
+        const diffText = diff
+            ? `\n\n${[...renderDiffText(diff, options.diff as string), ...renderUpgradeText(upgrades)].join("\n")}`
+            : "";
         const horizon = renderHorizonText(certificates, plan.resources);
         print(
             `${renderText(plan, options.out)}\n\n${renderScoreText(score, cost, policy)}\n\n${horizon}${diffText}`,
@@ -255,6 +268,8 @@ export async function main(
     const minimum = validateStageConfig(options.stack, loadStackConfig(file)).config?.score.minimumGrade;
     const failures = [
         ...(minimum ? [minimumGradeError(score, minimum)] : []),
+        // The change `pulumi preview` would refuse (the version guard's check): the pull request fails here.
+        ...upgrades.filter((u) => u.problem).map((u) => `upgrade of ${u.cluster} refused: ${u.problem}`),
         ...mandatory(policy).map(
             (v) => `policy ${v.policy} (mandatory) on ${v.urn || "the stack"}: ${v.message}`,
         ),

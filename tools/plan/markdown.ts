@@ -6,6 +6,7 @@ import { CERT_RENEW_TIMER, CERT_RENEW_WITHIN_DAYS } from "../../components/clust
 import { CertificateHorizon, renderHorizons } from "../../components/score/certificates";
 import { METRICS, StackScore } from "../../components/score/types";
 import type { PlanDiff, PlanJson } from "./diff";
+import type { UpgradePlan } from "./upgrade-steps";
 
 /** What the summary shows; everything but the plan is optional. */
 export interface MarkdownInput {
@@ -14,6 +15,8 @@ export interface MarkdownInput {
     readonly cost?: CostEstimate;
     /** Changes against the base branch's plan. */
     readonly diff?: PlanDiff;
+    /** Version changes in that diff, as their upgrade steps (./upgrade-steps.ts). */
+    readonly upgrades?: readonly UpgradePlan[];
     /** The policy pack's violations over the plan (mandatory ones fail `pulumi preview`). */
     readonly policy?: readonly PolicyViolation[];
     /** The certificates Pulumi issues, with their validity and renewal. */
@@ -110,6 +113,18 @@ function countsSection(plan: PlanJson): string[] {
     ];
 }
 
+function upgradeSection(u: UpgradePlan): string[] {
+    const head = `### Upgrade of ${cell(u.cluster)}: ${u.from} → ${u.to}`;
+    if (u.problem) return [head, "", `**Refused:** ${cell(u.problem)}`];
+    return [
+        head,
+        "",
+        "Each step starts once the ones before it have succeeded; steps with the same number run together.",
+        "",
+        ...u.steps.map((s) => `${s.order}. ${cell(s.text)}`),
+    ];
+}
+
 function diffSection(diff: PlanDiff, max: number): string[] {
     const total = diff.added.length + diff.updated.length + diff.replaced.length + diff.removed.length;
     const lines = [
@@ -153,6 +168,7 @@ export function renderMarkdown(input: MarkdownInput): string {
     if (horizon.length) lines.push("### Certificate horizon", "", ...horizon.map((l) => `- ${l}`), "");
     lines.push(...countsSection(plan), "");
     if (input.diff) lines.push(...diffSection(input.diff, input.maxChanges ?? 40), "");
+    for (const u of input.upgrades ?? []) lines.push(...upgradeSection(u), "");
     lines.push("_Offline plan under Pulumi mocks: secrets are masked and not compared._", "");
     return lines.join("\n");
 }

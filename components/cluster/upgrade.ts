@@ -1,0 +1,123 @@
+// Upgrades of a running cluster (issue 10.4): changing `cluster.kubernetesVersion` by one minor (or a patch)
+// upgrades the masters in place, one at a time in kubeadm's order, through SSM; the worker pools then roll
+// onto launch templates of the new version (their instance refresh, one node at a time, each drained).
+//
+// - `<name>-version` (a dynamic resource, `keelson:ClusterVersion`) holds the version Pulumi last applied.
+//   Its `check` compares it with the new one and refuses a downgrade or a skipped minor before anything
+//   that depends on it (every upgrade step, the pools' templates, the cloud controller) is touched.
+// - `<name>-upgrade` is the SSM Command document (./render/upgrade.ts). `<name>-upgrade-master-<i>` runs it
+//   on master i. The association's name carries the version, and a change of its parameters replaces it:
+//   the provider waits for Success only when it creates an association (terraform-provider-aws
+//   internal/service/ssm/association.go: `waitAssociationCreated` in Create, none in Update), so a new
+//   version creates a new association per master, each after the one before has succeeded. A failed step
+//   (the script exits non-zero at its first failed check) fails `pulumi up` there, and nothing after it runs.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { renderUpgradeDocument, upgradeProblem } from "./render/upgrade";
+
+/** Seconds `pulumi up` waits for one master's upgrade to succeed. */
+export const UPGRADE_STEP_TIMEOUT_SECONDS = 3600;
+
+interface VersionInputs {
+    version: string;
+}
+
+// Self-contained: Pulumi serialises this object (and upgradeProblem) into the state and runs it in the
+// engine's dynamic-provider host.
+const versionProvider: pulumi.dynamic.ResourceProvider = {
+    async check(olds: Partial<VersionInputs> | undefined, news: VersionInputs) {
+        const from = olds?.version;
+        const problem = from === undefined ? undefined : upgradeProblem(from, news.version);
+        return problem
+            ? { inputs: news, failures: [{ property: "version", reason: problem }] }
+            : { inputs: news };
+    },
+    async diff(_id: string, olds: VersionInputs, news: VersionInputs) {
+        return { changes: olds.version !== news.version, replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: VersionInputs) {
+        return { id: "kubernetes-version", outs: { version: inputs.version } };
+    },
+    async update(_id: string, _olds: VersionInputs, news: VersionInputs) {
+        return { outs: { version: news.version } };
+    },
+};
+
+/** The provider, exported for tests of its `check`. */
+export const versionProviderForTests = versionProvider;
+
+/**
+ * The version Pulumi last applied to the cluster, type `pulumi-nodejs:dynamic/keelson:ClusterVersion`: a
+ * change to one it refuses ({@link upgradeProblem}) fails its `check`, in `pulumi preview` as in `pulumi up`.
+ */
+export class ClusterVersion extends pulumi.dynamic.Resource {
+    declare readonly version: pulumi.Output<string>;
+
+    constructor(name: string, version: string, opts: pulumi.CustomResourceOptions = {}) {
+        super(versionProvider, name, { version }, opts, "keelson", "ClusterVersion");
+    }
+}
+
+/** Inputs of {@link createUpgradeSteps}. */
+export interface UpgradeStepsArgs {
+    readonly clusterName: string;
+    readonly kubernetesVersion: string;
+    readonly region: string;
+    readonly ssmPrefix: string;
+    /** Masters in slot order (`master-0` first: it runs `kubeadm upgrade apply`). */
+    readonly masters: aws.ec2.Instance[];
+    readonly tags: Record<string, string>;
+}
+
+/** What {@link createUpgradeSteps} makes. */
+export interface UpgradeSteps {
+    readonly version: ClusterVersion;
+    readonly document: aws.ssm.Document;
+    /** One per master, in order; each depends on the one before. */
+    readonly steps: aws.ssm.Association[];
+    /** What must wait for the control plane's upgrade: the last step. */
+    readonly done: pulumi.Resource;
+}
+
+/** The version guard, the upgrade document and one chained association per master, as children of `parent`. */
+export function createUpgradeSteps(name: string, a: UpgradeStepsArgs, parent: pulumi.Resource): UpgradeSteps {
+    const version = new ClusterVersion(`${name}-version`, a.kubernetesVersion, { parent });
+    const document = new aws.ssm.Document(
+        `${name}-upgrade`,
+        {
+            name: `${a.clusterName}-upgrade`,
+            documentType: "Command",
+            documentFormat: "JSON",
+            content: renderUpgradeDocument({ region: a.region, ssmPrefix: a.ssmPrefix }),
+            tags: { ...a.tags, Name: `${a.clusterName}-upgrade` },
+        },
+        { parent },
+    );
+    const dotless = a.kubernetesVersion.replace(/\./g, "-");
+    const steps: aws.ssm.Association[] = [];
+    a.masters.forEach((master, i) => {
+        const slot = `master-${i}`;
+        steps.push(
+            new aws.ssm.Association(
+                `${name}-upgrade-${slot}`,
+                {
+                    name: document.name,
+                    associationName: `${a.clusterName}-upgrade-${slot}-${dotless}`,
+                    targets: [{ key: "InstanceIds", values: [master.id] }],
+                    parameters: { version: a.kubernetesVersion, slot, first: i === 0 ? "yes" : "no" },
+                    maxConcurrency: "1",
+                    maxErrors: "0",
+                    waitForSuccessTimeoutSeconds: UPGRADE_STEP_TIMEOUT_SECONDS,
+                    tags: { ...a.tags, Name: `${a.clusterName}-upgrade-${slot}` },
+                },
+                {
+                    parent,
+                    // A new version is a new association (created, so waited for), never an update.
+                    replaceOnChanges: ["parameters", "associationName"],
+                    dependsOn: [version, document, ...(i > 0 ? [steps[i - 1]] : [])],
+                },
+            ),
+        );
+    });
+    return { version, document, steps, done: steps[steps.length - 1] };
+}
