@@ -108,6 +108,7 @@ describe("package: two of each component in one program (mocked)", function () {
             "kubeadm/control-plane-join.yaml",
             "kubeadm/init.yaml",
             "kubeadm/worker-general.yaml",
+            "upgrade/keelson-upgrade.sh",
             "user-data/general.yaml",
             "user-data/master-0.yaml",
         ];
@@ -138,6 +139,7 @@ describe("package: two of each component in one program (mocked)", function () {
                     "kubeadm/control-plane-join.yaml",
                     "kubeadm/init.yaml",
                     "kubeadm/worker-general.yaml",
+                    "upgrade/keelson-upgrade.sh",
                     "user-data/general.yaml",
                     "user-data/master-0.yaml",
                 ].map((p) => `${c}/${p}`),

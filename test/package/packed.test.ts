@@ -150,6 +150,7 @@ describe("package: npm pack installed into a separate program, run with plain no
             "kubeadm/control-plane-join.yaml",
             "kubeadm/init.yaml",
             "kubeadm/worker-general.yaml",
+            "upgrade/keelson-upgrade.sh",
             "user-data/general.yaml",
             "user-data/master-0.yaml",
         ]);
