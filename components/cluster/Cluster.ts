@@ -22,6 +22,7 @@ import { WebIdentityIssuer } from "./irsa";
 import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
 import { createUpgradeSteps } from "./upgrade";
+import { createJoinGatePolicy, createJoinHook } from "./join-gate";
 import { renderUpgradeScript } from "./render/upgrade";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
@@ -246,6 +247,7 @@ export class Cluster extends pulumi.ComponentResource {
             this,
         );
         this.upgraded = upgrade.done;
+        const joinPolicy = createJoinGatePolicy(`${name}-worker`, cfg.name, workerId.role, this);
         artifacts.add(
             "upgrade/keelson-upgrade.sh",
             renderUpgradeScript({ region, ssmPrefix: this.ssmPrefix }),
@@ -273,10 +275,11 @@ export class Cluster extends pulumi.ComponentResource {
                     // No pod reaches the worker role: add-ons that call AWS have roles of their own (IRSA).
                     metadataHopLimit: 1,
                     tags: { ...tags, ...clusterTag(cfg.name) },
-                    dependsOn: [...bootDeps, upgrade.done],
+                    dependsOn: [...bootDeps, joinPolicy, upgrade.done],
                 },
                 { parent: this },
             );
+            createJoinHook(`${name}-${p.name}`, pool.group, pool.launchTemplate, this);
             return {
                 pool: p.name,
                 groupName: pool.group.name,

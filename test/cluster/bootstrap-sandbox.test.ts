@@ -69,6 +69,14 @@ const STUBS: Record<string, string> = {
     // SSM: get-parameter (AccessDenied for the first aws-failures reads, as while a role propagates)
     // and put-parameter (--overwrite), over files under $KEELSON_STATE/ssm; every write is journaled.
     aws: `${log("aws")}
+# Auto Scaling: the instance's group and lifecycle state from $KEELSON_STATE/asg ("<group> <state>").
+if [ "$1" = autoscaling ]; then
+    case "$2" in
+    describe-auto-scaling-instances) tr ' ' '\t' <"$KEELSON_STATE/asg" ;;
+    complete-lifecycle-action) echo "$*" >>"$KEELSON_STATE/completed.log" ;;
+    esac
+    exit 0
+fi
 op=$2; name=""; value=""; while [ $# -gt 0 ]; do case "$1" in --name) name=$2 ;; --value) value=$2 ;; esac; shift; done
 if [ "$op" = put-parameter ]; then
     mkdir -p "$(dirname "$KEELSON_STATE/ssm$name")" && printf '%s' "$value" >"$KEELSON_STATE/ssm$name"
@@ -88,7 +96,8 @@ case "$*" in
     mv "$KEELSON_STATE/m" "$KEELSON_STATE/etcd-members" ;;
 esac`,
     kubectl: `${log("kubectl")}
-prev=""; for a in "$@"; do [ "$prev" = --client-certificate ] && cp "$a" "$KEELSON_STATE/admin-client.crt"; prev=$a; done`,
+prev=""; for a in "$@"; do [ "$prev" = --client-certificate ] && cp "$a" "$KEELSON_STATE/admin-client.crt"; prev=$a; done
+case "$*" in *"get node"*"Ready"*) [ -e "$KEELSON_STATE/node-ready" ] && printf True || printf False ;; esac`,
     curl: `${log("curl")}
 case "$*" in
 *api/token*) printf TOKEN ;;
@@ -96,6 +105,7 @@ case "$*" in
 *meta-data/instance-id*) printf i-0123456789abcdef0 ;;
 *meta-data/local-ipv4*) printf 10.30.1.5 ;;
 *meta-data/local-hostname*) printf ip-10-30-1-5.eu-west-1.compute.internal ;;
+*meta-data/autoscaling/target-lifecycle-state*) [ -e "$KEELSON_STATE/asg" ] || exit 22; printf InService ;;
 *Release.key*) printf KEY ;;
 *amazon-ssm-agent*) exit 0 ;;
 *ecr-credential-provider*) prev=""; for a in "$@"; do [ "$prev" = -o ] && printf BIN >"$a"; prev=$a; done ;;
@@ -174,6 +184,10 @@ function runBootstrap(
         ssm?: Record<string, string>;
         /** No aws on PATH: Debian's image before the bootstrap has installed awscli. */
         noAws?: boolean;
+        /** In an Auto Scaling group: `<group> <lifecycle state>`. Default: a plain instance. */
+        asg?: string;
+        /** The node's own Node object is Ready. */
+        nodeReady?: boolean;
     },
 ): Sandbox {
     const root = fs.mkdtempSync(path.join(dir, `${nodeName}-`));
@@ -195,6 +209,8 @@ function runBootstrap(
     fs.writeFileSync(path.join(stateDir, "apt-failures"), String(state.aptFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "etcd-unhealthy"), String(state.etcdUnhealthy ?? 0));
     fs.writeFileSync(path.join(stateDir, "etcd-members"), state.etcdMembers ?? "");
+    if (state.asg) fs.writeFileSync(path.join(stateDir, "asg"), state.asg);
+    if (state.nodeReady) fs.writeFileSync(path.join(stateDir, "node-ready"), "");
 
     const config = prodClusterConfig();
     const node = planNodes(config, ZONES, "eu-west-1").find((n) => n.name === nodeName)!;
@@ -505,6 +521,60 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
             s.calls.filter((c) => c.startsWith("kubeadm")),
             ["kubeadm join --config /etc/keelson/kubeadm.yaml"],
         );
+    });
+
+    it("a worker held by its pool's launch hook completes it once its Node is Ready, and only then", () => {
+        const complete =
+            "autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name keelson-prod-general-1a2b3c4 " +
+            `--lifecycle-hook-name keelson-join --instance-id ${INSTANCE} --lifecycle-action-result CONTINUE`;
+        const held = runBootstrap(
+            t.dir,
+            "general",
+            {},
+            { asg: "keelson-prod-general-1a2b3c4 Pending:Wait", nodeReady: true },
+        );
+        assert.equal(held.status, 0, held.output);
+        assert.equal(held.state("completed.log").trim(), complete);
+        // The kubelet's own credentials read the Node; ready is reported after the group let it in.
+        assert.ok(
+            held.calls.includes(
+                `kubectl --kubeconfig /etc/kubernetes/kubelet.conf get node ${NODE} -o jsonpath={.status.conditions[?(@.type=="Ready")].status}`,
+            ),
+            held.calls.join("\n"),
+        );
+        assert.match(
+            held.writes[held.writes.length - 1],
+            /\/state\/nodes\/general-i-0123456789abcdef0=ready /,
+        );
+
+        // The guard: a Node that never gets Ready completes nothing and fails, for the hook to abandon it.
+        const never = runBootstrap(
+            t.dir,
+            "general",
+            {},
+            { asg: "keelson-prod-general-1a2b3c4 Pending:Wait" },
+        );
+        assert.equal(never.status, 1);
+        assert.equal(never.state("completed.log"), "");
+        assert.ok(
+            never.output.includes(
+                `FATAL: Node ${NODE} is not Ready; its group abandons the instance when the keelson-join hook times out`,
+            ),
+            never.output,
+        );
+        // In service already (launched before the hook existed, or completed by an earlier run): nothing to do.
+        const inService = runBootstrap(
+            t.dir,
+            "general",
+            {},
+            { asg: "keelson-prod-general-1a2b3c4 InService", nodeReady: true },
+        );
+        assert.equal(inService.status, 0, inService.output);
+        assert.equal(inService.state("completed.log"), "");
+        // Not in a group at all (the other tests): no Auto Scaling call.
+        const plain = runBootstrap(t.dir, "general", {}, {});
+        assert.equal(plain.status, 0, plain.output);
+        assert.ok(!plain.calls.some((c) => c.startsWith("aws autoscaling")), plain.calls.join("\n"));
     });
 
     it("a worker retries a failed join after kubeadm reset, and never writes the CA into /etc/kubernetes/pki", () => {

@@ -104,7 +104,33 @@ describe("node identity in the prod plan", function () {
             "keelson-prod-master",
             "keelson-prod-worker",
         ]);
-        assert.deepEqual(movedOnNodeRoles(plan.recorded), []);
+        // One exception, exactly: the workers complete their own launch hook (the pools' launch gate,
+        // components/cluster/render/join-gate.ts), on groups tagged with this cluster only.
+        assert.deepEqual(movedOnNodeRoles(plan.recorded), [
+            "keelson-prod-worker-join: autoscaling:CompleteLifecycleAction",
+        ]);
+        const join = plan.recorded.find((r) => r.name === "keelson-prod-worker-join")!;
+        assert.equal(join.rawInputs.role, roleName(nodeRoles.find((r) => r.name === "keelson-prod-worker")!));
+        assert.deepEqual(JSON.parse(String(join.rawInputs.policy)), {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: "FindOwnGroup",
+                    Effect: "Allow",
+                    Action: "autoscaling:DescribeAutoScalingInstances",
+                    Resource: "*",
+                },
+                {
+                    Sid: "CompleteOwnLaunchHook",
+                    Effect: "Allow",
+                    Action: "autoscaling:CompleteLifecycleAction",
+                    Resource: "*",
+                    Condition: {
+                        StringEquals: { "autoscaling:ResourceTag/keelson:cluster": "keelson-prod" },
+                    },
+                },
+            ],
+        });
         // Not vacuous: the node roles' own policies (parameters, Session Manager) are found by role name.
         const names = new Set(nodeRoles.map(roleName));
         assert.deepEqual(

@@ -231,6 +231,29 @@ describe("cluster/upgrade in the prod plan", function () {
         assert.equal(new Set(instances).size, 3, instances.join());
     });
 
+    it("each pool's group holds a new instance until its node completes the launch hook (Ready), else abandons it", () => {
+        for (const pool of ["general", "data"]) {
+            const hook = byName("aws:autoscaling/lifecycleHook:LifecycleHook", `keelson-prod-${pool}-join`);
+            assert.deepEqual(
+                { ...hook.rawInputs, autoscalingGroupName: undefined },
+                {
+                    name: "keelson-join",
+                    autoscalingGroupName: undefined,
+                    lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+                    heartbeatTimeout: 1800,
+                    defaultResult: "ABANDON",
+                },
+            );
+            assert.deepEqual(
+                hook.dependencies.map((u) => u.split("$").pop()),
+                [
+                    `aws:autoscaling/group:Group::keelson-prod-${pool}`,
+                    `aws:ec2/launchTemplate:LaunchTemplate::keelson-prod-${pool}`,
+                ],
+            );
+        }
+    });
+
     it("the pools' templates and the cloud controller wait for the last master", () => {
         const last = "keelson-prod-upgrade-master-2";
         for (const r of [

@@ -22,6 +22,7 @@ import {
     ZONE_PLACEHOLDER,
 } from "./policies";
 import { aptPackageVersion, minorSeries, parseKubernetesVersion } from "./versions";
+import { ADMIT_FUNCTIONS } from "./join-gate";
 
 /** Where cloud-init writes the kubeadm templates and the script. */
 export const KEELSON_DIR = "/etc/keelson";
@@ -280,9 +281,9 @@ ${master ? "    remove_stale_member\n" : ""}    if [[ "$ROLE" == master && "$MAS
     run_kubeadm "$1" join
 }
 
-# Idempotent: also run when an earlier attempt bootstrapped the node and then failed.
+${master ? "" : ADMIT_FUNCTIONS + "\n"}# Idempotent: also run when an earlier attempt bootstrapped the node and then failed.
 finish() {
-${master ? `    record_slot\n${slot === 0 ? "    mark_initialised\n" : ""}` : ""}    rm -f "$ATTEMPTED"
+${master ? `    record_slot\n${slot === 0 ? "    mark_initialised\n" : ""}` : "    admit_node\n"}    rm -f "$ATTEMPTED"
     report ready "$KUBE_NODE_NAME"
     log "done: node registered as $KUBE_NODE_NAME"
 }
