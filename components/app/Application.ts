@@ -7,7 +7,13 @@ import { Artifacts, ArtifactSet } from "../artifact-set";
 import { createServiceAccountRole, ServiceAccountRole, WebIdentityIssuer } from "../cluster/irsa";
 import { EdgeRoute } from "../edge/types";
 import { FileStore } from "./FileStore";
-import { fileStorePolicy, storeServiceAccountName, storesOf } from "./file-store-access";
+import {
+    fileStorePolicy,
+    storeRoleName,
+    storeRoleNameProblems,
+    storeServiceAccountName,
+    storesOf,
+} from "./file-store-access";
 import { SECRET_HASH } from "./hash";
 import { backupPrefixes, withPodAnnotation } from "./pod-template";
 import { backupTarget, expandedOrder } from "./backups";
@@ -91,7 +97,10 @@ export class ApplicationError extends Error {
 }
 
 function validated(name: string, def: AppDefinition, opts: pulumi.ComponentResourceOptions) {
-    const problems = validateApplication(def);
+    const problems = [
+        ...validateApplication(def),
+        ...(def.webIdentity ? storeRoleNameProblems(name, expandedOrder(def.services).ordered) : []),
+    ];
     if (problems.length > 0) throw new ApplicationError(name, problems);
     return opts;
 }
@@ -260,7 +269,7 @@ export class Application extends pulumi.ComponentResource {
                     ),
                 );
             roles[s.name] = createServiceAccountRole(
-                `${name}-${s.name}-role`,
+                storeRoleName(name, s.name),
                 {
                     issuer,
                     serviceAccount: { namespace: this.namespace, name: storeServiceAccountName(s.name) },

@@ -101,3 +101,43 @@ export function storesOf(s: Service): Service[] {
     if (isEngine(s.kind) || s.kind === "filestore" || s.kind === "external") return [];
     return [...new Set(s.connections.filter((c) => c.to.kind === "filestore").map((c) => c.to))];
 }
+
+/** IAM's limit on a role name (iam CreateRole: RoleName, 1 to 64 characters). */
+export const IAM_ROLE_NAME_MAX = 64;
+/** What Pulumi's autonaming adds to a resource name: `-` and 7 random characters. */
+const AUTONAME_SUFFIX = 8;
+
+/** The IRSA role of a service that reaches file stores, as Application names it (autonamed from this). */
+export function storeRoleName(component: string, service: string): string {
+    return `${component}-${service}-role`;
+}
+
+/**
+ * Why a consumer's IRSA role name would be longer than IAM allows (`pulumi up` would fail at CreateRole
+ * after creating everything before it), one line per service, naming the service and the longest name
+ * that fits; empty when every name fits.
+ */
+export function storeRoleNameProblems(
+    component: string,
+    services: readonly Service[],
+): { key: string; value: string; message: string }[] {
+    return services
+        .filter((s) => storesOf(s).length > 0)
+        .flatMap((s) => {
+            const role = storeRoleName(component, s.name);
+            const length = role.length + AUTONAME_SUFFIX;
+            if (length <= IAM_ROLE_NAME_MAX) return [];
+            const fits = s.name.length - (length - IAM_ROLE_NAME_MAX);
+            const key = `services.${s.name}`;
+            return [
+                {
+                    key,
+                    value: s.name,
+                    message:
+                        `${key}: its file-store role ${role}-<7 characters> would be ${length} characters, over IAM's ` +
+                        `${IAM_ROLE_NAME_MAX}; shorten the service name to at most ${Math.max(fits, 0)} characters ` +
+                        `or the application's component name ${JSON.stringify(component)}`,
+                },
+            ];
+        });
+}

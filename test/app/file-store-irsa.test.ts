@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
-import { Application } from "../../components/app/Application";
+import { Application, ApplicationError } from "../../components/app/Application";
 import { webIdentityMount, webIdentityVolume } from "../../components/cluster/render/oidc";
 import { fileStorePolicy, fileStoreStatements } from "../../components/app/file-store-access";
 import { container, fileStore, postgres, worker } from "../../components/app/services";
@@ -308,6 +308,51 @@ describe("app/FileStore with a web-identity issuer (mocked)", () => {
             run.artifacts.find((a) => a.path === "manifests/shop/deployment-web.yaml")!.content,
         );
         assert.equal(web.spec.template.spec.serviceAccountName, "web-aws");
+    });
+});
+
+describe("app/FileStore: role names IAM accepts, checked before anything is registered (mocked)", () => {
+    // A 40-character service name (the longest allowed) under an 11-character component name: 11 + 1 + 40 + 5
+    // ("-role") + 8 (autonaming) = 65 characters, one over IAM's 64.
+    const long = "a".repeat(40);
+    const plan = (component: string, service: string) => {
+        let thrown: unknown;
+        const run = runUnderMocks({ config: { "aws:region": "eu-west-1" } }, () => {
+            const provider = new k8s.Provider("k8s", { kubeconfig: "test" });
+            const files = fileStore("files");
+            const svc = container(service, { image: IMAGE, port: 3000, connects: [files] });
+            try {
+                new Application(component, { services: [svc], provider, webIdentity: ISSUER });
+            } catch (e) {
+                thrown = e;
+            }
+            return {};
+        });
+        return run.then((r) => ({ thrown, resources: r.resources }));
+    };
+
+    it("refuses a consumer whose role name would exceed 64 characters, naming the service and the fix", async () => {
+        const { thrown, resources } = await plan("shop-orders", long);
+        assert.ok(thrown instanceof ApplicationError, String(thrown));
+        assert.equal(
+            (thrown as Error).message,
+            "application shop-orders is invalid:\n" +
+                `  - services.${long}: its file-store role shop-orders-${long}-role-<7 characters> would be 65 ` +
+                "characters, over IAM's 64; shorten the service name to at most 39 characters or the application's " +
+                'component name "shop-orders"',
+        );
+        // Only the provider the test itself made: nothing of the application.
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["pulumi:providers:kubernetes"],
+        );
+    });
+
+    it("plans a role name of exactly 64 characters", async () => {
+        const { thrown, resources } = await plan("shop-order", long);
+        assert.equal(thrown, undefined);
+        const role = resources.find((r) => r.type === ROLE)!;
+        assert.equal(`${role.name}-1234567`.length, 64);
     });
 });
 
