@@ -33,6 +33,60 @@ export function ingressPorts(
     return [...seen.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
+/**
+ * Seconds a node leaving a target group keeps its connections: after deregistration (its instance
+ * terminates) and after it turns unhealthy (its pods of the service terminate). At least the default
+ * `terminationGracePeriodSeconds` (30 s): a pod behind the edge keeps answering the requests in flight,
+ * and those on connections still open, until it exits, which is within its grace period of the moment its
+ * node started failing kube-proxy's check.
+ */
+export const WORKER_DRAIN_SECONDS = 30;
+
+/**
+ * How the NLB checks the nodes behind one port and lets them go (pure; the rollout live test runs its
+ * stand-in from this). With kube-proxy's health-check NodePort: `/healthz` every 5 s (200 only with a
+ * ready local pod, 503 once they all terminate), out after 2 failures and back after 2 passes. Connections
+ * to a node that turns unhealthy are kept for {@link WORKER_DRAIN_SECONDS} (`unhealthy.draining`) instead
+ * of being reset at once, AWS's default, which would fail the requests in flight on the pods that are
+ * still serving out their preStop sleep; only TCP target groups have the setting. Without a health port,
+ * TCP on the NodePort every 10 s.
+ */
+export function targetHealth(p: IngressPort) {
+    return {
+        deregistrationDelay: WORKER_DRAIN_SECONDS,
+        healthCheck: p.healthCheckNodePort
+            ? {
+                  enabled: true,
+                  protocol: "HTTP",
+                  port: String(p.healthCheckNodePort),
+                  path: "/healthz",
+                  matcher: "200",
+                  interval: 5,
+                  timeout: 2,
+                  healthyThreshold: 2,
+                  unhealthyThreshold: 2,
+              }
+            : {
+                  enabled: true,
+                  protocol: "TCP",
+                  port: String(p.port),
+                  interval: 10,
+                  healthyThreshold: 2,
+                  unhealthyThreshold: 2,
+              },
+        ...(p.protocol === "TCP"
+            ? {
+                  targetHealthStates: [
+                      {
+                          enableUnhealthyConnectionTermination: false,
+                          unhealthyDrainingInterval: WORKER_DRAIN_SECONDS,
+                      },
+                  ],
+              }
+            : {}),
+    };
+}
+
 /** Inputs of a {@link WorkerIngress}. */
 export interface WorkerIngressArgs {
     readonly vpcId: pulumi.Input<string>;
@@ -55,7 +109,8 @@ export interface WorkerIngressArgs {
  * An internal network load balancer in front of the worker pools (`keelson:cluster:WorkerIngress`):
  * per published NodePort a listener on the same port and an instance target group, health-checked on
  * kube-proxy's `/healthz` of the service (its health-check NodePort; over TCP where there is none), to which every pool's Auto Scaling Group attaches (its new nodes register themselves,
- * terminated ones deregister, with a 30 s drain). Client IP preservation is off, so the nodes see
+ * terminated ones deregister, with a 30 s drain; a node failing the check keeps its connections as long,
+ * {@link targetHealth}). Client IP preservation is off, so the nodes see
  * the NLB's addresses, which its security group stands for in their firewall; cross-zone balancing
  * is on, so a zone with fewer nodes is not overloaded. `dnsName` resolves to one private address
  * per zone, which the edge lists as its pool.
@@ -90,29 +145,7 @@ export class WorkerIngress extends pulumi.ComponentResource {
                     protocol: p.protocol,
                     targetType: "instance",
                     preserveClientIp: "false",
-                    deregistrationDelay: 30,
-                    // kube-proxy's /healthz of the service (200 only with a ready local pod, 503 once
-                    // they all terminate: the node leaves before its last pod stops), else the port.
-                    healthCheck: p.healthCheckNodePort
-                        ? {
-                              enabled: true,
-                              protocol: "HTTP",
-                              port: String(p.healthCheckNodePort),
-                              path: "/healthz",
-                              matcher: "200",
-                              interval: 5,
-                              timeout: 2,
-                              healthyThreshold: 2,
-                              unhealthyThreshold: 2,
-                          }
-                        : {
-                              enabled: true,
-                              protocol: "TCP",
-                              port: String(p.port),
-                              interval: 10,
-                              healthyThreshold: 2,
-                              unhealthyThreshold: 2,
-                          },
+                    ...targetHealth(p),
                     tags: { ...args.tags, Name: key },
                 },
                 { parent: this },

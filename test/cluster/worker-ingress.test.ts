@@ -2,7 +2,12 @@
 // under the mock engine.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { ingressPorts, WorkerIngress } from "../../components/cluster/WorkerIngress";
+import {
+    ingressPorts,
+    targetHealth,
+    WORKER_DRAIN_SECONDS,
+    WorkerIngress,
+} from "../../components/cluster/WorkerIngress";
 import { runUnderMocks } from "../../tools/plan/runtime";
 import { ofType } from "./graph-support";
 
@@ -25,6 +30,17 @@ describe("cluster/WorkerIngress", function () {
             { protocol: "TCP", port: 30443, healthCheckNodePort: 31500 },
         ]);
         assert.deepEqual(ingressPorts([]), []);
+    });
+
+    it("keeps an unhealthy node's connections on TCP target groups only (UDP has no such setting)", () => {
+        assert.deepEqual(targetHealth({ protocol: "TCP", port: 30080 }).targetHealthStates, [
+            { enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: WORKER_DRAIN_SECONDS },
+        ]);
+        assert.equal("targetHealthStates" in targetHealth({ protocol: "UDP", port: 30053 }), false);
+        assert.equal(
+            targetHealth({ protocol: "UDP", port: 30053 }).deregistrationDelay,
+            WORKER_DRAIN_SECONDS,
+        );
     });
 
     it("puts an internal NLB over every pool's group: a listener and target group per port, each group attached", async () => {
@@ -97,6 +113,13 @@ describe("cluster/WorkerIngress", function () {
             unhealthyThreshold: 2,
         });
         assert.equal(tgs[0].inputs.deregistrationDelay, 30);
+        // A node that turns unhealthy keeps its established connections 30 s (unhealthy.draining) instead
+        // of AWS's default reset, which fails the requests in flight on pods still serving their preStop.
+        for (const tg of tgs) {
+            assert.deepEqual(tg.inputs.targetHealthStates, [
+                { enableUnhealthyConnectionTermination: false, unhealthyDrainingInterval: 30 },
+            ]);
+        }
         const listeners = ofType(run.resources, "aws:lb/listener:Listener");
         assert.deepEqual(
             listeners.map((l) => [l.name, l.inputs.port, l.inputs.protocol]),
