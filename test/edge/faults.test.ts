@@ -4,18 +4,25 @@
 // mid-request, one slow to answer; every backend resets keep-alive connections idle for 1.5 s. nginx
 // runs with the host's health loop (render/bootstrap.ts), haproxy with its own checks.
 import * as assert from "node:assert/strict";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import WebSocket from "ws";
-import { renderEdgeBootstrapScript } from "../../components/edge/render/bootstrap";
 import { HaproxyVersion, renderHaproxyConfig } from "../../components/edge/render/haproxy";
 import { NginxVersion, renderNginxConfig } from "../../components/edge/render/nginx";
 import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, tempDir } from "../support/live";
 import { EdgeBinary, requireEdge } from "./engines";
-import { Call, call, dropNewConnections, launchEdge, loggedRequests, startBackend } from "./harness";
+import {
+    Call,
+    call,
+    dropNewConnections,
+    launchEdge,
+    loggedRequests,
+    startBackend,
+    startHealthLoop,
+} from "./harness";
 import { httpRoute } from "./routes";
 
 /** The configured upstream budget (seconds a silent backend is waited for); production uses 30. */
@@ -26,7 +33,6 @@ const NODES = [
     { name: "b3", address: "127.0.0.4" },
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 interface Outcome {
     readonly start: number;
@@ -354,45 +360,6 @@ function describeFaults(engine: EdgeEngine): void {
             ws.close();
         });
     });
-}
-
-/**
- * The nginx host's health loop (render/bootstrap.ts `health`), with the test's paths: the real
- * probe (curl), marking and `nginx -t`; the reload is a SIGHUP to the test's nginx.
- */
-function startHealthLoop(
-    bin: EdgeBinary,
-    dir: string,
-    desired: string,
-    live: string,
-    pid: number,
-): ChildProcess {
-    const script = renderEdgeBootstrapScript({
-        engine: "nginx",
-        region: "eu-west-1",
-        certificates: [],
-        tls: { kind: "ssm", parameterPrefix: "/unused" },
-        configParameter: "/unused",
-    }).replace(/^case "\$\{1:-\}" in[\s\S]*$/m, "");
-    const check = bin.command(["-t", "-q", "-c", "FILE"], [dir]);
-    const checkLine = [check.cmd, ...check.args].map((a) => (a === "FILE" ? '"$1"' : q(a))).join(" ");
-    const driver = [
-        script,
-        `DESIRED_CONFIG=${q(desired)}`,
-        `LIVE_CONFIG=${q(live)}`,
-        `HEALTH_DOWN=${q(path.join(dir, "health.down"))}`,
-        `check_config() { ${checkLine} >/dev/null 2>&1; }`,
-        `reload_engine() { kill -HUP ${pid}; }`,
-        "health",
-    ].join("\n");
-    const file = path.join(dir, "health.sh");
-    fs.writeFileSync(file, driver);
-    const child = spawn("bash", [file], {
-        env: { ...process.env, TMPDIR: dir },
-        stdio: ["ignore", "ignore", "pipe"],
-    });
-    child.stderr?.on("data", (d) => process.env.KEELSON_DEBUG && process.stderr.write(d));
-    return child;
 }
 
 describeFaults("nginx");

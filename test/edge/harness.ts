@@ -1,5 +1,6 @@
 // Helpers for the edge live tests: loopback backends, an edge process rendered by Keelson's own
 // renderers, and small HTTPS/TCP/UDP clients that pin the source address and SNI name.
+import { ChildProcess, spawn } from "child_process";
 import * as dgram from "dgram";
 import * as fs from "fs";
 import * as http from "http";
@@ -7,6 +8,7 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
+import { renderEdgeBootstrapScript } from "../../components/edge/render/bootstrap";
 import { Started, startProcess, waitForPort } from "../support/live";
 import { EdgeBinary } from "./engines";
 
@@ -28,11 +30,16 @@ export async function startBackend(id: string, address: string, specs: string[])
     return started;
 }
 
-/** Starts an edge engine and waits until its HTTPS port accepts connections. */
-export async function startEdge(cmd: string, args: string[], port: number): Promise<Started> {
+/** Starts an edge engine and waits until its HTTPS port (on `host`) accepts connections. */
+export async function startEdge(
+    cmd: string,
+    args: string[],
+    port: number,
+    host = "127.0.0.1",
+): Promise<Started> {
     const started = startProcess(cmd, args);
     try {
-        await waitForPort(port, 10000);
+        await waitForPort(port, 10000, host);
     } catch (e) {
         await started.stop();
         throw new Error(`${cmd} did not listen on ${port}: ${(e as Error).message}\n${started.output()}`);
@@ -300,4 +307,45 @@ export async function loadLoop(
 /** Reads a file, or "" when it does not exist (logs written lazily). */
 export function readIfExists(file: string): string {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+}
+
+const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * The nginx host's health loop (render/bootstrap.ts `health`), with the test's paths: the real
+ * probe (curl), marking and `nginx -t`; the reload is a SIGHUP to the test's nginx.
+ */
+export function startHealthLoop(
+    bin: EdgeBinary,
+    dir: string,
+    desired: string,
+    live: string,
+    pid: number,
+): ChildProcess {
+    const script = renderEdgeBootstrapScript({
+        engine: "nginx",
+        region: "eu-west-1",
+        certificates: [],
+        tls: { kind: "ssm", parameterPrefix: "/unused" },
+        configParameter: "/unused",
+    }).replace(/^case "\$\{1:-\}" in[\s\S]*$/m, "");
+    const check = bin.command(["-t", "-q", "-c", "FILE"], [dir]);
+    const checkLine = [check.cmd, ...check.args].map((a) => (a === "FILE" ? '"$1"' : q(a))).join(" ");
+    const driver = [
+        script,
+        `DESIRED_CONFIG=${q(desired)}`,
+        `LIVE_CONFIG=${q(live)}`,
+        `HEALTH_DOWN=${q(path.join(dir, "health.down"))}`,
+        `check_config() { ${checkLine} >/dev/null 2>&1; }`,
+        `reload_engine() { kill -HUP ${pid}; }`,
+        "health",
+    ].join("\n");
+    const file = path.join(dir, "health.sh");
+    fs.writeFileSync(file, driver);
+    const child = spawn("bash", [file], {
+        env: { ...process.env, TMPDIR: dir },
+        stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr?.on("data", (d) => process.env.KEELSON_DEBUG && process.stderr.write(d));
+    return child;
 }

@@ -53,12 +53,12 @@ export async function freePort(): Promise<number> {
     });
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:port, or rejects after timeoutMs. */
-export async function waitForPort(port: number, timeoutMs = 10000): Promise<void> {
+/** Resolves once something accepts TCP connections on host:port, or rejects after timeoutMs. */
+export async function waitForPort(port: number, timeoutMs = 10000, host = "127.0.0.1"): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const ok = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(port, "127.0.0.1");
+            const socket = net.connect(port, host);
             socket.once("connect", () => {
                 socket.destroy();
                 resolve(true);
@@ -67,7 +67,7 @@ export async function waitForPort(port: number, timeoutMs = 10000): Promise<void
         });
         if (ok) return;
         if (Date.now() > deadline)
-            throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+            throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 50));
     }
 }
