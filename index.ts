@@ -7,6 +7,7 @@ import { Addons } from "./components/addons/Addons";
 import { referenceApp } from "./components/app/reference-app";
 import { CloudController } from "./components/cluster/CloudController";
 import { Cluster } from "./components/cluster/Cluster";
+import { ClusterAutoscaler } from "./components/cluster/ClusterAutoscaler";
 import { NodeTermination } from "./components/cluster/NodeTermination";
 import { WorkerIngress } from "./components/cluster/WorkerIngress";
 import {
@@ -86,6 +87,23 @@ export = async () => {
         },
         opts,
     );
+    // Sizes the pools between their minSize and maxSize (off unless addons.clusterAutoscaler).
+    if (cfg.addons.clusterAutoscaler) {
+        new ClusterAutoscaler(
+            `${name}-autoscaler`,
+            {
+                clusterName: cluster.clusterName,
+                kubernetesVersion: cluster.spec.kubernetesVersion,
+                region: cfg.region,
+                webIdentity: cluster.webIdentity,
+                provider: cluster.provider,
+                // Its minor is the cluster's: never newer than an API server it talks to.
+                dependsOn: [addons.cni, cluster.upgraded],
+                tags: { "keelson:cluster": cluster.clusterName },
+            },
+            opts,
+        );
+    }
     const app = referenceApp(
         name,
         {

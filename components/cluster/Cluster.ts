@@ -11,6 +11,7 @@ import { architectureOf, DebianArchitecture, debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
 import { createInstance } from "./nodes";
 import { WorkerPool } from "./WorkerPool";
+import { spotProblems } from "./spot";
 import { createClusterPki } from "./pki";
 import { ClusterReady } from "./readiness";
 import { NodeEnvironment, planNodes, renderNode } from "./render/layout";
@@ -24,6 +25,7 @@ import { createClusterState, createStatePolicy } from "./state";
 import { createUpgradeSteps } from "./upgrade";
 import { createJoinGatePolicy, createJoinHook } from "./join-gate";
 import { renderUpgradeScript } from "./render/upgrade";
+import { POOL_LABEL } from "./render/kubeadm";
 import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
 
 /**
@@ -81,9 +83,17 @@ export class Cluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const region = args.region ?? defaultRegion();
+        const cfg = resolveClusterSpec(name, args);
+        // Refused before anything is registered (the stage config reports the same problems earlier).
+        const spot = cfg.workerPools.flatMap((p, i) =>
+            p.spot ? spotProblems(`workerPools[${i}].spot`, p.instanceType, p.spot, p.maxSize) : [],
+        );
+        if (spot.length > 0)
+            throw new Error(
+                `Cluster ${name}: ${spot.map((p) => `${p.key}: ${JSON.stringify(p.value)} ${p.fix}`).join("\n")}`,
+            );
         super("keelson:cluster:Cluster", name, {}, opts);
         const artifacts = new ArtifactSet();
-        const cfg = resolveClusterSpec(name, args);
         const stage = args.stage ?? pulumi.getStack();
         const net = args.network;
         const tags = { ...args.tags, "keelson:cluster": cfg.name };
@@ -276,6 +286,15 @@ export class Cluster extends pulumi.ComponentResource {
                     metadataHopLimit: 1,
                     tags: { ...tags, ...clusterTag(cfg.name) },
                     dependsOn: [...bootDeps, joinPolicy, upgrade.done],
+                    ...(p.spot ? { spot: p.spot } : {}),
+                    ...(args.clusterAutoscaler
+                        ? {
+                              autoscaler: {
+                                  clusterName: cfg.name,
+                                  nodes: { labels: { [POOL_LABEL]: p.name, ...p.labels }, taints: p.taints },
+                              },
+                          }
+                        : {}),
                 },
                 { parent: this },
             );

@@ -2,7 +2,10 @@
 // take away (the group replaces it) and that roll, capacity kept, when the template changes.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { autoscalerGroupTags, NodeTemplate } from "./render/autoscaler";
 import { NTH_MANAGED_TAG } from "./render/termination";
+import { mixedInstancesPolicy } from "./spot";
+import { SpotSpec } from "./types";
 
 /** Root device of Debian's official AMIs (amd64 and arm64 alike). */
 export const DEBIAN_ROOT_DEVICE = "/dev/xvda";
@@ -49,6 +52,18 @@ export interface WorkerPoolComponentArgs {
     readonly minHealthyPercentage?: number;
     /** What a node needs before it boots (its SSM parameters, policies, the route to the internet). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Spot capacity over these instance types (the first is `instanceType`, the launch template's): the group
+     * launches through a mixed instances policy instead of the template alone, with Capacity Rebalancing on.
+     * Default none (On-Demand `instanceType`).
+     */
+    readonly spot?: SpotSpec;
+    /**
+     * The cluster-autoscaler sizes the group: the group gets its discovery tags for `clusterName` and one
+     * node-template tag per label and taint of `nodes`, and Pulumi sets `desiredCapacity` on create only.
+     * Default none (Pulumi keeps the group at `desiredCapacity`).
+     */
+    readonly autoscaler?: { readonly clusterName: string; readonly nodes: NodeTemplate };
 }
 
 /**
@@ -58,7 +73,9 @@ export interface WorkerPoolComponentArgs {
  * instance type) starts an instance refresh: rolling, at least `minHealthyPercentage` (default 100)
  * of the desired capacity in service throughout, instances already on the template skipped, and a
  * failed refresh rolled back. A newer Debian AMI is ignored until the template changes for another
- * reason (like the masters, nodes do not roll for every image rebuild).
+ * reason (like the masters, nodes do not roll for every image rebuild). A Spot pool's group launches through
+ * a mixed instances policy (the same template, one override per instance type, its On-Demand and Spot
+ * distribution) with Capacity Rebalancing; a change of its instance types rolls it the same way.
  */
 export class WorkerPool extends pulumi.ComponentResource {
     readonly launchTemplate: aws.ec2.LaunchTemplate;
@@ -108,6 +125,20 @@ export class WorkerPool extends pulumi.ComponentResource {
             },
             { parent: this, ignoreChanges: ["imageId"], dependsOn: args.dependsOn },
         );
+        // The version number, not "$Latest": only a pinned version starts an instance refresh.
+        const version = this.launchTemplate.latestVersion.apply((v) => String(v));
+        // A mixed instances policy replaces the group's launchTemplate (the provider takes one or the other).
+        const launch = args.spot
+            ? {
+                  mixedInstancesPolicy: mixedInstancesPolicy(this.launchTemplate.id, version, args.spot),
+                  // Replace a Spot node at elevated risk before EC2 reclaims it (drained like any leaving node).
+                  capacityRebalance: true,
+              }
+            : { launchTemplate: { id: this.launchTemplate.id, version } };
+        // Discovery tags stay on the group: the autoscaler reads groups, and the instances need no copy.
+        const groupOnly = args.autoscaler
+            ? autoscalerGroupTags(args.autoscaler.clusterName, args.autoscaler.nodes)
+            : {};
         this.group = new aws.autoscaling.Group(
             name,
             {
@@ -115,11 +146,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                 minSize: args.minSize,
                 maxSize: args.maxSize,
                 desiredCapacity: args.desiredCapacity,
-                // The version number, not "$Latest": only a pinned version starts an instance refresh.
-                launchTemplate: {
-                    id: this.launchTemplate.id,
-                    version: this.launchTemplate.latestVersion.apply((v) => String(v)),
-                },
+                ...launch,
                 healthCheckType: "EC2",
                 healthCheckGracePeriod: NODE_WARMUP_SECONDS,
                 defaultInstanceWarmup: NODE_WARMUP_SECONDS,
@@ -135,13 +162,21 @@ export class WorkerPool extends pulumi.ComponentResource {
                 },
                 // Pulumi does not wait for the nodes: the readiness gate waits for them to register.
                 waitForCapacityTimeout: "0",
-                tags: Object.entries({ ...tags, Name: name }).map(([key, value]) => ({
-                    key,
-                    value,
-                    propagateAtLaunch: true,
-                })),
+                tags: [
+                    ...Object.entries({ ...tags, Name: name }).map(([key, value]) => ({
+                        key,
+                        value,
+                        propagateAtLaunch: true,
+                    })),
+                    ...Object.entries(groupOnly).map(([key, value]) => ({
+                        key,
+                        value,
+                        propagateAtLaunch: false,
+                    })),
+                ],
             },
-            { parent: this },
+            // With the autoscaler, a `pulumi up` must not reset the capacity it chose.
+            { parent: this, ...(args.autoscaler ? { ignoreChanges: ["desiredCapacity"] } : {}) },
         );
         this.registerOutputs({
             launchTemplateId: this.launchTemplate.id,

@@ -56,6 +56,44 @@ export interface ClusterNetwork {
     readonly securityGroups: ClusterSecurityGroups;
 }
 
+/** How a pool's Spot instances are chosen among their pools of capacity (EC2 Auto Scaling's strategies). */
+export const SpotAllocationStrategy = {
+    PriceCapacityOptimized: "price-capacity-optimized",
+    CapacityOptimized: "capacity-optimized",
+    CapacityOptimizedPrioritized: "capacity-optimized-prioritized",
+    LowestPrice: "lowest-price",
+} as const;
+/** How a pool's Spot instances are chosen among their pools of capacity (EC2 Auto Scaling's strategies). */
+export type SpotAllocationStrategy = (typeof SpotAllocationStrategy)[keyof typeof SpotAllocationStrategy];
+
+/**
+ * A pool on Spot capacity: its group launches through a mixed instances policy (the pool's launch template,
+ * one override per instance type) with Capacity Rebalancing on. A Spot node that EC2 reclaims is drained
+ * first (the termination handler gets the two-minute warning and the rebalance recommendation).
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html
+ */
+export interface SpotArgs {
+    /**
+     * Instance types the group may launch, in order of preference, the pool's `instanceType` first; all of one
+     * architecture and of the same vCPUs and memory. Default `[instanceType]`.
+     */
+    readonly instanceTypes?: string[];
+    /** Nodes always On-Demand, before any Spot. Default 0. */
+    readonly onDemandBase?: number;
+    /** Percentage of the nodes above `onDemandBase` that are On-Demand (the rest Spot). Default 0. */
+    readonly onDemandPercentAboveBase?: number;
+    /** How Spot capacity is chosen. Default `price-capacity-optimized` (AWS's recommendation). */
+    readonly allocationStrategy?: SpotAllocationStrategy;
+}
+
+/** A pool's Spot settings with every default applied. */
+export interface SpotSpec {
+    readonly instanceTypes: readonly string[];
+    readonly onDemandBase: number;
+    readonly onDemandPercentAboveBase: number;
+    readonly allocationStrategy: SpotAllocationStrategy;
+}
+
 /** One named pool of worker nodes. */
 export interface WorkerPoolArgs {
     /** DNS-safe name; nodes are named `<pool>-<index>`. */
@@ -74,6 +112,8 @@ export interface WorkerPoolArgs {
     readonly taints?: Taint[];
     /** Root gp3 volume size in GiB (encrypted). Default 30. */
     readonly rootVolumeGb?: number;
+    /** Run the pool on Spot capacity over these instance types. Default none: On-Demand `instanceType` only. */
+    readonly spot?: SpotArgs;
 }
 
 /** Readiness gate polling. */
@@ -120,6 +160,12 @@ export interface ClusterArgs {
     readonly tags?: Record<string, string>;
     /** Readiness gate polling. Default 90 attempts, 10 s apart. */
     readonly readiness?: ReadinessArgs;
+    /**
+     * The pools are the cluster-autoscaler's (see ./ClusterAutoscaler.ts): each group carries its discovery and
+     * node-template tags, and Pulumi sets a group's desired capacity (`count`) when it creates it and then leaves
+     * it to the autoscaler, within `minSize` and `maxSize`. Default false.
+     */
+    readonly clusterAutoscaler?: boolean;
 }
 
 /** A worker pool with every default applied. */
@@ -133,6 +179,8 @@ export interface WorkerPoolSpec {
     readonly labels: Readonly<Record<string, string>>;
     readonly taints: readonly Taint[];
     readonly rootVolumeGb: number;
+    /** Only for a Spot pool. */
+    readonly spot?: SpotSpec;
 }
 
 /** The cluster's shape with every default applied: what the pure renderers plan from. */
@@ -173,7 +221,18 @@ export function resolveClusterSpec(name: string, args: Omit<ClusterArgs, "networ
             labels: p.labels ?? {},
             taints: p.taints ?? [],
             rootVolumeGb: p.rootVolumeGb ?? 30,
+            ...(p.spot ? { spot: resolveSpot(p.spot, p.instanceType ?? "t3.medium") } : {}),
         })),
+    };
+}
+
+/** Applies the defaults {@link SpotArgs} documents. Pure. */
+export function resolveSpot(spot: SpotArgs, instanceType: string): SpotSpec {
+    return {
+        instanceTypes: spot.instanceTypes ?? [instanceType],
+        onDemandBase: spot.onDemandBase ?? 0,
+        onDemandPercentAboveBase: spot.onDemandPercentAboveBase ?? 0,
+        allocationStrategy: spot.allocationStrategy ?? "price-capacity-optimized",
     };
 }
 

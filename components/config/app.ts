@@ -177,6 +177,7 @@ export function parseAddons(raw: unknown, ctx: { stage: string }, problems: Conf
         "logging",
         "nodeMetrics",
         "etcdBackups",
+        "clusterAutoscaler",
     ]);
     return {
         cni: r.oneOf("cni", ["calico", "cilium"] as const, "calico"),
@@ -184,6 +185,7 @@ export function parseAddons(raw: unknown, ctx: { stage: string }, problems: Conf
         logging: r.bool("logging", true),
         nodeMetrics: r.bool("nodeMetrics", true),
         etcdBackups: r.bool("etcdBackups", ctx.stage !== "dev"),
+        clusterAutoscaler: r.bool("clusterAutoscaler", false),
     };
 }
 

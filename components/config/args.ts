@@ -46,13 +46,14 @@ export function clusterArgs(cfg: StageConfig): Omit<ClusterArgs, "network"> {
         region: cfg.region,
         cni: cfg.addons.cni,
         tags: stageTags(cfg),
+        ...(cfg.addons.clusterAutoscaler ? { clusterAutoscaler: true } : {}),
     };
 }
 
 /** The `keelson:cluster` section as Cluster args (`apiAllowedCidrs` goes to the Network's firewall). */
 export function clusterConfigArgs(
     c: ClusterConfig,
-): Omit<ClusterArgs, "network" | "stage" | "region" | "cni" | "tags" | "readiness"> {
+): Omit<ClusterArgs, "network" | "stage" | "region" | "cni" | "tags" | "readiness" | "clusterAutoscaler"> {
     return {
         clusterName: c.name,
         kubernetesVersion: c.kubernetesVersion,
@@ -73,6 +74,7 @@ export function clusterConfigArgs(
             labels: { ...p.labels },
             taints: p.taints.map((t) => ({ ...t })),
             rootVolumeGb: p.rootVolumeGb,
+            ...(p.spot ? { spot: { ...p.spot, instanceTypes: [...p.spot.instanceTypes] } } : {}),
         })),
     };
 }

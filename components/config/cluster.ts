@@ -6,9 +6,12 @@ import {
     releasedRanges,
 } from "../core/kubernetes-versions";
 import { INSTANCE_SIZES } from "../score/instance-types";
-import { ConfigProblem } from "./problems";
+import { ConfigProblem, show } from "./problems";
 import { DNS_LABEL, INSTANCE_TYPE, Reader, StringTest } from "./reader";
-import { ClusterConfig, NetworkConfig, Taint, WorkerPoolConfig } from "./types";
+import { MAX_SPOT_INSTANCE_TYPES, spotProblems } from "../cluster/spot";
+import { autoscalerGroupTags, CA_NODE_TEMPLATE_PREFIX, CA_RELEASES } from "../cluster/render/autoscaler";
+import { POOL_LABEL } from "../cluster/render/kubeadm";
+import { ClusterConfig, NetworkConfig, SpotConfig, Taint, WorkerPoolConfig } from "./types";
 
 const KEYS = [
     "name",
@@ -38,6 +41,19 @@ const POOL_KEYS = [
     "labels",
     "taints",
     "rootVolumeGb",
+    "spot",
+] as const;
+const SPOT_KEYS = [
+    "instanceTypes",
+    "onDemandBase",
+    "onDemandPercentAboveBase",
+    "allocationStrategy",
+] as const;
+const SPOT_STRATEGIES = [
+    "price-capacity-optimized",
+    "capacity-optimized",
+    "capacity-optimized-prioritized",
+    "lowest-price",
 ] as const;
 const TAINT_KEYS = ["key", "value", "effect"] as const;
 
@@ -325,14 +341,126 @@ function parsePool(
             `is less than count ${count}; the group could not run that many nodes: raise maxSize to ${count} or more, or lower count`,
         );
     }
+    const spotRaw = r.raw("spot");
+    const spotTypes =
+        spotRaw && typeof spotRaw === "object" && !Array.isArray(spotRaw)
+            ? (spotRaw as Record<string, unknown>).instanceTypes
+            : undefined;
+    // Without instanceType, a Spot pool's first listed type is its instanceType.
+    const firstSpotType =
+        Array.isArray(spotTypes) &&
+        typeof spotTypes[0] === "string" &&
+        INSTANCE_TYPE_RULE.pattern.test(spotTypes[0])
+            ? spotTypes[0]
+            : undefined;
+    const instanceType = r.string("instanceType", firstSpotType ?? "t3.medium", INSTANCE_TYPE_RULE);
+    const spot = parseSpot(r, instanceType, maxSize, problems);
     return {
         name: r.string("name", "general", dnsRule),
-        instanceType: r.string("instanceType", "t3.medium", INSTANCE_TYPE_RULE),
+        instanceType,
         count,
         minSize,
         maxSize,
         labels: r.stringMap("labels", LABEL_KEY),
         taints,
         rootVolumeGb: r.int("rootVolumeGb", 30, 20, 16384),
+        ...(spot ? { spot } : {}),
     };
+}
+
+/** A pool's `spot`: `true` (every default), `false` (none) or a mapping; every problem reported. */
+function parseSpot(
+    pool: Reader,
+    instanceType: string,
+    maxSize: number,
+    problems: ConfigProblem[],
+): SpotConfig | undefined {
+    const raw = pool.raw("spot");
+    if (raw === undefined || raw === null || raw === false) return undefined;
+    const path = pool.at("spot");
+    const r = new Reader(path, raw === true ? {} : raw, problems, SPOT_KEYS);
+    let typesOk = true;
+    const instanceTypes = r.list<string>(
+        "instanceTypes",
+        [instanceType],
+        (p, t) => {
+            if (typeof t === "string" && INSTANCE_TYPE_RULE.pattern.test(t)) return t;
+            r.report(p, t, INSTANCE_TYPE_RULE.fix);
+            typesOk = false;
+            return undefined;
+        },
+        MAX_SPOT_INSTANCE_TYPES,
+    );
+    if (
+        Array.isArray(r.raw("instanceTypes")) &&
+        (r.raw("instanceTypes") as unknown[]).length > MAX_SPOT_INSTANCE_TYPES
+    )
+        typesOk = false;
+    const spot: SpotConfig = {
+        instanceTypes,
+        onDemandBase: r.int("onDemandBase", 0, 0, 100),
+        onDemandPercentAboveBase: r.int("onDemandPercentAboveBase", 0, 0, 100),
+        allocationStrategy: r.oneOf("allocationStrategy", SPOT_STRATEGIES, "price-capacity-optimized"),
+    };
+    // The set as a whole (order, architecture, size, base), once every listed type is readable.
+    if (typesOk)
+        for (const p of spotProblems(path, instanceType, spot, maxSize)) r.report(p.key, p.value, p.fix);
+    return spot;
+}
+
+/** Tags a pool's group carries besides its node-template tags (stage, cluster, role, pool, drain, Name, discovery). */
+const GROUP_BASE_TAGS = 10;
+/** EC2 Auto Scaling's limits: 50 tags per group, 128 characters per tag key. */
+const MAX_GROUP_TAGS = 50;
+const MAX_TAG_KEY = 128;
+
+/**
+ * `addons.clusterAutoscaler: true` against the cluster: a pool it can size (minSize below maxSize), a pinned
+ * autoscaler release for the cluster's minor, and node-template tags that fit EC2 Auto Scaling's limits (one
+ * per label and taint of each pool).
+ */
+export function checkClusterAutoscaler(cluster: ClusterConfig, problems: ConfigProblem[]): void {
+    const report = (key: string, value: unknown, fix: string) =>
+        problems.push({ key, value, message: `${key}: ${show(value)} ${fix}` });
+    if (!cluster.workerPools.some((p) => p.minSize < p.maxSize)) {
+        report(
+            "addons.clusterAutoscaler",
+            true,
+            "has no pool to size: every pool's minSize equals its maxSize; give a pool room (e.g. minSize: 1, maxSize: 6) or remove addons.clusterAutoscaler",
+        );
+    }
+    const minor = Number(cluster.kubernetesVersion.split(".")[1]);
+    if (!CA_RELEASES[minor]) {
+        report(
+            "addons.clusterAutoscaler",
+            true,
+            `has no pinned cluster-autoscaler release for Kubernetes ${cluster.kubernetesVersion} (its minor must be the cluster's); use cluster.kubernetesVersion 1.${Object.keys(CA_RELEASES).join(", 1.")}, or remove addons.clusterAutoscaler`,
+        );
+    }
+    cluster.workerPools.forEach((p, i) => {
+        const path = `cluster.workerPools[${i}]`;
+        const template = autoscalerGroupTags(cluster.name, {
+            labels: { [POOL_LABEL]: p.name, ...p.labels },
+            taints: p.taints,
+        });
+        const tooLong = (key: string, name: string, value: unknown) => {
+            const length = `${CA_NODE_TEMPLATE_PREFIX}/label/${name}`.length;
+            if (length > MAX_TAG_KEY)
+                report(
+                    key,
+                    value,
+                    `makes the cluster-autoscaler's node-template tag key ${length} characters long, past EC2 Auto Scaling's ${MAX_TAG_KEY}; use a key of at most ${MAX_TAG_KEY - (length - name.length)} characters`,
+                );
+        };
+        for (const k of Object.keys(p.labels)) tooLong(`${path}.labels.${k}`, k, k);
+        p.taints.forEach((t, j) => tooLong(`${path}.taints[${j}].key`, t.key, t.key));
+        const count = GROUP_BASE_TAGS + Object.keys(template).length - 2;
+        if (count > MAX_GROUP_TAGS) {
+            report(
+                path,
+                p.name,
+                `needs ${count} tags on its group with the cluster-autoscaler (one per label and taint), past EC2 Auto Scaling's ${MAX_GROUP_TAGS}; use at most ${MAX_GROUP_TAGS - GROUP_BASE_TAGS - 1} labels and taints together`,
+            );
+        }
+    });
 }

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { parseAddons, parseApp, parseScore } from "./app";
-import { parseCluster } from "./cluster";
+import { checkClusterAutoscaler, parseCluster } from "./cluster";
 import { certificateSecretKeys, parseEdge } from "./edge";
 import { parseNetwork } from "./network";
 import { awsSettings, checkAwsKeys, PLAIN } from "./aws";
@@ -198,6 +198,7 @@ export function validateStageConfig(
             );
     }
     const addons = parseAddons(values["keelson:addons"], { stage }, problems);
+    if (addons.clusterAutoscaler && !existingCluster) checkClusterAutoscaler(cluster, problems);
     const score = parseScore(values["keelson:score"], problems);
 
     // Provided certificates need both secrets; stray or plain-text certificate keys are mistakes.

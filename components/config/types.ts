@@ -24,6 +24,22 @@ export interface NetworkConfig {
     readonly privateSubnets: readonly string[];
 }
 
+/**
+ * A pool on Spot capacity (`keelson:cluster.workerPools[].spot`; `spot: true` takes every default): its Auto
+ * Scaling Group launches through a mixed instances policy with Capacity Rebalancing on.
+ */
+export interface SpotConfig {
+    /** Instance types the group may launch, the pool's `instanceType` first; one architecture, one size. Default `[instanceType]`. */
+    readonly instanceTypes: readonly string[];
+    /** Nodes always On-Demand. Default 0. */
+    readonly onDemandBase: number;
+    /** Percentage of the nodes above `onDemandBase` that are On-Demand. Default 0 (all Spot). */
+    readonly onDemandPercentAboveBase: number;
+    /** How EC2 picks Spot capacity. Default `price-capacity-optimized`. */
+    readonly allocationStrategy:
+        "price-capacity-optimized" | "capacity-optimized" | "capacity-optimized-prioritized" | "lowest-price";
+}
+
 /** One named pool of worker nodes (`keelson:cluster.workerPools[]`). */
 export interface WorkerPoolConfig {
     /** DNS-safe name of the pool (its Auto Scaling Group, the `keelson.io/pool` label). */
@@ -42,6 +58,8 @@ export interface WorkerPoolConfig {
     readonly taints: readonly Taint[];
     /** Root gp3 volume size in GiB (encrypted). Default 30. */
     readonly rootVolumeGb: number;
+    /** Spot capacity. Default none (On-Demand `instanceType`). */
+    readonly spot?: SpotConfig;
 }
 
 /** `keelson:cluster`. */
@@ -138,6 +156,11 @@ export interface AddonsConfig {
     readonly nodeMetrics: boolean;
     /** etcd snapshots to S3 every 15 minutes. Default false in dev, true otherwise. */
     readonly etcdBackups: boolean;
+    /**
+     * cluster-autoscaler: grows and shrinks every worker pool between its `minSize` and `maxSize` (Pulumi sets
+     * `count` on create only). Default false.
+     */
+    readonly clusterAutoscaler: boolean;
 }
 
 /** `keelson:score`. */

@@ -15,6 +15,7 @@ const all: AddonsConfig = {
     logging: true,
     nodeMetrics: true,
     etcdBackups: true,
+    clusterAutoscaler: false,
 };
 
 const ISSUER = "https://keelson-prod-oidc-1a2b3c4.s3.eu-west-1.amazonaws.com";
@@ -226,6 +227,7 @@ describe("addons/Addons (mocked)", () => {
             logging: false,
             nodeMetrics: false,
             etcdBackups: false,
+            clusterAutoscaler: false,
         });
         assert.deepEqual(
             small.resources

@@ -119,6 +119,7 @@ describe("addons/csr-approver: kubelet serving certificates only for the node's 
                     logging: false,
                     nodeMetrics: false,
                     etcdBackups: false,
+                    clusterAutoscaler: false,
                 }),
                 provider,
                 clusterName: "keelson-prod",

@@ -24,6 +24,7 @@ const all: AddonsConfig = {
     logging: true,
     nodeMetrics: true,
     etcdBackups: true,
+    clusterAutoscaler: false,
 };
 const roles = {
     ebsCsi: "arn:aws:iam::123456789012:role/ebs-csi",

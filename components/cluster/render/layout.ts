@@ -98,7 +98,10 @@ export function planNodes(config: ClusterSpec, zones: readonly string[], region:
             instanceType: pool.instanceType,
             rootVolumeGb: pool.rootVolumeGb,
             labels: {
-                ...wellKnownLabels(region, ZONE_PLACEHOLDER, pool.instanceType),
+                ...withoutInstanceType(
+                    wellKnownLabels(region, ZONE_PLACEHOLDER, pool.instanceType),
+                    (pool.spot?.instanceTypes.length ?? 1) > 1,
+                ),
                 [POOL_LABEL]: pool.name,
                 ...pool.labels,
             },
@@ -107,6 +110,18 @@ export function planNodes(config: ClusterSpec, zones: readonly string[], region:
         });
     }
     return nodes;
+}
+
+/**
+ * A pool of several instance types cannot know its node's type when it renders the template: its nodes leave
+ * `node.kubernetes.io/instance-type` to the cloud controller, which sets it from EC2 when it initialises the
+ * Node (before any pod schedules: the Node is tainted uninitialized until then).
+ */
+function withoutInstanceType(labels: Record<string, string>, mixed: boolean): Record<string, string> {
+    if (!mixed) return labels;
+    const rest = { ...labels };
+    delete rest["node.kubernetes.io/instance-type"];
+    return rest;
 }
 
 /** Everything besides the node itself that its user-data depends on, as plain values. */
