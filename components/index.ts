@@ -25,6 +25,8 @@ export type {
     CniName,
     ReadinessArgs,
     SecurityGroupRef,
+    SpotAllocationStrategy,
+    SpotArgs,
     Taint,
     TaintEffect,
     WorkerPoolArgs,
