@@ -114,6 +114,7 @@ describe("cluster: spot pools and the cluster-autoscaler (pure)", () => {
             extraArgs: {
                 "balance-similar-node-groups": false,
                 expander: "least-waste",
+                "max-node-provision-time": "30m",
                 "skip-nodes-with-local-storage": false,
                 "skip-nodes-with-system-pods": true,
                 v: 2,
@@ -201,6 +202,7 @@ describe("cluster: spot pools and the cluster-autoscaler (pure)", () => {
         assert.deepEqual(args, [
             "--balance-similar-node-groups=false",
             "--expander=least-waste",
+            "--max-node-provision-time=30m",
             "--skip-nodes-with-local-storage=false",
             "--skip-nodes-with-system-pods=true",
             "--v=2",

@@ -5,6 +5,7 @@
 // auto-discovery, node-template tags) and cluster-autoscaler/FAQ.md (flags and defaults) at that tag; image
 // tags from the cluster-autoscaler-1.N.P release tags (version/version.go).
 import type { Input } from "@pulumi/pulumi";
+import { JOIN_HOOK_TIMEOUT_SECONDS } from "./join-gate";
 import { ServiceAccountRef, WEB_IDENTITY_TOKEN_FILE, webIdentityMount, webIdentityVolume } from "./oidc";
 import { parseKubernetesVersion } from "./versions";
 
@@ -83,11 +84,14 @@ export function autoscalerGroupTags(clusterName: string, template: NodeTemplate)
  *   termination handler, the EBS CSI controller) do not hold a node;
  * - `skip-nodes-with-local-storage: false`: Keelson's pods mount emptyDirs for their read-only root filesystems
  *   (scratch, like the termination handler's `deleteLocalData`), which would otherwise keep every node;
+ * - `max-node-provision-time`: as long as the pools' launch hook holds a node that has not joined (30 minutes,
+ *   ./join-gate.ts; upstream's default is 15), so a slow bootstrap is not given up while the group still waits;
  * - `v: 2`: scale decisions without the chart's per-loop detail (v4), which fluent-bit would ship.
  */
 export const CA_ARGS: Readonly<Record<string, string | number | boolean>> = {
     "balance-similar-node-groups": false,
     expander: "least-waste",
+    "max-node-provision-time": `${JOIN_HOOK_TIMEOUT_SECONDS / 60}m`,
     "skip-nodes-with-local-storage": false,
     "skip-nodes-with-system-pods": true,
     v: 2,
