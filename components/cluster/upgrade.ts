@@ -5,8 +5,10 @@
 // - `<name>-version` (a dynamic resource, `keelson:ClusterVersion`) holds the version Pulumi last applied.
 //   Its `check` compares it with the new one and refuses a downgrade or a skipped minor before anything
 //   that depends on it (every upgrade step, the pools' templates, the cloud controller) is touched.
-// - `<name>-upgrade` is the SSM Command document (./render/upgrade.ts). `<name>-upgrade-master-<i>` runs it
-//   on master i. The association's name carries the version, and a change of its parameters replaces it:
+// - `<name>-upgrade` is the SSM Command document (./render/upgrade.ts). `<name>-upgrade-master-<i>` runs its
+//   control-plane phase on master i (kubeadm upgrade apply on master 0, upgrade node on the others), one master
+//   after the other; then `<name>-upgrade-kubelet-master-<i>` its kubelet phase (drain, kubelet, uncordon), one
+//   after the other, so that no kubelet is newer than an API server. The association's name carries the version, and a change of its parameters replaces it:
 //   the provider waits for Success only when it creates an association (terraform-provider-aws
 //   internal/service/ssm/association.go: `waitAssociationCreated` in Create, none in Update), so a new
 //   version creates a new association per master, each after the one before has succeeded. A failed step
@@ -73,7 +75,7 @@ export interface UpgradeStepsArgs {
 export interface UpgradeSteps {
     readonly version: ClusterVersion;
     readonly document: aws.ssm.Document;
-    /** One per master, in order; each depends on the one before. */
+    /** Each master's control plane in slot order, then each master's kubelet; each depends on the one before. */
     readonly steps: aws.ssm.Association[];
     /** What must wait for the control plane's upgrade: the last step. */
     readonly done: pulumi.Resource;
@@ -95,29 +97,40 @@ export function createUpgradeSteps(name: string, a: UpgradeStepsArgs, parent: pu
     );
     const dotless = a.kubernetesVersion.replace(/\./g, "-");
     const steps: aws.ssm.Association[] = [];
-    a.masters.forEach((master, i) => {
-        const slot = `master-${i}`;
-        steps.push(
-            new aws.ssm.Association(
-                `${name}-upgrade-${slot}`,
-                {
-                    name: document.name,
-                    associationName: `${a.clusterName}-upgrade-${slot}-${dotless}`,
-                    targets: [{ key: "InstanceIds", values: [master.id] }],
-                    parameters: { version: a.kubernetesVersion, slot, first: i === 0 ? "yes" : "no" },
-                    maxConcurrency: "1",
-                    maxErrors: "0",
-                    waitForSuccessTimeoutSeconds: UPGRADE_STEP_TIMEOUT_SECONDS,
-                    tags: { ...a.tags, Name: `${a.clusterName}-upgrade-${slot}` },
-                },
-                {
-                    parent,
-                    // A new version is a new association (created, so waited for), never an update.
-                    replaceOnChanges: ["parameters", "associationName"],
-                    dependsOn: [version, document, ...(i > 0 ? [steps[i - 1]] : [])],
-                },
-            ),
-        );
-    });
+    // Every master's control plane first, one at a time, then every master's kubelet, one at a time: no
+    // kubelet is ever newer than an API server it can reach through the endpoint (the version skew policy).
+    for (const phase of ["control-plane", "kubelet"] as const) {
+        a.masters.forEach((master, i) => {
+            const slot = `master-${i}`;
+            const step = phase === "control-plane" ? `upgrade-${slot}` : `upgrade-kubelet-${slot}`;
+            const before = steps[steps.length - 1];
+            steps.push(
+                new aws.ssm.Association(
+                    `${name}-${step}`,
+                    {
+                        name: document.name,
+                        associationName: `${a.clusterName}-${step}-${dotless}`,
+                        targets: [{ key: "InstanceIds", values: [master.id] }],
+                        parameters: {
+                            version: a.kubernetesVersion,
+                            slot,
+                            first: i === 0 ? "yes" : "no",
+                            phase,
+                        },
+                        maxConcurrency: "1",
+                        maxErrors: "0",
+                        waitForSuccessTimeoutSeconds: UPGRADE_STEP_TIMEOUT_SECONDS,
+                        tags: { ...a.tags, Name: `${a.clusterName}-${step}` },
+                    },
+                    {
+                        parent,
+                        // A new version is a new association (created, so waited for), never an update.
+                        replaceOnChanges: ["parameters", "associationName"],
+                        dependsOn: [version, document, ...(before ? [before] : [])],
+                    },
+                ),
+            );
+        });
+    }
     return { version, document, steps, done: steps[steps.length - 1] };
 }

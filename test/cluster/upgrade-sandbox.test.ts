@@ -51,6 +51,7 @@ case "$*" in
 *nodeInfo.kubeletVersion*) printf 'v%s' "$(cat "$S/kubelet-running")" ;;
 *"conditions"*) [ -e "$S/never-ready" ] && printf False || printf True ;;
 *"get --raw /readyz"*) echo ok ;;
+*"component=kube-apiserver"*) for v in $(cat "$S/api-servers"); do echo "registry.k8s.io/kube-apiserver:v$v"; done ;;
 "drain "*|"uncordon "*) ;;
 *) echo "unexpected kubectl $*" >&2; exit 99 ;;
 esac`,
@@ -85,6 +86,8 @@ interface World {
     local?: string;
     /** The installed and running kubelet. Default 1.33.4. */
     kubelet?: string;
+    /** The image tags of the API servers' mirror pods, space-separated. Default: the cluster's. */
+    apiServers?: string;
     etcdUnhealthy?: boolean;
     neverReady?: boolean;
 }
@@ -113,6 +116,7 @@ function run(dir: string, args: string[], world: World = {}): Run {
     fs.writeFileSync(path.join(s, "cluster-version"), `v${cluster}`);
     fs.writeFileSync(path.join(s, "local-version"), world.local ?? cluster);
     fs.writeFileSync(path.join(s, "kubelet-running"), kubelet);
+    fs.writeFileSync(path.join(s, "api-servers"), world.apiServers ?? cluster);
     for (const p of ["kubeadm", "kubelet", "kubectl"])
         fs.writeFileSync(path.join(s, `pkg-${p}`), `${kubelet}-1.1`);
     if (world.etcdUnhealthy) fs.writeFileSync(path.join(s, "etcd-unhealthy"), "");
@@ -148,6 +152,7 @@ function run(dir: string, args: string[], world: World = {}): Run {
 }
 
 const RECORD = (slot: string) => `${PREFIX}/state/upgrade/${slot}`;
+const APT = "apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3";
 /** The calls that change the node: packages, kubeadm, drain, kubelet, uncordon. */
 const changes = (r: Run) =>
     r.calls.filter((c) => /^(apt-get|kubeadm|kubectl (drain|uncordon)|systemctl)/.test(c));
@@ -167,50 +172,88 @@ describe("cluster/render/upgrade in a sandbox (real bash, stateful stubs)", func
     });
     after(() => t?.cleanup());
 
-    it("the first master: health first, then kubeadm's documented order, from the target minor's repository", () => {
-        const r = run(t.dir, ["1.34.3", "master-0", "yes"]);
+    it("the first master's control plane: health first, then kubeadm from the target minor's repository", () => {
+        const r = run(t.dir, ["1.34.3", "master-0", "yes", "control-plane"]);
         assert.equal(r.status, 0, r.output);
-        const apt = "apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3";
         assert.deepEqual(changes(r), [
-            `${apt} update -q`,
-            "apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 install -y -q --allow-change-held-packages kubeadm=1.34.3-1.1",
+            `${APT} update -q`,
+            `${APT} install -y -q --allow-change-held-packages kubeadm=1.34.3-1.1`,
             "kubeadm upgrade plan v1.34.3",
             "kubeadm upgrade apply v1.34.3 --yes",
+        ]);
+        // etcd and the API are checked before kubeadm and again after it.
+        const first = (p: RegExp) => r.calls.findIndex((c) => p.test(c));
+        assert.ok(first(/^etcdctl .*endpoint health --cluster/) < first(/^apt-get/), r.calls.join("\n"));
+        assert.equal(r.calls.filter((c) => /^etcdctl /.test(c)).length, 2);
+        assert.match(r.sources, /https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.34\/deb\/ \//);
+        assert.equal(r.state("cluster-version"), "v1.34.3");
+        // The kubelet waits for its own phase, after every master's control plane.
+        assert.equal(r.state("kubelet-running"), "1.33.4");
+        assert.deepEqual(r.writes, [
+            `${RECORD("master-0")}=upgrading <time> 1.34.3 control plane from 1.33.4`,
+            `${RECORD("master-0")}=control-plane-upgraded <time> 1.34.3 ${NODE}'s control plane at 1.34.3`,
+        ]);
+    });
+
+    it("a master's kubelet once every API server runs the target: drain, kubelet and kubectl, Ready, uncordon", () => {
+        const r = run(t.dir, ["1.34.3", "master-0", "yes", "kubelet"], {
+            cluster: "1.34.3",
+            apiServers: "1.34.3",
+        });
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(changes(r), [
             `kubectl drain ${NODE} --ignore-daemonsets --delete-emptydir-data --timeout=600s`,
-            `${apt} install -y -q --allow-change-held-packages kubelet=1.34.3-1.1 kubectl=1.34.3-1.1`,
+            `${APT} update -q`,
+            `${APT} install -y -q --allow-change-held-packages kubelet=1.34.3-1.1 kubectl=1.34.3-1.1`,
             "systemctl daemon-reload",
             "systemctl restart kubelet",
             `kubectl uncordon ${NODE}`,
         ]);
-        // etcd and the API are checked before kubeadm and again after each step.
-        const first = (p: RegExp) => r.calls.findIndex((c) => p.test(c));
-        assert.ok(first(/^etcdctl .*endpoint health --cluster/) < first(/^apt-get/), r.calls.join("\n"));
-        assert.equal(r.calls.filter((c) => /^etcdctl /.test(c)).length, 3);
-        assert.match(r.sources, /https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.34\/deb\/ \//);
-        assert.equal(r.state("cluster-version"), "v1.34.3");
         assert.equal(r.state("kubelet-running"), "1.34.3");
         assert.deepEqual(r.writes, [
-            `${RECORD("master-0")}=upgrading <time> 1.34.3 from 1.33.4`,
+            `${RECORD("master-0")}=upgrading <time> 1.34.3 kubelet from v1.33.4`,
             `${RECORD("master-0")}=upgraded <time> 1.34.3 ${NODE} at 1.34.3`,
         ]);
     });
 
+    it("no kubelet moves while an API server still runs the old version (the version skew policy)", () => {
+        const r = run(t.dir, ["1.34.3", "master-0", "yes", "kubelet"], {
+            cluster: "1.34.3",
+            apiServers: "1.34.3 1.33.4 1.34.3",
+        });
+        assert.equal(r.status, 1, r.output);
+        assert.deepEqual(changes(r), []);
+        assert.deepEqual(r.writes, [
+            `${RECORD("master-0")}=failed <time> 1.34.3 preflight: an API server does not run 1.34.3 yet; the kubelets ` +
+                "upgrade after every master's control plane",
+        ]);
+    });
+
     it("another master after the first: kubeadm upgrade node, never apply", () => {
-        const r = run(t.dir, ["1.34.3", "master-1", "no"], { cluster: "1.34.3", local: "1.33.4" });
+        const r = run(t.dir, ["1.34.3", "master-1", "no", "control-plane"], {
+            cluster: "1.34.3",
+            local: "1.33.4",
+        });
         assert.equal(r.status, 0, r.output);
         assert.deepEqual(
             changes(r).filter((c) => c.startsWith("kubeadm")),
             ["kubeadm upgrade node"],
         );
-        assert.equal(r.state("kubelet-running"), "1.34.3");
     });
 
-    it("a rerun on an upgraded master changes nothing", () => {
-        const r = run(t.dir, ["1.34.3", "master-1", "no"], { cluster: "1.34.3", kubelet: "1.34.3" });
-        assert.equal(r.status, 0, r.output);
-        assert.deepEqual(changes(r), []);
-        assert.match(r.output, /master-1 already runs 1\.34\.3: nothing to do/);
-        assert.deepEqual(r.writes, [`${RECORD("master-1")}=upgraded <time> 1.34.3 already at 1.34.3`]);
+    it("a rerun of either phase on an upgraded master changes nothing", () => {
+        const world = { cluster: "1.34.3", kubelet: "1.34.3", apiServers: "1.34.3" };
+        const cp = run(t.dir, ["1.34.3", "master-1", "no", "control-plane"], world);
+        assert.equal(cp.status, 0, cp.output);
+        assert.deepEqual(changes(cp), []);
+        assert.deepEqual(cp.writes, [
+            `${RECORD("master-1")}=control-plane-upgraded <time> 1.34.3 already at 1.34.3`,
+        ]);
+        const k = run(t.dir, ["1.34.3", "master-1", "no", "kubelet"], world);
+        assert.equal(k.status, 0, k.output);
+        assert.deepEqual(changes(k), []);
+        assert.match(k.output, /master-1's kubelet already runs 1\.34\.3: nothing to do/);
+        assert.deepEqual(k.writes, [`${RECORD("master-1")}=upgraded <time> 1.34.3 already at 1.34.3`]);
     });
 
     it("refuses a skipped minor and a downgrade at preflight, before anything changed", () => {
@@ -218,7 +261,7 @@ describe("cluster/render/upgrade in a sandbox (real bash, stateful stubs)", func
             ["1.33.4", "1.35.1"],
             ["1.34.3", "1.33.8"],
         ]) {
-            const r = run(t.dir, [to, "master-0", "yes"], { cluster: from, kubelet: from });
+            const r = run(t.dir, [to, "master-0", "yes", "control-plane"], { cluster: from, kubelet: from });
             assert.equal(r.status, 1, r.output);
             const problem = upgradeProblem(from, to)!;
             assert.ok(problem);
@@ -229,7 +272,7 @@ describe("cluster/render/upgrade in a sandbox (real bash, stateful stubs)", func
     });
 
     it("another master refuses to go before the first one has upgraded the cluster", () => {
-        const r = run(t.dir, ["1.34.3", "master-1", "no"]);
+        const r = run(t.dir, ["1.34.3", "master-1", "no", "control-plane"]);
         assert.equal(r.status, 1, r.output);
         assert.deepEqual(changes(r), []);
         assert.deepEqual(r.writes, [
@@ -239,7 +282,7 @@ describe("cluster/render/upgrade in a sandbox (real bash, stateful stubs)", func
     });
 
     it("stops before any change while an etcd member is unhealthy", () => {
-        const r = run(t.dir, ["1.34.3", "master-0", "yes"], { etcdUnhealthy: true });
+        const r = run(t.dir, ["1.34.3", "master-0", "yes", "control-plane"], { etcdUnhealthy: true });
         assert.equal(r.status, 1, r.output);
         assert.deepEqual(changes(r), []);
         assert.equal(r.calls.filter((c) => /^etcdctl /.test(c)).length, 60);
@@ -249,7 +292,11 @@ describe("cluster/render/upgrade in a sandbox (real bash, stateful stubs)", func
     });
 
     it("stops at the step that fails, naming it, and leaves the node cordoned", () => {
-        const r = run(t.dir, ["1.34.3", "master-0", "yes"], { neverReady: true });
+        const r = run(t.dir, ["1.34.3", "master-0", "yes", "kubelet"], {
+            cluster: "1.34.3",
+            apiServers: "1.34.3",
+            neverReady: true,
+        });
         assert.equal(r.status, 1, r.output);
         assert.ok(!r.calls.some((c) => c.startsWith("kubectl uncordon")), r.calls.join("\n"));
         assert.deepEqual(r.writes.slice(-1), [

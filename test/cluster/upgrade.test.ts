@@ -121,13 +121,16 @@ describe("cluster/render/upgrade: the SSM document", () => {
             const p = doc.parameters[name];
             return p.allowedValues ? p.allowedValues.includes(v) : new RegExp(p.allowedPattern!).test(v);
         };
-        assert.ok(ok("version", "1.34.3") && ok("slot", "master-2") && ok("first", "yes"));
+        assert.ok(
+            ok("version", "1.34.3") && ok("slot", "master-2") && ok("first", "yes") && ok("phase", "kubelet"),
+        );
         for (const [name, bad] of [
             ["version", "1.34.3; reboot"],
             ["version", "v1.34.3"],
             ["slot", "general"],
             ["slot", "master-1 && id"],
             ["first", "maybe"],
+            ["phase", "workers"],
         ])
             assert.ok(!ok(name, bad), `${name}=${bad}`);
     });
@@ -140,7 +143,7 @@ describe("cluster/render/upgrade: the SSM document", () => {
         const lines = step.inputs.runCommand;
         assert.equal(
             lines[lines.length - 1],
-            `exec ${UPGRADE_SCRIPT_PATH} '{{ version }}' '{{ slot }}' '{{ first }}'`,
+            `exec ${UPGRADE_SCRIPT_PATH} '{{ version }}' '{{ slot }}' '{{ first }}' '{{ phase }}'`,
         );
         // SSM substitutes {{ name }} everywhere in runCommand: only the last line has any.
         assert.deepEqual(
@@ -158,11 +161,15 @@ describe("cluster/render/upgrade: the SSM document", () => {
             .join(target)
             .replace(/'\{\{ version \}\}'/, "'1.34.3'")
             .replace(/'\{\{ slot \}\}'/, "'master-0'")
-            .replace(/'\{\{ first \}\}'/, "'maybe'");
+            .replace(/'\{\{ first \}\}'/, "'maybe'")
+            .replace(/'\{\{ phase \}\}'/, "'kubelet'");
         const r = spawnSync(sh, ["-c", text], { encoding: "utf8" });
         // The script ran (and refused the bad argument itself, before touching anything).
         assert.equal(r.status, 2, r.stderr);
-        assert.equal(r.stderr, "usage: keelson-upgrade <target 1.N.P> <slot master-i> <first yes|no>\n");
+        assert.equal(
+            r.stderr,
+            "usage: keelson-upgrade <target 1.N.P> <slot master-i> <first yes|no> <phase control-plane|kubelet>\n",
+        );
         assert.equal(fs.readFileSync(target, "utf8"), renderUpgradeScript(OPTIONS));
         assert.equal((fs.statSync(target).mode & 0o777).toString(8), "700");
         cleanup();
@@ -187,7 +194,7 @@ describe("cluster/upgrade in the prod plan", function () {
         plan = await planStage({ stack: "prod" });
     });
 
-    it("one association per master, chained, each waited for, on the rendered document", () => {
+    it("two associations per master, the control planes then the kubelets, chained, each waited for", () => {
         const doc = byName("aws:ssm/document:Document", "keelson-prod-upgrade");
         assert.deepEqual(
             { ...doc.rawInputs, tags: undefined },
@@ -199,15 +206,26 @@ describe("cluster/upgrade in the prod plan", function () {
                 tags: undefined,
             },
         );
-        const instances: string[] = [];
-        for (const i of [0, 1, 2]) {
-            const a = byName("aws:ssm/association:Association", `keelson-prod-upgrade-master-${i}`);
+        const order: ["control-plane" | "kubelet", number][] = [
+            ...[0, 1, 2].map((i): ["control-plane", number] => ["control-plane", i]),
+            ...[0, 1, 2].map((i): ["kubelet", number] => ["kubelet", i]),
+        ];
+        const instances = new Map<number, string>();
+        let before: string | undefined;
+        for (const [phase, i] of order) {
+            const step = phase === "control-plane" ? `upgrade-master-${i}` : `upgrade-kubelet-master-${i}`;
+            const a = byName("aws:ssm/association:Association", `keelson-prod-${step}`);
             assert.deepEqual(
                 { ...a.rawInputs, tags: undefined, targets: undefined },
                 {
                     name: "keelson-prod-upgrade",
-                    associationName: `keelson-prod-upgrade-master-${i}-1-33-4`,
-                    parameters: { version: "1.33.4", slot: `master-${i}`, first: i === 0 ? "yes" : "no" },
+                    associationName: `keelson-prod-${step}-1-33-4`,
+                    parameters: {
+                        version: "1.33.4",
+                        slot: `master-${i}`,
+                        first: i === 0 ? "yes" : "no",
+                        phase,
+                    },
                     maxConcurrency: "1",
                     maxErrors: "0",
                     waitForSuccessTimeoutSeconds: 3600,
@@ -217,18 +235,23 @@ describe("cluster/upgrade in the prod plan", function () {
             );
             const [target] = a.rawInputs.targets as { key: string; values: string[] }[];
             assert.equal(target.key, "InstanceIds");
-            instances.push(...target.values);
+            // The same master's instance in both phases.
+            if (!instances.has(i)) instances.set(i, target.values[0]);
+            assert.deepEqual(target.values, [instances.get(i)]);
             assert.deepEqual(a.options?.replaceOnChanges, ["parameters", "associationName"]);
-            const deps = a.dependencies.map((u) => u.split("::").pop());
-            // Its master (the target's id), the guard, the document, and the step before.
-            assert.deepEqual(deps, [
-                `keelson-prod-master-${i}`,
-                ...(i > 0 ? [`keelson-prod-upgrade-master-${i - 1}`] : []),
-                "keelson-prod-upgrade",
-                "keelson-prod-version",
-            ]);
+            // Its master (the target's id), the step before, the document and the guard.
+            assert.deepEqual(
+                a.dependencies.map((u) => u.split("::").pop()).sort(),
+                [
+                    `keelson-prod-master-${i}`,
+                    ...(before ? [before] : []),
+                    "keelson-prod-upgrade",
+                    "keelson-prod-version",
+                ].sort(),
+            );
+            before = `keelson-prod-${step}`;
         }
-        assert.equal(new Set(instances).size, 3, instances.join());
+        assert.equal(new Set(instances.values()).size, 3);
     });
 
     it("each pool's group holds a new instance until its node completes the launch hook (Ready), else abandons it", () => {
@@ -255,7 +278,7 @@ describe("cluster/upgrade in the prod plan", function () {
     });
 
     it("the pools' templates and the cloud controller wait for the last master", () => {
-        const last = "keelson-prod-upgrade-master-2";
+        const last = "keelson-prod-upgrade-kubelet-master-2";
         for (const r of [
             byName("aws:ec2/launchTemplate:LaunchTemplate", "keelson-prod-general"),
             byName("aws:ec2/launchTemplate:LaunchTemplate", "keelson-prod-data"),

@@ -257,16 +257,19 @@ describe("plan CLI: scripting contract", function () {
                 [1, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-master-0`],
                 [2, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-master-1`],
                 [3, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-master-2`],
+                [4, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-kubelet-master-0`],
+                [5, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-kubelet-master-1`],
+                [6, `${cluster}aws:ssm/association:Association::keelson-prod-upgrade-kubelet-master-2`],
                 [
-                    4,
+                    7,
                     "urn:pulumi:prod::keelson::keelson:cluster:CloudController$kubernetes:helm.sh/v4:Chart::keelson-prod-cloud-controller",
                 ],
                 [
-                    4,
+                    7,
                     "urn:pulumi:prod::keelson::keelson:cluster:WorkerPool$aws:ec2/launchTemplate:LaunchTemplate::keelson-prod-data",
                 ],
                 [
-                    4,
+                    7,
                     "urn:pulumi:prod::keelson::keelson:cluster:WorkerPool$aws:ec2/launchTemplate:LaunchTemplate::keelson-prod-general",
                 ],
             ],
@@ -280,16 +283,22 @@ describe("plan CLI: scripting contract", function () {
         const from = lines.indexOf("Upgrade of keelson-prod: 1.33.4 -> 1.34.3");
         assert.ok(from > 0, text.out);
         assert.deepEqual(lines.slice(from + 2, from + 4), [
-            "  1. master-0 (keelson-prod-master-0): etcd and the API healthy, kubeadm upgrade plan and kubeadm upgrade " +
-                "apply v1.34.3, drain, kubelet and kubectl 1.34.3, Ready at v1.34.3, uncordon (SSM association " +
-                "keelson-prod-upgrade-master-0-1-34-3, waited for up to 3600 s)",
-            "  2. master-1 (keelson-prod-master-1): etcd and the API healthy, kubeadm upgrade node (after the first " +
-                "master's apply), drain, kubelet and kubectl 1.34.3, Ready at v1.34.3, uncordon (SSM association " +
-                "keelson-prod-upgrade-master-1-1-34-3, waited for up to 3600 s)",
+            "  1. master-0 (keelson-prod-master-0) control plane: etcd and the API healthy, kubeadm 1.34.3, kubeadm " +
+                "upgrade plan and kubeadm upgrade apply v1.34.3 (SSM association keelson-prod-upgrade-master-0-1-34-3, " +
+                "waited for up to 3600 s)",
+            "  2. master-1 (keelson-prod-master-1) control plane: etcd and the API healthy, kubeadm 1.34.3, kubeadm " +
+                "upgrade node (after the first master's apply) (SSM association keelson-prod-upgrade-master-1-1-34-3, " +
+                "waited for up to 3600 s)",
         ]);
+        assert.equal(
+            lines[from + 5],
+            "  4. master-0 (keelson-prod-master-0) kubelet: every API server at v1.34.3, drain, kubelet and kubectl " +
+                "1.34.3, Ready at v1.34.3, uncordon (SSM association keelson-prod-upgrade-kubelet-master-0-1-34-3, " +
+                "waited for up to 3600 s)",
+        );
         assert.ok(
             text.out.includes(
-                "  4. pool keelson-prod-general: its launch template's new kubelet (1.34.3) rolls Auto Scaling Group " +
+                "  7. pool keelson-prod-general: its launch template's new kubelet (1.34.3) rolls Auto Scaling Group " +
                     "keelson-prod-general by instance refresh, one node at a time, each drained before it terminates",
             ),
         );

@@ -44,15 +44,16 @@ function describe(
         const instance = (r.dependencies ?? [])
             .map((u) => byUrn.get(u))
             .find((d) => d?.type === "aws:ec2/instance:Instance");
+        const via = `(SSM association ${str(inputs.associationName)}, waited for up to ${str(inputs.waitForSuccessTimeoutSeconds)} s)`;
+        const where = `${p.slot} (${instance?.name ?? "its instance"})`;
+        if (p.phase === "kubelet") {
+            return `${where} kubelet: every API server at v${to}, drain, kubelet and kubectl ${to}, Ready at v${to}, uncordon ${via}`;
+        }
         const kubeadm =
             p.first === "yes"
                 ? `kubeadm upgrade plan and kubeadm upgrade apply v${to}`
                 : "kubeadm upgrade node (after the first master's apply)";
-        return (
-            `${p.slot} (${instance?.name ?? "its instance"}): etcd and the API healthy, ${kubeadm}, ` +
-            `drain, kubelet and kubectl ${to}, Ready at v${to}, uncordon ` +
-            `(SSM association ${str(inputs.associationName)}, waited for up to ${str(inputs.waitForSuccessTimeoutSeconds)} s)`
-        );
+        return `${where} control plane: etcd and the API healthy, kubeadm ${to}, ${kubeadm} ${via}`;
     }
     if (r.type === "aws:ec2/launchTemplate:LaunchTemplate") {
         const group = plan.resources.find(

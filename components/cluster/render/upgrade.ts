@@ -3,9 +3,12 @@
 //
 // kubeadm's documented order (kubernetes.io "Upgrading kubeadm clusters"): on the first control-plane
 // node install the new kubeadm, `kubeadm upgrade apply v<target>`; on every other control-plane node,
-// one at a time, the new kubeadm and `kubeadm upgrade node`; then on each node drain it, install the new
+// one at a time, the new kubeadm and `kubeadm upgrade node`; on each node drain it, install the new
 // kubelet and kubectl, restart the kubelet, uncordon it. Workers come last (here: their pool's instance
 // refresh onto a launch template of the new version, ../WorkerPool.ts). One minor at a time, never down.
+// The kubelets move only after every master's control plane (the documented page upgrades each control-plane
+// node's kubelet right after its kubeadm step, when a kubelet reaching the API through the endpoint can meet
+// an older API server, which the version skew policy does not allow; the boot lab's rehearsal caught it).
 import { CORE_FUNCTIONS, INSTALL_FUNCTIONS, APT_LOCK_TIMEOUT_SECONDS } from "./bootstrap-lib";
 import { shellQuote } from "./shell";
 
@@ -62,27 +65,30 @@ export interface UpgradeScriptOptions {
 }
 
 /**
- * The script one master runs: `keelson-upgrade <target 1.N.P> <slot master-i> <first yes|no>`. It waits for the
- * master's own bootstrap, refuses a target the version rule refuses (against the version the cluster's
- * kubeadm-config records), checks that every etcd member and the API are healthy before it changes
- * anything, then runs its kubeadm step (`upgrade apply` on the first master, `upgrade node` on the
- * others, which first wait for the first one's), drains the node, upgrades the kubelet and kubectl,
- * uncordons and waits until the Node is Ready at the target with etcd healthy again. Every step is skipped
- * when already done, so a rerun resumes where a failed run stopped. It reports `<state> <time> <target>
- * <detail>` to `<prefix>/state/upgrade/<slot>` and exits non-zero at the first failed step, naming it:
- * the SSM association fails, and `pulumi up` with it, before the next master or any worker is touched.
+ * The script one master runs: `keelson-upgrade <target 1.N.P> <slot master-i> <first yes|no> <phase>`. Both phases
+ * wait for the master's own bootstrap. `control-plane` refuses a target the version rule refuses (against the
+ * version the cluster's kubeadm-config records) on the first master and, on the others, a cluster the first has
+ * not upgraded; checks that every etcd member and the API are healthy before it changes anything; installs kubeadm
+ * from the target minor's repository and runs `kubeadm upgrade apply` (first) or `kubeadm upgrade node` (others).
+ * `kubelet`, once every API server runs the target (no kubelet newer than an API server it can reach), drains the
+ * node, upgrades the kubelet and kubectl, waits until the Node is Ready at the target, uncordons it and checks etcd
+ * again. A step already done is skipped, so a rerun resumes where a failed run stopped. It reports `<state> <time>
+ * <target> <detail>` to `<prefix>/state/upgrade/<slot>` and exits non-zero at the first failed step, naming it:
+ * the SSM association fails, and `pulumi up` with it, before the next step or any worker is touched.
  */
 export function renderUpgradeScript(o: UpgradeScriptOptions): string {
     return `#!/usr/bin/env bash
 # Keelson control-plane upgrade of one master, rendered by components/cluster/render/upgrade.ts and run by
-# the SSM association <cluster>-upgrade-<slot>: keelson-upgrade <target 1.N.P> <slot> <first: yes|no>.
+# the SSM associations <cluster>-upgrade-<slot> and <cluster>-upgrade-kubelet-<slot>:
+# keelson-upgrade <target 1.N.P> <slot> <first: yes|no> <phase: control-plane|kubelet>.
 set -Eeuo pipefail
 
-[[ $# -eq 3 && "$1" =~ ^1\\.([0-9]+)\\.([0-9]+)$ && "$2" =~ ^master-[0-9]+$ && "$3" =~ ^(yes|no)$ ]] || {
-    echo "usage: keelson-upgrade <target 1.N.P> <slot master-i> <first yes|no>" >&2
+[[ $# -eq 4 && "$1" =~ ^1\\.([0-9]+)\\.([0-9]+)$ && "$2" =~ ^master-[0-9]+$ && "$3" =~ ^(yes|no)$ &&
+    "$4" =~ ^(control-plane|kubelet)$ ]] || {
+    echo "usage: keelson-upgrade <target 1.N.P> <slot master-i> <first yes|no> <phase control-plane|kubelet>" >&2
     exit 2
 }
-readonly TARGET=$1 SLOT=$2 FIRST=$3
+readonly TARGET=$1 SLOT=$2 FIRST=$3 PHASE=$4
 [[ "$TARGET" =~ ^1\\.([0-9]+)\\. ]] # (the checks above matched the other arguments last)
 readonly TARGET_MINOR=\${BASH_REMATCH[1]}
 readonly NODE_NAME=$SLOT ROLE=upgrade LOG_TAG=keelson-upgrade
@@ -172,13 +178,15 @@ healthy() {
         fail "an etcd member is unhealthy (etcdctl endpoint health --cluster)"
 }
 
-main() {
-    STEP=bootstrap
-    retry 10 3 "read the instance identity from IMDS" read_identity || fail "cannot read the instance identity from IMDSv2"
-    log "$SLOT is $KUBE_NODE_NAME ($LOCAL_IP, $PROVIDER_ID); target $TARGET, first master: $FIRST"
-    retry "$BOOT_WAIT_ATTEMPTS" "$INTERVAL" "wait for this master's bootstrap" bootstrapped ||
-        fail "this master's bootstrap has not finished (its state: $STATE_PREFIX/nodes/$SLOT)"
+# Every API server's static pod runs the target: no kubelet may be newer than an API server it can reach.
+api_servers_at_target() {
+    local images
+    images="$(kubectl -n kube-system get pods -l component=kube-apiserver \\
+        -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\\n"}{end}' 2>/dev/null || true)"
+    [[ -n "$images" ]] && ! grep -qv ":v$TARGET\$" <<<"$images"
+}
 
+control_plane() {
     STEP=preflight
     local from local_version problem
     from="$(retry "$HEALTH_ATTEMPTS" "$INTERVAL" "read kubeadm-config" cluster_version)" || fail "cannot read kube-system/kubeadm-config"
@@ -190,38 +198,52 @@ main() {
     elif [[ "$from" != "$TARGET" ]]; then
         fail "the first master has not upgraded the cluster to $TARGET (kubeadm-config says $from); upgrade-master-0 runs first"
     fi
-    if [[ "$from" == "$TARGET" && "$local_version" == "$TARGET" ]] && node_ready_at_target; then
-        log "$SLOT already runs $TARGET: nothing to do"
-        report_upgrade upgraded "already at $TARGET"
+    if [[ "$from" == "$TARGET" && "$local_version" == "$TARGET" ]]; then
+        log "$SLOT's control plane already runs $TARGET: nothing to do"
+        report_upgrade control-plane-upgraded "already at $TARGET"
         return 0
     fi
-    log "upgrading $SLOT ($KUBE_NODE_NAME) from $local_version to $TARGET (cluster: $from)"
-    report_upgrade upgrading "from $local_version"
+    log "upgrading $SLOT's control plane ($KUBE_NODE_NAME) from $local_version to $TARGET (cluster: $from)"
+    report_upgrade upgrading "control plane from $local_version"
     healthy
 
     STEP=kubeadm
     kubernetes_repository
     install_kube_packages kubeadm
-    if [[ "$local_version" != "$TARGET" ]]; then
-        if [[ "$FIRST" == yes ]]; then
-            kubeadm upgrade plan "v$TARGET"
-            kubeadm upgrade apply "v$TARGET" --yes
-        else
-            kubeadm upgrade node
-        fi
+    if [[ "$FIRST" == yes ]]; then
+        kubeadm upgrade plan "v$TARGET"
+        kubeadm upgrade apply "v$TARGET" --yes
+    else
+        kubeadm upgrade node
     fi
     [[ "$(local_control_plane_version)" == "$TARGET" ]] ||
         fail "kubeadm left kube-apiserver at $(local_control_plane_version), not $TARGET"
+    chmod 0600 /etc/kubernetes/*.conf 2>/dev/null || true
+    healthy
+    report_upgrade control-plane-upgraded "$KUBE_NODE_NAME's control plane at $TARGET"
+    log "done: $SLOT's control plane runs $TARGET"
+}
+
+kubelet_phase() {
+    STEP=preflight
+    if node_ready_at_target; then
+        log "$SLOT's kubelet already runs $TARGET: nothing to do"
+        report_upgrade upgraded "already at $TARGET"
+        return 0
+    fi
+    retry "$HEALTH_ATTEMPTS" "$INTERVAL" "every API server at $TARGET" api_servers_at_target ||
+        fail "an API server does not run $TARGET yet; the kubelets upgrade after every master's control plane"
+    log "upgrading $SLOT's kubelet ($KUBE_NODE_NAME) from $(kubelet_version) to $TARGET"
+    report_upgrade upgrading "kubelet from $(kubelet_version)"
     healthy
 
     STEP=drain
-    if [[ "$(kubelet_version)" != "v$TARGET" ]]; then
-        kubectl drain "$KUBE_NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="\${DRAIN_TIMEOUT}s"
-        STEP=kubelet
-        install_kube_packages kubelet kubectl
-        systemctl daemon-reload
-        systemctl restart kubelet
-    fi
+    kubectl drain "$KUBE_NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="\${DRAIN_TIMEOUT}s"
+    STEP=kubelet
+    kubernetes_repository
+    install_kube_packages kubelet kubectl
+    systemctl daemon-reload
+    systemctl restart kubelet
     chmod 0600 /etc/kubernetes/*.conf /var/lib/kubelet/config.yaml 2>/dev/null || true
 
     STEP=ready
@@ -231,6 +253,15 @@ main() {
     healthy
     report_upgrade upgraded "$KUBE_NODE_NAME at $TARGET"
     log "done: $SLOT runs $TARGET"
+}
+
+main() {
+    STEP=bootstrap
+    retry 10 3 "read the instance identity from IMDS" read_identity || fail "cannot read the instance identity from IMDSv2"
+    log "$SLOT is $KUBE_NODE_NAME ($LOCAL_IP, $PROVIDER_ID); target $TARGET, first master: $FIRST, phase: $PHASE"
+    retry "$BOOT_WAIT_ATTEMPTS" "$INTERVAL" "wait for this master's bootstrap" bootstrapped ||
+        fail "this master's bootstrap has not finished (its state: $STATE_PREFIX/nodes/$SLOT)"
+    if [[ "$PHASE" == control-plane ]]; then control_plane; else kubelet_phase; fi
 }
 
 main
@@ -267,6 +298,12 @@ export function renderUpgradeDocument(o: UpgradeScriptOptions): string {
                         "yes on the first master (kubeadm upgrade apply), no on the others (kubeadm upgrade node)",
                     allowedValues: ["yes", "no"],
                 },
+                phase: {
+                    type: "String",
+                    description:
+                        "control-plane (kubeadm, every master one by one), then kubelet (drain, kubelet, uncordon, every master one by one)",
+                    allowedValues: ["control-plane", "kubelet"],
+                },
             },
             mainSteps: [
                 {
@@ -279,7 +316,7 @@ export function renderUpgradeDocument(o: UpgradeScriptOptions): string {
                             ...script.replace(/\n$/, "").split("\n"),
                             delimiter,
                             `chmod 0700 ${UPGRADE_SCRIPT_PATH}.new && mv ${UPGRADE_SCRIPT_PATH}.new ${UPGRADE_SCRIPT_PATH}`,
-                            `exec ${UPGRADE_SCRIPT_PATH} '{{ version }}' '{{ slot }}' '{{ first }}'`,
+                            `exec ${UPGRADE_SCRIPT_PATH} '{{ version }}' '{{ slot }}' '{{ first }}' '{{ phase }}'`,
                         ],
                     },
                 },
