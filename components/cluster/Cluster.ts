@@ -260,7 +260,7 @@ export class Cluster extends pulumi.ComponentResource {
         const joinPolicy = createJoinGatePolicy(`${name}-worker`, cfg.name, workerId.role, this);
         artifacts.add(
             "upgrade/keelson-upgrade.sh",
-            renderUpgradeScript({ region, ssmPrefix: this.ssmPrefix }),
+            renderUpgradeScript({ region, ssmPrefix: this.ssmPrefix, masters: cfg.masters }),
         );
         this.workers = cfg.workerPools.map((p) => {
             const r = rendered.get(p.name)!;

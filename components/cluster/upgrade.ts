@@ -90,7 +90,11 @@ export function createUpgradeSteps(name: string, a: UpgradeStepsArgs, parent: pu
             name: `${a.clusterName}-upgrade`,
             documentType: "Command",
             documentFormat: "JSON",
-            content: renderUpgradeDocument({ region: a.region, ssmPrefix: a.ssmPrefix }),
+            content: renderUpgradeDocument({
+                region: a.region,
+                ssmPrefix: a.ssmPrefix,
+                masters: a.masters.length,
+            }),
             tags: { ...a.tags, Name: `${a.clusterName}-upgrade` },
         },
         { parent },

@@ -16,8 +16,10 @@ const NODE = "ip-10-30-1-5.eu-west-1.compute.internal";
 
 const log = (name: string) => `echo "${name} $*" >>"$S/calls.log"`;
 const STUBS: Record<string, string> = {
+    // SSM: put-parameter journaled; get-parameter of a master's slot record: "<node> <instance> 10.30.1.1<i>".
     aws: `${log("aws")}
-name=""; value=""; while [ $# -gt 0 ]; do case "$1" in --name) name=$2 ;; --value) value=$2 ;; esac; shift; done
+op=$2; name=""; value=""; while [ $# -gt 0 ]; do case "$1" in --name) name=$2 ;; --value) value=$2 ;; esac; shift; done
+if [ "$op" = get-parameter ]; then i=\${name##*/master-}; echo "ip-node-$i i-000$i 10.30.1.1$i"; exit 0; fi
 echo "$name=$value" >>"$S/ssm-writes.log"`,
     curl: `${log("curl")}
 case "$*" in
@@ -51,7 +53,10 @@ case "$*" in
 *nodeInfo.kubeletVersion*) printf 'v%s' "$(cat "$S/kubelet-running")" ;;
 *"conditions"*) [ -e "$S/never-ready" ] && printf False || printf True ;;
 *"get --raw /readyz"*) echo ok ;;
-*"component=kube-apiserver"*) for v in $(cat "$S/api-servers"); do echo "registry.k8s.io/kube-apiserver:v$v"; done ;;
+"--server https://10.30.1.1"?":6443 get --raw /version")
+    # Each master's API server: the i-th version of api-servers (master-i at 10.30.1.1<i>).
+    i=\${2#https://10.30.1.1}; i=\${i%%:*}; set -- $(cat "$S/api-servers") $(cat "$S/api-servers") $(cat "$S/api-servers")
+    shift "$i"; printf '{\\n  "major": "1",\\n  "gitVersion": "v%s",\\n  "platform": "linux/amd64"\\n}\\n' "$1" ;;
 "drain "*|"uncordon "*) ;;
 *) echo "unexpected kubectl $*" >&2; exit 99 ;;
 esac`,
@@ -86,7 +91,7 @@ interface World {
     local?: string;
     /** The installed and running kubelet. Default 1.33.4. */
     kubelet?: string;
-    /** The image tags of the API servers' mirror pods, space-separated. Default: the cluster's. */
+    /** The versions masters 0, 1 and 2's API servers answer /version with, space-separated (one: all). Default: the cluster's. */
     apiServers?: string;
     etcdUnhealthy?: boolean;
     neverReady?: boolean;
@@ -123,7 +128,7 @@ function run(dir: string, args: string[], world: World = {}): Run {
     if (world.neverReady) fs.writeFileSync(path.join(s, "never-ready"), "");
     fs.writeFileSync(
         path.join(root, "upgrade.sh"),
-        renderUpgradeScript({ region: "eu-west-1", ssmPrefix: PREFIX }),
+        renderUpgradeScript({ region: "eu-west-1", ssmPrefix: PREFIX, masters: 3 }),
     );
     fs.writeFileSync(path.join(root, "driver.sh"), DRIVER);
     const r = spawnSync(

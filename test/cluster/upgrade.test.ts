@@ -16,7 +16,7 @@ import { requireTool, tempDir } from "../support/live";
 import * as fs from "fs";
 import * as path from "path";
 
-const OPTIONS = { region: "us-east-1", ssmPrefix: "/keelson/prod/keelson-prod" };
+const OPTIONS = { region: "us-east-1", ssmPrefix: "/keelson/prod/keelson-prod", masters: 3 };
 
 describe("cluster/render/upgrade: the version rule", () => {
     it("allows the same version, a later patch and the next minor; refuses downgrades and skipped minors", () => {

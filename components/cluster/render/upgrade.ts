@@ -11,6 +11,7 @@
 // an older API server, which the version skew policy does not allow; the boot lab's rehearsal caught it).
 import { CORE_FUNCTIONS, INSTALL_FUNCTIONS, APT_LOCK_TIMEOUT_SECONDS } from "./bootstrap-lib";
 import { shellQuote } from "./shell";
+import { masterSlots } from "./bootstrap-masters";
 
 /** Where the document writes the script on the master before running it. */
 export const UPGRADE_SCRIPT_PATH = "/usr/local/sbin/keelson-upgrade";
@@ -52,6 +53,8 @@ export function upgradeProblem(from: string, to: string): string | undefined {
 /** Inputs of the upgrade script (the same script on every master; the target, slot and role are its arguments). */
 export interface UpgradeScriptOptions {
     readonly region: string;
+    /** Masters in the cluster (slots `master-0..n-1`): the kubelet phase asks each one's API server its version. */
+    readonly masters: number;
     /** SSM prefix `/keelson/<stage>/<cluster>`. */
     readonly ssmPrefix: string;
     /** Checks, 10 s apart, for this master's own bootstrap to finish before anything else. Default 180 (30 min). */
@@ -101,6 +104,7 @@ readonly HEALTH_ATTEMPTS=${o.healthAttempts ?? 60}
 readonly INTERVAL=${o.intervalSeconds ?? 10}
 readonly DRAIN_TIMEOUT=${o.drainTimeoutSeconds ?? 600}
 readonly PKI=/etc/kubernetes/pki
+readonly MASTER_SLOTS=${shellQuote(masterSlots(o.masters).join(" "))}
 export KUBECONFIG=/etc/kubernetes/admin.conf DEBIAN_FRONTEND=noninteractive
 STEP=start
 INSTANCE_ID=""
@@ -178,12 +182,29 @@ healthy() {
         fail "an etcd member is unhealthy (etcdctl endpoint health --cluster)"
 }
 
-# Every API server's static pod runs the target: no kubelet may be newer than an API server it can reach.
+# api_server_version <slot>: the version the API server of a recorded master answers with (/version), without
+# the v. The admin credentials with that master's own address (kubeadm puts it in the serving certificate).
+api_server_version() {
+    local out rc=0 ip
+    out="$(aws ssm get-parameter --region "$REGION" --name "$STATE_PREFIX/masters/$1" \\
+        --query Parameter.Value --output text 2>&1)" || rc=$?
+    ((rc == 0)) || { log "reading $STATE_PREFIX/masters/$1 failed: \${out##*$'\\n'}"; return 1; }
+    read -r _ _ ip _ <<<"$out"
+    [[ -n "\${ip:-}" && "$ip" != none ]] || { log "slot $1 records no master yet"; return 1; }
+    kubectl --server "https://$ip:6443" get --raw /version 2>/dev/null |
+        sed -n 's/.*"gitVersion": *"v\\{0,1\\}\\([^"]*\\)".*/\\1/p'
+}
+
+# Every master's API server answers with the target: no kubelet may be newer than an API server it can reach.
 api_servers_at_target() {
-    local images
-    images="$(kubectl -n kube-system get pods -l component=kube-apiserver \\
-        -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\\n"}{end}' 2>/dev/null || true)"
-    [[ -n "$images" ]] && ! grep -qv ":v$TARGET\$" <<<"$images"
+    local slot version
+    for slot in $MASTER_SLOTS; do
+        version="$(api_server_version "$slot")" || return 1
+        if [[ "$version" != "$TARGET" ]]; then
+            log "the API server of $slot answers \${version:-nothing}, not $TARGET"
+            return 1
+        fi
+    done
 }
 
 control_plane() {
