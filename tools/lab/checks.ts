@@ -11,7 +11,7 @@ export interface Check {
     readonly detail: string;
 }
 
-const ETCDCTL = [
+export const ETCDCTL = [
     "/opt/keelson-lab/bin/etcdctl",
     "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
     "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt",

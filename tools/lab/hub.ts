@@ -76,6 +76,8 @@ export interface HubOptions {
     readonly debianArchive: string;
     readonly kubeRepo: string;
     readonly kubeSeries: string;
+    /** Further minors' repositories by series (`1.34`), served at their own paths as pkgs.k8s.io's. */
+    readonly kubeRepos?: Readonly<Record<string, string>>;
     readonly ssmAgentDeb: string;
     readonly region: string;
     /** PEM certificate (with SANs for every name above) and key, signed by the lab CA. */
@@ -186,10 +188,13 @@ export class Hub {
                     serveFile(res, this.o.debianArchive, url.slice("/debian".length)),
                 );
             } else if (tls && host === "pkgs.k8s.io") {
-                const prefix = `/core:/stable:/v${this.o.kubeSeries}/deb/`;
-                const status = url.startsWith(prefix)
-                    ? serveFile(res, this.o.kubeRepo, url.slice(prefix.length))
-                    : (res.writeHead(404).end(), 404);
+                const m = /^\/core:\/stable:\/v(\d+\.\d+)\/deb\/(.*)$/.exec(url);
+                const repo = !m
+                    ? undefined
+                    : m[1] === this.o.kubeSeries
+                      ? this.o.kubeRepo
+                      : this.o.kubeRepos?.[m[1]];
+                const status = m && repo ? serveFile(res, repo, m[2]) : (res.writeHead(404).end(), 404);
                 this.record(node, "kube", url, status);
             } else if (tls && host === "artifacts.k8s.io") {
                 // The kubelet's ecr-credential-provider binary (the bootstrap downloads it); a stub that

@@ -17,8 +17,9 @@ interface StubPackage {
     readonly files: Record<string, [number, string]>;
 }
 
-const wrapper = (script: string) =>
-    `#!/bin/sh\n# Keelson boot lab stub (tools/lab/node/${script})\nexec /usr/bin/python3 /opt/keelson-lab/node/${script} "$@"\n`;
+// Each package's program knows its release, as a real binary does (kubelet --version, kubeadm version).
+const wrapper = (script: string, version: string) =>
+    `#!/bin/sh\n# Keelson boot lab stub (tools/lab/node/${script})\nKEELSON_LAB_KUBE_VERSION=v${version.replace(/-.*$/, "")} exec /usr/bin/python3 /opt/keelson-lab/node/${script} "$@"\n`;
 const refuse = (name: string) =>
     `#!/bin/sh\necho "${name}: not available in the Keelson boot lab (stub package; no API server runs here)" >&2\nexit 1\n`;
 
@@ -38,21 +39,21 @@ function kubePackages(pkgVersion: string): StubPackage[] {
     const out: StubPackage[] = [];
     for (const v of neighbours(pkgVersion)) {
         out.push(
-            { name: "kubeadm", version: v, files: { "usr/bin/kubeadm": [0o755, wrapper("kubeadm.py")] } },
+            { name: "kubeadm", version: v, files: { "usr/bin/kubeadm": [0o755, wrapper("kubeadm.py", v)] } },
             {
                 name: "kubelet",
                 version: v,
                 depends: "kubernetes-cni (>= 1.2.0), iproute2, mount",
                 recommends: "iptables (>= 1.8.4), conntrack, ebtables, ethtool, socat",
                 files: {
-                    "usr/bin/kubelet": [0o755, wrapper("kubelet.py")],
+                    "usr/bin/kubelet": [0o755, wrapper("kubelet.py", v)],
                     "usr/lib/systemd/system/kubelet.service": [
                         0o644,
                         "[Unit]\nDescription=kubelet: The Kubernetes Node Agent (lab stub)\n\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\n",
                     ],
                 },
             },
-            { name: "kubectl", version: v, files: { "usr/bin/kubectl": [0o755, wrapper("kubectl.py")] } },
+            { name: "kubectl", version: v, files: { "usr/bin/kubectl": [0o755, wrapper("kubectl.py", v)] } },
         );
     }
     out.push(
@@ -66,7 +67,11 @@ function kubePackages(pkgVersion: string): StubPackage[] {
                 ]),
             ),
         },
-        { name: "cri-tools", version: "1.33.0-1.1", files: { "usr/bin/crictl": [0o755, refuse("crictl")] } },
+        {
+            name: "cri-tools",
+            version: `${pkgVersion.replace(/\.\d+-.*$/, "")}.0-1.1`,
+            files: { "usr/bin/crictl": [0o755, refuse("crictl")] },
+        },
     );
     return out;
 }
@@ -112,35 +117,41 @@ function buildDeb(p: StubPackage, dir: string): string {
 
 /** Where the lab serves what. */
 export interface StubRepositories {
-    /** Directory served as https://pkgs.k8s.io/core:/stable:/v<series>/deb/ */
+    /** Directory served as https://pkgs.k8s.io/core:/stable:/v<series>/deb/ for the pinned version's series. */
     readonly kubeRepo: string;
+    /** Every series' directory (pkgs.k8s.io has one repository per minor), by series (`1.33`). */
+    readonly kubeRepos: Readonly<Record<string, string>>;
     /** The amazon-ssm-agent .deb served from S3. */
     readonly ssmAgentDeb: string;
-    /** Versions of kubeadm/kubelet/kubectl in the repository. */
+    /** Versions of kubeadm/kubelet/kubectl in the pinned version's repository. */
     readonly kubeVersions: string[];
 }
 
+/** `1.33` of a package version `1.33.4-1.1`. */
+export function seriesOf(pkgVersion: string): string {
+    const m = /^(\d+\.\d+)\./.exec(pkgVersion);
+    if (!m) throw new Error(`packages: unexpected package version ${pkgVersion}`);
+    return m[1];
+}
+
 /**
- * Builds the stub repositories under `dir`: the flat pkgs.k8s.io repository (Packages, Release,
- * InRelease signed with a fresh key whose armoured public key is served as Release.key) and the SSM
- * agent package. Needs dpkg-deb, dpkg-scanpackages and gpg (all on Debian).
+ * Builds the stub repositories under `dir`: one flat pkgs.k8s.io repository per minor (Packages, Release,
+ * InRelease signed with a fresh key whose armoured public key is served as Release.key), for the
+ * pinned version's minor and for each of `otherVersions` (an upgrade's targets: each minor's repository
+ * holds that minor's releases only, as pkgs.k8s.io's), and the SSM agent package. Needs dpkg-deb,
+ * dpkg-scanpackages and gpg (all on Debian).
  */
-export function buildStubRepositories(dir: string, pkgVersion: string): StubRepositories {
-    const kubeRepo = path.join(dir, "kube");
-    fs.mkdirSync(kubeRepo, { recursive: true });
-    for (const p of kubePackages(pkgVersion)) buildDeb(p, kubeRepo);
-    const packages = execFileSync("dpkg-scanpackages", ["--multiversion", "."], {
-        cwd: kubeRepo,
-        stdio: "pipe",
-    });
-    fs.writeFileSync(path.join(kubeRepo, "Packages"), packages);
+export function buildStubRepositories(
+    dir: string,
+    pkgVersion: string,
+    otherVersions: readonly string[] = [],
+): StubRepositories {
+    fs.mkdirSync(dir, { recursive: true });
     const gnupg = fs.mkdtempSync(path.join(dir, ".gnupg-"));
-    const gpg = (...args: string[]) =>
-        execFileSync("gpg", ["--batch", "--quiet", "--homedir", gnupg, ...args], {
-            cwd: kubeRepo,
-            stdio: "pipe",
-        });
+    const gpg = (cwd: string, ...args: string[]) =>
+        execFileSync("gpg", ["--batch", "--quiet", "--homedir", gnupg, ...args], { cwd, stdio: "pipe" });
     gpg(
+        dir,
         "--passphrase",
         "",
         "--quick-gen-key",
@@ -149,23 +160,44 @@ export function buildStubRepositories(dir: string, pkgVersion: string): StubRepo
         "sign",
         "never",
     );
-    fs.writeFileSync(path.join(kubeRepo, "Release.key"), gpg("--armor", "--export"));
-    const sha = execFileSync("sha256sum", ["Packages"], { cwd: kubeRepo, encoding: "utf8" }).split(" ")[0];
-    const size = fs.statSync(path.join(kubeRepo, "Packages")).size;
-    const release = [
-        "Origin: obs://build.opensuse.org/isv:kubernetes (lab stub)",
-        "Label: isv:kubernetes (lab stub)",
-        "Architectures: amd64",
-        `Date: ${new Date().toUTCString().replace("GMT", "UTC")}`,
-        "SHA256:",
-        ` ${sha} ${size} Packages`,
-        "",
-    ].join("\n");
-    fs.writeFileSync(path.join(kubeRepo, "Release"), release);
-    gpg("--yes", "--clearsign", "-o", "InRelease", "Release");
+    const kubeRepos: Record<string, string> = {};
+    for (const v of [pkgVersion, ...otherVersions]) {
+        const series = seriesOf(v);
+        const kubeRepo = path.join(dir, series === seriesOf(pkgVersion) ? "kube" : `kube-${series}`);
+        if (kubeRepos[series]) throw new Error(`packages: two versions of the series ${series}`);
+        kubeRepos[series] = kubeRepo;
+        fs.mkdirSync(kubeRepo, { recursive: true });
+        for (const p of kubePackages(v)) buildDeb(p, kubeRepo);
+        const packages = execFileSync("dpkg-scanpackages", ["--multiversion", "."], {
+            cwd: kubeRepo,
+            stdio: "pipe",
+        });
+        fs.writeFileSync(path.join(kubeRepo, "Packages"), packages);
+        fs.writeFileSync(path.join(kubeRepo, "Release.key"), gpg(kubeRepo, "--armor", "--export"));
+        const sha = execFileSync("sha256sum", ["Packages"], { cwd: kubeRepo, encoding: "utf8" }).split(
+            " ",
+        )[0];
+        const size = fs.statSync(path.join(kubeRepo, "Packages")).size;
+        const release = [
+            "Origin: obs://build.opensuse.org/isv:kubernetes (lab stub)",
+            `Label: isv:kubernetes:core:stable:v${series} (lab stub)`,
+            "Architectures: amd64",
+            `Date: ${new Date().toUTCString().replace("GMT", "UTC")}`,
+            "SHA256:",
+            ` ${sha} ${size} Packages`,
+            "",
+        ].join("\n");
+        fs.writeFileSync(path.join(kubeRepo, "Release"), release);
+        gpg(kubeRepo, "--yes", "--clearsign", "-o", "InRelease", "Release");
+    }
     fs.rmSync(gnupg, { recursive: true, force: true });
     const ssmDir = path.join(dir, "ssm-agent");
     fs.mkdirSync(ssmDir, { recursive: true });
     const ssmAgentDeb = buildDeb(ssmAgent, ssmDir);
-    return { kubeRepo, ssmAgentDeb, kubeVersions: neighbours(pkgVersion) };
+    return {
+        kubeRepo: kubeRepos[seriesOf(pkgVersion)],
+        kubeRepos,
+        ssmAgentDeb,
+        kubeVersions: neighbours(pkgVersion),
+    };
 }

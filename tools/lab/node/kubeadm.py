@@ -16,8 +16,13 @@ A state machine over the node's real etcd and the real containerd, following kub
   token create: kubeadm's flags and validation; the Secret written with its expiration on the lab clock
          (the API server stub drops expired tokens from cluster-info and refuses them, as the token
          cleaner and the bootstrap signer do), the token or the join command printed.
-Messages reuse kubeadm's wording. Not modelled: images, the real API server, RBAC, CSR approval, the
-controller-manager and scheduler (their manifests are written, never run), upgrades.
+  upgrade plan|apply|node: see upgrade_plan, upgrade_apply and upgrade_node below (kubeadm's version skew
+         policy, its health checks, the static pod manifests' images and kubeadm-config rewritten).
+The binary's own version is its package's (KEELSON_LAB_KUBE_VERSION, set by the package's wrapper); the
+control-plane manifests' images carry the ClusterConfiguration's kubernetesVersion as their tag, as kubeadm's.
+Messages reuse kubeadm's wording. Not modelled: pulling images, the real API server, RBAC, CSR approval, the
+controller-manager and scheduler (their manifests are written, never run), etcd upgrades (the lab's etcd is
+Debian's 3.5 whatever the version), addons, the kubelet-config ConfigMap, certificate renewal on upgrade.
 """
 import glob
 import json
@@ -35,6 +40,9 @@ import labk8s as k  # noqa: E402
 import yaml  # noqa: E402
 
 MANIFESTS = "/etc/kubernetes/manifests"
+VERSION = os.environ.get("KEELSON_LAB_KUBE_VERSION", "v0.0.0-lab")
+# kubeadm 1.33's etcd image (cmd/kubeadm/app/constants: SupportedEtcdVersion); the lab runs Debian's etcd.
+ETCD_IMAGE = "registry.k8s.io/etcd:3.5.21-0"
 
 
 def out(msg):
@@ -151,6 +159,9 @@ def certs(node, ip, cluster, extra_sans):
                           ("controller-manager", "system:kube-controller-manager", None), ("scheduler", "system:kube-scheduler", None)):
         k.issue("ca", f"lab-{name}", cn, orgs=[org] if org else [], client=True)
         write_kubeconfig(name, cn, f"https://{ip}:6443", open(f"{k.PKI}/ca.crt").read())
+    # kubelet.conf's identity (kubeadm init signs it with the CA; a joining control plane's kubelet gets the
+    # same identity by TLS bootstrap, which the lab does not model): what the kubelet reports its status as.
+    k.issue("ca", "lab-kubelet", f"system:node:{node}", orgs=["system:nodes"], client=True)
 
 
 def etcd_manifest(node, ip, initial_cluster, state, cluster):
@@ -169,7 +180,8 @@ def etcd_manifest(node, ip, initial_cluster, state, cluster):
         flags["initial-cluster-state"] = "existing"
     for a in local.get("extraArgs") or []:
         flags[a["name"]] = a["value"]
-    write_pod("etcd", ["etcd"] + [f"--{n}={v}" for n, v in sorted(flags.items())], {"kubeadm.kubernetes.io/etcd.advertise-client-urls": f"https://{ip}:2379"})
+    write_pod("etcd", ["etcd"] + [f"--{n}={v}" for n, v in sorted(flags.items())], {"kubeadm.kubernetes.io/etcd.advertise-client-urls": f"https://{ip}:2379"},
+              image=ETCD_IMAGE)
 
 
 def apiserver_manifest(ip, cluster, etcd_servers):
@@ -188,16 +200,23 @@ def apiserver_manifest(ip, cluster, etcd_servers):
     for flag in ("audit-policy-file", "encryption-provider-config", "authentication-config"):
         if flag in flags and not os.path.exists(flags[flag]):
             fail("control-plane", f"kube-apiserver would not start: --{flag}={flags[flag]}: no such file or directory")
-    write_pod("kube-apiserver", ["kube-apiserver"] + [f"--{n}={v}" for n, v in sorted(flags.items())], {})
+    tag = image_tag(cluster.get("kubernetesVersion") or VERSION)
+    write_pod("kube-apiserver", ["kube-apiserver"] + [f"--{n}={v}" for n, v in sorted(flags.items())], {},
+              image=f"registry.k8s.io/kube-apiserver:{tag}")
     for comp in ("kube-controller-manager", "kube-scheduler"):
-        write_pod(comp, [comp, "--kubeconfig=/etc/kubernetes/" + comp.split("-", 1)[1] + ".conf"], {}, run=False)
+        write_pod(comp, [comp, "--kubeconfig=/etc/kubernetes/" + comp.split("-", 1)[1] + ".conf"], {}, run=False,
+                  image=f"registry.k8s.io/{comp}:{tag}")
 
 
-def write_pod(name, command, annotations, run=True):
+def image_tag(version):
+    return version if version.startswith("v") else f"v{version}"
+
+
+def write_pod(name, command, annotations, run=True, image=None):
     os.makedirs(MANIFESTS, exist_ok=True)
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "kube-system", "annotations": annotations,
            "labels": {"component": name, "tier": "control-plane"}},
-           "spec": {"hostNetwork": True, "containers": [{"name": name, "image": f"registry.k8s.io/{name}", "command": command}]}}
+           "spec": {"hostNetwork": True, "containers": [{"name": name, "image": image or f"registry.k8s.io/{name}", "command": command}]}}
     if not run:
         pod["metadata"]["annotations"]["lab.keelson.io/not-run"] = "true"
     fd = os.open(f"{MANIFESTS}/{name}.yaml", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -507,11 +526,24 @@ def token_create(argv):
 
 
 def main():
+    # What this node's kubeadm was asked to do, and when (the lab's record; not a kubeadm file).
+    try:
+        os.makedirs("/var/log/keelson-lab", exist_ok=True)
+        with open("/var/log/keelson-lab/kubeadm.log", "a") as f:
+            f.write(f"{time.time():.3f} {VERSION} start {' '.join(sys.argv[1:])}\n")
+        import atexit
+        atexit.register(lambda: open("/var/log/keelson-lab/kubeadm.log", "a").write(
+            f"{time.time():.3f} {VERSION} end {' '.join(sys.argv[1:])}\n"))
+    except OSError:
+        pass
     if sys.argv[1:3] == ["token", "create"]:
         return token_create(sys.argv[3:])
+    if sys.argv[1:2] == ["upgrade"]:
+        import kubeadm_upgrade
+        return kubeadm_upgrade.main(sys.argv[2:])
     cmd, opts = parse_args(sys.argv[1:])
     if cmd == "version":
-        out("kubeadm version: &version.Info{GitVersion:\"lab-stub\"}")
+        out(f"kubeadm version: &version.Info{{GitVersion:\"{VERSION}\"}}")
     elif cmd == "init":
         init(opts)
     elif cmd == "join":
