@@ -1,9 +1,12 @@
 // What the lab boots, taken from the offline plan of a stage (the real program under the mock engine):
 // each instance's exact gzipped user-data, its IMDS settings and instance profile, the SSM parameters'
-// names and types, the API record and target-group health check, the edge config artifact.
+// names and types, the API record and target-group health check, the edge config artifact, the upgrade's
+// SSM Command document and associations.
+import * as path from "path";
 import { gunzipSync } from "zlib";
 import { physicalName } from "../plan/mock-names";
-import { planStage } from "../plan/plan";
+import { planStage, PROJECT_ROOT } from "../plan/plan";
+import { LoadedStackConfig, loadStackConfig } from "../plan/stack-config";
 import { PolicyDocument } from "./iam";
 
 /** One instance of the plan. */
@@ -44,15 +47,38 @@ export interface PlannedStage {
         unhealthy: number;
         path: string;
     };
+    /** The upgrade's SSM Command document (its JSON content), when the program registers one. */
+    readonly upgradeDocument?: string;
+    /** The associations that run it, with their parameters, in slot order. */
+    readonly upgradeAssociations: { readonly name: string; readonly parameters: Record<string, string> }[];
     /** Rendered edge config (nginx.conf or haproxy.cfg) and its engine. */
     readonly edgeConfig?: { engine: "nginx" | "haproxy"; text: string };
 }
 
 type Inputs = Record<string, unknown>;
 
-/** Plans `stage` and extracts what the lab needs. Takes 20-90 s (the mock engine). */
-export async function planForLab(stage: string): Promise<PlannedStage> {
-    const plan = await planStage({ stack: stage });
+/**
+ * Plans `stage` and extracts what the lab needs. Takes 20-90 s (the mock engine). `kubernetesVersion`
+ * overrides `cluster.kubernetesVersion` of the stage's config (what a version bump plans).
+ */
+export async function planForLab(stage: string, kubernetesVersion?: string): Promise<PlannedStage> {
+    let config: LoadedStackConfig | undefined;
+    if (kubernetesVersion) {
+        const loaded = loadStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stage}.yaml`));
+        const raw = loaded.values["keelson:cluster"];
+        const cluster = typeof raw === "string" ? (JSON.parse(raw) as Inputs) : { ...(raw as Inputs) };
+        cluster.kubernetesVersion = kubernetesVersion;
+        config = {
+            ...loaded,
+            values: {
+                ...loaded.values,
+                "keelson:cluster": typeof raw === "string" ? JSON.stringify(cluster) : cluster,
+            },
+        };
+    }
+    const plan = await planStage({ stack: stage, config });
+    let upgradeDocument: string | undefined;
+    const upgradeAssociations: PlannedStage["upgradeAssociations"] = [];
     const instances: PlannedInstance[] = [];
     const parameters = new Map<string, string>();
     const descriptions = new Map<string, string>();
@@ -105,6 +131,17 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
                 ...(rolePolicies.get(role) ?? []),
                 JSON.parse(i.policy) as PolicyDocument,
             ]);
+        } else if (
+            r.type === "aws:ssm/document:Document" &&
+            typeof i.content === "string" &&
+            i.content.includes("keelson-upgrade")
+        ) {
+            upgradeDocument = i.content;
+        } else if (r.type === "aws:ssm/association:Association" && i.parameters) {
+            upgradeAssociations.push({
+                name: String(i.associationName ?? r.name),
+                parameters: i.parameters as Record<string, string>,
+            });
         } else if (r.type === "aws:ssm/parameter:Parameter") {
             parameters.set(String(i.name), String(i.type));
             descriptions.set(String(i.name), String(i.description ?? ""));
@@ -145,6 +182,10 @@ export async function planForLab(stage: string): Promise<PlannedStage> {
         apiName,
         apiTarget,
         healthCheck,
+        upgradeDocument,
+        upgradeAssociations: upgradeAssociations.sort((a, b) =>
+            String(a.parameters.slot).localeCompare(String(b.parameters.slot), "en", { numeric: true }),
+        ),
         edgeConfig: edge
             ? { engine: edge.path.endsWith("nginx.conf") ? "nginx" : "haproxy", text: edge.content }
             : undefined,
