@@ -56,12 +56,12 @@ export function upgradeChain(
 
 /** The live master of each slot (`master-1-new` replaced `master-1`): the association's target. */
 export function slotMasters(c: LabCluster): Map<string, LabNode> {
-    const out = new Map<string, LabNode>();
+    const out = new Map<number, LabNode>();
     for (const [label, n] of c.booted) {
         const m = /^master-(\d+)(?:-|$)/.exec(label);
-        if (m && !n.exited) out.set(`master-${m[1]}`, n);
+        if (m && !n.exited) out.set(Number(m[1]), n);
     }
-    return out;
+    return new Map([...out].sort(([a], [b]) => a - b).map(([i, n]) => [`master-${i}`, n]));
 }
 
 /** Runs one association on `node`, as State Manager and the SSM agent do; the output is also saved in the lab's dir. */
