@@ -1,6 +1,6 @@
 import { Cidr, contains, defaultSubnets, overlaps, parseCidr } from "../core/cidr";
 import { ConfigProblem } from "./problems";
-import { zonesOf } from "../core/regions";
+import { MAX_AVAILABILITY_ZONES, zonesOf } from "../core/regions";
 import { Reader } from "./reader";
 import { NetworkConfig } from "./types";
 
@@ -43,7 +43,7 @@ export function parseNetwork(
             );
             return undefined;
         },
-        6,
+        MAX_AVAILABILITY_ZONES,
     );
     const rawZones = r.raw("availabilityZones");
     if (Array.isArray(rawZones) && rawZones.length === 0) {
@@ -59,7 +59,7 @@ export function parseNetwork(
     );
 
     const defaults =
-        vpc && zones.length <= 6
+        vpc && zones.length <= MAX_AVAILABILITY_ZONES
             ? defaultSubnets(vpc, zones.length)
             : { publicSubnets: [], privateSubnets: [] };
     const publicSubnets = subnetList(r, "publicSubnets", defaults.publicSubnets, zones.length, vpc);

@@ -14,6 +14,12 @@ export const REGIONS_AS_OF = "2026-12-01";
 export const REGIONS_SOURCE =
     "AWS documentation, Regions and Availability Zones (docs.aws.amazon.com/global-infrastructure), transcribed by hand";
 
+/**
+ * The most availability zones a Keelson network spans (`keelson:network.availabilityZones`; us-east-1
+ * has six). The workers' NLB has one address per zone, so the edge sizes its haproxy server slots by it.
+ */
+export const MAX_AVAILABILITY_ZONES = 6;
+
 /** Commercial and GovCloud regions with the letters of their availability zones. */
 export const AWS_REGIONS: Readonly<Record<string, string>> = {
     "us-east-1": "abcdef",

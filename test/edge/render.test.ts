@@ -288,6 +288,76 @@ describe("edge/render/haproxy", () => {
         );
     });
 
+    describe("a backend given by DNS name (the workers' NLB: one address per zone)", () => {
+        const nlb = "internal-keelson-staging-ingress-5eaa128fb8f6649b.elb.us-east-1.amazonaws.com";
+        const named: EdgeSpec = { ...spec, backends: [{ name: "workers", address: nlb }] };
+        const named1 = renderHaproxyConfig(named);
+        const template = (port: number) =>
+            `    server-template workers 6 ${nlb}:${port} check resolvers keelson init-addr last,libc,none resolve-prefer ipv4`;
+
+        it("resolves it with the host's resolver, again every second, keeping the last answer through resolver outages", () => {
+            assert.deepEqual(block(named1, "resolvers keelson", "    hold other 1h"), [
+                "resolvers keelson",
+                "    parse-resolv-conf",
+                "    accepted_payload_size 4096",
+                "    timeout resolve 1s",
+                "    timeout retry 1s",
+                "    hold valid 10s",
+                "    hold obsolete 0s",
+                "    hold nx 1h",
+                "    hold refused 1h",
+                "    hold timeout 1h",
+                "    hold other 1h",
+            ]);
+            const test = renderHaproxyConfig(named, {
+                nameservers: ["127.0.0.1:5353", "127.0.0.1:5354"],
+                resolveInterval: "500ms",
+            });
+            assert.deepEqual(block(test, "resolvers keelson", "    timeout resolve 500ms"), [
+                "resolvers keelson",
+                "    nameserver ns1 127.0.0.1:5353",
+                "    nameserver ns2 127.0.0.1:5354",
+                "    accepted_payload_size 4096",
+                "    timeout resolve 500ms",
+            ]);
+        });
+
+        it("makes every address a checked server slot, one per zone a network can have", () => {
+            assert.deepEqual(block(named1, "backend api", template(30081)).slice(-2), [
+                "    http-reuse safe",
+                template(30081),
+            ]);
+            assert.ok(named1.split("\n").includes(template(30432)), "listen pg");
+            assert.ok(
+                renderHaproxyConfig(named, { serverSlots: 3 }).includes(
+                    `    server-template workers 3 ${nlb}:30081 check `,
+                ),
+            );
+            assert.doesNotMatch(named1, /^ {4}server workers /m);
+        });
+
+        it("checks the .writes slots themselves: track copies state by name, not the slot's address", () => {
+            assert.deepEqual(block(named1, "backend api.writes", template(30081)), [
+                "backend api.writes",
+                "    balance roundrobin",
+                "    http-reuse never",
+                "    option http-server-close",
+                "    http-request disable-l7-retry",
+                "    option httpchk",
+                "    http-check send meth GET uri /ready ver HTTP/1.1 hdr Host www.example.com",
+                "    http-check expect status 200-399",
+                template(30081),
+            ]);
+            assert.doesNotMatch(named1, / track /);
+        });
+
+        it("leaves IP-literal backends as they were: no resolvers, plain servers, .writes tracking", () => {
+            const options = { nameservers: ["127.0.0.1:5353"], serverSlots: 3, resolveInterval: "5s" };
+            assert.equal(renderHaproxyConfig(spec, options), cfg);
+            assert.doesNotMatch(cfg, /resolvers|server-template|init-addr/);
+        });
+    });
+
     it("forwards TCP routes in their own listen section and refuses UDP", () => {
         assert.deepEqual(block(cfg, "listen pg", "    server general-1 10.0.2.11:30432 check"), [
             "listen pg",

@@ -10,18 +10,24 @@ import {
     TLS13_CIPHERSUITES,
     VirtualHost,
     healthHost,
-    poolMembers,
     requireCertificates,
     resolveListen,
     streamRoutes,
     virtualHosts,
 } from "./model";
+import {
+    HaproxyDnsOptions,
+    hasNamedBackends,
+    resolveDns,
+    resolversSection,
+    serverLines,
+} from "./haproxy-dns";
 
 /** haproxy versions the renderer knows: Debian 13's (the edge hosts) and Debian 12's. */
 export type HaproxyVersion = "3.0" | "2.6";
 
 /** Where haproxy listens and keeps its files. Every default is the production layout on Debian 13. */
-export interface HaproxyRenderOptions extends EdgeListenOptions {
+export interface HaproxyRenderOptions extends EdgeListenOptions, HaproxyDnsOptions {
     /** The haproxy the config is for (threads, see `nbthread`). Default `3.0`. */
     readonly version?: HaproxyVersion;
     /** Directory holding `<cert>.pem` (full chain followed by the key). Default `/etc/keelson/tls`. */
@@ -60,6 +66,7 @@ function resolve(o: HaproxyRenderOptions): Resolved {
         acmePort: o.acmePort ?? 8402,
         checkInterval: o.checkInterval ?? "2s",
         maxconn: o.maxconn ?? 50000,
+        ...resolveDns(o),
     };
 }
 
@@ -127,6 +134,7 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
         "    # A failing node is checked again after 500 ms: out in about 4 s, back after two passed checks.",
         `    default-server inter ${o.checkInterval} fastinter 500ms fall 2 rise 2`,
         "",
+        ...(hasNamedBackends(spec) ? [...resolversSection(o), ""] : []),
         "frontend http-in",
         `    bind ${bindOn(o.listenAddress, o.httpPort)}`,
         "    option httplog",
@@ -138,7 +146,7 @@ export function renderHaproxyConfig(spec: EdgeSpec, options: HaproxyRenderOption
     );
     if (spec.acme) lines.push(`    use_backend ${ACME} if acme`);
     if (spec.certificates.length > 0) lines.push("", ...httpsFrontend(spec, hosts, o));
-    for (const route of routes) lines.push("", ...httpBackend(spec, route));
+    for (const route of routes) lines.push("", ...httpBackend(spec, route, o));
     lines.push(
         "",
         `backend ${NO_ROUTE}`,
@@ -206,30 +214,37 @@ function writesBackend(route: HttpRoute): string {
     return `${route.name}.writes`;
 }
 
-function httpBackend(spec: EdgeSpec, route: HttpRoute): string[] {
-    const members = poolMembers(spec, route.nodePort);
+function httpBackend(spec: EdgeSpec, route: HttpRoute, o: Resolved): string[] {
+    const checks = [
+        "    option httpchk",
+        `    http-check send meth GET uri ${route.healthPath} ver HTTP/1.1 hdr Host ${healthHost(route)}`,
+        "    http-check expect status 200-399",
+    ];
     return [
         `# ${route.name}: every worker's NodePort ${route.nodePort}; a node without a ready pod fails`,
         `# ${route.healthPath} (externalTrafficPolicy Local) and is taken out until it passes twice.`,
         `backend ${route.name}`,
         "    balance roundrobin",
-        "    option httpchk",
-        `    http-check send meth GET uri ${route.healthPath} ver HTTP/1.1 hdr Host ${healthHost(route)}`,
-        "    http-check expect status 200-399",
+        ...checks,
         `    acl idempotent ${IDEMPOTENT}`,
         "    http-request disable-l7-retry unless idempotent",
         "    http-reuse safe",
-        ...members.map((m) => `    server ${m.name} ${m.endpoint} check`),
+        ...serverLines(spec, route.nodePort, o),
         "",
         `# ${route.name}'s non-idempotent requests: never resent, and each on a new connection (closed after`,
         "# the response), because haproxy closes the client connection without a response when a reused one",
-        "# breaks (haproxy #1109, #3414); on a new one the client gets a 502. The servers follow the main checks.",
+        "# breaks (haproxy #1109, #3414); on a new one the client gets a 502. " +
+            (hasNamedBackends(spec)
+                ? "DNS slots run the main checks themselves."
+                : "The servers follow the main checks."),
         `backend ${writesBackend(route)}`,
         "    balance roundrobin",
         "    http-reuse never",
         "    option http-server-close",
         "    http-request disable-l7-retry",
-        ...members.map((m) => `    server ${m.name} ${m.endpoint} track ${route.name}/${m.name}`),
+        // DNS slots check themselves (a slot's address is its backend's own; see haproxy-dns.ts).
+        ...(hasNamedBackends(spec) ? checks : []),
+        ...serverLines(spec, route.nodePort, o, route.name),
     ];
 }
 
@@ -242,6 +257,6 @@ function tcpListen(spec: EdgeSpec, route: StreamRoute, o: Resolved): string[] {
         "    balance leastconn",
         "    timeout client 10m",
         "    timeout server 10m",
-        ...poolMembers(spec, route.nodePort).map((m) => `    server ${m.name} ${m.endpoint} check`),
+        ...serverLines(spec, route.nodePort, o),
     ];
 }
