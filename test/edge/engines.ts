@@ -19,13 +19,33 @@ export interface EdgeBinary {
     readonly renderVersion: NginxVersion | HaproxyVersion;
     /** `debian-13 rootfs <dir>` or `host`. */
     readonly source: string;
-    /** The command that runs the engine with `args`, seeing `dirs` at their own paths. Same PID as the engine. */
-    command(args: readonly string[], dirs: readonly string[]): { cmd: string; args: string[] };
+    /**
+     * The command that runs the engine with `args`, seeing `dirs` at their own paths and each of `files`
+     * (engine path to a test file, e.g. `/etc/hosts`) bind-mounted over that path. Same PID as the engine.
+     */
+    command(
+        args: readonly string[],
+        dirs: readonly string[],
+        files?: Readonly<Record<string, string>>,
+    ): { cmd: string; args: string[] };
 }
 
 const WRAPPER = `root=$1 n=$2; shift 2
 while [ "$n" -gt 0 ]; do mkdir -p "$root$1" && mount --bind "$1" "$root$1"; shift; n=$((n - 1)); done
+n=$1; shift
+while [ "$n" -gt 0 ]; do mount --bind "$1" "$root$2"; shift 2; n=$((n - 1)); done
 mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && exec chroot "$root" "$@"`;
+
+/** {@link WRAPPER}'s file binds for the host's engine (no chroot). */
+const HOST_FILES = `n=$1; shift
+while [ "$n" -gt 0 ]; do mount --bind "$1" "$2"; shift 2; n=$((n - 1)); done
+exec "$@"`;
+
+/** `files` as the wrapper's arguments: the count, then source and target of each. */
+const fileArgs = (files: Readonly<Record<string, string>> = {}) => [
+    String(Object.keys(files).length),
+    ...Object.entries(files).flatMap(([target, source]) => [source, target]),
+];
 
 /**
  * The boot lab's Debian 13 `tools` rootfs: `KEELSON_EDGE_ROOTFS` when set, else the newest complete
@@ -83,7 +103,7 @@ export function edgeBinary(engine: EdgeEngine): EdgeBinary | undefined {
             version,
             renderVersion: renderVersion(engine, version),
             source: `debian-13 rootfs ${root}`,
-            command: (args, dirs) => ({
+            command: (args, dirs, files) => ({
                 cmd: "unshare",
                 args: [
                     "--mount",
@@ -96,6 +116,7 @@ export function edgeBinary(engine: EdgeEngine): EdgeBinary | undefined {
                     root,
                     String(dirs.length),
                     ...dirs,
+                    ...fileArgs(files),
                     engine,
                     ...args,
                 ],
@@ -114,7 +135,21 @@ export function edgeBinary(engine: EdgeEngine): EdgeBinary | undefined {
                 version,
                 renderVersion: renderVersion(engine, version),
                 source: "host",
-                command: (args) => ({ cmd: bin, args: [...args] }),
+                command: (args, _dirs, files) =>
+                    files && Object.keys(files).length > 0
+                        ? {
+                              cmd: "unshare",
+                              args: [
+                                  "--mount",
+                                  "--propagation",
+                                  "private",
+                                  "sh",
+                                  "-c",
+                                  HOST_FILES,
+                                  "_",
+                              ].concat(fileArgs(files), [bin, ...args]),
+                          }
+                        : { cmd: bin, args: [...args] },
             };
         }
     }

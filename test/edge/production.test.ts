@@ -53,6 +53,33 @@ describe("edge live: production layout", function () {
         assert.match(r.stdout, /Configuration file is valid/);
     });
 
+    it("haproxy -c accepts the workers' NLB by DNS name: resolvers from resolv.conf, server-template, .writes checks", function () {
+        const bin = requireEdge(this, "haproxy");
+        const nlb = "internal-keelson-prod-ingress-0123456789abcdef.elb.us-east-1.amazonaws.com";
+        const config = renderHaproxyConfig(
+            { ...spec, backends: [{ name: "workers", address: nlb }] },
+            {
+                version: bin.renderVersion as HaproxyVersion,
+                certDir: tmp.dir,
+                statsSocket: path.join(tmp.dir, "admin.sock"),
+                maxconn: 1000,
+            },
+        );
+        assert.match(config, /^    parse-resolv-conf$/m);
+        assert.match(
+            config,
+            /^    server-template workers 6 internal-keelson-prod-ingress-\S+:30081 check resolvers keelson /m,
+        );
+        const file = path.join(tmp.dir, "haproxy-dns.cfg");
+        fs.writeFileSync(file, config);
+        const c = bin.command(["-c", "-V", "-f", file], [tmp.dir]);
+        const r = spawnSync(c.cmd, c.args, { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /Configuration file is valid/);
+        // No warning: the name does not resolve here, and init-addr's `none` starts the slots down.
+        assert.doesNotMatch(r.stdout + r.stderr, /WARNING|ALERT/);
+    });
+
     it("nginx -t accepts the default listens (80, 443, 5432) and Debian's paths", function () {
         const bin = requireEdge(this, "nginx");
         const config = renderNginxConfig(spec, {
