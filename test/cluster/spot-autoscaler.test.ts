@@ -498,8 +498,9 @@ describe("cluster: the prod plan with a Spot pool and the cluster-autoscaler", f
         for (const dep of [
             get("kubernetes:helm.sh/v4:Chart", "keelson-prod-addons-calico"),
             policy,
-            // The last master's upgrade step: the autoscaler's minor never runs ahead of an API server.
-            get("aws:ssm/association:Association", "keelson-prod-upgrade-master-2"),
+            // The upgrade's last step (the last master's kubelet): the autoscaler's minor never runs ahead of an
+            // API server.
+            get("aws:ssm/association:Association", "keelson-prod-upgrade-kubelet-master-2"),
         ])
             assert.ok(chart.dependencies.includes(dep.urn), dep.name);
     });
