@@ -7,7 +7,7 @@
 import type { Input } from "@pulumi/pulumi";
 import { JOIN_HOOK_TIMEOUT_SECONDS } from "./join-gate";
 import { ServiceAccountRef, WEB_IDENTITY_TOKEN_FILE, webIdentityMount, webIdentityVolume } from "./oidc";
-import { parseKubernetesVersion } from "./versions";
+import { releaseForMinor } from "./versions";
 
 /** The chart, pinned (appVersion 1.33.0, the default Kubernetes minor's; the image is set per minor below). */
 export const CA_CHART = {
@@ -41,14 +41,7 @@ export const CA_NODE_TEMPLATE_PREFIX = "k8s.io/cluster-autoscaler/node-template"
 
 /** The image tag for the cluster's Kubernetes version; a minor without a release is refused with the choices. */
 export function caImageTag(kubernetesVersion: string): string {
-    const { minor } = parseKubernetesVersion(kubernetesVersion);
-    const tag = CA_RELEASES[minor];
-    if (!tag) {
-        throw new Error(
-            `cluster.kubernetesVersion: ${kubernetesVersion} has no pinned cluster-autoscaler release; use 1.${Object.keys(CA_RELEASES).join(", 1.")}`,
-        );
-    }
-    return tag;
+    return releaseForMinor(CA_RELEASES, kubernetesVersion, "cluster-autoscaler");
 }
 
 /** A node label or taint of a pool, as the group's node-template tags describe it. */

@@ -4,7 +4,7 @@
 // (values.yaml, templates/daemonset.yaml) and docs/prerequisites.md at v1.33.4.
 import type { Input } from "@pulumi/pulumi";
 import { ServiceAccountRef, webIdentityEnv, webIdentityMount, webIdentityVolume } from "./oidc";
-import { parseKubernetesVersion } from "./versions";
+import { releaseForMinor } from "./versions";
 
 /** The chart, pinned (appVersion v1.33.0; the image tag is set per Kubernetes minor below). */
 export const CCM_CHART = {
@@ -32,14 +32,7 @@ export function clusterTag(clusterName: string): Record<string, string> {
 
 /** The image tag for the cluster's Kubernetes version; a minor without a release is refused with the choices. */
 export function ccmImageTag(kubernetesVersion: string): string {
-    const { minor } = parseKubernetesVersion(kubernetesVersion);
-    const tag = CCM_RELEASES[minor];
-    if (!tag) {
-        throw new Error(
-            `cluster.kubernetesVersion: ${kubernetesVersion} has no pinned aws-cloud-controller-manager release; use 1.${Object.keys(CCM_RELEASES).join(", 1.")}`,
-        );
-    }
-    return tag;
+    return releaseForMinor(CCM_RELEASES, kubernetesVersion, "aws-cloud-controller-manager");
 }
 
 /** Where the controller reads its cloud config (a ConfigMap mounted read-only). */

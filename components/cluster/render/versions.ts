@@ -42,3 +42,22 @@ export function anonymousAuthConfigApiVersion(v: KubernetesVersion): string | un
     if (v.minor >= 32) return "apiserver.config.k8s.io/v1beta1";
     return undefined;
 }
+
+/**
+ * The release a per-minor pin table holds for the cluster's minor (an add-on whose minor must follow
+ * Kubernetes', e.g. the cloud controller or the autoscaler); a minor without a pin is refused with the choices.
+ */
+export function releaseForMinor(
+    releases: Readonly<Record<number, string>>,
+    kubernetesVersion: string,
+    what: string,
+): string {
+    const { minor } = parseKubernetesVersion(kubernetesVersion);
+    const tag = releases[minor];
+    if (!tag) {
+        throw new Error(
+            `cluster.kubernetesVersion: ${kubernetesVersion} has no pinned ${what} release; use 1.${Object.keys(releases).join(", 1.")}`,
+        );
+    }
+    return tag;
+}
