@@ -18,7 +18,7 @@ import {
     upgradeVersions,
 } from "../../tools/lab/upgrade";
 
-const o = { region: "us-east-1", ssmPrefix: "/keelson/prod/prod" };
+const o = { region: "us-east-1", ssmPrefix: "/keelson/prod/prod", masters: 3 };
 const doc = renderUpgradeDocument(o);
 
 describe("lab: upgrade rehearsal, pure parts", function () {
@@ -28,11 +28,19 @@ describe("lab: upgrade rehearsal, pure parts", function () {
     });
 
     it("runs the document as SSM does: parameters checked and substituted, runCommand as one sh script", function () {
-        const [step] = runShellSteps(doc, { version: "1.34.4", slot: "master-1", first: "no" });
+        const [step] = runShellSteps(doc, {
+            version: "1.34.4",
+            slot: "master-1",
+            first: "no",
+            phase: "kubelet",
+        });
         assert.equal(step.name, "upgrade");
         assert.equal(step.timeoutSeconds, 3600);
         const lines = step.script.trimEnd().split("\n");
-        assert.equal(lines[lines.length - 1], `exec ${UPGRADE_SCRIPT_PATH} '1.34.4' 'master-1' 'no'`);
+        assert.equal(
+            lines[lines.length - 1],
+            `exec ${UPGRADE_SCRIPT_PATH} '1.34.4' 'master-1' 'no' 'kubelet'`,
+        );
         assert.ok(!step.script.includes("{{"));
         // The heredoc carries the script byte for byte.
         const body = lines.slice(1, lines.indexOf("KEELSON_UPGRADE_SCRIPT")).join("\n") + "\n";
@@ -40,7 +48,7 @@ describe("lab: upgrade rehearsal, pure parts", function () {
     });
 
     it("refuses what SSM refuses: a value outside allowedPattern or allowedValues, undeclared or missing parameters", function () {
-        const good = { version: "1.34.4", slot: "master-0", first: "yes" };
+        const good = { version: "1.34.4", slot: "master-0", first: "yes", phase: "control-plane" };
         assert.throws(
             () => runShellSteps(doc, { ...good, version: "1.34" }),
             /Parameter "version" "1\.34" failed to satisfy constraint: allowedPattern/,
@@ -50,14 +58,19 @@ describe("lab: upgrade rehearsal, pure parts", function () {
         assert.throws(() => runShellSteps(doc, { ...good, first: "maybe" }), /allowedValues \[yes, no\]/);
         assert.throws(() => runShellSteps(doc, { ...good, extra: "x" }), /Parameter "extra" is not declared/);
         assert.throws(
-            () => runShellSteps(doc, { version: "1.34.4", slot: "master-0" }),
+            () => runShellSteps(doc, { version: "1.34.4", slot: "master-0", phase: "kubelet" }),
             /Parameter "first" is required/,
         );
     });
 
     it("edits the script inside the document, and refuses an edit that changes nothing", function () {
         const edited = editScript(doc, (s) => s.replace("STEP=preflight", "STEP=preflight # edited"));
-        const [step] = runShellSteps(edited, { version: "1.34.4", slot: "master-0", first: "yes" });
+        const [step] = runShellSteps(edited, {
+            version: "1.34.4",
+            slot: "master-0",
+            first: "yes",
+            phase: "control-plane",
+        });
         assert.match(step.script, /STEP=preflight # edited/);
         assert.throws(() => editScript(doc, (s) => s), /changed nothing/);
     });

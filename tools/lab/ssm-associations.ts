@@ -44,13 +44,17 @@ export function upgradeChain(
     if (!marker) throw new Error("upgrade: the plan has no <prefix>/state/initialised parameter");
     const ssmPrefix = marker.slice(0, -"/state/initialised".length);
     return {
-        document: renderUpgradeDocument({ region: plan.region, ssmPrefix }),
-        chain: [...Array(masters).keys()].map((i) => ({
-            version,
-            slot: `master-${i}`,
-            first: i === 0 ? "yes" : "no",
-        })),
-        source: `renderUpgradeDocument({ region: "${plan.region}", ssmPrefix: "${ssmPrefix}" }) (as components/cluster/upgrade.ts calls it; the plan registers no document)`,
+        document: renderUpgradeDocument({ region: plan.region, ssmPrefix, masters }),
+        // Every master's control plane, then every master's kubelet (components/cluster/upgrade.ts).
+        chain: ["control-plane", "kubelet"].flatMap((phase) =>
+            [...Array(masters).keys()].map((i) => ({
+                version,
+                slot: `master-${i}`,
+                first: i === 0 ? "yes" : "no",
+                phase,
+            })),
+        ),
+        source: `renderUpgradeDocument({ region: "${plan.region}", ssmPrefix: "${ssmPrefix}", masters: ${masters} }) (as components/cluster/upgrade.ts calls it; the plan registers no document)`,
     };
 }
 

@@ -183,8 +183,11 @@ export async function planForLab(stage: string, kubernetesVersion?: string): Pro
         apiTarget,
         healthCheck,
         upgradeDocument,
-        upgradeAssociations: upgradeAssociations.sort((a, b) =>
-            String(a.parameters.slot).localeCompare(String(b.parameters.slot), "en", { numeric: true }),
+        // The chain's order: every master's control plane, then every master's kubelet, each by slot.
+        upgradeAssociations: upgradeAssociations.sort(
+            (a, b) =>
+                Number(a.parameters.phase === "kubelet") - Number(b.parameters.phase === "kubelet") ||
+                String(a.parameters.slot).localeCompare(String(b.parameters.slot), "en", { numeric: true }),
         ),
         edgeConfig: edge
             ? { engine: edge.path.endsWith("nginx.conf") ? "nginx" : "haproxy", text: edge.content }

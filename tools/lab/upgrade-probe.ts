@@ -119,7 +119,7 @@ export function kubeadmCalls(
 }
 
 export function runsCheck(runs: AssociationRun[], want: string): Check {
-    const got = runs.map((r) => `${r.slot}:${r.status}`).join(" ");
+    const got = runs.map((r) => `${runLabel(r)}:${r.status}`).join(" ");
     return {
         node: "cluster",
         check: `the association chain: ${want}`,
@@ -132,4 +132,9 @@ export function runsCheck(runs: AssociationRun[], want: string): Check {
 export function pinnedOf(c: LabCluster): string {
     const m = c.plan.instances.find((i) => i.kind === "master")!;
     return /^\s*readonly PKG_VERSION='([^']+)'/m.exec(m.userData)![1].replace(/-.*$/, "");
+}
+
+/** `master-1/kubelet`: an association's slot and phase. */
+export function runLabel(r: AssociationRun): string {
+    return r.parameters.phase ? `${r.slot}/${r.parameters.phase}` : r.slot;
 }

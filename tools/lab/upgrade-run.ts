@@ -11,6 +11,7 @@ import {
     pinnedOf,
     record,
     revision,
+    runLabel,
     runsCheck,
     UpgradeHelpers,
 } from "./upgrade-probe";
@@ -29,10 +30,10 @@ export async function rehearse(h: UpgradeHelpers, c: LabCluster): Promise<Outcom
     const fromRev = await revision(c, m0);
     const runs = await runChain(c, document, chain);
     checks.push({
-        ...runsCheck(runs, masters.map(([s]) => `${s}:Success`).join(" ")),
-        detail: `${runs.map((r) => `${r.slot}:${r.status}`).join(" ")} (${source})`,
+        ...runsCheck(runs, chain.map((p) => `${p.slot}/${p.phase}:Success`).join(" ")),
+        detail: `${runs.map((r) => `${runLabel(r)}:${r.status}`).join(" ")} (${source})`,
     });
-    if (runs.length !== masters.length || runs.some((r) => r.status !== "Success"))
+    if (runs.length !== chain.length || runs.some((r) => r.status !== "Success"))
         return {
             ...h.summarize(checks, []),
             nodes: masters.map(([, n]) => n.name),
@@ -42,11 +43,11 @@ export async function rehearse(h: UpgradeHelpers, c: LabCluster): Promise<Outcom
     checks.push({
         node: "cluster",
         check: "each association ran after the one before had succeeded",
-        ok: ordered && runs.length === masters.length,
+        ok: ordered && runs.length === chain.length,
         detail: runs
             .map(
                 (r) =>
-                    `${r.slot} ${new Date(r.startedAt).toISOString().slice(11, 19)}-${new Date(r.endedAt).toISOString().slice(11, 19)}`,
+                    `${runLabel(r)} ${new Date(r.startedAt).toISOString().slice(11, 19)}-${new Date(r.endedAt).toISOString().slice(11, 19)}`,
             )
             .join(", "),
     });
@@ -172,7 +173,7 @@ export async function rehearse(h: UpgradeHelpers, c: LabCluster): Promise<Outcom
             ok:
                 rec?.writtenBy === n.name &&
                 new RegExp(`^upgraded \\S+ ${t.replace(/\./g, "\\.")} `).test(rec.value) &&
-                states.join(",") === "upgrading,upgraded",
+                states.join(",") === "upgrading,control-plane-upgraded,upgrading,upgraded",
             detail: rec ? `${rec.value} (by ${rec.writtenBy}; ${states.join(" -> ")})` : "no report",
         });
     }
@@ -213,7 +214,7 @@ export async function rehearse(h: UpgradeHelpers, c: LabCluster): Promise<Outcom
     const again = Date.now();
     const againRev = await revision(c, m0);
     const reruns = await runChain(c, document, chain);
-    const noop = reruns.every((r) => r.output.includes(`${r.slot} already runs ${t}: nothing to do`));
+    const noop = reruns.every((r) => r.output.includes(`already runs ${t}: nothing to do`));
     const after = await history(c, m0);
     const moved = masters
         .filter(([, n]) => {
@@ -229,13 +230,13 @@ export async function rehearse(h: UpgradeHelpers, c: LabCluster): Promise<Outcom
         node: "cluster",
         check: `a rerun of the chain is a no-op ("already runs ${t}")`,
         ok:
-            reruns.length === masters.length &&
+            reruns.length === chain.length &&
             reruns.every((r) => r.status === "Success") &&
             noop &&
             !moved.length &&
             !calledAgain.length &&
             !fetched.length,
-        detail: `${reruns.map((r) => `${r.slot}:${r.status}`).join(" ")}; "already runs" in ${reruns.filter((r) => r.output.includes("already runs")).length}; cordoned: ${moved.join(",") || "none"}; kubeadm: ${calledAgain.join(",") || "none"}; .debs: ${fetched.length}`,
+        detail: `${reruns.map((r) => `${runLabel(r)}:${r.status}`).join(" ")}; "already runs" in ${reruns.filter((r) => r.output.includes("already runs")).length}; cordoned: ${moved.join(",") || "none"}; kubeadm: ${calledAgain.join(",") || "none"}; .debs: ${fetched.length}`,
     });
 
     // The pools' new launch template: a worker at the target joins the upgraded cluster.

@@ -52,20 +52,23 @@ def parse(argv):
 
 
 def connection(flags):
-    """server, ssl context with the client certificate, from flags or the kubeconfig."""
-    if "server" in flags:
-        server, ca, crt, key = flags["server"], flags.get("certificate-authority"), flags.get("client-certificate"), flags.get("client-key")
-        ca_data = None
-    else:
-        path = flags.get("kubeconfig") or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-        if not os.path.exists(path):
-            die("The connection to the server localhost:8080 was refused - did you specify the right host or port?")
+    """server, ssl context with the client certificate: the kubeconfig's (--kubeconfig, $KUBECONFIG, ~/.kube/config),
+    each of --server, --certificate-authority, --client-certificate, --client-key overriding its part, as kubectl's."""
+    import base64
+    server = ca = crt = key = ca_data = None
+    path = flags.get("kubeconfig") or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    if os.path.exists(path):
         cfg = yaml.safe_load(open(path))
         cluster = cfg["clusters"][0]["cluster"]
         user = cfg["users"][0]["user"]
         server, ca, crt, key = cluster["server"], cluster.get("certificate-authority"), user.get("client-certificate"), user.get("client-key")
-        import base64
         ca_data = base64.b64decode(cluster["certificate-authority-data"]).decode() if "certificate-authority-data" in cluster else None
+    elif "server" not in flags:
+        die("The connection to the server localhost:8080 was refused - did you specify the right host or port?")
+    server = flags.get("server", server)
+    if "certificate-authority" in flags:
+        ca, ca_data = flags["certificate-authority"], None
+    crt, key = flags.get("client-certificate", crt), flags.get("client-key", key)
     for f in (ca, crt, key):
         if f and not os.path.exists(f):
             die(f"error: unable to read client-cert {f} for cluster due to open {f}: no such file or directory")
