@@ -226,7 +226,7 @@ export function upgradeScenarios(h: UpgradeHelpers): Scenario[] {
                 const fault = await c.lab.execAsync(m1, [
                     "bash",
                     "-c",
-                    `printf '%s\\n' '#!/bin/sh' '[ "$(dpkg-query -W -f="\${Version}" kubelet)" = "${v.target}-1.1" ] && systemctl stop containerd; exit 0' >/usr/local/lib/keelson-lab-fault && chmod 0755 /usr/local/lib/keelson-lab-fault && echo 'DPkg::Post-Invoke { "/usr/local/lib/keelson-lab-fault"; };' >${hook}`,
+                    `printf '%s\\n' '#!/bin/sh' '[ "$(dpkg-query -W -f=\\\${Version} kubelet)" = "${v.target}-1.1" ] && systemctl stop containerd; exit 0' >/usr/local/lib/keelson-lab-fault && chmod 0755 /usr/local/lib/keelson-lab-fault && echo 'DPkg::Post-Invoke { "/usr/local/lib/keelson-lab-fault"; };' >${hook}`,
                 ]);
                 if (fault.code !== 0)
                     return {
