@@ -163,8 +163,10 @@ function lastLines(text: string, re: RegExp): string {
         text
             .split("\n")
             .filter((l) => re.test(l))
-            .slice(-2)
+            // Three: a failed attempt logs the failing command, its FAILED line, and may add a WARNING that its
+            // failure report did not reach SSM (the lab tears the node down as the second attempt fails).
+            .slice(-3)
             .join(" | ")
-            .slice(0, 300) || "no output"
+            .slice(0, 500) || "no output"
     );
 }
