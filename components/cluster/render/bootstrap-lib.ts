@@ -157,6 +157,12 @@ install_kube_packages() {
     apt-mark hold "\${pkgs[@]}"
 }
 
+# CIS 1.1.x/4.1.x file modes: kubeconfigs, the kubelet config and the kubelet unit files (the package ships 0644).
+harden_files() {
+    chmod 0600 /etc/kubernetes/*.conf /var/lib/kubelet/config.yaml 2>/dev/null || true
+    chmod 0600 /lib/systemd/system/kubelet.service /usr/lib/systemd/system/kubelet.service.d/*.conf 2>/dev/null || true
+}
+
 install_kubernetes() {
     kubernetes_repository
     install_kube_packages kubelet kubeadm kubectl

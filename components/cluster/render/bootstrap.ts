@@ -237,12 +237,6 @@ api_ready() {
     curl --silent --fail --max-time 5 --cacert "$SECRETS_DIR/ca-crt" "https://$API_ENDPOINT/readyz" >/dev/null
 }
 
-# CIS 1.1.x/4.1.x file modes: kubeconfigs, the kubelet config and the kubelet unit files (the package ships 0644).
-harden_files() {
-    chmod 0600 /etc/kubernetes/*.conf /var/lib/kubelet/config.yaml 2>/dev/null || true
-    chmod 0600 /lib/systemd/system/kubelet.service /usr/lib/systemd/system/kubelet.service.d/*.conf 2>/dev/null || true
-}
-
 # run_kubeadm <template> <kubeadm arguments...>: bounded attempts, reset and fresh PKI in between
 # (and before the first one when an earlier run of this unit got as far as kubeadm).
 run_kubeadm() {

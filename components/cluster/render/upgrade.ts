@@ -239,7 +239,7 @@ control_plane() {
     fi
     [[ "$(local_control_plane_version)" == "$TARGET" ]] ||
         fail "kubeadm left kube-apiserver at $(local_control_plane_version), not $TARGET"
-    chmod 0600 /etc/kubernetes/*.conf 2>/dev/null || true
+    harden_files
     healthy
     report_upgrade control-plane-upgraded "$KUBE_NODE_NAME's control plane at $TARGET"
     log "done: $SLOT's control plane runs $TARGET"
@@ -265,7 +265,7 @@ kubelet_phase() {
     install_kube_packages kubelet kubectl
     systemctl daemon-reload
     systemctl restart kubelet
-    chmod 0600 /etc/kubernetes/*.conf /var/lib/kubelet/config.yaml 2>/dev/null || true
+    harden_files
 
     STEP=ready
     retry "$HEALTH_ATTEMPTS" "$INTERVAL" "Node $KUBE_NODE_NAME Ready at v$TARGET" node_ready_at_target ||
