@@ -58,6 +58,8 @@ export async function history(c: LabCluster, node: LabNode): Promise<EtcdEvent[]
 /** What an upgrade changes on a master, to compare before and after a refused one. */
 export async function snapshot(c: LabCluster): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    // Every Node is read through the first master's etcd member: a scenario may have stopped another's.
+    const first = [...slotMasters(c).values()][0];
     for (const [slot, m] of slotMasters(c)) {
         const r = await c.lab.execAsync(m, [
             "bash",
@@ -65,14 +67,13 @@ export async function snapshot(c: LabCluster): Promise<Map<string, string>> {
             'dpkg-query -W -f="${Package}=${Version}\\n" kubeadm kubelet kubectl; apt-mark showhold; ' +
                 "cat /etc/apt/sources.list.d/kubernetes.list; grep -h 'image:' /etc/kubernetes/manifests/*.yaml",
         ]);
-        const node = await etcdctl(c, m, "get", `/registry/minions/${m.nodeName}`, "--print-value-only");
+        const node = await etcdctl(c, first, "get", `/registry/minions/${m.nodeName}`, "--print-value-only");
         const n = JSON.parse(node.stdout || "{}") as Record<string, unknown>;
         out.set(
             slot,
             `${r.stdout.trim().replace(/\n/g, "; ")}; Node unschedulable=${n.unschedulable ?? false} kubelet=${n.kubeletVersion}`,
         );
     }
-    const first = [...slotMasters(c).values()][0];
     const cm = await etcdctl(
         c,
         first,

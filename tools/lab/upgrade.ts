@@ -247,7 +247,7 @@ export const UNGUARDED: Readonly<
     "upgrade-unhealthy": (s) =>
         haltAtKubeadm(
             s.replace(
-                /^ +retry "\$HEALTH_ATTEMPTS" "\$INTERVAL" "every etcd member is healthy" etcd_healthy \|\|\n +fail "an etcd member is unhealthy \(etcdctl endpoint health --cluster\)"$/m,
+                /^ +retry "\$attempts" "\$INTERVAL" "every etcd member is healthy" etcd_healthy \|\|\n +fail "an etcd member is unhealthy \(etcdctl endpoint health --cluster\)"$/m,
                 "    :",
             ),
         ),

@@ -61,6 +61,11 @@ export interface UpgradeScriptOptions {
     readonly bootWaitAttempts?: number;
     /** Checks, 10 s apart, for the API, the Node and etcd to be healthy after a step. Default 60 (10 min). */
     readonly healthAttempts?: number;
+    /**
+     * Checks, 10 s apart, for the API and etcd to be healthy before a phase changes anything. Default 6: nothing
+     * has changed yet, so an unhealthy cluster is refused within about 2 minutes (each etcdctl waits up to 10 s).
+     */
+    readonly preflightAttempts?: number;
     /** Seconds between those checks. Default 10. */
     readonly intervalSeconds?: number;
     /** `kubectl drain --timeout` in seconds (PodDisruptionBudgets respected). Default 600. */
@@ -101,6 +106,7 @@ readonly K8S_SERIES="1.$TARGET_MINOR" PKG_VERSION="$TARGET-1.1"
 readonly APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT_SECONDS}
 readonly BOOT_WAIT_ATTEMPTS=${o.bootWaitAttempts ?? 180}
 readonly HEALTH_ATTEMPTS=${o.healthAttempts ?? 60}
+readonly PREFLIGHT_ATTEMPTS=${o.preflightAttempts ?? 6}
 readonly INTERVAL=${o.intervalSeconds ?? 10}
 readonly DRAIN_TIMEOUT=${o.drainTimeoutSeconds ?? 600}
 readonly PKI=/etc/kubernetes/pki
@@ -176,9 +182,11 @@ node_ready_at_target() {
         [[ "$(kubectl get node "$KUBE_NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)" == True ]]
 }
 
+# healthy <attempts>: the API and every etcd member, checked up to <attempts> times, 10 s apart.
 healthy() {
-    retry "$HEALTH_ATTEMPTS" "$INTERVAL" "the API answers /readyz" api_healthy || fail "the API does not answer /readyz"
-    retry "$HEALTH_ATTEMPTS" "$INTERVAL" "every etcd member is healthy" etcd_healthy ||
+    local attempts=$1
+    retry "$attempts" "$INTERVAL" "the API answers /readyz" api_healthy || fail "the API does not answer /readyz"
+    retry "$attempts" "$INTERVAL" "every etcd member is healthy" etcd_healthy ||
         fail "an etcd member is unhealthy (etcdctl endpoint health --cluster)"
 }
 
@@ -226,7 +234,7 @@ control_plane() {
     fi
     log "upgrading $SLOT's control plane ($KUBE_NODE_NAME) from $local_version to $TARGET (cluster: $from)"
     report_upgrade upgrading "control plane from $local_version"
-    healthy
+    healthy "$PREFLIGHT_ATTEMPTS"
 
     STEP=kubeadm
     kubernetes_repository
@@ -240,7 +248,7 @@ control_plane() {
     [[ "$(local_control_plane_version)" == "$TARGET" ]] ||
         fail "kubeadm left kube-apiserver at $(local_control_plane_version), not $TARGET"
     harden_files
-    healthy
+    healthy "$HEALTH_ATTEMPTS"
     report_upgrade control-plane-upgraded "$KUBE_NODE_NAME's control plane at $TARGET"
     log "done: $SLOT's control plane runs $TARGET"
 }
@@ -256,7 +264,7 @@ kubelet_phase() {
         fail "an API server does not run $TARGET yet; the kubelets upgrade after every master's control plane"
     log "upgrading $SLOT's kubelet ($KUBE_NODE_NAME) from $(kubelet_version) to $TARGET"
     report_upgrade upgrading "kubelet from $(kubelet_version)"
-    healthy
+    healthy "$PREFLIGHT_ATTEMPTS"
 
     STEP=drain
     kubectl drain "$KUBE_NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="\${DRAIN_TIMEOUT}s"
@@ -271,7 +279,7 @@ kubelet_phase() {
     retry "$HEALTH_ATTEMPTS" "$INTERVAL" "Node $KUBE_NODE_NAME Ready at v$TARGET" node_ready_at_target ||
         fail "Node $KUBE_NODE_NAME is not Ready at v$TARGET (kubelet: $(kubelet_version || true)); it stays cordoned"
     kubectl uncordon "$KUBE_NODE_NAME"
-    healthy
+    healthy "$HEALTH_ATTEMPTS"
     report_upgrade upgraded "$KUBE_NODE_NAME at $TARGET"
     log "done: $SLOT runs $TARGET"
 }
