@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { linearity, runChild } from "../../tools/bench/plan/run";
+import { linearity, runChild, startupRatio } from "../../tools/bench/plan/run";
 
 describe("bench:plan (tools/bench/plan)", () => {
     it("computes per-service cost and its growth on CPU seconds", () => {
@@ -29,6 +29,17 @@ describe("bench:plan (tools/bench/plan)", () => {
                 { name: "app-1000", per_service_ms: 81.2, per_service_cpu_ms: 40.6, per_service_ratio: 0.88 },
             ],
         );
+    });
+
+    it("times the command's own work in-process for a stage, and the start as the rest of its wall time", function () {
+        this.timeout(600000); // builds dist/ first when a source is newer
+        const r = runChild("command-dev", "command", "dev");
+        assert.equal(r.error, undefined);
+        // The dev stage as the plan counts it (README): 218 resources, 8 of them services.
+        assert.deepEqual([r.services, r.resources], [8, 218]);
+        assert.ok(r.process_seconds > r.seconds && r.seconds > 0, JSON.stringify(r));
+        const stage = { ...r, command_seconds: 3, command_in_process_seconds: 2 };
+        assert.equal(startupRatio(stage), 1.5);
     });
 
     it("measures a generated application in its own process", function () {

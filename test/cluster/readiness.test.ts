@@ -2,10 +2,13 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as https from "https";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as tls from "tls";
 import * as YAML from "yaml";
 import { renderKubeconfig } from "../../components/cluster/kubeconfig";
 import { ClusterReady, readinessProviderForTests as provider } from "../../components/cluster/readiness";
+import { PROVIDER_CODE_MARKER } from "../../tools/plan/provider-code";
 import { runUnderMocks } from "../../tools/plan/runtime";
 import { freePort, makeTestCert, requireTool, tempDir, TestCert } from "../support/live";
 
@@ -182,6 +185,29 @@ describe("cluster/readiness (live TLS on loopback)", function () {
         }
     });
 
+    it("runs as the engine's dynamic-provider host runs it: serialized, then loaded alone", async () => {
+        const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+        const { dir, cleanup } = tempDir("readiness-provider");
+        try {
+            fs.writeFileSync(path.join(dir, "provider.js"), sf.text);
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const loaded = require(path.join(dir, "provider.js"))[sf.exportName]() as typeof provider;
+            const a = inputs(1, 3);
+            assert.deepEqual(await loaded.diff!("x", a, { ...a, url: "https://elsewhere:6443" }), {
+                changes: true,
+                replaces: ["url"],
+                deleteBeforeReplace: false,
+            });
+            const port = await freePort(); // nothing listens: the loaded provider's own poll must fail
+            await assert.rejects(
+                loaded.create({ ...inputs(port, 1), intervalMs: 1 }),
+                /was not ready after 1 attempts/,
+            );
+        } finally {
+            cleanup();
+        }
+    });
+
     it("replaces on a new endpoint or CA, not on a renewed client certificate", async () => {
         const a = inputs(1, 3);
         assert.deepEqual(await provider.diff!("x", a, { ...a, clientCertPem: "renewed" }), {
@@ -219,6 +245,8 @@ describe("cluster/readiness under mocks", function () {
             assert.equal(gate.type, "pulumi-nodejs:dynamic/keelson:ClusterReady");
             assert.equal(gate.inputs.clientKeyPem, "[secret]");
             assert.equal(gate.inputs.url, `https://127.0.0.1:${port}`);
+            // The plan does not serialize provider code it never shows (tools/plan/provider-code.ts).
+            assert.equal(gate.rawInputs.__provider, PROVIDER_CODE_MARKER);
         });
     }
 });

@@ -2,6 +2,9 @@
 // require cache is the thing under test): the SDK loads without them, and they work on first use.
 import { strict as assert } from "node:assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { PROJECT_ROOT } from "../../tools/plan/plan";
 
 /** Runs `script` in a fresh node in the project root; returns its stdout lines. */
@@ -52,6 +55,29 @@ console.log(loaded("node_modules/typescript/"), loaded("@npmcli/arborist"), Obje
     console.log(require("@pulumi/pulumi/typescript-shim").version === require("typescript").version);
 })().catch((e) => { console.error(e); process.exit(1); });`);
         assert.deepEqual(out, ["function false", "true true", "true true", "true"]);
+    });
+
+    it("plans a stage through the user's command without ever loading typescript", function () {
+        this.timeout(600000); // builds dist/ first when a source is newer
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "keelson-lazy-"));
+        try {
+            // The dynamic resources' provider code is not serialized in a plan (tools/plan/provider-code.ts):
+            // the serializer is what would load the compiler.
+            const r = spawnSync(
+                process.execPath,
+                [
+                    "-e",
+                    `process.on("exit", (code) => process.stderr.write("typescript " + Object.keys(require.cache).some((f) => f.includes("node_modules/typescript/")) + " exit " + code + "\\n"));
+process.argv = [process.argv[0], "launch.js", "--stack", "dev", "--out", ${JSON.stringify(out)}];
+require("./tools/plan/launch.js");`,
+                ],
+                { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 590000 },
+            );
+            assert.equal(r.stderr.trim().split("\n").pop(), "typescript false exit 0", r.stderr);
+            assert.ok(fs.existsSync(path.join(out, "plan.json")));
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
     });
 
     it("is a no-op once the SDK is loaded", function () {

@@ -1,6 +1,7 @@
 // Plans a stage offline: runs the real program (index.ts) under the mock engine with the stage's config.
 import * as fs from "fs";
 import * as path from "path";
+import { PROVIDER_CODE_MARKER } from "./provider-code";
 import { runUnderMocks, RecordedResource } from "./runtime";
 import { loadStackConfig, LoadedStackConfig } from "./stack-config";
 import { PlanResult } from "./types";
@@ -91,5 +92,5 @@ export async function planStage(options: PlanOptions): Promise<FullPlan> {
 /** Inputs as a reviewer should read them: a dynamic provider's serialized code is replaced by a marker. */
 function readableInputs(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
     if (!type.startsWith("pulumi-nodejs:dynamic") || !("__provider" in inputs)) return inputs;
-    return { ...inputs, __provider: "[dynamic provider code]" };
+    return { ...inputs, __provider: PROVIDER_CODE_MARKER };
 }

@@ -9,6 +9,7 @@ import * as stateModule from "@pulumi/pulumi/runtime/state";
 import { collectArtifacts } from "./artifacts";
 import { useLeanRegister, useLeanStructs } from "./lean-monitor";
 import { MockCloud, mockInvoke, mockResourceState } from "./mock-state";
+import { skipProviderSerialization } from "./provider-code";
 import { PlanArtifact, PlanResource, SECRET_MASK, UNKNOWN_MASK } from "./types";
 
 /** A registration with its unmasked inputs, for tests that must see secret values. */
@@ -276,6 +277,7 @@ export async function runUnderMocks<T>(
     process.on("unhandledRejection", onRejection);
     const restoreStacks = disableStackCapture();
     const restoreStructs = lean ? useLeanStructs() : () => undefined;
+    const restoreSerializer = skipProviderSerialization();
     try {
         const returned = await program();
         const outputs: Obj = {};
@@ -304,6 +306,7 @@ export async function runUnderMocks<T>(
     } catch (err) {
         throw invokeError ?? err;
     } finally {
+        restoreSerializer();
         restoreStructs();
         restoreStacks();
         process.off("unhandledRejection", onRejection);

@@ -1,10 +1,16 @@
 // One benchmark run in its own process, so that peak memory is this run's alone. Prints one JSON line.
-// Usage (compiled, from dist/): child.js stage <stack> | reference <stack> | app <n> | direct <n>
+// Usage (compiled, from dist/): child.js stage <stack> | command <stack> | reference <stack> | app <n> | direct <n>
+// `command` times the user's command's own work (tools/plan/cli.ts main: plan, policies, text, --json and the
+// files in a temporary --out) inside this process: what `npm run plan` adds to it is the start.
 const loadStart = process.hrtime.bigint();
 // Imported after the clock starts, so that module loading is measured apart from the run.
 /* eslint-disable @typescript-eslint/no-require-imports */
+const fs = require("fs") as typeof import("fs");
+const os = require("os") as typeof import("os");
+const path = require("path") as typeof import("path");
 const { planStage } = require("../../plan/plan") as typeof import("../../plan/plan");
 const { runUnderMocks } = require("../../plan/runtime") as typeof import("../../plan/runtime");
+const cli = require("../../plan/cli") as typeof import("../../plan/cli");
 const programs = require("./programs") as typeof import("./programs");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -22,6 +28,20 @@ async function main(kind: string, arg: string): Promise<void> {
     let services = 0;
     if (kind === "stage") {
         program = () => planStage({ stack: arg });
+    } else if (kind === "command") {
+        program = async () => {
+            const out = fs.mkdtempSync(path.join(os.tmpdir(), "keelson-bench-command-"));
+            const printed: string[] = [];
+            try {
+                const code = await cli.main(["--stack", arg, "--json", "--out", path.join(out, arg)], (s) =>
+                    printed.push(s),
+                );
+                if (code !== 0) throw new Error(`the plan of ${arg} exited ${code}`);
+            } finally {
+                fs.rmSync(out, { recursive: true, force: true });
+            }
+            return JSON.parse(printed.join("\n")) as { resources: { type: string; custom: boolean }[] };
+        };
     } else if (kind === "reference") {
         program = () => planStage({ stack: arg, program: programs.referenceStageProgram });
     } else if (kind === "app" || kind === "direct") {
@@ -29,7 +49,7 @@ async function main(kind: string, arg: string): Promise<void> {
         const p = kind === "app" ? programs.generatedAppProgram(services) : programs.directProgram(services);
         program = () => runUnderMocks({ stack: "bench" }, p);
     } else {
-        throw new Error(`unknown run kind ${kind}; use stage, reference, app or direct`);
+        throw new Error(`unknown run kind ${kind}; use stage, command, reference, app or direct`);
     }
     const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
     const cpu0 = process.cpuUsage();
@@ -38,7 +58,7 @@ async function main(kind: string, arg: string): Promise<void> {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const total = process.cpuUsage();
-    if (kind === "stage" || kind === "reference")
+    if (kind === "stage" || kind === "command" || kind === "reference")
         services = result.resources.filter((r) => SERVICE_TYPES.has(r.type)).length;
     const line = {
         services,

@@ -2,10 +2,11 @@
 // What a user waits for and what it costs, all in one run (ratios side by side are steadier than times on a
 // shared machine):
 // - each shipped stage through the user's command (`npm run plan` = node tools/plan/launch.js, process start
-//   to exit, module loading included) beside the same plan timed inside its process;
+//   to exit, module loading included) beside the same work (plan, policies, output) timed inside one process,
+//   and the plan alone (planStage);
 // - generated applications of 10, 100 and 1,000 services, and the same objects registered directly with
 //   @pulumi/kubernetes (the raw SDK), each in its own compiled process with a 1 GB old space;
-// - the targets: command <= 1.5x in-process; 1,000 services <= 10 s and <= 1 GB; per-service cost flat from
+// - the targets: command <= 1.5x its work in-process; 1,000 services <= 10 s and <= 1 GB; per-service cost flat from
 //   100 to 1,000 (ratio <= 1.2); Keelson against the raw SDK <= 1.1x CPU and memory.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -30,6 +31,11 @@ export interface BenchRun {
     readonly peak_mb: number;
     /** Stages only: wall seconds of the user's command (`npm run plan -- --stack <s> --json`). */
     readonly command_seconds?: number;
+    /**
+     * Stages only: wall seconds of that command's own work (plan, policies, text, JSON, files) timed inside
+     * one process (child.ts `command`): the command's wall time less this is its start.
+     */
+    readonly command_in_process_seconds?: number;
     /** Set when the run failed; the figures are then 0. */
     readonly error?: string;
 }
@@ -102,6 +108,10 @@ export function runCommand(stage: string, out: string): number | string {
     return child.status === 0 ? round(seconds) : failure(child);
 }
 
+/** The user's command's wall time over the same work timed inside one process. */
+export const startupRatio = (r: BenchRun): number =>
+    (r.command_seconds ?? 0) / Math.max(r.command_in_process_seconds ?? 0, 0.001);
+
 /** Growth of the generated runs: milliseconds per service and its ratio to the previous size. */
 export interface Growth {
     readonly name: string;
@@ -157,17 +167,18 @@ function main(argv: string[]): number {
                       `plan ${r.seconds.toFixed(2).padStart(6)} s (cpu ${r.cpu_seconds.toFixed(2)} s), process ${r.process_seconds.toFixed(2)} s, ` +
                       `${String(r.peak_mb).padStart(5)} MB` +
                       (r.command_seconds !== undefined
-                          ? `; npm run plan ${r.command_seconds.toFixed(2)} s`
+                          ? `; npm run plan ${r.command_seconds.toFixed(2)} s, its work in-process ${(r.command_in_process_seconds ?? 0).toFixed(2)} s`
                           : ""),
         );
     try {
         for (const stage of STAGES) {
             const r = runChild(`stage-${stage}`, "stage", stage);
+            const inProcess = runChild(`command-${stage}`, "command", stage);
             const command = runCommand(stage, path.join(tmp, stage));
             const run =
-                typeof command === "number"
-                    ? { ...r, command_seconds: command }
-                    : { ...r, error: r.error ?? command };
+                typeof command === "number" && !inProcess.error
+                    ? { ...r, command_seconds: command, command_in_process_seconds: inProcess.seconds }
+                    : { ...r, error: r.error ?? inProcess.error ?? String(command) };
             runs.push(run);
             show(run);
         }
@@ -188,11 +199,9 @@ function main(argv: string[]): number {
     const growth = linearity(runs, "app-");
     const flat = growth.find((g) => g.name === `app-${largest}`)?.per_service_ratio ?? null;
     const stages = STAGES.map((s) => find(`stage-${s}`)).filter((r): r is BenchRun => r !== undefined);
-    const worstStartup = stages.length
-        ? Math.max(...stages.map((r) => (r.command_seconds ?? 0) / Math.max(r.seconds, 0.001)))
-        : null;
+    const worstStartup = stages.length ? Math.max(...stages.map(startupRatio)) : null;
     const targets: Target[] = [
-        target("npm run plan wall / in-process plan (worst stage)", worstStartup, 1.5),
+        target("npm run plan wall / its work in-process (worst stage)", worstStartup, 1.5),
         target(`app-${largest} plan seconds`, app?.seconds ?? null, 10),
         target(`app-${largest} peak MB`, app?.peak_mb ?? null, 1024),
         target(`per-service CPU ratio, app-${largest} / previous size`, flat, 1.2),
@@ -211,7 +220,8 @@ function main(argv: string[]): number {
     }
     for (const s of stages)
         log(
-            `${s.name.padEnd(16)} npm run plan / in-process: ${((s.command_seconds ?? 0) / s.seconds).toFixed(2)}`,
+            `${s.name.padEnd(16)} npm run plan / its work in-process: ${startupRatio(s).toFixed(2)}; ` +
+                `start ${((s.command_seconds ?? 0) - (s.command_in_process_seconds ?? 0)).toFixed(2)} s`,
         );
     log("");
     for (const t of targets) log(`${t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.value} (target <= ${t.limit})`);
