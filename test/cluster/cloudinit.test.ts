@@ -87,6 +87,7 @@ describe("cluster/render/cloudinit", function () {
                 "0600 /etc/keelson/kubeadm-init.tmpl.yaml",
                 "0600 /etc/keelson/encryption-config.tmpl.yaml",
                 "0600 /etc/kubernetes/keelson/audit-policy.yaml",
+                "0600 /etc/kubernetes/keelson/admission-config.yaml",
                 "0600 /etc/kubernetes/keelson/authentication-config.yaml",
                 "0700 /usr/local/sbin/keelson-rotate-token",
                 "0644 /etc/systemd/system/keelson-token-rotate.service",

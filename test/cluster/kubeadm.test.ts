@@ -8,6 +8,7 @@ import {
     masterTaints,
 } from "../../components/cluster/render/kubeadm";
 import {
+    renderAdmissionConfig,
     renderAuthenticationConfig,
     renderEncryptionConfigTemplate,
 } from "../../components/cluster/render/policies";
@@ -50,7 +51,8 @@ describe("cluster/render/kubeadm", () => {
         const cc = kind(docs(renderInitConfig(env, { taints: [] })), "ClusterConfiguration");
         assert.deepEqual(argMap(cc.apiServer.extraArgs), {
             "authorization-mode": "Node,RBAC",
-            "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs",
+            "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs,EventRateLimit",
+            "admission-control-config-file": "/etc/kubernetes/keelson/admission-config.yaml",
             profiling: "false",
             "audit-policy-file": "/etc/kubernetes/keelson/audit-policy.yaml",
             "audit-log-path": "/var/log/kubernetes/audit/audit.log",
@@ -246,6 +248,52 @@ describe("cluster/render/kubeadm", () => {
         );
     });
 
+    it("rate-limits Events per namespace and cluster-wide, in a document the API server accepts", () => {
+        const doc = YAML.parse(renderAdmissionConfig());
+        assert.deepEqual(doc, {
+            apiVersion: "apiserver.config.k8s.io/v1",
+            kind: "AdmissionConfiguration",
+            plugins: [
+                {
+                    name: "EventRateLimit",
+                    configuration: {
+                        apiVersion: "eventratelimit.admission.k8s.io/v1alpha1",
+                        kind: "Configuration",
+                        limits: [
+                            { type: "Server", qps: 500, burst: 1000 },
+                            { type: "Namespace", qps: 50, burst: 100, cacheSize: 4096 },
+                        ],
+                    },
+                },
+            ],
+        });
+        assert.deepEqual(eventRateLimitErrors(doc.plugins[0].configuration), []);
+        // The port of upstream's validation refuses what the API server would refuse at start.
+        assert.deepEqual(
+            eventRateLimitErrors(
+                YAML.parse(
+                    renderAdmissionConfig([
+                        { type: "Namespace", qps: 0, burst: 10, cacheSize: -1 },
+                        { type: "Pod" as "User", qps: 1, burst: 1 },
+                    ]),
+                ).plugins[0].configuration,
+            ),
+            [
+                "limits[0].qps: Invalid value: 0: must be positive",
+                "limits[0].cacheSize: Invalid value: -1: must not be negative",
+                'limits[1].type: Unsupported value: "Pod"',
+            ],
+        );
+        assert.deepEqual(
+            eventRateLimitErrors({
+                apiVersion: "eventratelimit.admission.k8s.io/v1alpha1",
+                kind: "Configuration",
+                limits: [],
+            }),
+            ["limits: Invalid value: []: must not be empty"],
+        );
+    });
+
     it("lets anonymous requests reach only health checks and kubeadm's cluster-info", () => {
         assert.deepEqual(YAML.parse(renderAuthenticationConfig("apiserver.config.k8s.io/v1beta1")), {
             apiVersion: "apiserver.config.k8s.io/v1beta1",
@@ -278,3 +326,35 @@ describe("cluster/render/kubeadm", () => {
         });
     });
 });
+
+/**
+ * kube-apiserver's checks of an EventRateLimit configuration, ported from kubernetes/kubernetes
+ * plugin/pkg/admission/eventratelimit/apis/eventratelimit/validation/validation.go (ValidateConfiguration)
+ * and the v1alpha1 types (qps, burst and cacheSize are int32; the four limit types): a failing document
+ * stops the API server at start.
+ */
+function eventRateLimitErrors(config: {
+    apiVersion: string;
+    kind: string;
+    limits: { type: string; qps: number; burst: number; cacheSize?: number }[];
+}): string[] {
+    const errors: string[] = [];
+    if (config.apiVersion !== "eventratelimit.admission.k8s.io/v1alpha1" || config.kind !== "Configuration")
+        errors.push(`unknown kind ${config.apiVersion} ${config.kind}`);
+    if (config.limits.length === 0) errors.push("limits: Invalid value: []: must not be empty");
+    const int32 = (n: unknown) => Number.isInteger(n) && Math.abs(n as number) < 2 ** 31;
+    config.limits.forEach((l, i) => {
+        for (const k of Object.keys(l))
+            if (!["type", "qps", "burst", "cacheSize"].includes(k))
+                errors.push(`limits[${i}].${k}: unknown field`);
+        if (!["Server", "Namespace", "User", "SourceAndObject"].includes(l.type))
+            errors.push(`limits[${i}].type: Unsupported value: ${JSON.stringify(l.type)}`);
+        for (const k of ["qps", "burst", "cacheSize"] as const)
+            if (l[k] !== undefined && !int32(l[k])) errors.push(`limits[${i}].${k}: not an int32: ${l[k]}`);
+        if (!(l.burst > 0)) errors.push(`limits[${i}].burst: Invalid value: ${l.burst}: must be positive`);
+        if (!(l.qps > 0)) errors.push(`limits[${i}].qps: Invalid value: ${l.qps}: must be positive`);
+        if (l.type !== "Server" && (l.cacheSize ?? 0) < 0)
+            errors.push(`limits[${i}].cacheSize: Invalid value: ${l.cacheSize}: must not be negative`);
+    });
+    return errors;
+}

@@ -20,7 +20,6 @@ export const CIS_EXCEPTIONS: Record<string, string> = {
         "kubeadm runs etcd as root (RootlessControlPlane is alpha), so /var/lib/etcd is root:root and no etcd user exists",
     "1.2.1":
         "--anonymous-auth stays on: AuthenticationConfiguration limits anonymous requests to /livez, /readyz, /healthz (the load balancers' health checks) and kubeadm's cluster-info",
-    "1.2.9": "EventRateLimit is an alpha admission plugin that needs its own admission configuration file",
     "1.2.11":
         "AlwaysPullImages: images are pinned by tag and digest; pulling on every start makes the registry a restart dependency",
     "3.1.1":
@@ -288,9 +287,10 @@ describe("CIS Kubernetes 1.12 (kube-bench) over the rendered prod configs", () =
         broken.etcd["client-cert-auth"] = "false";
         broken.etcd["trusted-ca-file"] = broken.api["client-ca-file"];
         broken.audit.rules = broken.audit.rules.filter((r) => r.level !== "Metadata" || !r.resources);
+        broken.api["enable-admission-plugins"] = "NodeRestriction,DenyServiceExternalIPs";
         assert.deepEqual(
             failingOf(broken).filter((id) => !(id in CIS_EXCEPTIONS)),
-            ["1.2.5", "1.2.29", "1.2.30", "2.2", "2.7", "3.2.2", "4.2.13", "4.2.14"],
+            ["1.2.5", "1.2.9", "1.2.29", "1.2.30", "2.2", "2.7", "3.2.2", "4.2.13", "4.2.14"],
         );
     });
 

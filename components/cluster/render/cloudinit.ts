@@ -19,8 +19,10 @@ import {
 } from "./haproxy-api";
 import {
     AUDIT_POLICY_PATH,
+    ADMISSION_CONFIG_PATH,
     AUTHENTICATION_CONFIG_PATH,
     renderAuditPolicy,
+    renderAdmissionConfig,
     renderAuthenticationConfig,
     renderEncryptionConfigTemplate,
 } from "./policies";
@@ -157,8 +159,8 @@ function timers(o: NodeUserDataOptions): string[] {
 }
 
 /**
- * User-data of a master or worker. Masters also get the audit policy, the anonymous-auth allowlist
- * and the EncryptionConfiguration template. Files holding kubeadm templates are mode 600 even
+ * User-data of a master or worker. Masters also get the audit policy, the admission configuration, the
+ * anonymous-auth allowlist and the EncryptionConfiguration template. Files holding kubeadm templates are mode 600 even
  * though they only hold placeholders, because the script writes secrets next to them.
  */
 export function renderNodeUserData(o: NodeUserDataOptions): string {
@@ -172,6 +174,7 @@ export function renderNodeUserData(o: NodeUserDataOptions): string {
         if (o.kubeadmInit !== undefined) files.push(file(INIT_TEMPLATE_PATH, o.kubeadmInit, "0600"));
         files.push(file(ENCRYPTION_TEMPLATE_PATH, renderEncryptionConfigTemplate(), "0600"));
         files.push(file(AUDIT_POLICY_PATH, renderAuditPolicy(), "0600"));
+        files.push(file(ADMISSION_CONFIG_PATH, renderAdmissionConfig(), "0600"));
         const authApi = anonymousAuthConfigApiVersion(parseKubernetesVersion(o.bootstrap.kubernetesVersion));
         if (authApi)
             files.push(file(AUTHENTICATION_CONFIG_PATH, renderAuthenticationConfig(authApi), "0600"));

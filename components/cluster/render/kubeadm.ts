@@ -7,6 +7,7 @@ import {
     APISERVER_CONFIG_DIR,
     AUDIT_LOG_DIR,
     AUDIT_POLICY_PATH,
+    ADMISSION_CONFIG_PATH,
     AUTHENTICATION_CONFIG_PATH,
     BOOTSTRAP_TOKEN_PLACEHOLDER,
     ENCRYPTION_CONFIG_PATH,
@@ -151,7 +152,9 @@ export function apiServerArgs(kubernetesVersion: string): Args {
     const args: Args = {
         "authorization-mode": "Node,RBAC",
         // CIS 1.2.3: no Service may claim arbitrary external IPs (Keelson publishes through NodePorts).
-        "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs",
+        // CIS 1.2.9: Events are rate limited (EVENT_RATE_LIMITS, in the admission configuration file).
+        "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs,EventRateLimit",
+        "admission-control-config-file": ADMISSION_CONFIG_PATH,
         profiling: "false",
         "audit-policy-file": AUDIT_POLICY_PATH,
         "audit-log-path": `${AUDIT_LOG_DIR}/audit.log`,

@@ -1,5 +1,5 @@
 // API server policy files that masters get through cloud-init: the audit policy, the anonymous-auth
-// allowlist and the encryption-at-rest template. None holds a secret: the encryption key is a
+// allowlist, the admission configuration (event rate limits) and the encryption-at-rest template. None holds a secret: the encryption key is a
 // placeholder that the bootstrap script fills in from SSM on the master itself.
 import * as YAML from "yaml";
 
@@ -9,6 +9,8 @@ export const APISERVER_CONFIG_DIR = "/etc/kubernetes/keelson";
 export const AUDIT_POLICY_PATH = `${APISERVER_CONFIG_DIR}/audit-policy.yaml`;
 /** Anonymous-auth allowlist (AuthenticationConfiguration) path on masters. */
 export const AUTHENTICATION_CONFIG_PATH = `${APISERVER_CONFIG_DIR}/authentication-config.yaml`;
+/** AdmissionConfiguration path on masters (`--admission-control-config-file`): the event rate limits. */
+export const ADMISSION_CONFIG_PATH = `${APISERVER_CONFIG_DIR}/admission-config.yaml`;
 /** EncryptionConfiguration path on masters (mode 600, written at boot with the key from SSM). */
 export const ENCRYPTION_CONFIG_PATH = `${APISERVER_CONFIG_DIR}/encryption-config.yaml`;
 /** Directory of the audit log, rotated by the API server itself. */
@@ -119,6 +121,49 @@ export function renderEncryptionConfigTemplate(): string {
                     { secretbox: { keys: [{ name: "keelson-1", secret: ENCRYPTION_KEY_PLACEHOLDER }] } },
                     { identity: {} },
                 ],
+            },
+        ],
+    });
+}
+
+/** One bucket of the EventRateLimit admission plugin (eventratelimit.admission.k8s.io/v1alpha1 Limit). */
+export interface EventRateLimit {
+    readonly type: "Server" | "Namespace" | "User" | "SourceAndObject";
+    /** Event writes per second once the burst is spent. */
+    readonly qps: number;
+    /** Event writes accepted at once. */
+    readonly burst: number;
+    /** Buckets kept (LRU); upstream's default is 4096. Not for `Server`, which has one bucket. */
+    readonly cacheSize?: number;
+}
+
+/**
+ * The event rate limits (CIS 1.2.9): a crash-looping workload, or a namespace full of them, cannot flood the
+ * API server and etcd with Events. One namespace may write 50 Events a second (100 at once), the whole cluster
+ * 500 (1,000 at once); no per-user bucket, since the kubelets and the controllers legitimately write many. A
+ * refused Event is a 429 that the client's event recorder drops: Events are best effort.
+ */
+export const EVENT_RATE_LIMITS: readonly EventRateLimit[] = [
+    { type: "Server", qps: 500, burst: 1000 },
+    { type: "Namespace", qps: 50, burst: 100, cacheSize: 4096 },
+];
+
+/**
+ * The API server's AdmissionConfiguration: EventRateLimit's configuration inline (the plugin reads the
+ * `configuration` object of its entry); the other plugins keep their defaults.
+ */
+export function renderAdmissionConfig(limits: readonly EventRateLimit[] = EVENT_RATE_LIMITS): string {
+    return YAML.stringify({
+        apiVersion: "apiserver.config.k8s.io/v1",
+        kind: "AdmissionConfiguration",
+        plugins: [
+            {
+                name: "EventRateLimit",
+                configuration: {
+                    apiVersion: "eventratelimit.admission.k8s.io/v1alpha1",
+                    kind: "Configuration",
+                    limits: limits.map((l) => ({ ...l })),
+                },
             },
         ],
     });
