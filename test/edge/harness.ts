@@ -311,9 +311,17 @@ export function readIfExists(file: string): string {
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
+/** Options of {@link startHealthLoop}. */
+export interface HealthLoopOptions {
+    /** A hosts file bind-mounted over /etc/hosts for the loop (its own mount namespace), as for the engine. */
+    readonly hosts?: string;
+    /** Changes the rendered functions before they run (guards: a loop without one of its parts). */
+    readonly patch?: (script: string) => string;
+}
+
 /**
  * The nginx host's health loop (render/bootstrap.ts `health`), with the test's paths: the real
- * probe (curl), marking and `nginx -t`; the reload is a SIGHUP to the test's nginx.
+ * probe (curl), marking, name resolution (getent) and `nginx -t`; the reload is a SIGHUP to the test's nginx.
  */
 export function startHealthLoop(
     bin: EdgeBinary,
@@ -321,6 +329,7 @@ export function startHealthLoop(
     desired: string,
     live: string,
     pid: number,
+    o: HealthLoopOptions = {},
 ): ChildProcess {
     const script = renderEdgeBootstrapScript({
         engine: "nginx",
@@ -341,8 +350,14 @@ export function startHealthLoop(
         "health",
     ].join("\n");
     const file = path.join(dir, "health.sh");
-    fs.writeFileSync(file, driver);
-    const child = spawn("bash", [file], {
+    fs.writeFileSync(file, o.patch ? o.patch(driver) : driver);
+    const command = o.hosts
+        ? [
+              "unshare",
+              ["--mount", "sh", "-c", 'mount --bind "$1" /etc/hosts && exec bash "$2"', "_", o.hosts, file],
+          ]
+        : ["bash", [file]];
+    const child = spawn(command[0] as string, command[1] as string[], {
         env: { ...process.env, TMPDIR: dir },
         stdio: ["ignore", "ignore", "pipe"],
     });

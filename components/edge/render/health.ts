@@ -59,11 +59,26 @@ mark_down() {
     ' "$1" >"$3"
 }
 
-# health: probes every node each HEALTH_INTERVAL seconds and applies the marks (keelson-edge-health).
+# resolved_names: each upstream server of the desired config given by name (the workers' NLB), with the IPv4
+# addresses the host's resolver gives that name now, one "name address..." line each; fails when a name does not
+# resolve, so that a resolver outage keeps the addresses nginx has.
+resolved_names() {
+    local name addrs
+    while read -r name; do
+        addrs="$(getent ahostsv4 "$name" | awk '{ print $1 }' | sort -u | tr '\\n' ' ')"
+        [ -n "$addrs" ] || return 1
+        echo "$name $addrs"
+    done < <(sed -n 's/^[[:space:]]*server \\([A-Za-z0-9.-]*[A-Za-z][A-Za-z0-9.-]*\\):[0-9][0-9]* .*/\\1/p' "$DESIRED_CONFIG" | sort -u)
+}
+
+# health: probes every node each HEALTH_INTERVAL seconds and applies the marks (keelson-edge-health). nginx
+# resolves a server's name only when it loads its config, so the loop also resolves those names each round
+# and reloads nginx when their addresses change (an NLB zone added or gone), as haproxy's resolvers follow DNS.
 health() {
     local -A streak=() out=()
     local -a targets
-    local target url host results i changed ok isout
+    local target url host results i changed ok isout names reload
+    local resolved="" first=1
     while :; do
         mapfile -t targets < <(sed -n 's/.*# health \\(.*\\)$/\\1/p' "$DESIRED_CONFIG" 2>/dev/null | sort -u)
         results="$(mktemp -d)"
@@ -94,10 +109,20 @@ health() {
             fi
         done
         rm -rf "$results"
+        reload=0
         if [ "$changed" = 1 ]; then
             printf '%s\\n' "\${!out[@]}" | sed '/^$/d' >"$HEALTH_DOWN.new" && mv "$HEALTH_DOWN.new" "$HEALTH_DOWN"
-            if apply_config; then reload_engine; fi
+            if apply_config; then reload=1; fi
         fi
+        if names="$(resolved_names)" && [ "$names" != "$resolved" ]; then
+            if [ "$first" = 0 ]; then
+                log "upstream addresses changed (now: $(echo "$names" | paste -sd ';')): reloading nginx to use them"
+                reload=1
+            fi
+            resolved=$names
+        fi
+        first=0
+        if [ "$reload" = 1 ]; then reload_engine; fi
         sleep "$HEALTH_INTERVAL"
     done
 }
