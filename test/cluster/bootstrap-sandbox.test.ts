@@ -79,6 +79,8 @@ if [ "$1" = autoscaling ]; then
 fi
 op=$2; name=""; value=""; while [ $# -gt 0 ]; do case "$1" in --name) name=$2 ;; --value) value=$2 ;; esac; shift; done
 if [ "$op" = put-parameter ]; then
+    ${counter("put-failures")}
+    if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$KEELSON_STATE/put-failures"; echo "InternalServerError" >&2; exit 254; fi
     mkdir -p "$(dirname "$KEELSON_STATE/ssm$name")" && printf '%s' "$value" >"$KEELSON_STATE/ssm$name"
     echo "$name=$value" >>"$KEELSON_STATE/ssm-writes.log"; exit 0
 fi
@@ -178,6 +180,8 @@ function runBootstrap(
         apiFailures?: number;
         kubeadmFailures?: number;
         awsFailures?: number;
+        /** put-parameter calls that fail first (the CLI's own retries already spent). */
+        putFailures?: number;
         aptFailures?: number;
         etcdUnhealthy?: number;
         etcdMembers?: string;
@@ -206,6 +210,7 @@ function runBootstrap(
     fs.writeFileSync(path.join(stateDir, "api-failures"), String(state.apiFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "kubeadm-failures"), String(state.kubeadmFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "aws-failures"), String(state.awsFailures ?? 0));
+    fs.writeFileSync(path.join(stateDir, "put-failures"), String(state.putFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "apt-failures"), String(state.aptFailures ?? 0));
     fs.writeFileSync(path.join(stateDir, "etcd-unhealthy"), String(state.etcdUnhealthy ?? 0));
     fs.writeFileSync(path.join(stateDir, "etcd-members"), state.etcdMembers ?? "");
@@ -493,6 +498,29 @@ describe("cluster/render/bootstrap in a sandbox (real bash, stub programs)", fun
             // A pool's node reports under `<pool>-<instance id>`: its group names no instance in advance.
             `${PREFIX}/state/nodes/general-${INSTANCE}=failed <time> ${INSTANCE} kubeadm join failed 1 times`,
         );
+    });
+
+    it("tries a state report three times, 2 s apart, and only then logs it as not reported", () => {
+        const flaky = runBootstrap(t.dir, "general", {}, { putFailures: 2 });
+        assert.equal(flaky.status, 0, flaky.output);
+        assert.match(flaky.writes[0], /=installing /);
+        assert.equal(flaky.calls.filter((c) => c === "sleep 2").length, 2);
+        assert.doesNotMatch(flaky.output, /could not report state/);
+        assert.match(flaky.writes.at(-1)!, new RegExp(`^${PREFIX}/state/nodes/general-${INSTANCE}=ready `));
+        const down = runBootstrap(t.dir, "general", {}, { putFailures: 1000 });
+        // Best effort: the node still bootstraps, and each state it could not report says so once.
+        assert.equal(down.status, 0, down.output);
+        assert.deepEqual(down.writes, []);
+        assert.match(down.output, /done: node registered/);
+        assert.match(
+            down.output,
+            new RegExp(
+                `WARNING: could not report state 'ready' to ${PREFIX}/state/nodes/general-${INSTANCE}`,
+            ),
+        );
+        const puts = down.calls.filter((c) => c.startsWith("aws ssm put-parameter")).length;
+        const warnings = down.output.match(/WARNING: could not report state/g)?.length ?? 0;
+        assert.equal(puts, 3 * warnings);
     });
 
     it("a failure before awscli is installed is logged as not reported, not as 'aws: command not found'", () => {

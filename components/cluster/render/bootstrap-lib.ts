@@ -67,16 +67,23 @@ export const CORE_FUNCTIONS = `log() {
 }
 
 # report <state> [detail]: best effort; SSM String parameter $STATE_PREFIX/nodes/$NODE_NAME
-# holds "<state> <UTC time> <instance id> <detail>" (no secret ever goes there). Before awscli is
+# holds "<state> <UTC time> <instance id> <detail>" (no secret ever goes there). Three tries 2 s
+# apart (the CLI retries throttling and network errors itself; this covers the rest, such as a
+# credential refresh), since the last report is what an operator and the lab read. Before awscli is
 # installed (Debian's image has none) a failure can only be logged, and says so.
 report() {
     if ! command -v aws >/dev/null 2>&1; then
         log "state '$1' not reported to $STATE_PREFIX/nodes/$NODE_NAME: the AWS CLI is not installed yet"
         return 0
     fi
-    aws ssm put-parameter --region "$REGION" --name "$STATE_PREFIX/nodes/$NODE_NAME" --type String \\
-        --overwrite --value "$1 $(date -u +%Y-%m-%dT%H:%M:%SZ) \${INSTANCE_ID:-unknown} \${2:-}" >/dev/null ||
-        log "WARNING: could not report state '$1' to $STATE_PREFIX/nodes/$NODE_NAME"
+    local value try
+    value="$1 $(date -u +%Y-%m-%dT%H:%M:%SZ) \${INSTANCE_ID:-unknown} \${2:-}"
+    for try in 1 2 3; do
+        aws ssm put-parameter --region "$REGION" --name "$STATE_PREFIX/nodes/$NODE_NAME" --type String \\
+            --overwrite --value "$value" >/dev/null && return 0
+        [[ "$try" == 3 ]] || sleep 2
+    done
+    log "WARNING: could not report state '$1' to $STATE_PREFIX/nodes/$NODE_NAME"
 }
 
 die() {
