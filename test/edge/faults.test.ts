@@ -20,8 +20,10 @@ import {
     dropNewConnections,
     launchEdge,
     loggedRequests,
+    nginxTestPaths,
     startBackend,
     startHealthLoop,
+    writeNginxConfigs,
 } from "./harness";
 import { httpRoute } from "./routes";
 
@@ -144,19 +146,12 @@ function describeFaults(engine: EdgeEngine): void {
                 const config = renderNginxConfig(spec, {
                     ...common,
                     version: bin.renderVersion as NginxVersion,
-                    user: "root",
-                    pidFile: path.join(tmp.dir, "nginx.pid"),
-                    errorLog: path.join(tmp.dir, "error.log"),
-                    accessLog: path.join(tmp.dir, "access.log"),
-                    tempDir: tmp.dir,
-                    ocspStapling: false,
+                    ...nginxTestPaths(tmp.dir),
                     // The backends reset connections idle for 1.5 s: the edge lets go first.
                     upstreamIdleTimeout: 1,
                 });
-                configFile = path.join(tmp.dir, "nginx.conf");
-                const desired = path.join(tmp.dir, "desired.conf");
-                fs.writeFileSync(configFile, config);
-                fs.writeFileSync(desired, config);
+                const { live, desired } = writeNginxConfigs(tmp.dir, config);
+                configFile = live;
                 edge = await launchEdge(bin, ["-c", configFile, "-g", "daemon off;"], dirs, httpsPort);
                 healthLoop = startHealthLoop(bin, tmp.dir, desired, configFile, edge.child.pid!);
             } else {

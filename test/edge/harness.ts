@@ -309,6 +309,30 @@ export function readIfExists(file: string): string {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
 }
 
+/**
+ * The nginx renderer's options that put everything of a test's nginx in `dir` (pid, logs, temp files), run as
+ * root, without OCSP stapling (no responder on loopback).
+ */
+export function nginxTestPaths(dir: string) {
+    return {
+        user: "root",
+        pidFile: path.join(dir, "nginx.pid"),
+        errorLog: path.join(dir, "error.log"),
+        accessLog: path.join(dir, "access.log"),
+        tempDir: dir,
+        ocspStapling: false,
+    };
+}
+
+/** Writes `config` as the nginx host has it: the live config and the desired one the health loop reads. */
+export function writeNginxConfigs(dir: string, config: string): { live: string; desired: string } {
+    const live = path.join(dir, "nginx.conf");
+    const desired = path.join(dir, "desired.conf");
+    fs.writeFileSync(live, config);
+    fs.writeFileSync(desired, config);
+    return { live, desired };
+}
+
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** Options of {@link startHealthLoop}. */

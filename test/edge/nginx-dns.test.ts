@@ -14,7 +14,7 @@ import { NginxVersion, renderNginxConfig } from "../../components/edge/render/ng
 import { EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, tempDir } from "../support/live";
 import { EdgeBinary, requireEdge } from "./engines";
-import { call, startBackend, startEdge, startHealthLoop } from "./harness";
+import { call, nginxTestPaths, startBackend, startEdge, startHealthLoop, writeNginxConfigs } from "./harness";
 import { httpRoute } from "./routes";
 
 const NAME = "workers.keelson.test";
@@ -98,17 +98,9 @@ function describeNginxDns(loop: "keelson" | "without resolution"): void {
                 httpPort: await freePort(),
                 httpsPort,
                 certDir: tmp.dir,
-                user: "root",
-                pidFile: path.join(tmp.dir, "nginx.pid"),
-                errorLog: path.join(tmp.dir, "error.log"),
-                accessLog: path.join(tmp.dir, "access.log"),
-                tempDir: tmp.dir,
-                ocspStapling: false,
+                ...nginxTestPaths(tmp.dir),
             });
-            const live = path.join(tmp.dir, "nginx.conf");
-            const desired = path.join(tmp.dir, "desired.conf");
-            fs.writeFileSync(live, config);
-            fs.writeFileSync(desired, config);
+            const { live, desired } = writeNginxConfigs(tmp.dir, config);
             const c = bin.command(["-c", live, "-g", "daemon off;"], [tmp.dir], { "/etc/hosts": hosts });
             edge = await startEdge(c.cmd, c.args, httpsPort);
             health = startHealthLoop(bin, tmp.dir, desired, live, edge.child.pid!, {
@@ -119,7 +111,7 @@ function describeNginxDns(loop: "keelson" | "without resolution"): void {
                     : undefined,
             });
             health.stderr?.on("data", (d) => (healthLog += String(d)));
-            await sleep(3000); // the loop's first round records what the name resolves to now
+            await sleep(3000); // the loop records what the name resolves to as it starts
         });
 
         after(async () => {
@@ -154,6 +146,14 @@ function describeNginxDns(loop: "keelson" | "without resolution"): void {
                 // Both addresses answer once both resolve.
                 const both = await requests(30);
                 assert.deepEqual([...new Set(both)].sort(), ["z1", "z2"]);
+                // A name that does not resolve (a resolver outage) keeps what nginx has: no reload, both answer.
+                const changes = (healthLog.match(/upstream addresses changed/g) ?? []).length;
+                setHosts([]);
+                await sleep(5000);
+                const outage = await requests(30);
+                assert.deepEqual([...new Set(outage)].sort(), ["z1", "z2"]);
+                assert.equal((healthLog.match(/upstream addresses changed/g) ?? []).length, changes);
+                both.push(...outage);
                 setHosts([ZONES[1].address]);
                 const lost = await until((round) => round.every((n) => n === "z2"), seen);
                 assert.ok(lost !== undefined && lost < 8, `z1 still takes requests (${lost} s)`);

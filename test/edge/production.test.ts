@@ -9,6 +9,7 @@ import { NginxVersion, renderNginxConfig } from "../../components/edge/render/ng
 import { EdgeSpec } from "../../components/edge/types";
 import { makeTestCert, requireTool, tempDir } from "../support/live";
 import { requireEdge } from "./engines";
+import { nginxTestPaths } from "./harness";
 import { httpRoute } from "./routes";
 
 const spec: EdgeSpec = {
@@ -85,12 +86,7 @@ describe("edge live: production layout", function () {
         const config = renderNginxConfig(spec, {
             version: bin.renderVersion as NginxVersion,
             certDir: tmp.dir,
-            user: "root",
-            pidFile: path.join(tmp.dir, "nginx.pid"),
-            errorLog: path.join(tmp.dir, "error.log"),
-            accessLog: path.join(tmp.dir, "access.log"),
-            tempDir: tmp.dir,
-            ocspStapling: false,
+            ...nginxTestPaths(tmp.dir),
         });
         assert.match(config, /^        listen 443 ssl( http2)? reuseport default_server;$/m);
         const file = path.join(tmp.dir, "nginx.conf");

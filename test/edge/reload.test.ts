@@ -8,7 +8,7 @@ import { NginxVersion, renderNginxConfig } from "../../components/edge/render/ng
 import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, requireTool, tempDir } from "../support/live";
 import { requireEdge } from "./engines";
-import { Reply, call, launchEdge, loadLoop, startBackend } from "./harness";
+import { Reply, call, launchEdge, loadLoop, nginxTestPaths, startBackend } from "./harness";
 import { httpRoute } from "./routes";
 
 function describeReload(engine: EdgeEngine): void {
@@ -54,12 +54,7 @@ function describeReload(engine: EdgeEngine): void {
                 engine === "nginx"
                     ? renderNginxConfig(spec(workers), {
                           ...common,
-                          user: "root",
-                          pidFile: path.join(tmp.dir, "nginx.pid"),
-                          errorLog: path.join(tmp.dir, "error.log"),
-                          accessLog: path.join(tmp.dir, "access.log"),
-                          tempDir: tmp.dir,
-                          ocspStapling: false,
+                          ...nginxTestPaths(tmp.dir),
                           version: bin.renderVersion as NginxVersion,
                       })
                     : renderHaproxyConfig(spec(workers), {

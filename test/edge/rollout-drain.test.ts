@@ -26,7 +26,15 @@ import { NginxVersion, renderNginxConfig } from "../../components/edge/render/ng
 import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, requireTool, tempDir } from "../support/live";
 import { EdgeBinary, requireEdge } from "./engines";
-import { call, launchEdge, loggedRequests, startBackend, startHealthLoop } from "./harness";
+import {
+    call,
+    launchEdge,
+    loggedRequests,
+    nginxTestPaths,
+    startBackend,
+    startHealthLoop,
+    writeNginxConfigs,
+} from "./harness";
 import { Nlb, NlbTransition, startNlb } from "./nlb";
 import { httpRoute } from "./routes";
 
@@ -164,17 +172,9 @@ async function rollout(
             const config = renderNginxConfig(spec, {
                 ...common,
                 version: bin.renderVersion as NginxVersion,
-                user: "root",
-                pidFile: path.join(tmp.dir, "nginx.pid"),
-                errorLog: path.join(tmp.dir, "error.log"),
-                accessLog: path.join(tmp.dir, "access.log"),
-                tempDir: tmp.dir,
-                ocspStapling: false,
+                ...nginxTestPaths(tmp.dir),
             });
-            const live = path.join(tmp.dir, "nginx.conf");
-            const desired = path.join(tmp.dir, "desired.conf");
-            fs.writeFileSync(live, config);
-            fs.writeFileSync(desired, config);
+            const { live, desired } = writeNginxConfigs(tmp.dir, config);
             edge = await launchEdge(bin, ["-c", live, "-g", "daemon off;"], [tmp.dir], httpsPort);
             const loop: ChildProcess = startHealthLoop(bin, tmp.dir, desired, live, edge.child.pid!);
             stops.push(() => void loop.kill("SIGTERM"));

@@ -77,8 +77,9 @@ resolved_names() {
 health() {
     local -A streak=() out=()
     local -a targets
-    local target url host results i changed ok isout names reload
-    local resolved="" first=1
+    local target url host results i changed ok isout names reload resolved
+    # What nginx resolved when it loaded (the loop starts after nginx.service).
+    resolved="$(resolved_names)" || resolved=""
     while :; do
         mapfile -t targets < <(sed -n 's/.*# health \\(.*\\)$/\\1/p' "$DESIRED_CONFIG" 2>/dev/null | sort -u)
         results="$(mktemp -d)"
@@ -115,13 +116,9 @@ health() {
             if apply_config; then reload=1; fi
         fi
         if names="$(resolved_names)" && [ "$names" != "$resolved" ]; then
-            if [ "$first" = 0 ]; then
-                log "upstream addresses changed (now: $(echo "$names" | paste -sd ';')): reloading nginx to use them"
-                reload=1
-            fi
-            resolved=$names
+            log "upstream addresses changed (now: $(echo "$names" | paste -sd ';')): reloading nginx to use them"
+            reload=1 resolved=$names
         fi
-        first=0
         if [ "$reload" = 1 ]; then reload_engine; fi
         sleep "$HEALTH_INTERVAL"
     done
