@@ -9,7 +9,8 @@ import { createNodeIdentity, MANAGED_POLICIES } from "./iam";
 import { renderKubeconfig } from "./kubeconfig";
 import { architectureOf, DebianArchitecture, debianAmi } from "../ec2/debian";
 import { compressUserData } from "../ec2/user-data";
-import { createInstance } from "./nodes";
+import { createMasters, mastersHeal } from "./masters";
+import { MasterSlot } from "./MasterSlot";
 import { WorkerPool } from "./WorkerPool";
 import { spotProblems } from "./spot";
 import { createClusterPki } from "./pki";
@@ -46,7 +47,10 @@ export class Cluster extends pulumi.ComponentResource {
     readonly internalEndpoint: string;
     /** Cluster CA certificate (PEM). */
     readonly caCertPem: pulumi.Output<string>;
+    /** Masters that are plain instances: a single master, or masters behind HAProxy hosts (else none). */
     readonly masters: aws.ec2.Instance[];
+    /** Self-healing master slots, one Auto Scaling Group of one per slot (3+ masters behind the NLB; else none). */
+    readonly masterSlots: MasterSlot[];
     /** One Auto Scaling Group per worker pool (see ./WorkerPool.ts). */
     readonly workers: ClusterWorker[];
     /** Role of the workers (and of nothing else). */
@@ -223,26 +227,30 @@ export class Cluster extends pulumi.ComponentResource {
             "kubeadm/control-plane-join.yaml",
             first.apply((r) => r.kubeadmJoin),
         );
-        this.masters = masterNodes.map((node) => {
-            const publicMaster = node.publicMaster;
-            return createInstance(
-                `${name}-${node.name}`,
-                {
-                    ami: amiFor(node.instanceType),
+        const masters = createMasters(
+            name,
+            {
+                clusterName: cfg.name,
+                heal: mastersHeal(cfg.masters, cfg.endpoint),
+                placements: masterNodes.map((node) => ({
+                    slot: node.name,
                     instanceType: node.instanceType,
-                    subnetId: publicMaster ? net.publicSubnetIds[0] : net.privateSubnetIds[node.azIndex],
-                    securityGroupIds: [net.securityGroups.masters.id],
-                    instanceProfile: masterId.profile.name,
+                    ami: amiFor(node.instanceType),
+                    subnetId: node.publicMaster ? net.publicSubnetIds[0] : net.privateSubnetIds[node.azIndex],
                     userDataBase64: rendered.get(node.name)!.apply((r) => compressUserData(r.userData)),
                     rootVolumeGb: node.rootVolumeGb,
-                    metadataHopLimit: 1,
-                    publicIp: publicMaster,
-                    tags: { ...tags, ...clusterTag(cfg.name), "keelson:role": "master" },
-                    dependsOn: bootDeps,
-                },
-                this,
-            );
-        });
+                    publicIp: node.publicMaster,
+                })),
+                securityGroupIds: [net.securityGroups.masters.id],
+                instanceProfileName: masterId.profile.name,
+                front,
+                tags: { ...tags, ...clusterTag(cfg.name) },
+                dependsOn: bootDeps,
+            },
+            this,
+        );
+        this.masters = masters.instances;
+        this.masterSlots = masters.slots;
         // Masters upgrade in place, one at a time; the pools' templates (the new kubelet) only after them.
         const upgrade = createUpgradeSteps(
             name,
@@ -251,7 +259,7 @@ export class Cluster extends pulumi.ComponentResource {
                 kubernetesVersion: cfg.kubernetesVersion,
                 region,
                 ssmPrefix: this.ssmPrefix,
-                masters: this.masters,
+                masters: masters.bySlot,
                 tags,
             },
             this,
@@ -324,7 +332,7 @@ export class Cluster extends pulumi.ComponentResource {
             name,
             front,
             {
-                masters: masterNodes.map((node, i) => ({ name: node.name, instance: this.masters[i] })),
+                masters: masters.endpointMasters,
                 region,
                 haproxy: lbId && {
                     ami: amiFor("t3.small"),
@@ -358,7 +366,7 @@ export class Cluster extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                dependsOn: [...this.masters, back.record, ...back.attachments, ...back.haproxyHosts],
+                dependsOn: [...masters.bySlot, back.record, ...back.attachments, ...back.haproxyHosts],
             },
         );
         this.kubeconfig = pulumi.secret(

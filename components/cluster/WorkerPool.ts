@@ -2,13 +2,11 @@
 // take away (the group replaces it) and that roll, capacity kept, when the template changes.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createNodeLaunchTemplate, groupTags, pinnedVersion } from "./launch-template";
 import { autoscalerGroupTags, NodeTemplate } from "./render/autoscaler";
 import { NTH_MANAGED_TAG } from "./render/termination";
 import { mixedInstancesPolicy } from "./spot";
 import { SpotSpec } from "./types";
-
-/** Root device of Debian's official AMIs (amd64 and arm64 alike). */
-export const DEBIAN_ROOT_DEVICE = "/dev/xvda";
 
 /** Instance refresh defaults: capacity never drops below the desired count while a pool rolls. */
 export const REFRESH_MIN_HEALTHY_PERCENT = 100;
@@ -90,43 +88,24 @@ export class WorkerPool extends pulumi.ComponentResource {
             "keelson:pool": args.pool,
             [NTH_MANAGED_TAG]: "",
         };
-        this.launchTemplate = new aws.ec2.LaunchTemplate(
+        this.launchTemplate = createNodeLaunchTemplate(
             name,
             {
                 description: `Keelson worker pool ${args.pool}`,
-                imageId: args.ami,
+                ami: args.ami,
                 instanceType: args.instanceType,
-                userData: args.userDataBase64,
-                iamInstanceProfile: { name: args.instanceProfileName },
-                vpcSecurityGroupIds: args.securityGroupIds,
-                metadataOptions: {
-                    httpEndpoint: "enabled",
-                    httpTokens: "required",
-                    httpPutResponseHopLimit: args.metadataHopLimit,
-                    instanceMetadataTags: "disabled",
-                },
-                blockDeviceMappings: [
-                    {
-                        deviceName: DEBIAN_ROOT_DEVICE,
-                        ebs: {
-                            volumeType: "gp3",
-                            volumeSize: args.rootVolumeGb,
-                            encrypted: "true",
-                            deleteOnTermination: "true",
-                        },
-                    },
-                ],
-                updateDefaultVersion: true,
-                tagSpecifications: ["instance", "volume"].map((resourceType) => ({
-                    resourceType,
-                    tags: { ...tags, Name: name },
-                })),
-                tags: { ...tags, Name: name },
+                userDataBase64: args.userDataBase64,
+                instanceProfileName: args.instanceProfileName,
+                securityGroupIds: args.securityGroupIds,
+                metadataHopLimit: args.metadataHopLimit,
+                rootVolumeGb: args.rootVolumeGb,
+                tags,
+                dependsOn: args.dependsOn,
             },
-            { parent: this, ignoreChanges: ["imageId"], dependsOn: args.dependsOn },
+            this,
         );
         // The version number, not "$Latest": only a pinned version starts an instance refresh.
-        const version = this.launchTemplate.latestVersion.apply((v) => String(v));
+        const version = pinnedVersion(this.launchTemplate);
         // A mixed instances policy replaces the group's launchTemplate (the provider takes one or the other).
         const launch = args.spot
             ? {
@@ -162,18 +141,7 @@ export class WorkerPool extends pulumi.ComponentResource {
                 },
                 // Pulumi does not wait for the nodes: the readiness gate waits for them to register.
                 waitForCapacityTimeout: "0",
-                tags: [
-                    ...Object.entries({ ...tags, Name: name }).map(([key, value]) => ({
-                        key,
-                        value,
-                        propagateAtLaunch: true,
-                    })),
-                    ...Object.entries(groupOnly).map(([key, value]) => ({
-                        key,
-                        value,
-                        propagateAtLaunch: false,
-                    })),
-                ],
+                tags: groupTags({ ...tags, Name: name }, groupOnly),
             },
             // With the autoscaler, a `pulumi up` must not reset the capacity it chose.
             { parent: this, ...(args.autoscaler ? { ignoreChanges: ["desiredCapacity"] } : {}) },

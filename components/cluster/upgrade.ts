@@ -15,6 +15,7 @@
 //   (the script exits non-zero at its first failed check) fails `pulumi up` there, and nothing after it runs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { MASTER_SLOT_TAG, masterSlotTagValue } from "./MasterSlot";
 import { renderUpgradeDocument, upgradeProblem } from "./render/upgrade";
 
 /** Seconds `pulumi up` waits for one master's upgrade to succeed. */
@@ -66,8 +67,13 @@ export interface UpgradeStepsArgs {
     readonly kubernetesVersion: string;
     readonly region: string;
     readonly ssmPrefix: string;
-    /** Masters in slot order (`master-0` first: it runs `kubeadm upgrade apply`). */
-    readonly masters: aws.ec2.Instance[];
+    /**
+     * One resource per master slot, in slot order (`master-0` first: it runs `kubeadm upgrade apply`): the
+     * instance or the slot's group. A step targets its slot's tag ({@link MASTER_SLOT_TAG}), not an instance ID,
+     * so it reaches whichever instance runs the slot (a healed slot's replacement runs it too, and skips the
+     * steps its bootstrap already did), and waits for that resource.
+     */
+    readonly masters: pulumi.Resource[];
     readonly tags: Record<string, string>;
 }
 
@@ -114,7 +120,12 @@ export function createUpgradeSteps(name: string, a: UpgradeStepsArgs, parent: pu
                     {
                         name: document.name,
                         associationName: `${a.clusterName}-${step}-${dotless}`,
-                        targets: [{ key: "InstanceIds", values: [master.id] }],
+                        targets: [
+                            {
+                                key: `tag:${MASTER_SLOT_TAG}`,
+                                values: [masterSlotTagValue(a.clusterName, slot)],
+                            },
+                        ],
                         parameters: {
                             version: a.kubernetesVersion,
                             slot,
@@ -130,7 +141,7 @@ export function createUpgradeSteps(name: string, a: UpgradeStepsArgs, parent: pu
                         parent,
                         // A new version is a new association (created, so waited for), never an update.
                         replaceOnChanges: ["parameters", "associationName"],
-                        dependsOn: [version, document, ...(before ? [before] : [])],
+                        dependsOn: [version, document, master, ...(before ? [before] : [])],
                     },
                 ),
             );

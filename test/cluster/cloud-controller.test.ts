@@ -255,10 +255,18 @@ describe("cluster/CloudController", function () {
                     .map(([n]) => n),
                 ["keelson-prod-masters", "keelson-prod-workers"],
             );
-            const masters = tagged("aws:ec2/instance:Instance").filter(([n]) => /master-\d$/.test(String(n)));
+            // prod's masters are slots (groups of one): the tag reaches them through the groups below.
+            // Only the edge VMs remain plain instances, and they are not the cluster's nodes.
+            assert.deepEqual(tagged("aws:ec2/instance:Instance"), [
+                ["keelson-prod-edge-0", undefined],
+                ["keelson-prod-edge-1", undefined],
+            ]);
             assert.deepEqual(
-                masters.map(([, v]) => v),
-                ["owned", "owned", "owned"],
+                plan.recorded
+                    .filter((r) => r.type === "aws:autoscaling/group:Group")
+                    .map((r) => r.name)
+                    .filter((n) => /master-\d$/.test(n)),
+                ["keelson-prod-master-0", "keelson-prod-master-1", "keelson-prod-master-2"],
             );
             for (const g of plan.recorded.filter((r) => r.type === "aws:autoscaling/group:Group")) {
                 const tags = g.inputs.tags as { key: string; value: string; propagateAtLaunch: boolean }[];

@@ -48,21 +48,26 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 ["keelson-prod-batch", component.urn],
             ],
         );
+        const slots = ofType(run.resources, "keelson:cluster:MasterSlot");
+        assert.deepEqual(
+            slots.map((p) => [p.name, p.parent]),
+            [0, 1, 2].map((i) => [`keelson-prod-master-${i}`, component.urn]),
+        );
         const [issuer] = ofType(run.resources, "keelson:cluster:ServiceAccountIssuer");
         assert.deepEqual([issuer.name, issuer.parent], ["keelson-prod-oidc", component.urn]);
-        // Every resource is the cluster's child, or a pool's (templates, groups) or the issuer's (see irsa.test.ts).
+        // Every resource is the cluster's child, or a pool's or slot's (templates, groups) or the issuer's (see irsa.test.ts).
         const orphans = run.resources.filter(
             (r) =>
                 r !== component &&
                 r.parent !== component.urn &&
                 r.parent !== issuer.urn &&
-                !pools.some((p) => p.urn === r.parent),
+                ![...pools, ...slots].some((p) => p.urn === r.parent),
         );
         assert.deepEqual(
             orphans.map((r) => r.name),
             [],
         );
-        for (const p of pools) {
+        for (const p of [...pools, ...slots]) {
             assert.deepEqual(
                 run.resources.filter((r) => r.parent === p.urn).map((r) => `${r.type} ${r.name}`),
                 [`${LT} ${p.name}`, `${ASG} ${p.name}`],
@@ -70,23 +75,59 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         }
     });
 
-    it("registers exactly 3 masters in 3 distinct private subnets, then one group per pool over all of them", () => {
-        const instances = ofType(run.resources, INSTANCE);
+    it("runs each of the 3 master slots as a group of exactly one in its own private subnet, registered in both API target groups", () => {
+        // No plain instance: every master is its slot's group's instance.
+        assert.deepEqual(ofType(run.resources, INSTANCE), []);
+        assert.equal(run.cluster.masters.length, 0);
         assert.deepEqual(
-            instances.map((r) => [
-                r.name,
-                r.inputs.subnetId,
-                r.inputs.instanceType,
-                r.inputs.vpcSecurityGroupIds,
-            ]),
-            [
-                ["keelson-prod-master-0", "subnet-private-a", "t3.medium", ["sg-masters"]],
-                ["keelson-prod-master-1", "subnet-private-b", "t3.medium", ["sg-masters"]],
-                ["keelson-prod-master-2", "subnet-private-c", "t3.medium", ["sg-masters"]],
-            ],
+            run.cluster.masterSlots.map((s) => s.slot),
+            ["master-0", "master-1", "master-2"],
         );
-        assert.equal(run.cluster.masters.length, 3);
-        const groups = ofType(run.resources, ASG);
+        const tg = (n: string) =>
+            `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${n}/${stableHex(n, 16)}`;
+        const slots = ofType(run.resources, ASG).filter((g) => /-master-\d$/.test(g.name));
+        assert.deepEqual(
+            slots.map((g) => [
+                g.name,
+                g.inputs.vpcZoneIdentifiers,
+                g.inputs.minSize,
+                g.inputs.maxSize,
+                g.inputs.desiredCapacity,
+                g.inputs.launchTemplate,
+                g.inputs.targetGroupArns,
+            ]),
+            ["a", "b", "c"].map((zone, i) => [
+                `keelson-prod-master-${i}`,
+                [`subnet-private-${zone}`],
+                1,
+                1,
+                1,
+                { id: `lt-${stableHex(`keelson-prod-master-${i}`, 17)}`, version: "1" },
+                [tg("keelson-prod-api"), tg("keelson-prod-api-in-91f5")],
+            ]),
+        );
+        for (const [i, g] of slots.entries()) {
+            // EC2 health only: a master whose API is down for a moment (an upgrade step) is not terminated.
+            assert.equal(g.inputs.healthCheckType, "EC2");
+            assert.equal(g.inputs.healthCheckGracePeriod, 600);
+            // No instance refresh: a new template version never replaces a running master (quorum); the next
+            // replacement boots it.
+            assert.equal(g.inputs.instanceRefresh, undefined);
+            assert.equal(g.inputs.mixedInstancesPolicy, undefined);
+            assert.equal(g.inputs.waitForCapacityTimeout, "10m");
+            assert.deepEqual(g.inputs.tags, [
+                { key: "keelson:cluster", value: "keelson-prod", propagateAtLaunch: true },
+                { key: "kubernetes.io/cluster/keelson-prod", value: "owned", propagateAtLaunch: true },
+                { key: "keelson:role", value: "master", propagateAtLaunch: true },
+                // What the slot's upgrade steps target, whichever instance runs the slot.
+                { key: "keelson:master-slot", value: `keelson-prod-master-${i}`, propagateAtLaunch: true },
+                { key: "Name", value: g.name, propagateAtLaunch: true },
+            ]);
+        }
+    });
+
+    it("runs one group per pool over all the private subnets", () => {
+        const groups = ofType(run.resources, ASG).filter((g) => !/-master-\d$/.test(g.name));
         assert.deepEqual(
             groups.map((g) => [
                 g.name,
@@ -123,7 +164,7 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
     });
 
     it("rolls a pool on a template change keeping its capacity, and tags its nodes for the score and the policy pack", () => {
-        for (const g of ofType(run.resources, ASG)) {
+        for (const g of ofType(run.resources, ASG).filter((x) => !/-master-\d$/.test(x.name))) {
             assert.deepEqual(
                 g.inputs.instanceRefresh,
                 {
@@ -179,6 +220,7 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         }
         for (const r of ofType(run.resources, LT)) {
             const pool = r.name.replace("keelson-prod-", "");
+            const master = pool.startsWith("master-");
             assert.deepEqual(
                 r.inputs.metadataOptions,
                 {
@@ -206,20 +248,26 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
                 r.name,
             );
             assert.equal(r.inputs.imageId, "ami-0d1e2b3c4f5a6b7c8", r.name);
-            assert.equal(r.inputs.instanceType, pool === "batch" ? "c6i.xlarge" : "m6i.large");
-            assert.deepEqual(r.inputs.vpcSecurityGroupIds, ["sg-workers"]);
-            // The worker role's instance profile (autonamed `<name>-<7 random characters>`).
+            assert.equal(
+                r.inputs.instanceType,
+                master ? "t3.medium" : pool === "batch" ? "c6i.xlarge" : "m6i.large",
+            );
+            assert.deepEqual(r.inputs.vpcSecurityGroupIds, [master ? "sg-masters" : "sg-workers"]);
+            // The node role's instance profile (autonamed `<name>-<7 random characters>`).
             assert.match(
                 String((r.inputs.iamInstanceProfile as Obj).name),
-                /^keelson-prod-worker-[0-9a-z]{7}$/,
+                master ? /^keelson-prod-master-[0-9a-z]{7}$/ : /^keelson-prod-worker-[0-9a-z]{7}$/,
             );
             assert.equal(r.inputs.networkInterfaces, undefined, "no public address: none is asked for");
             assert.equal(r.inputs.updateDefaultVersion, true);
             assert.deepEqual(
-                (r.inputs.tagSpecifications as Obj[]).map((t) => [t.resourceType, t.tags["keelson:pool"]]),
+                (r.inputs.tagSpecifications as Obj[]).map((t) => [
+                    t.resourceType,
+                    t.tags[master ? "keelson:master-slot" : "keelson:pool"],
+                ]),
                 [
-                    ["instance", pool],
-                    ["volume", pool],
+                    ["instance", master ? `keelson-prod-${pool}` : pool],
+                    ["volume", master ? `keelson-prod-${pool}` : pool],
                 ],
             );
             // A newer Debian image alone does not roll the pool (it waits for the next template change).
@@ -290,25 +338,9 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             String(listeners[1].inputs.loadBalancerArn),
             /:loadbalancer\/net\/keelson-prod-api-in-91f5\//,
         );
-        assert.deepEqual(
-            ofType(run.resources, "aws:lb/targetGroupAttachment:TargetGroupAttachment").map((a) => [
-                a.name,
-                a.inputs.targetGroupArn,
-                a.inputs.targetId,
-                a.inputs.port,
-            ]),
-            [0, 1, 2].flatMap((i) =>
-                [
-                    ["api", "keelson-prod-api"],
-                    ["api-internal", "keelson-prod-api-in-91f5"],
-                ].map(([key, tg]) => [
-                    `keelson-prod-${key}-master-${i}`,
-                    `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${tg}/${stableHex(tg, 16)}`,
-                    `i-${stableHex(`keelson-prod-master-${i}`)}`,
-                    6443,
-                ]),
-            ),
-        );
+        // The masters' groups register their instances (see above): no attachment names an instance that a
+        // healed slot would no longer run.
+        assert.deepEqual(ofType(run.resources, "aws:lb/targetGroupAttachment:TargetGroupAttachment"), []);
         // The nodes' name resolves to the internal NLB: no kubelet goes through NAT to the public one.
         const [record] = ofType(run.resources, "aws:route53/record:Record");
         assert.equal(record.inputs.name, "api.keelson-prod.internal");
@@ -501,7 +533,7 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
             const text = gunzipSync(Buffer.from(String(r.rawInputs.userData), "base64")).toString("utf8");
             assert.equal(artifact?.content, text, pool);
             // One template for every zone: the zone label is filled in from IMDS at boot.
-            assert.match(text, /topology\.kubernetes\.io\/zone=__ZONE__/);
+            if (!pool.startsWith("master-")) assert.match(text, /topology\.kubernetes\.io\/zone=__ZONE__/);
         }
         const caKey = String(byName(run.resources, "keelson-prod-ssm-ca-key").rawInputs.value);
         const publicPem = crypto.createPublicKey(caKey).export({ type: "spki", format: "pem" }).toString();
@@ -553,15 +585,10 @@ describe("cluster/Cluster (mocked, prod-like: 3 dedicated masters behind an NLB)
         assert.ok(provider.dependencies.includes(gate.urn), "provider depends on the gate");
         assert.equal(provider.inputs.kubeconfig, "[secret]");
         const needed = run.resources
-            .filter(
-                (r) =>
-                    (r.type === INSTANCE && /master-\d$/.test(r.name)) ||
-                    r.type.endsWith("TargetGroupAttachment") ||
-                    r.type.endsWith("record:Record"),
-            )
+            .filter((r) => (r.type === ASG && /master-\d$/.test(r.name)) || r.type.endsWith("record:Record"))
             .map((r) => r.urn);
-        // 3 masters, 3 × 2 target-group attachments (public and internal NLB), the API record.
-        assert.equal(needed.length, 10);
+        // 3 master slots' groups (each registers its instance in both target groups), the API record.
+        assert.equal(needed.length, 4);
         for (const urn of needed) assert.ok(gate.dependencies.includes(urn), `gate depends on ${urn}`);
         assert.equal(gate.inputs.url, run.outputs.endpoint);
         assert.equal(gate.inputs.clientKeyPem, "[secret]");

@@ -75,9 +75,9 @@ describe("cluster: bootstrap state and images (mocked, 3 masters, a Graviton poo
             ]),
         ]);
         assert.deepEqual(amis, {
-            "keelson-prod-master-0": AMD64_AMI,
-            "keelson-prod-master-1": AMD64_AMI,
-            "keelson-prod-master-2": AMD64_AMI,
+            "keelson-prod-master-0 (template)": AMD64_AMI,
+            "keelson-prod-master-1 (template)": AMD64_AMI,
+            "keelson-prod-master-2 (template)": AMD64_AMI,
             "keelson-prod-general (template)": AMD64_AMI,
             "keelson-prod-batch (template)": ARM64_AMI,
         });

@@ -283,16 +283,16 @@ describe("plan CLI: scripting contract", function () {
         const from = lines.indexOf("Upgrade of keelson-prod: 1.33.4 -> 1.34.3");
         assert.ok(from > 0, text.out);
         assert.deepEqual(lines.slice(from + 2, from + 4), [
-            "  1. master-0 (keelson-prod-master-0) control plane: etcd and the API healthy, kubeadm 1.34.3, kubeadm " +
+            "  1. master-0 (the instance of group keelson-prod-master-0) control plane: etcd and the API healthy, kubeadm 1.34.3, kubeadm " +
                 "upgrade plan and kubeadm upgrade apply v1.34.3 (SSM association keelson-prod-upgrade-master-0-1-34-3, " +
                 "waited for up to 3600 s)",
-            "  2. master-1 (keelson-prod-master-1) control plane: etcd and the API healthy, kubeadm 1.34.3, kubeadm " +
+            "  2. master-1 (the instance of group keelson-prod-master-1) control plane: etcd and the API healthy, kubeadm 1.34.3, kubeadm " +
                 "upgrade node (after the first master's apply) (SSM association keelson-prod-upgrade-master-1-1-34-3, " +
                 "waited for up to 3600 s)",
         ]);
         assert.equal(
             lines[from + 5],
-            "  4. master-0 (keelson-prod-master-0) kubelet: every API server at v1.34.3, drain, kubelet and kubectl " +
+            "  4. master-0 (the instance of group keelson-prod-master-0) kubelet: every API server at v1.34.3, drain, kubelet and kubectl " +
                 "1.34.3, Ready at v1.34.3, uncordon (SSM association keelson-prod-upgrade-kubelet-master-0-1-34-3, " +
                 "waited for up to 3600 s)",
         );

@@ -37,6 +37,23 @@ function secretValues(p: FullPlan): string[] {
 const instances = (p: FullPlan) => p.resources.filter((r) => r.type === "aws:ec2/instance:Instance");
 const templates = (p: FullPlan) =>
     p.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate");
+/** Every master as it boots: a plain instance, or a master slot's group of one and its launch template. */
+const masterLaunches = (p: FullPlan) => [
+    ...instances(p)
+        .filter((i) => i.name.includes("-master-"))
+        .map((i) => ({
+            name: i.name,
+            userData: i.inputs.userDataBase64 as string,
+            subnetId: i.inputs.subnetId,
+        })),
+    ...p.resources
+        .filter((g) => g.type === "aws:autoscaling/group:Group" && /-master-\d+$/.test(g.name))
+        .map((g) => ({
+            name: g.name,
+            userData: templates(p).find((t) => t.name === g.name)!.inputs.userData as string,
+            subnetId: (g.inputs.vpcZoneIdentifiers as string[])[0],
+        })),
+];
 const notIngress = (r: { name: string }) => !r.name.includes("-ingress") && !r.name.includes("-ingres-");
 
 describe("shipped stages, planned offline through index.ts", function () {
@@ -189,13 +206,11 @@ describe("shipped stages, planned offline through index.ts", function () {
                 "0644 /etc/systemd/system/keelson-approve-own-serving-csr.service",
                 "0644 /etc/systemd/system/keelson-approve-own-serving-csr.timer",
             ];
-            const masters = instances(p).filter((i) => i.name.includes("-master-"));
-            assert.ok(masters.length >= 1);
+            const masters = masterLaunches(p);
+            assert.equal(masters.length, stage === "dev" ? 1 : 3);
             const carried = masters.map((m) => {
                 const doc = YAML.parse(
-                    zlib
-                        .gunzipSync(Buffer.from(m.inputs.userDataBase64 as string, "base64"))
-                        .toString("utf8"),
+                    zlib.gunzipSync(Buffer.from(m.userData, "base64")).toString("utf8"),
                 ) as { write_files: { path: string; permissions: string }[]; runcmd: string[][] };
                 const files = doc.write_files
                     .map((f) => `${f.permissions} ${f.path}`)
@@ -247,13 +262,17 @@ describe("shipped stages, planned offline through index.ts", function () {
 
     it("prod: 3 masters in 3 distinct private subnets behind an NLB on 6443 with a /readyz health check", async () => {
         const p = await plan("prod");
-        const masters = instances(p).filter((i) => /^keelson-prod-master-\d$/.test(i.name));
-        assert.equal(masters.length, 3);
-        assert.equal(new Set(masters.map((m) => m.inputs.subnetId)).size, 3);
+        // Each a master slot: a group of one in one private subnet (components/cluster/MasterSlot.ts).
+        const masters = masterLaunches(p);
+        assert.deepEqual(
+            masters.map((m) => m.name),
+            ["keelson-prod-master-0", "keelson-prod-master-1", "keelson-prod-master-2"],
+        );
+        assert.equal(new Set(masters.map((m) => m.subnetId)).size, 3);
         const privateSubnetIds = p.resources
             .filter((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.includes("-private-"))
             .map((r) => `subnet-${stableHex(r.name)}`);
-        for (const m of masters) assert.ok(privateSubnetIds.includes(m.inputs.subnetId as string), m.name);
+        for (const m of masters) assert.ok(privateSubnetIds.includes(m.subnetId as string), m.name);
         const listener = p.resources.filter((r) => r.type === "aws:lb/listener:Listener" && notIngress(r));
         assert.deepEqual(
             listener.map((l) => [l.name, l.inputs.port, l.inputs.protocol]),
@@ -270,10 +289,15 @@ describe("shipped stages, planned offline through index.ts", function () {
             assert.deepEqual([hc.protocol, hc.path, hc.port], ["HTTPS", "/readyz", "traffic-port"]);
             assert.deepEqual([t.inputs.port, t.inputs.protocol], [6443, "TCP"]);
         }
-        assert.equal(
-            p.resources.filter((r) => r.type === "aws:lb/targetGroupAttachment:TargetGroupAttachment").length,
-            6,
+        // The slots' groups register their instance in both API target groups; no per-instance attachment.
+        assert.deepEqual(
+            p.resources.filter((r) => r.type === "aws:lb/targetGroupAttachment:TargetGroupAttachment"),
+            [],
         );
+        for (const m of masters) {
+            const g = p.resources.find((r) => r.type === "aws:autoscaling/group:Group" && r.name === m.name)!;
+            assert.equal((g.inputs.targetGroupArns as string[]).length, 2, m.name);
+        }
     });
 
     it("dev: one shared master as the endpoint, no API load balancer", async () => {

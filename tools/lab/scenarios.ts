@@ -18,6 +18,7 @@ import { makeCa, makeServerCert } from "./pki";
 import { BOOTSTRAP_UNIT_LOG, restartChecks } from "./restart";
 import { LabRootfs } from "./rootfs";
 import type { SsmFault } from "./ssm";
+import { replaceInGroup } from "./group";
 import { planForLab, PlannedInstance, PlannedStage } from "./stage";
 import { upgradeVersions } from "./upgrade";
 import { upgradeScenarios } from "./upgrade-scenarios";
@@ -392,7 +393,10 @@ function daysLater(days: number): Scenario["run"] {
     };
 }
 
-/** Replaces a prod master: the old instance is terminated first, then the new one boots from the same user-data. */
+/**
+ * A prod master dies and its slot heals: the old instance is terminated, then the slot's group of one (./group.ts)
+ * launches the replacement from the slot's template. Fails, booting nothing, when the plan's slot does not heal.
+ */
 function replaceMaster(index: number, label: string, lostProbe: boolean): Scenario["run"] {
     return async (env) => {
         const c = await env.cluster("prod");
@@ -408,7 +412,12 @@ function replaceMaster(index: number, label: string, lostProbe: boolean): Scenar
         const inst = c.plan.instances.find((i) => i.name === `master-${index}`)!;
         // A lost probe: the NLB is unreachable from the new node until its first /readyz check failed.
         const preboot = lostProbe ? "ip route add blackhole 10.77.0.3/32" : "";
-        const node = c.boot(inst, { label, preboot });
+        const healed = await replaceInGroup(c, inst, old, { label, preboot });
+        if ("problem" in healed) {
+            const check = "the slot's group replaces its dead master";
+            return summarize([{ node: `master-${index}`, check, ok: false, detail: healed.problem }], []);
+        }
+        const node = healed.node;
         let restored = !lostProbe;
         // The bootstrap runs as a unit: its output is the unit's log (and cloud-init's, for older renders).
         const logs = ["var/log/lab-units/keelson-bootstrap.service.log", "var/log/cloud-init-output.log"].map(

@@ -22,6 +22,20 @@ export interface PlannedInstance {
     /** The instance profile's role (its physical name), and that role's inline policies in the plan. */
     readonly role: string;
     readonly policies: PolicyDocument[];
+    /** The Auto Scaling group that launches it from its template (a master slot), or none (a plain instance). */
+    readonly group?: PlannedGroup;
+}
+
+/** An Auto Scaling group of the plan, as the lab's model of it (./group.ts) needs it. */
+export interface PlannedGroup {
+    readonly name: string;
+    readonly minSize: number;
+    readonly maxSize: number;
+    readonly desiredCapacity: number;
+    readonly subnets: number;
+    readonly healthCheckType: string;
+    /** Whether a new template version replaces its instances (an instance refresh). */
+    readonly instanceRefresh: boolean;
 }
 
 /** The parts of a plan the lab uses. */
@@ -79,7 +93,8 @@ export async function planForLab(stage: string, kubernetesVersion?: string): Pro
     const plan = await planStage({ stack: stage, config });
     let upgradeDocument: string | undefined;
     const upgradeAssociations: PlannedStage["upgradeAssociations"] = [];
-    const instances: PlannedInstance[] = [];
+    const instances: (PlannedInstance & { template?: string })[] = [];
+    const groups = new Map<string, PlannedGroup>();
     const parameters = new Map<string, string>();
     const descriptions = new Map<string, string>();
     const parameterKeys = new Map<string, string>();
@@ -109,18 +124,32 @@ export async function planForLab(stage: string, kubernetesVersion?: string): Pro
                 policies: [],
             });
         } else if (r.type === "aws:ec2/launchTemplate:LaunchTemplate" && typeof i.userData === "string") {
-            // A worker pool's launch template: the lab boots one node of it as `<pool>-0`.
+            // A master slot's template: the lab boots its instance as the slot (`master-1`); a worker pool's: one
+            // node of it as `<pool>-0`.
             const gz = Buffer.from(i.userData, "base64");
-            const pool = String((i.tags as Inputs | undefined)?.["keelson:pool"] ?? r.name.split("-").pop());
+            const tags = (i.tags as Inputs | undefined) ?? {};
+            const slot = tags["keelson:role"] === "master" ? /-(master-\d+)$/.exec(r.name)?.[1] : undefined;
+            const pool = String(tags["keelson:pool"] ?? r.name.split("-").pop());
             instances.push({
-                name: `${pool}-0`,
-                kind: "worker",
+                name: slot ?? `${pool}-0`,
+                kind: slot ? "master" : "worker",
+                template: r.name,
                 userDataGzip: gz,
                 userData: gunzipSync(gz).toString(),
                 hopLimit: Number((i.metadataOptions as Inputs | undefined)?.httpPutResponseHopLimit ?? 1),
                 instanceProfile: String((i.iamInstanceProfile as Inputs | undefined)?.name ?? ""),
                 role: "",
                 policies: [],
+            });
+        } else if (r.type === "aws:autoscaling/group:Group") {
+            groups.set(r.name, {
+                name: r.name,
+                minSize: Number(i.minSize),
+                maxSize: Number(i.maxSize),
+                desiredCapacity: Number(i.desiredCapacity),
+                subnets: Array.isArray(i.vpcZoneIdentifiers) ? i.vpcZoneIdentifiers.length : 0,
+                healthCheckType: String(i.healthCheckType ?? "EC2"),
+                instanceRefresh: i.instanceRefresh !== undefined,
             });
         } else if (r.type === "aws:iam/instanceProfile:InstanceProfile") {
             const name = physicalName(r.type, r.name, i, r.urn)?.value ?? r.name;
@@ -167,9 +196,10 @@ export async function planForLab(stage: string, kubernetesVersion?: string): Pro
         }
     }
     const edge = plan.artifacts.find((a) => /^edge\/(nginx\.conf|haproxy\.cfg)$/.test(a.path));
-    const withRoles = instances.map((inst) => {
+    const withRoles = instances.map(({ template, ...inst }) => {
         const role = profileRole.get(inst.instanceProfile) ?? "";
-        return { ...inst, role, policies: rolePolicies.get(role) ?? [] };
+        const group = template && inst.kind === "master" ? groups.get(template) : undefined;
+        return { ...inst, role, policies: rolePolicies.get(role) ?? [], ...(group ? { group } : {}) };
     });
     return {
         stage,

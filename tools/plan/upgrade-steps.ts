@@ -41,11 +41,15 @@ function describe(
     const inputs = r.inputs;
     if (r.type === "aws:ssm/association:Association") {
         const p = (inputs.parameters ?? {}) as Record<string, string>;
-        const instance = (r.dependencies ?? [])
-            .map((u) => byUrn.get(u))
-            .find((d) => d?.type === "aws:ec2/instance:Instance");
+        // A plain master's association depends on its instance; a master slot's on its group of one.
+        const deps = (r.dependencies ?? []).map((u) => byUrn.get(u));
+        const instance = deps.find((d) => d?.type === "aws:ec2/instance:Instance");
+        const slot = deps.find(
+            (d) => d?.type === "aws:autoscaling/group:Group" || d?.type === "keelson:cluster:MasterSlot",
+        );
         const via = `(SSM association ${str(inputs.associationName)}, waited for up to ${str(inputs.waitForSuccessTimeoutSeconds)} s)`;
-        const where = `${p.slot} (${instance?.name ?? "its instance"})`;
+        const target = instance?.name ?? (slot ? `the instance of group ${slot.name}` : "its instance");
+        const where = `${p.slot} (${target})`;
         if (p.phase === "kubelet") {
             return `${where} kubelet: every API server at v${to}, drain, kubelet and kubectl ${to}, Ready at v${to}, uncordon ${via}`;
         }
