@@ -5,7 +5,12 @@
 // (./render/bootstrap-masters.ts). The group registers its instance in the API's target groups.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createNodeLaunchTemplate, groupTags, pinnedVersion } from "./launch-template";
+import {
+    createNodeLaunchTemplate,
+    groupTags,
+    NodeLaunchTemplateArgs,
+    pinnedVersion,
+} from "./launch-template";
 
 /** Seconds a new master gets to boot before the group judges its EC2 health. */
 export const MASTER_WARMUP_SECONDS = 600;
@@ -18,24 +23,14 @@ export function masterSlotTagValue(clusterName: string, slot: string): string {
     return `${clusterName}-${slot}`;
 }
 
-/** Inputs of a {@link MasterSlot}. */
-export interface MasterSlotArgs {
+/** Inputs of a {@link MasterSlot}: its template's (./launch-template.ts), and where its group runs. */
+export interface MasterSlotArgs extends Omit<NodeLaunchTemplateArgs, "description" | "metadataHopLimit"> {
     /** `master-0`, `master-1`, …: the slot's state record and its upgrade steps use it. */
     readonly slot: string;
-    readonly ami: pulumi.Input<string>;
-    readonly instanceType: string;
-    /** gzip + base64 user-data of the slot's master (the same for every instance the slot runs). */
-    readonly userDataBase64: pulumi.Input<string>;
     /** The private subnet of the slot's zone: the replacement comes back in the same zone. */
     readonly subnetId: pulumi.Input<string>;
-    readonly securityGroupIds: pulumi.Input<string>[];
-    readonly instanceProfileName: pulumi.Input<string>;
-    readonly rootVolumeGb: number;
     /** The API's target groups (the internet-facing and the internal NLB): each instance is registered in them. */
     readonly targetGroupArns: pulumi.Input<string>[];
-    /** Tags of the template, the group and (propagated) every instance and volume; with `keelson:role` master. */
-    readonly tags: Record<string, string>;
-    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -54,21 +49,10 @@ export class MasterSlot extends pulumi.ComponentResource {
     constructor(name: string, args: MasterSlotArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("keelson:cluster:MasterSlot", name, {}, opts);
         this.slot = args.slot;
-        const tags = { ...args.tags, "keelson:role": "master" };
+        // The template gets the slot's tags as given (createMasters adds `keelson:role` and the slot tag).
         this.launchTemplate = createNodeLaunchTemplate(
             name,
-            {
-                description: `Keelson master slot ${args.slot}`,
-                ami: args.ami,
-                instanceType: args.instanceType,
-                userDataBase64: args.userDataBase64,
-                instanceProfileName: args.instanceProfileName,
-                securityGroupIds: args.securityGroupIds,
-                metadataHopLimit: 1,
-                rootVolumeGb: args.rootVolumeGb,
-                tags,
-                dependsOn: args.dependsOn,
-            },
+            { ...args, description: `Keelson master slot ${args.slot}`, metadataHopLimit: 1 },
             this,
         );
         this.group = new aws.autoscaling.Group(
@@ -85,7 +69,7 @@ export class MasterSlot extends pulumi.ComponentResource {
                 // Pulumi waits for the instance to run (not for its bootstrap: the readiness gate does), so the
                 // upgrade associations created after the group find it by its slot tag.
                 waitForCapacityTimeout: "10m",
-                tags: groupTags({ ...tags, Name: name }),
+                tags: groupTags({ ...args.tags, Name: name }),
             },
             { parent: this },
         );
