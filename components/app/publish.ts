@@ -26,7 +26,7 @@ export const EDGE_LOAD_BALANCER_CLASS = "keelson.dev/worker-ingress";
  * than the worker NLB needs to take its node out (2 failed checks 5 s apart, WorkerIngress) once
  * kube-proxy's health check fails, so that no new connection reaches a pod that has stopped listening, and
  * than it needs to bring in the node of the pod replacing it (2 passed checks), which the Deployment does
- * not wait for. Measured live in test/edge/rollout-drain.test.ts: out after 7.7-8.5 s, in after 9-10 s.
+ * not wait for. Measured live in test/edge/rollout-drain.test.ts: out after 7.7-8.5 s, in after 8.9-10 s.
  */
 export const EDGE_DRAIN_SECONDS = 15;
 

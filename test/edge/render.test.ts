@@ -110,6 +110,22 @@ describe("edge/render/nginx", () => {
             "        keepalive_timeout 4s;",
             "    }",
         ]);
+        // POST, PATCH and LOCK (never resent by nginx) take the same nodes, each on a new connection.
+        assert.deepEqual(block(conf, "    upstream web.writes {", "    }"), [
+            "    upstream web.writes {",
+            "        zone upstream-web.writes 64k;",
+            "        server 10.0.1.10:30080 max_fails=1 fail_timeout=5s; # health http://10.0.1.10:30080/healthz www.example.com",
+            "        server 10.0.2.11:30080 max_fails=1 fail_timeout=5s; # health http://10.0.2.11:30080/healthz www.example.com",
+            "    }",
+        ]);
+        assert.deepEqual(block(conf, "    map $request_method $keelson_pool {", "    }"), [
+            "    map $request_method $keelson_pool {",
+            "        POST .writes;",
+            "        PATCH .writes;",
+            "        LOCK .writes;",
+            "        default '';",
+            "    }",
+        ]);
         assert.deepEqual(block(conf, "    upstream pg {", "    }"), [
             "    upstream pg {",
             "        zone upstream-pg 64k;",
@@ -153,7 +169,7 @@ describe("edge/render/nginx", () => {
             "            if ($http_upgrade) {",
             "                return 418;",
             "            }",
-            "            proxy_pass http://api;",
+            "            proxy_pass http://api$keelson_pool;",
             "        }",
         ]);
         // Only upgraded requests get the hour-long timeouts, in the named location.
@@ -178,7 +194,7 @@ describe("edge/render/nginx", () => {
         // Plain routes inherit the http-level headers, including the empty Connection for keep-alive.
         assert.deepEqual(block(www, "        location / {", "        }"), [
             "        location / {",
-            "            proxy_pass http://web;",
+            "            proxy_pass http://web$keelson_pool;",
             "        }",
         ]);
         for (const line of [

@@ -138,6 +138,14 @@ function httpBlock(spec: EdgeSpec, o: Resolved): string[] {
         "    '' '';",
         "}",
         "",
+        "# POST, PATCH and LOCK, which nginx never resends once sent, go to the route's .writes upstream: each",
+        "# on a new connection, never on a kept-alive one that the node may be closing as nginx sends (a pod",
+        "# that stops closes its idle connections; the request would get a 502). Other methods are resent.",
+        `map $request_method ${POOL_VARIABLE} {`,
+        ...NON_IDEMPOTENT.map((m) => `    ${m} ${WRITES_SUFFIX};`),
+        "    default '';",
+        "}",
+        "",
         "ssl_protocols TLSv1.2 TLSv1.3;",
         `ssl_ciphers ${TLS12_CIPHERS};`,
         `ssl_conf_command Ciphersuites ${TLS13_CIPHERSUITES};`,
@@ -245,22 +253,35 @@ export function healthAnnotation(target: string): string {
     return ` # health ${target}`;
 }
 
+/** The methods nginx never resends once they reached a node (ngx_http_upstream_next: POST, LOCK, PATCH). */
+const NON_IDEMPOTENT = ["POST", "PATCH", "LOCK"];
+/** Set per request to WRITES_SUFFIX for NON_IDEMPOTENT methods, else empty; proxy_pass appends it. */
+const POOL_VARIABLE = "$keelson_pool";
+/** The suffix of a route's upstream without keep-alive (`.` cannot appear in a route name). */
+const WRITES_SUFFIX = ".writes";
+
 function upstream(spec: EdgeSpec, route: HttpRoute, o: Resolved): string[] {
     const host = healthHost(route);
+    const servers = poolMembers(spec, route.nodePort).map(
+        (m) =>
+            `    server ${m.endpoint} max_fails=1 fail_timeout=5s;` +
+            healthAnnotation(`http://${m.endpoint}${route.healthPath} ${host}`),
+    );
     return [
         `# ${route.name}: every worker's NodePort ${route.nodePort}. The host's health loop probes`,
         `# ${route.healthPath} on each (a node without a ready pod drops it) and marks failing ones down; between`,
         "# probes a node that fails once rests 5 s (zone: all workers share what they learn).",
         `upstream ${route.name} {`,
         `    zone upstream-${route.name} 64k;`,
-        ...poolMembers(spec, route.nodePort).map(
-            (m) =>
-                `    server ${m.endpoint} max_fails=1 fail_timeout=5s;` +
-                healthAnnotation(`http://${m.endpoint}${route.healthPath} ${host}`),
-        ),
+        ...servers,
         "    keepalive 64;",
         "    keepalive_requests 10000;",
         `    keepalive_timeout ${o.upstreamIdleTimeout}s;`,
+        "}",
+        `# ${route.name}'s POST, PATCH and LOCK: the same nodes and marks, a new connection for each request.`,
+        `upstream ${route.name}${WRITES_SUFFIX} {`,
+        `    zone upstream-${route.name}${WRITES_SUFFIX} 64k;`,
+        ...servers,
         "}",
     ];
 }
@@ -278,7 +299,7 @@ const PROXY_HEADERS = [
 
 function locations(route: HttpRoute): string[] {
     const path = normalizePath(route.path);
-    const body = [`proxy_pass http://${route.name};`];
+    const body = [`proxy_pass http://${route.name}${POOL_VARIABLE};`];
     const upgrade: string[] = [];
     if (route.websocket) {
         // Only upgraded requests get the hour-long timeouts: a plain request to a hung node must still
