@@ -23,6 +23,7 @@ import {
     tooBroad,
     userDataTexts,
 } from "./aws-inputs";
+import { spotDrained } from "./aws-spot";
 import { configWithDefaults, forTypes } from "./util";
 
 const SSM_PARAMETER = "aws:ssm/parameter:Parameter";
@@ -391,4 +392,5 @@ export const awsPolicies = [
     unrestrictedEgress,
     s3PublicAccessBlock,
     noStaticKeysWithIssuer,
+    spotDrained,
 ];

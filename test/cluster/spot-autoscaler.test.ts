@@ -19,6 +19,8 @@ import { FullPlan, planStage } from "../../tools/plan/plan";
 import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
 import { stableHex } from "../../tools/plan/mock-state";
 import { loadStackConfig } from "../../tools/plan/stack-config";
+import { spotDrained } from "../../policy/rules/aws-spot";
+import { runPolicies } from "../../policy/run";
 import { validateManifest } from "../app/support/schema";
 import { fakeNetwork } from "./graph-support";
 
@@ -503,6 +505,33 @@ describe("cluster: the prod plan with a Spot pool and the cluster-autoscaler", f
             get("aws:ssm/association:Association", "keelson-prod-upgrade-kubelet-master-2"),
         ])
             assert.ok(chart.dependencies.includes(dep.urn), dep.name);
+    });
+
+    it("passes the policy pack's aws-asg-spot-drained, which fires when its rebalancing, hook or warning rule is gone", async () => {
+        const spot = (resources: FullPlan["resources"]) =>
+            runPolicies(resources, [spotDrained]).then((v) => v.map((x) => x.message.split(":")[0]));
+        assert.deepEqual(await spot(plan.resources), []);
+        const data = get(ASG, "keelson-prod-data").urn;
+        const hook = get("aws:autoscaling/lifecycleHook:LifecycleHook", "keelson-prod-termination-data").urn;
+        const warning = get(
+            "aws:cloudwatch/eventRule:EventRule",
+            "keelson-prod-termination-spot-interruption",
+        ).urn;
+        const without = (urn: string) => plan.resources.filter((r) => r.urn !== urn);
+        assert.deepEqual(
+            await spot(
+                plan.resources.map((r) =>
+                    r.urn === data ? { ...r, inputs: { ...r.inputs, capacityRebalance: undefined } } : r,
+                ),
+            ),
+            ["keelson-prod-data launches Spot instances without Capacity Rebalancing"],
+        );
+        assert.deepEqual(await spot(without(hook)), [
+            "keelson-prod-data launches Spot instances without a termination lifecycle hook",
+        ]);
+        assert.deepEqual(await spot(without(warning)), [
+            'keelson-prod-data launches Spot instances, but no EventBridge rule matches "EC2 Spot Instance Interruption Warning"',
+        ]);
     });
 });
 

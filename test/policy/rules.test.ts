@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "../../policy/rules/aws";
+import { spotDrained } from "../../policy/rules/aws-spot";
 import * as k8s from "../../policy/rules/kubernetes";
 import { policies } from "../../policy/rules";
 import { stackScore } from "../../policy/rules/stackscore";
@@ -424,6 +425,92 @@ describe("policy: aws-iam-no-static-keys", () => {
     });
 });
 
+describe("policy: aws-asg-spot-drained", () => {
+    const ASG = "aws:autoscaling/group:Group";
+    const distribution = (onDemandPercentageAboveBaseCapacity?: number) => ({
+        launchTemplate: { launchTemplateSpecification: { launchTemplateId: "lt-1", version: "1" } },
+        instancesDistribution: {
+            onDemandBaseCapacity: 1,
+            ...(onDemandPercentageAboveBaseCapacity === undefined
+                ? {}
+                : { onDemandPercentageAboveBaseCapacity }),
+        },
+    });
+    const group = (inputs: Record<string, unknown> = {}) =>
+        res(ASG, "keelson-prod-data", {
+            mixedInstancesPolicy: distribution(0),
+            capacityRebalance: true,
+            ...inputs,
+        });
+    const hook = (on: PlanResource, inputs: Record<string, unknown> = {}) =>
+        res(
+            "aws:autoscaling/lifecycleHook:LifecycleHook",
+            "keelson-prod-termination-data",
+            { name: "keelson-drain", lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", ...inputs },
+            { dependencies: [on.urn] },
+        );
+    const warning = (detail = "EC2 Spot Instance Interruption Warning") =>
+        res("aws:cloudwatch/eventRule:EventRule", "keelson-prod-termination-spot-interruption", {
+            eventPattern: JSON.stringify({ source: ["aws.ec2"], "detail-type": [detail] }),
+        });
+    const run = (graph: PlanResource[]) => validateStack(spotDrained, graph);
+    const fix = {
+        rebalance:
+            "keelson-prod-data launches Spot instances without Capacity Rebalancing: set capacityRebalance to true, so that a node at elevated risk of interruption is replaced and drained before EC2 reclaims it.",
+        hook: "keelson-prod-data launches Spot instances without a termination lifecycle hook: add an aws.autoscaling.LifecycleHook on autoscaling:EC2_INSTANCE_TERMINATING (a Keelson cluster's NodeTermination makes one per pool), so that no node leaves undrained.",
+        warning:
+            "keelson-prod-data launches Spot instances, but no EventBridge rule matches \"EC2 Spot Instance Interruption Warning\": EC2 reclaims the node 2 minutes after it without waiting for a hook; send it to the termination handler's queue (a Keelson cluster's NodeTermination does).",
+    };
+
+    it("passes a Spot group with rebalancing, its termination hook and the interruption rule", async () => {
+        const g = group();
+        assert.deepEqual(await run([g, hook(g), warning()]), []);
+        // The hook may name the group instead of depending on it (a group imported by name).
+        const named = res("aws:autoscaling/lifecycleHook:LifecycleHook", "drain", {
+            lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+            autoscalingGroupName: "keelson-prod-data",
+        });
+        assert.deepEqual(await run([g, named, warning()]), []);
+    });
+
+    it("fires on each missing piece, naming the group and the fix", async () => {
+        const g = group({ capacityRebalance: undefined });
+        assert.deepEqual(await run([g, hook(g), warning()]), [["keelson-prod-data", fix.rebalance]]);
+        const h = group();
+        assert.deepEqual(await run([h, warning()]), [["keelson-prod-data", fix.hook]]);
+        // A launching hook, or one of another group, is not this group's drain.
+        const other = res(ASG, "keelson-prod-general", {});
+        assert.deepEqual(await run([h, hook(other), warning()]), [["keelson-prod-data", fix.hook]]);
+        assert.deepEqual(
+            await run([h, hook(h, { lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING" }), warning()]),
+            [["keelson-prod-data", fix.hook]],
+        );
+        assert.deepEqual(await run([h, hook(h)]), [["keelson-prod-data", fix.warning]]);
+        assert.deepEqual(await run([h, hook(h), warning("EC2 Instance Rebalance Recommendation")]), [
+            ["keelson-prod-data", fix.warning],
+        ]);
+        assert.equal(
+            mandatory(await runPolicies([...prodGraph(), group({ capacityRebalance: false })])).length,
+            3,
+        );
+    });
+
+    it("leaves On-Demand groups alone: no mixed policy, 100 % On-Demand above the base, or AWS's default", async () => {
+        assert.deepEqual(
+            await run([res(ASG, "keelson-prod-general", { launchTemplate: { id: "lt-1" } })]),
+            [],
+        );
+        assert.deepEqual(
+            await run([group({ mixedInstancesPolicy: distribution(100), capacityRebalance: undefined })]),
+            [],
+        );
+        assert.deepEqual(
+            await run([group({ mixedInstancesPolicy: distribution(), capacityRebalance: undefined })]),
+            [],
+        );
+    });
+});
+
 describe("policy pack", () => {
     it("ships every rule once, with the documented enforcement", () => {
         assert.deepEqual(
@@ -452,6 +539,7 @@ describe("policy pack", () => {
                 ["aws-no-unrestricted-egress", "advisory"],
                 ["aws-s3-public-access-block", "advisory"],
                 ["aws-iam-no-static-keys", "mandatory"],
+                ["aws-asg-spot-drained", "mandatory"],
                 ["keelson-stackscore", "mandatory"],
             ],
         );
