@@ -24,6 +24,7 @@ import {
     startBackend,
     startHealthLoop,
     writeNginxConfigs,
+    haproxyTestOptions,
 } from "./harness";
 import { httpRoute } from "./routes";
 
@@ -158,10 +159,7 @@ function describeFaults(engine: EdgeEngine): void {
                 const config = renderHaproxyConfig(spec, {
                     ...common,
                     version: bin.renderVersion as HaproxyVersion,
-                    user: "",
-                    log: "stdout format raw local0",
-                    statsSocket: path.join(tmp.dir, "admin.sock"),
-                    maxconn: 2000,
+                    ...haproxyTestOptions(tmp.dir),
                 });
                 configFile = path.join(tmp.dir, "haproxy.cfg");
                 fs.writeFileSync(configFile, config);

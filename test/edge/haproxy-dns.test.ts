@@ -14,7 +14,7 @@ import { EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, tempDir } from "../support/live";
 import { DnsServer, startDnsServer } from "./dns";
 import { EdgeBinary, requireEdge } from "./engines";
-import { call, startBackend, startEdge } from "./harness";
+import { call, startBackend, startEdge, haproxyTestOptions } from "./harness";
 import { httpRoute } from "./routes";
 
 const NAME = "workers.keelson.test";
@@ -125,10 +125,7 @@ function describeDns(rendering: "keelson" | "old"): void {
                 httpPort: await freePort(),
                 httpsPort,
                 certDir: tmp.dir,
-                user: "",
-                log: "stdout format raw local0",
-                statsSocket: path.join(tmp.dir, "admin.sock"),
-                maxconn: 2000,
+                ...haproxyTestOptions(tmp.dir),
                 nameservers: [`127.0.0.1:${dns.port}`],
             };
             const config =

@@ -324,6 +324,19 @@ export function nginxTestPaths(dir: string) {
     };
 }
 
+/**
+ * The haproxy renderer's options for a test's haproxy in `dir`: run as the test's user, logging to stdout,
+ * its admin socket in `dir`, 2000 connections at most.
+ */
+export function haproxyTestOptions(dir: string) {
+    return {
+        user: "",
+        log: "stdout format raw local0",
+        statsSocket: path.join(dir, "admin.sock"),
+        maxconn: 2000,
+    };
+}
+
 /** Writes `config` as the nginx host has it: the live config and the desired one the health loop reads. */
 export function writeNginxConfigs(dir: string, config: string): { live: string; desired: string } {
     const live = path.join(dir, "nginx.conf");

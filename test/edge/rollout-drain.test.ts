@@ -35,6 +35,7 @@ import {
     startBackend,
     startHealthLoop,
     writeNginxConfigs,
+    haproxyTestOptions,
 } from "./harness";
 import { Nlb, NlbTransition, startNlb } from "./nlb";
 import { httpRoute } from "./routes";
@@ -188,10 +189,7 @@ async function rollout(
                 renderHaproxyConfig(spec, {
                     ...common,
                     version: bin.renderVersion as HaproxyVersion,
-                    user: "",
-                    log: "stdout format raw local0",
-                    statsSocket: path.join(tmp.dir, "admin.sock"),
-                    maxconn: 2000,
+                    ...haproxyTestOptions(tmp.dir),
                 }),
             );
             edge = await launchEdge(bin, ["-W", "-db", "-f", file], [tmp.dir], httpsPort);

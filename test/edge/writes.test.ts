@@ -14,7 +14,15 @@ import { NginxVersion, renderNginxConfig } from "../../components/edge/render/ng
 import { EdgeEngine, EdgeSpec } from "../../components/edge/types";
 import { Started, freePort, makeTestCert, tempDir } from "../support/live";
 import { EdgeBinary, requireEdge } from "./engines";
-import { call, launchEdge, loggedRequests, nginxTestPaths, startBackend, writeNginxConfigs } from "./harness";
+import {
+    call,
+    launchEdge,
+    loggedRequests,
+    nginxTestPaths,
+    startBackend,
+    writeNginxConfigs,
+    haproxyTestOptions,
+} from "./harness";
 import { httpRoute } from "./routes";
 
 const NODES = [
@@ -64,10 +72,7 @@ async function run(engine: EdgeEngine, bin: EdgeBinary, broken: boolean): Promis
             let config = renderHaproxyConfig(spec, {
                 ...common,
                 version: bin.renderVersion as HaproxyVersion,
-                user: "",
-                log: "stdout format raw local0",
-                statsSocket: path.join(tmp.dir, "admin.sock"),
-                maxconn: 2000,
+                ...haproxyTestOptions(tmp.dir),
             });
             if (broken) config = config.replace(/^ *use_backend web\.writes .*\n/m, "");
             const file = path.join(tmp.dir, "haproxy.cfg");
