@@ -18,6 +18,7 @@ export type { IngressPort, WorkerIngressArgs } from "./cluster/WorkerIngress";
 export type {
     ApiEndpointKind,
     ClusterArgs,
+    ClusterShapeArgs,
     ClusterNetwork,
     ClusterSecurityGroups,
     ClusterSpec,

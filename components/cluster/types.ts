@@ -125,9 +125,16 @@ export interface ReadinessArgs {
 }
 
 /** Arguments of {@link Cluster}. Only `network` is required; every other field has the default it states. */
-export interface ClusterArgs {
+export interface ClusterArgs extends ClusterShapeArgs {
     /** The VPC, subnets and security groups (a {@link Network} satisfies it). */
     readonly network: ClusterNetwork;
+}
+
+/**
+ * Every argument of {@link Cluster} but its network, each with the default it states (the component provider's
+ * Cluster takes these too, provider/cluster.ts).
+ */
+export interface ClusterShapeArgs {
     /** Stage (stack) name; part of the SSM prefix `/keelson/<stage>/<cluster>`. Default the Pulumi stack name. */
     readonly stage?: string;
     /** AWS region of the nodes (SSM and KMS endpoints, topology labels). Default the `aws:region` config. */
@@ -199,7 +206,7 @@ export interface ClusterSpec {
 }
 
 /** Applies the defaults {@link ClusterArgs} documents. `name` is the component's name. Pure. */
-export function resolveClusterSpec(name: string, args: Omit<ClusterArgs, "network">): ClusterSpec {
+export function resolveClusterSpec(name: string, args: ClusterShapeArgs): ClusterSpec {
     const masters = args.masters ?? 1;
     return {
         name: args.clusterName ?? name,

@@ -3,7 +3,7 @@
 import { AddonsArgs } from "../addons/args";
 import { ReferenceAppArgs } from "../app/reference-app";
 import { hasPublicMaster } from "../cluster/render/layout";
-import { ClusterArgs } from "../cluster/types";
+import { ClusterArgs, ClusterShapeArgs } from "../cluster/types";
 import { EdgeArgs } from "../edge/args";
 import { NetworkArgs } from "../network/args";
 import { AddonsConfig, ClusterConfig, EdgeConfig, NetworkConfig, StageConfig } from "./types";
@@ -39,7 +39,7 @@ export function networkConfigArgs(n: NetworkConfig): Omit<NetworkArgs, "firewall
 }
 
 /** `keelson:cluster` (everything but the network, which the program wires). */
-export function clusterArgs(cfg: StageConfig): Omit<ClusterArgs, "network"> {
+export function clusterArgs(cfg: StageConfig): ClusterShapeArgs {
     return {
         ...clusterConfigArgs(cfg.cluster),
         stage: cfg.stage,

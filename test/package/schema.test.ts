@@ -36,11 +36,143 @@ describe("package: the component provider's inferred schema", function () {
         schema = JSON.parse(await provider.getSchema()) as Schema;
     });
 
-    it("names the package keelson and serves Network as a component", () => {
+    it("names the package keelson and serves Network and Cluster as components", () => {
         assert.equal(schema.name, "keelson");
         assert.equal(schema.version, "0.1.0");
-        assert.deepEqual(Object.keys(schema.resources), ["keelson:index:Network"]);
+        assert.deepEqual(Object.keys(schema.resources).sort(), [
+            "keelson:index:Cluster",
+            "keelson:index:Network",
+        ]);
         assert.equal(schema.resources["keelson:index:Network"].isComponent, true);
+        assert.equal(schema.resources["keelson:index:Cluster"].isComponent, true);
+    });
+
+    it("infers Cluster's inputs: the network as a Network's outputs, every other arg optional and documented", () => {
+        const cluster = schema.resources["keelson:index:Cluster"];
+        assert.deepEqual(cluster.requiredInputs, ["network"]);
+        assert.deepEqual(Object.keys(cluster.inputProperties), [
+            "network",
+            "stage",
+            "region",
+            "clusterName",
+            "kubernetesVersion",
+            "masters",
+            "masterInstanceType",
+            "masterRootVolumeGb",
+            "dedicatedMasters",
+            "endpoint",
+            "apiLoadBalancers",
+            "podCidr",
+            "serviceCidr",
+            "workerPools",
+            "cni",
+            "tags",
+            "readiness",
+            "clusterAutoscaler",
+        ]);
+        // Every arg has its TSDoc, and every optional one states its default.
+        for (const [key, p] of Object.entries(cluster.inputProperties) as [
+            string,
+            { description?: string },
+        ][])
+            assert.ok(key === "network" || /Default /.test(p.description ?? ""), `${key}: ${p.description}`);
+        assert.deepEqual(cluster.inputProperties.masters, {
+            type: "number",
+            optional: true,
+            plain: true,
+            description:
+                "Control-plane nodes: 1 or an odd number >= 3, spread round-robin over the zones. Default 1.",
+        });
+        assert.deepEqual(cluster.inputProperties.workerPools, {
+            type: "array",
+            items: { $ref: "#/types/keelson:index:WorkerPoolArgs", plain: true },
+            optional: true,
+            plain: true,
+            description: "Worker pools. Default one pool `general` of 1 `t3.medium`.",
+        });
+        const type = (name: string) =>
+            schema.types[`keelson:index:${name}`] as {
+                properties: Record<string, unknown>;
+                required: string[];
+            };
+        const net = type("ClusterNetworkArgs");
+        assert.deepEqual(Object.keys(net.properties), [
+            "vpcId",
+            "availabilityZones",
+            "publicSubnetIds",
+            "privateSubnetIds",
+            "securityGroups",
+        ]);
+        assert.deepEqual(net.required, [
+            "availabilityZones",
+            "privateSubnetIds",
+            "publicSubnetIds",
+            "securityGroups",
+            "vpcId",
+        ]);
+        // The Network's own output type: a Python program passes `net.security_groups` as it is.
+        assert.equal(
+            (net.properties.securityGroups as { $ref: string }).$ref,
+            "#/types/keelson:index:NetworkSecurityGroups",
+        );
+        assert.deepEqual(net.properties.vpcId, { type: "string", description: "The VPC's ID." });
+        const pool = type("WorkerPoolArgs");
+        assert.deepEqual(Object.keys(pool.properties), [
+            "name",
+            "instanceType",
+            "count",
+            "minSize",
+            "maxSize",
+            "labels",
+            "taints",
+            "rootVolumeGb",
+            "spot",
+        ]);
+        assert.deepEqual(pool.required, ["name"]);
+        assert.deepEqual(type("Taint").required, ["effect", "key"]);
+        assert.deepEqual(Object.keys(type("SpotArgs").properties), [
+            "instanceTypes",
+            "onDemandBase",
+            "onDemandPercentAboveBase",
+            "allocationStrategy",
+        ]);
+        const values = (name: string) =>
+            (schema.types[`keelson:index:${name}`] as { enum: { value: string }[] }).enum.map((e) => e.value);
+        assert.deepEqual(values("TaintEffect"), ["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+        assert.deepEqual(values("SpotAllocationStrategy"), [
+            "price-capacity-optimized",
+            "capacity-optimized",
+            "capacity-optimized-prioritized",
+            "lowest-price",
+        ]);
+    });
+
+    it("infers Cluster's outputs as plain strings: what another language builds its Kubernetes provider and IRSA roles from", () => {
+        const cluster = schema.resources["keelson:index:Cluster"];
+        const outputs = [
+            "caCertPem",
+            "clusterName",
+            "endpoint",
+            "internalEndpoint",
+            "kubeconfig",
+            "masterRoleArn",
+            "nodeRoleArn",
+            "oidcIssuer",
+            "oidcProviderArn",
+            "ssmPrefix",
+            "workerGroupNames",
+        ];
+        assert.deepEqual(cluster.required, outputs);
+        assert.deepEqual(Object.keys(cluster.properties).sort(), outputs);
+        assert.deepEqual(cluster.properties.kubeconfig, {
+            type: "string",
+            description: "Admin kubeconfig (a secret).",
+        });
+        assert.deepEqual(cluster.properties.workerGroupNames, {
+            type: "array",
+            items: { type: "string" },
+            description: "Each worker pool's Auto Scaling Group name, in pool order.",
+        });
     });
 
     it("infers Network's inputs: all optional, plain, each documented with its default", () => {

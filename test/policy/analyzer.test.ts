@@ -1,24 +1,18 @@
 // The pack as the Pulumi CLI runs it: policy/index.ts started as its own process serves the
 // analyzer gRPC protocol; this test talks to it like the engine does (GetAnalyzerInfo, Analyze).
 import { strict as assert } from "node:assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { call, startPlugin } from "../support/plugin";
 
 const POLICY_DIR = path.join(__dirname, "..", "..", "policy");
 
 type Client = InstanceType<typeof analyzerGrpc.AnalyzerClient>;
-
-function call<Req, Res>(
-    fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
-    req: Req,
-): Promise<Res> {
-    return new Promise((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res))));
-}
 
 describe("policy pack over the analyzer protocol", function () {
     this.timeout(120000);
@@ -26,28 +20,8 @@ describe("policy pack over the analyzer protocol", function () {
     let client: Client;
 
     before(async () => {
-        child = spawn(
-            process.execPath,
-            [
-                "-e",
-                'require("ts-node").register({ project: "tsconfig.json", transpileOnly: true }); require("./index.ts");',
-            ],
-            {
-                cwd: POLICY_DIR,
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        let err = "";
-        child.stderr?.on("data", (d) => (err += d.toString()));
-        const port = await new Promise<number>((resolve, reject) => {
-            let out = "";
-            child.stdout?.on("data", (d) => {
-                out += d.toString();
-                const m = /^(\d+)\s*$/m.exec(out);
-                if (m) resolve(Number(m[1]));
-            });
-            child.once("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${err}`)));
-        });
+        let port: number;
+        ({ child, port } = await startPlugin(POLICY_DIR));
         client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     });
 
