@@ -6,19 +6,18 @@
 // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html
 // https://github.com/aws/aws-node-termination-handler#queue-processor
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { SPOT_INTERRUPTION_WARNING } from "../../components/cluster/render/termination";
 import { arr, obj } from "../../components/score/workloads";
 
 const GROUP = "aws:autoscaling/group:Group";
 const HOOK = "aws:autoscaling/lifecycleHook:LifecycleHook";
 const EVENT_RULE = "aws:cloudwatch/eventRule:EventRule";
-/** The EventBridge detail-type of EC2's two-minute warning. */
-export const SPOT_INTERRUPTION = "EC2 Spot Instance Interruption Warning";
 
 /**
  * Whether a group may launch Spot instances: it has a mixed instances policy whose On-Demand percentage
- * above the base is below 100 (AWS's default is 100: all On-Demand) or not known yet.
+ * above the base is below 100 or not a number yet (unknown in a preview); absent, it is AWS's default 100.
  */
-export function launchesSpot(props: Record<string, unknown>): boolean {
+function launchesSpot(props: Record<string, unknown>): boolean {
     if (props.mixedInstancesPolicy === undefined) return false;
     const pct = obj(
         obj(props.mixedInstancesPolicy).instancesDistribution,
@@ -41,7 +40,7 @@ function matchesInterruption(rule: PolicyResource): boolean {
     const text = rule.props.eventPattern;
     if (typeof text !== "string") return false;
     try {
-        return arr(obj(JSON.parse(text))["detail-type"]).includes(SPOT_INTERRUPTION);
+        return arr(obj(JSON.parse(text))["detail-type"]).includes(SPOT_INTERRUPTION_WARNING);
     } catch {
         return false;
     }
@@ -72,7 +71,7 @@ export const spotDrained: StackValidationPolicy = {
                 );
             if (!warned)
                 report(
-                    `${g.name} launches Spot instances, but no EventBridge rule matches "${SPOT_INTERRUPTION}": EC2 reclaims the node 2 minutes after it without waiting for a hook; send it to the termination handler's queue (a Keelson cluster's NodeTermination does).`,
+                    `${g.name} launches Spot instances, but no EventBridge rule matches "${SPOT_INTERRUPTION_WARNING}": EC2 reclaims the node 2 minutes after it without waiting for a hook; send it to the termination handler's queue (a Keelson cluster's NodeTermination does).`,
                     g.urn,
                 );
         }

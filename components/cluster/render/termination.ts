@@ -32,6 +32,9 @@ export interface TerminationRule {
     readonly pattern: Record<string, unknown>;
 }
 
+/** The EventBridge detail-type of EC2's two-minute Spot interruption warning. */
+export const SPOT_INTERRUPTION_WARNING = "EC2 Spot Instance Interruption Warning";
+
 /**
  * The events the handler acts on, as the upstream README lists them: a pool group's terminate
  * lifecycle action (only Keelson's groups), Spot interruption warnings, rebalance recommendations,
@@ -51,7 +54,7 @@ export function terminationRules(groupNames: readonly string[]): TerminationRule
         {
             key: "spot-interruption",
             description: "EC2 is reclaiming a Spot instance in two minutes",
-            pattern: { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+            pattern: { source: ["aws.ec2"], "detail-type": [SPOT_INTERRUPTION_WARNING] },
         },
         {
             key: "rebalance",
