@@ -25,9 +25,16 @@ import { masterSlots } from "./render/bootstrap-masters";
 import { createClusterState, createStatePolicy } from "./state";
 import { createUpgradeSteps } from "./upgrade";
 import { createJoinGatePolicy, createJoinHook } from "./join-gate";
-import { renderUpgradeScript } from "./render/upgrade";
+import { renderUpgradeScript, upgradeScriptTimeouts } from "./render/upgrade";
 import { POOL_LABEL } from "./render/kubeadm";
-import { ClusterArgs, ClusterSpec, ClusterWorker, CniName, resolveClusterSpec } from "./types";
+import {
+    ClusterArgs,
+    ClusterSpec,
+    ClusterWorker,
+    CniName,
+    resolveClusterSpec,
+    upgradeTimeoutProblems,
+} from "./types";
 
 /**
  * An HA kubeadm cluster on EC2 (`keelson:cluster:Cluster`). Masters sit in the private subnets, one
@@ -89,12 +96,15 @@ export class Cluster extends pulumi.ComponentResource {
         const region = args.region ?? defaultRegion();
         const cfg = resolveClusterSpec(name, args);
         // Refused before anything is registered (the stage config reports the same problems earlier).
-        const spot = cfg.workerPools.flatMap((p, i) =>
-            p.spot ? spotProblems(`workerPools[${i}].spot`, p.instanceType, p.spot, p.maxSize) : [],
-        );
-        if (spot.length > 0)
+        const problems = [
+            ...cfg.workerPools.flatMap((p, i) =>
+                p.spot ? spotProblems(`workerPools[${i}].spot`, p.instanceType, p.spot, p.maxSize) : [],
+            ),
+            ...upgradeTimeoutProblems("upgrade", cfg.upgrade),
+        ];
+        if (problems.length > 0)
             throw new Error(
-                `Cluster ${name}: ${spot.map((p) => `${p.key}: ${JSON.stringify(p.value)} ${p.fix}`).join("\n")}`,
+                `Cluster ${name}: ${problems.map((p) => `${p.key}: ${JSON.stringify(p.value)} ${p.fix}`).join("\n")}`,
             );
         super("keelson:cluster:Cluster", name, {}, opts);
         const artifacts = new ArtifactSet();
@@ -260,6 +270,7 @@ export class Cluster extends pulumi.ComponentResource {
                 region,
                 ssmPrefix: this.ssmPrefix,
                 masters: masters.bySlot,
+                timeouts: cfg.upgrade,
                 tags,
             },
             this,
@@ -268,7 +279,12 @@ export class Cluster extends pulumi.ComponentResource {
         const joinPolicy = createJoinGatePolicy(`${name}-worker`, cfg.name, workerId.role, this);
         artifacts.add(
             "upgrade/keelson-upgrade.sh",
-            renderUpgradeScript({ region, ssmPrefix: this.ssmPrefix, masters: cfg.masters }),
+            renderUpgradeScript({
+                region,
+                ssmPrefix: this.ssmPrefix,
+                masters: cfg.masters,
+                ...upgradeScriptTimeouts(cfg.upgrade),
+            }),
         );
         this.workers = cfg.workerPools.map((p) => {
             const r = rendered.get(p.name)!;

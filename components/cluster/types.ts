@@ -124,6 +124,44 @@ export interface ReadinessArgs {
     readonly intervalMs?: number;
 }
 
+/** How long an in-place upgrade (`cluster.kubernetesVersion` bumped) waits, per master (./upgrade.ts). */
+export interface UpgradeArgs {
+    /**
+     * Seconds a master waits after each step for its API, its Node and every etcd member to be healthy before
+     * it fails that step (checked every 10 s). 60 to 600. Default 600.
+     */
+    readonly healthTimeoutSeconds?: number;
+    /** `kubectl drain --timeout` of a master's kubelet phase, PodDisruptionBudgets respected. 60 to 600. Default 600. */
+    readonly drainTimeoutSeconds?: number;
+}
+
+/** {@link UpgradeArgs} with the defaults applied. */
+export interface UpgradeSpec {
+    readonly healthTimeoutSeconds: number;
+    readonly drainTimeoutSeconds: number;
+}
+
+/**
+ * Bounds of both {@link UpgradeArgs} timeouts: an upgrade step runs within SSM's one-hour command timeout, which
+ * has to hold the wait for a booting master (30 min), the drain and two health waits.
+ */
+export const UPGRADE_TIMEOUT_BOUNDS = { min: 60, max: 600 } as const;
+
+/** Each {@link UpgradeSpec} timeout that is not a whole number of seconds within {@link UPGRADE_TIMEOUT_BOUNDS}. Pure. */
+export function upgradeTimeoutProblems(
+    path: string,
+    u: UpgradeSpec,
+): { readonly key: string; readonly value: unknown; readonly fix: string }[] {
+    const { min, max } = UPGRADE_TIMEOUT_BOUNDS;
+    return (["healthTimeoutSeconds", "drainTimeoutSeconds"] as const)
+        .filter((k) => !Number.isInteger(u[k]) || u[k] < min || u[k] > max)
+        .map((k) => ({
+            key: `${path}.${k}`,
+            value: u[k],
+            fix: `is not a whole number from ${min} to ${max}; use seconds within that range`,
+        }));
+}
+
 /** Arguments of {@link Cluster}. Only `network` is required; every other field has the default it states. */
 export interface ClusterArgs extends ClusterShapeArgs {
     /** The VPC, subnets and security groups (a {@link Network} satisfies it). */
@@ -167,6 +205,8 @@ export interface ClusterShapeArgs {
     readonly tags?: Record<string, string>;
     /** Readiness gate polling. Default 90 attempts, 10 s apart. */
     readonly readiness?: ReadinessArgs;
+    /** The in-place upgrade's waits per master. Default 600 s for health after each step, 600 s for the drain. */
+    readonly upgrade?: UpgradeArgs;
     /**
      * The pools are the cluster-autoscaler's (see ./ClusterAutoscaler.ts): each group carries its discovery and
      * node-template tags, and Pulumi sets a group's desired capacity (`count`) when it creates it and then leaves
@@ -203,6 +243,7 @@ export interface ClusterSpec {
     readonly podCidr: string;
     readonly serviceCidr: string;
     readonly workerPools: readonly WorkerPoolSpec[];
+    readonly upgrade: UpgradeSpec;
 }
 
 /** Applies the defaults {@link ClusterArgs} documents. `name` is the component's name. Pure. */
@@ -230,6 +271,10 @@ export function resolveClusterSpec(name: string, args: ClusterShapeArgs): Cluste
             rootVolumeGb: p.rootVolumeGb ?? 30,
             ...(p.spot ? { spot: resolveSpot(p.spot, p.instanceType ?? "t3.medium") } : {}),
         })),
+        upgrade: {
+            healthTimeoutSeconds: args.upgrade?.healthTimeoutSeconds ?? 600,
+            drainTimeoutSeconds: args.upgrade?.drainTimeoutSeconds ?? 600,
+        },
     };
 }
 

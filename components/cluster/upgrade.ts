@@ -16,7 +16,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MASTER_SLOT_TAG, masterSlotTagValue } from "./MasterSlot";
-import { renderUpgradeDocument, upgradeProblem } from "./render/upgrade";
+import { renderUpgradeDocument, upgradeProblem, upgradeScriptTimeouts } from "./render/upgrade";
+import { UpgradeSpec } from "./types";
 
 /** Seconds `pulumi up` waits for one master's upgrade to succeed. */
 export const UPGRADE_STEP_TIMEOUT_SECONDS = 3600;
@@ -74,6 +75,8 @@ export interface UpgradeStepsArgs {
      * steps its bootstrap already did), and waits for that resource.
      */
     readonly masters: pulumi.Resource[];
+    /** The waits of each master's upgrade. */
+    readonly timeouts: UpgradeSpec;
     readonly tags: Record<string, string>;
 }
 
@@ -100,6 +103,7 @@ export function createUpgradeSteps(name: string, a: UpgradeStepsArgs, parent: pu
                 region: a.region,
                 ssmPrefix: a.ssmPrefix,
                 masters: a.masters.length,
+                ...upgradeScriptTimeouts(a.timeouts),
             }),
             tags: { ...a.tags, Name: `${a.clusterName}-upgrade` },
         },

@@ -76,6 +76,7 @@ export function clusterConfigArgs(
             rootVolumeGb: p.rootVolumeGb,
             ...(p.spot ? { spot: { ...p.spot, instanceTypes: [...p.spot.instanceTypes] } } : {}),
         })),
+        upgrade: { ...c.upgrade },
     };
 }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_KUBERNETES_VERSION } from "../cluster/types";
+import { DEFAULT_KUBERNETES_VERSION, UPGRADE_TIMEOUT_BOUNDS } from "../cluster/types";
 import { overlaps, parseCidr } from "../core/cidr";
 import {
     isReleasedKubernetesVersion,
@@ -11,7 +11,7 @@ import { DNS_LABEL, INSTANCE_TYPE, Reader, StringTest } from "./reader";
 import { MAX_SPOT_INSTANCE_TYPES, spotProblems } from "../cluster/spot";
 import { autoscalerGroupTags, CA_NODE_TEMPLATE_PREFIX, CA_RELEASES } from "../cluster/render/autoscaler";
 import { POOL_LABEL } from "../cluster/render/kubeadm";
-import { ClusterConfig, NetworkConfig, SpotConfig, Taint, WorkerPoolConfig } from "./types";
+import { ClusterConfig, NetworkConfig, SpotConfig, Taint, UpgradeConfig, WorkerPoolConfig } from "./types";
 
 const KEYS = [
     "name",
@@ -26,7 +26,9 @@ const KEYS = [
     "podCidr",
     "serviceCidr",
     "workerPools",
+    "upgrade",
 ] as const;
+const UPGRADE_KEYS = ["healthTimeoutSeconds", "drainTimeoutSeconds"] as const;
 /** Node names are `<pool>-<index>`; these would collide with masters and API load balancer hosts. */
 const RESERVED_POOL_NAMES = ["master", "api-lb"];
 // The NodeRestriction admission plugin rejects self-set labels under kubernetes.io / k8s.io except these.
@@ -271,6 +273,17 @@ export function parseCluster(
         podCidr: pod.text,
         serviceCidr: svc.text,
         workerPools,
+        upgrade: parseUpgrade(r, problems),
+    };
+}
+
+/** `cluster.upgrade`: the waits of each master's in-place upgrade, each within {@link UPGRADE_TIMEOUT_BOUNDS}. */
+function parseUpgrade(cluster: Reader, problems: ConfigProblem[]): UpgradeConfig {
+    const r = new Reader(cluster.at("upgrade"), cluster.raw("upgrade"), problems, UPGRADE_KEYS);
+    const { min, max } = UPGRADE_TIMEOUT_BOUNDS;
+    return {
+        healthTimeoutSeconds: r.int("healthTimeoutSeconds", 600, min, max),
+        drainTimeoutSeconds: r.int("drainTimeoutSeconds", 600, min, max),
     };
 }
 

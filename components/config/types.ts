@@ -92,6 +92,16 @@ export interface ClusterConfig {
     readonly serviceCidr: string;
     /** Worker pools. Default one pool `general` of 1 `t3.medium`. */
     readonly workerPools: readonly WorkerPoolConfig[];
+    /** The waits of each master's in-place upgrade (a `kubernetesVersion` bump). */
+    readonly upgrade: UpgradeConfig;
+}
+
+/** `cluster.upgrade`. */
+export interface UpgradeConfig {
+    /** Seconds a master waits after each upgrade step for its API, Node and etcd to be healthy. 60 to 600. Default 600. */
+    readonly healthTimeoutSeconds: number;
+    /** `kubectl drain --timeout` of a master's kubelet phase. 60 to 600. Default 600. */
+    readonly drainTimeoutSeconds: number;
 }
 
 /** A certificate for the edge, read from secret config `keelson:tls-<name>-cert` and `keelson:tls-<name>-key`. */

@@ -112,7 +112,7 @@ export function editDistance(a: string, b: string): number {
     return row[b.length];
 }
 
-/** The closest known key, if it is close enough to be a typo. */
+/** The closest known key, if it is close enough to be a typo, else the one known key that `key` begins. */
 export function didYouMean(key: string, known: readonly string[]): string | undefined {
     let best: string | undefined;
     let bestDistance = Infinity;
@@ -122,5 +122,8 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
         const d = editDistance(key.toLowerCase(), k.toLowerCase());
         if (d < bestDistance) [best, bestDistance] = [k, d];
     }
-    return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+    if (bestDistance <= Math.max(2, Math.floor(key.length / 3))) return best;
+    // A key written without its unit or suffix (`drainTimeout` for `drainTimeoutSeconds`): the one known key it starts.
+    const longer = known.filter((k) => key.length >= 4 && k.toLowerCase().startsWith(key.toLowerCase()));
+    return longer.length === 1 ? longer[0] : undefined;
 }

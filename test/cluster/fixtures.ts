@@ -34,6 +34,7 @@ export function clusterConfig(overrides: Partial<ClusterConfig> = {}): ClusterCo
                 rootVolumeGb: 30,
             },
         ],
+        upgrade: { healthTimeoutSeconds: 600, drainTimeoutSeconds: 600 },
         ...overrides,
     };
 }

@@ -11,7 +11,10 @@ import {
 } from "../../components/cluster/render/upgrade";
 import { UPGRADE_STEP_TIMEOUT_SECONDS, versionProviderForTests } from "../../components/cluster/upgrade";
 import { FullPlan, planStage } from "../../tools/plan/plan";
-import { RecordedResource } from "../../tools/plan/runtime";
+import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
+import { Cluster } from "../../components/cluster/Cluster";
+import { clusterConfig } from "./fixtures";
+import { fakeNetwork, ofType, runCluster } from "./graph-support";
 import { requireTool, tempDir } from "../support/live";
 import * as fs from "fs";
 import * as path from "path";
@@ -286,5 +289,65 @@ describe("cluster/upgrade in the prod plan", function () {
                 r.dependencies.some((u) => u.endsWith(`::${last}`)),
                 `${r.name}: ${r.dependencies.join()}`,
             );
+    });
+});
+
+describe("cluster/upgrade: cluster.upgrade's waits", function () {
+    this.timeout(300000);
+    const scriptOf = (doc: RecordedResource) =>
+        (
+            JSON.parse(String(doc.inputs.content)) as { mainSteps: { inputs: { runCommand: string[] } }[] }
+        ).mainSteps[0].inputs.runCommand.join("\n");
+    const waits = (script: string) =>
+        script
+            .split("\n")
+            .filter((l) => /^readonly (HEALTH_ATTEMPTS|PREFLIGHT_ATTEMPTS|INTERVAL|DRAIN_TIMEOUT)=/.test(l));
+
+    it("reach the document and the artifact: health checks every 10 s up to the timeout, the drain's own timeout", async () => {
+        const run = await runCluster(
+            clusterConfig({ upgrade: { healthTimeoutSeconds: 95, drainTimeoutSeconds: 120 } }),
+            "dev",
+            1,
+        );
+        const [doc] = ofType(run.resources, "aws:ssm/document:Document");
+        const expected = [
+            "readonly HEALTH_ATTEMPTS=10",
+            "readonly PREFLIGHT_ATTEMPTS=6",
+            "readonly INTERVAL=10",
+            "readonly DRAIN_TIMEOUT=120",
+        ];
+        assert.deepEqual(waits(scriptOf(doc)), expected);
+        assert.deepEqual(
+            waits(run.artifacts.find((a) => a.path === "upgrade/keelson-upgrade.sh")!.content),
+            expected,
+        );
+        const defaults = await runCluster(clusterConfig(), "dev", 1);
+        assert.deepEqual(waits(scriptOf(ofType(defaults.resources, "aws:ssm/document:Document")[0])), [
+            "readonly HEALTH_ATTEMPTS=60",
+            "readonly PREFLIGHT_ATTEMPTS=6",
+            "readonly INTERVAL=10",
+            "readonly DRAIN_TIMEOUT=600",
+        ]);
+    });
+
+    it("out of bounds from a library caller: refused before anything is registered", async () => {
+        const run = await runUnderMocks({ stack: "test", config: { "aws:region": "us-east-1" } }, () => {
+            assert.throws(
+                () =>
+                    new Cluster("c", {
+                        region: "us-east-1",
+                        network: fakeNetwork(1),
+                        upgrade: { healthTimeoutSeconds: 3600, drainTimeoutSeconds: 12.5 },
+                    }),
+                {
+                    message: [
+                        "Cluster c: upgrade.healthTimeoutSeconds: 3600 is not a whole number from 60 to 600; use seconds within that range",
+                        "upgrade.drainTimeoutSeconds: 12.5 is not a whole number from 60 to 600; use seconds within that range",
+                    ].join("\n"),
+                },
+            );
+            return {};
+        });
+        assert.deepEqual(run.resources, []);
     });
 });

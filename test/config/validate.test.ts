@@ -151,6 +151,14 @@ describe("stage config validation", () => {
             ['cluster.endpoint: "single" cannot spread the API over 3 masters; use "nlb" or "haproxy"'],
         ],
         [
+            "upgrade health timeout out of bounds, a mistyped upgrade key",
+            { "keelson:cluster": { upgrade: { healthTimeoutSeconds: 30, drainTimeout: 300 } } },
+            [
+                "cluster.upgrade.drainTimeout: 300 is not a known key; did you mean cluster.upgrade.drainTimeoutSeconds?",
+                "cluster.upgrade.healthTimeoutSeconds: 30 is out of range; use a number from 60 to 600",
+            ],
+        ],
+        [
             "unsupported engine",
             { "keelson:edge": { engine: "traefik" } },
             ['edge.engine: "traefik" is not supported; use one of "nginx", "haproxy"'],

@@ -34,6 +34,7 @@ describe("package/args: defaults resolved inside the components", () => {
                     rootVolumeGb: 30,
                 },
             ],
+            upgrade: { healthTimeoutSeconds: 600, drainTimeoutSeconds: 600 },
         });
     });
 

@@ -19,7 +19,7 @@ import { BOOTSTRAP_UNIT_LOG, restartChecks } from "./restart";
 import { LabRootfs } from "./rootfs";
 import type { SsmFault } from "./ssm";
 import { replaceInGroup } from "./group";
-import { planForLab, PlannedInstance, PlannedStage } from "./stage";
+import { LabClusterOverrides, planForLab, PlannedInstance, PlannedStage } from "./stage";
 import { upgradeVersions } from "./upgrade";
 import { upgradeScenarios } from "./upgrade-scenarios";
 
@@ -667,7 +667,7 @@ function breakScenario(b: Break): Scenario {
 
 /** The upgrade rehearsal and its guards (./upgrade-scenarios.ts), with what they use from here. */
 const UPGRADE = upgradeScenarios({
-    plan: (stage, version) => cachedPlan(stage, version),
+    plan: (stage, overrides) => cachedPlan(stage, overrides),
     bootAndCheck: (c, insts, timeoutMs) => bootAndCheck(c, insts, timeoutMs),
     clusterHealth: (c, members, nodes) => clusterHealth(c, members, nodes),
     bootstrapReports: (c, labels) => bootstrapReports(c, labels),
@@ -770,11 +770,13 @@ time.sleep(${Math.round(180 * TIME_SCALE)})'`,
  * The stage's plan. KEELSON_LAB_PLAN_CACHE=<dir> (a development aid, never in CI) reuses a plan saved
  * there by an earlier run instead of planning again; delete the directory after changing any renderer.
  */
-async function cachedPlan(stage: string, kubernetesVersion?: string): Promise<PlannedStage> {
+async function cachedPlan(stage: string, overrides: LabClusterOverrides = {}): Promise<PlannedStage> {
     const dir = process.env.KEELSON_LAB_PLAN_CACHE;
-    const file = dir
-        ? path.join(dir, `${stage}${kubernetesVersion ? `-${kubernetesVersion}` : ""}.json`)
-        : "";
+    const key = Object.entries(overrides)
+        .map(([k, v]) => `-${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join("")
+        .replace(/[^A-Za-z0-9.=_-]/g, "_");
+    const file = dir ? path.join(dir, `${stage}${key}.json`) : "";
     if (file && fs.existsSync(file)) {
         const j = JSON.parse(fs.readFileSync(file, "utf8"));
         return {
@@ -789,7 +791,7 @@ async function cachedPlan(stage: string, kubernetesVersion?: string): Promise<Pl
             })),
         };
     }
-    const plan = await planForLab(stage, kubernetesVersion);
+    const plan = await planForLab(stage, overrides);
     if (file) {
         fs.mkdirSync(dir!, { recursive: true });
         const j = {

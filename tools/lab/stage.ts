@@ -71,17 +71,25 @@ export interface PlannedStage {
 
 type Inputs = Record<string, unknown>;
 
+/** Keys of the stage's `keelson:cluster` a lab plan overrides: a version bump, or the upgrade's waits. */
+export interface LabClusterOverrides {
+    readonly kubernetesVersion?: string;
+    readonly upgrade?: { readonly healthTimeoutSeconds?: number; readonly drainTimeoutSeconds?: number };
+}
+
 /**
- * Plans `stage` and extracts what the lab needs. Takes 20-90 s (the mock engine). `kubernetesVersion`
- * overrides `cluster.kubernetesVersion` of the stage's config (what a version bump plans).
+ * Plans `stage` and extracts what the lab needs. Takes 20-90 s (the mock engine). `overrides` replace keys of
+ * the stage config's `keelson:cluster` (a version bump plans with `kubernetesVersion`), as a user's edit would.
  */
-export async function planForLab(stage: string, kubernetesVersion?: string): Promise<PlannedStage> {
+export async function planForLab(stage: string, overrides: LabClusterOverrides = {}): Promise<PlannedStage> {
     let config: LoadedStackConfig | undefined;
-    if (kubernetesVersion) {
+    if (Object.keys(overrides).length > 0) {
         const loaded = loadStackConfig(path.join(PROJECT_ROOT, `Pulumi.${stage}.yaml`));
         const raw = loaded.values["keelson:cluster"];
-        const cluster = typeof raw === "string" ? (JSON.parse(raw) as Inputs) : { ...(raw as Inputs) };
-        cluster.kubernetesVersion = kubernetesVersion;
+        const cluster = {
+            ...(typeof raw === "string" ? (JSON.parse(raw) as Inputs) : (raw as Inputs)),
+            ...overrides,
+        };
         config = {
             ...loaded,
             values: {

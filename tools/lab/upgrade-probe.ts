@@ -8,12 +8,13 @@ import { LabCluster } from "./cluster";
 import { LabNode } from "./lab";
 import type { Outcome } from "./scenarios";
 import { AssociationRun, slotMasters } from "./ssm-associations";
-import type { PlannedInstance, PlannedStage } from "./stage";
+import type { LabClusterOverrides, PlannedInstance, PlannedStage } from "./stage";
 import { EtcdEvent, parseWatch } from "./upgrade";
 
 /** What the scenarios module lends (no import cycle). */
 export interface UpgradeHelpers {
-    readonly plan: (stage: string, kubernetesVersion?: string) => Promise<PlannedStage>;
+    /** The stage's plan, with keys of its `keelson:cluster` overridden. */
+    readonly plan: (stage: string, overrides?: LabClusterOverrides) => Promise<PlannedStage>;
     readonly bootAndCheck: (
         c: LabCluster,
         insts: { inst: PlannedInstance; label?: string }[],

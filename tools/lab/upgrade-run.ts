@@ -21,7 +21,7 @@ export async function rehearse(h: UpgradeHelpers, c: LabCluster): Promise<Outcom
     const t = v.target;
     const series = t.replace(/\.\d+$/, "");
     // What `pulumi up` after the bump applies: the program planned at the target.
-    const bumped = await h.plan("prod", t);
+    const bumped = await h.plan("prod", { kubernetesVersion: t });
     const { document, chain, source } = upgradeChain(bumped, t);
     const masters = [...slotMasters(c)];
     const [, m0] = masters[0];

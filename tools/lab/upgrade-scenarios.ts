@@ -13,6 +13,9 @@ import { UNGUARDED, upgradeVersions } from "./upgrade";
 import { etcdctl, pinnedOf, record, runsCheck, snapshot, unchanged, UpgradeHelpers } from "./upgrade-probe";
 import { rehearse } from "./upgrade-run";
 
+/** upgrade-stops' `cluster.upgrade.healthTimeoutSeconds`: long enough for every healthy step of the lab's chain. */
+const STOPS_HEALTH_TIMEOUT = 120;
+
 /** A refused upgrade: the chain stops at `slot`'s run, its report names the step and the message. */
 function stopChecks(
     c: LabCluster,
@@ -214,13 +217,26 @@ export function upgradeScenarios(h: UpgradeHelpers): Scenario[] {
             name: "upgrade-stops",
             stage: "prod",
             description:
-                "master-1's container runtime dies when its kubelet is upgraded: master-1 fails at ready after the script's 10 min, master-2's kubelet is untouched, master-0 stays upgraded",
+                "master-1's container runtime dies when its kubelet is upgraded: master-1 fails at ready after cluster.upgrade.healthTimeoutSeconds (120 s in this scenario's plan, 600 by default), master-2's kubelet is untouched, master-0 stays upgraded",
             budgetSeconds: 2700,
             run: async (env) => {
                 const c = await needsMasters(env);
                 if (!(c instanceof LabCluster)) return c;
                 const v = upgradeVersions(pinnedOf(c));
-                const { document, chain } = upgradeChain(c.plan, v.target);
+                // The document of the stage with a shorter health wait, as a user sets it
+                // (cluster.upgrade.healthTimeoutSeconds): master-1 fails its Ready step after 12 checks, not 60.
+                const { document } = upgradeChain(
+                    await h.plan("prod", { upgrade: { healthTimeoutSeconds: STOPS_HEALTH_TIMEOUT } }),
+                    v.target,
+                );
+                if (!document.includes(`"readonly HEALTH_ATTEMPTS=${STOPS_HEALTH_TIMEOUT / 10}"`))
+                    return {
+                        ok: false,
+                        detail: `the plan with cluster.upgrade.healthTimeoutSeconds: ${STOPS_HEALTH_TIMEOUT} renders no HEALTH_ATTEMPTS=${STOPS_HEALTH_TIMEOUT / 10}`,
+                        checks: [],
+                        nodes: [],
+                    };
+                const { chain } = upgradeChain(c.plan, v.target);
                 const masters = slotMasters(c);
                 const m1 = masters.get("master-1")!;
                 const hook = "/etc/apt/apt.conf.d/99keelson-lab-fault";

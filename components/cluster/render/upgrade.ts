@@ -50,6 +50,20 @@ export function upgradeProblem(from: string, to: string): string | undefined {
     return undefined;
 }
 
+/**
+ * The script's options for the config's waits (`cluster.upgrade`): health checks every 10 s for up to
+ * `healthTimeoutSeconds` (rounded up), the drain's own timeout.
+ */
+export function upgradeScriptTimeouts(t: {
+    readonly healthTimeoutSeconds: number;
+    readonly drainTimeoutSeconds: number;
+}): Pick<UpgradeScriptOptions, "healthAttempts" | "drainTimeoutSeconds"> {
+    return {
+        healthAttempts: Math.ceil(t.healthTimeoutSeconds / 10),
+        drainTimeoutSeconds: t.drainTimeoutSeconds,
+    };
+}
+
 /** Inputs of the upgrade script (the same script on every master; the target, slot and role are its arguments). */
 export interface UpgradeScriptOptions {
     readonly region: string;
