@@ -43,6 +43,7 @@ export type {
     EdgeKeyAlgorithm,
     EdgeManagedCertificate,
     EdgeSettings,
+    EdgeShapeArgs,
     EdgeTlsMode,
 } from "./edge/Edge";
 export type {

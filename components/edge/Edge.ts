@@ -23,6 +23,7 @@ export {
     EdgeKeyAlgorithm,
     EdgeManagedCertificate,
     EdgeSettings,
+    EdgeShapeArgs,
     EdgeTlsMode,
     resolveEdgeSettings,
 } from "./args";

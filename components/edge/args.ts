@@ -3,10 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeCertificateInput, EdgeCertificateRef, EdgeEngine, EdgeNetwork, EdgeRoute } from "./types";
 
 /** Where the edge's certificates come from: created with @pulumi/tls, passed in, or issued on the hosts by ACME. */
-export type EdgeTlsMode = "self-signed" | "provided" | "acme";
+export const EdgeTlsMode = { SelfSigned: "self-signed", Provided: "provided", Acme: "acme" } as const;
+/** Where the edge's certificates come from: created with @pulumi/tls, passed in, or issued on the hosts by ACME. */
+export type EdgeTlsMode = (typeof EdgeTlsMode)[keyof typeof EdgeTlsMode];
 
 /** Key algorithm of self-signed certificates (and of ACME account and certificate keys). */
-export type EdgeKeyAlgorithm = "ecdsa-p256" | "rsa-2048";
+export const EdgeKeyAlgorithm = { EcdsaP256: "ecdsa-p256", Rsa2048: "rsa-2048" } as const;
+/** Key algorithm of self-signed certificates (and of ACME account and certificate keys). */
+export type EdgeKeyAlgorithm = (typeof EdgeKeyAlgorithm)[keyof typeof EdgeKeyAlgorithm];
 
 /** A pool member: a worker by node name and private IP. */
 export interface EdgeBackend {
@@ -24,13 +28,20 @@ export interface EdgeManagedCertificate {
 }
 
 /** Arguments of {@link Edge}. `network`, `backends` and `routes` are required; every other field has the default it states. */
-export interface EdgeArgs {
+export interface EdgeArgs extends EdgeShapeArgs {
     /** The public subnets and the `edge` security group (a {@link Network} satisfies it). */
     readonly network: EdgeNetwork;
     /** Every worker, by node name and private IP: each HTTP route's pool is `<address>:<nodePort>`. */
     readonly backends: EdgeBackend[];
     /** What to serve, e.g. `Application.routes`. */
     readonly routes: readonly EdgeRoute[];
+}
+
+/**
+ * Every argument of {@link Edge} but what it serves and where (network, backends, routes), each with the default it
+ * states (the component provider's Edge takes these too, provider/edge.ts).
+ */
+export interface EdgeShapeArgs {
     /** Stage (stack) name; names the SSM prefix `/keelson/<stage>/<name>` and the hosts' Name tags. Default the Pulumi stack name. */
     readonly stage?: string;
     /** Load balancer software on the hosts. Default `nginx`. */
@@ -73,7 +84,7 @@ export interface EdgeSettings {
 }
 
 /** Applies the defaults {@link EdgeArgs} documents. Pure. */
-export function resolveEdgeSettings(args: Omit<EdgeArgs, "network" | "backends" | "routes">): EdgeSettings {
+export function resolveEdgeSettings(args: EdgeShapeArgs): EdgeSettings {
     return {
         engine: args.engine ?? "nginx",
         count: args.count ?? 1,

@@ -46,7 +46,9 @@ export interface StreamRoute {
 export type EdgeRoute = HttpRoute | StreamRoute;
 
 /** The load balancer software on the edge hosts. */
-export type EdgeEngine = "nginx" | "haproxy";
+export const EdgeEngine = { Nginx: "nginx", Haproxy: "haproxy" } as const;
+/** The load balancer software on the edge hosts. */
+export type EdgeEngine = (typeof EdgeEngine)[keyof typeof EdgeEngine];
 
 /** One bad input: the key, the value, and a message that says how to fix it (same shape as config problems). */
 export type EdgeProblem = Problem;

@@ -28,7 +28,7 @@ describe("package: the component provider over the provider protocol", function 
         child?.kill("SIGTERM");
     });
 
-    it("answers GetSchema with the keelson package, Network and Cluster as components", async () => {
+    it("answers GetSchema with the keelson package, Network, Cluster and Edge as components", async () => {
         const res = await call<providerPb.GetSchemaRequest, providerPb.GetSchemaResponse>(
             client.getSchema.bind(client),
             new providerPb.GetSchemaRequest().setVersion(0),
@@ -44,6 +44,7 @@ describe("package: the component provider over the provider protocol", function 
                 .sort(),
             [
                 ["keelson:index:Cluster", true, ["network"]],
+                ["keelson:index:Edge", true, ["network", "routes", "workerGroupNames"]],
                 ["keelson:index:Network", true, []],
             ],
         );

@@ -36,15 +36,81 @@ describe("package: the component provider's inferred schema", function () {
         schema = JSON.parse(await provider.getSchema()) as Schema;
     });
 
-    it("names the package keelson and serves Network and Cluster as components", () => {
+    it("names the package keelson and serves Network, Cluster and Edge as components", () => {
         assert.equal(schema.name, "keelson");
         assert.equal(schema.version, "0.1.0");
         assert.deepEqual(Object.keys(schema.resources).sort(), [
             "keelson:index:Cluster",
+            "keelson:index:Edge",
             "keelson:index:Network",
         ]);
-        assert.equal(schema.resources["keelson:index:Network"].isComponent, true);
-        assert.equal(schema.resources["keelson:index:Cluster"].isComponent, true);
+        for (const r of ["Network", "Cluster", "Edge"])
+            assert.equal(schema.resources[`keelson:index:${r}`].isComponent, true, r);
+    });
+
+    it("infers Edge's inputs (the routes as one flat type, the pools as a Cluster's group names) and outputs", () => {
+        const edge = schema.resources["keelson:index:Edge"];
+        assert.deepEqual(edge.requiredInputs, ["network", "routes", "workerGroupNames"]);
+        assert.deepEqual(Object.keys(edge.inputProperties), [
+            "network",
+            "workerGroupNames",
+            "routes",
+            "stage",
+            "engine",
+            "count",
+            "instanceType",
+            "nlb",
+            "tlsMode",
+            "keyAlgorithm",
+            "managedCertificates",
+            "acmeEmail",
+            "certificates",
+        ]);
+        for (const [key, p] of Object.entries(edge.inputProperties) as [string, { description?: string }][])
+            assert.ok(
+                ["network", "workerGroupNames", "routes"].includes(key) ||
+                    /Default /.test(p.description ?? ""),
+                `${key}: ${p.description}`,
+            );
+        assert.deepEqual(edge.inputProperties.workerGroupNames, {
+            type: "array",
+            items: { type: "string" },
+            plain: true,
+            description:
+                "The worker pools' Auto Scaling Group names (a Cluster's `workerGroupNames`): the nodes that serve the routes.",
+        });
+        const route = schema.types["keelson:index:EdgeRouteArgs"] as {
+            properties: Record<string, unknown>;
+            required: string[];
+        };
+        assert.deepEqual(Object.keys(route.properties), [
+            "kind",
+            "name",
+            "nodePort",
+            "healthCheckNodePort",
+            "hosts",
+            "path",
+            "healthPath",
+            "websocket",
+            "listenPort",
+        ]);
+        assert.deepEqual(route.required, ["kind", "name", "nodePort"]);
+        assert.deepEqual(
+            (schema.types["keelson:index:EdgeRouteKind"] as { enum: { value: string }[] }).enum.map(
+                (e) => e.value,
+            ),
+            ["http", "tcp", "udp"],
+        );
+        assert.deepEqual(Object.keys(edge.properties).sort(), [
+            "ingressDnsName",
+            "nlbDnsName",
+            "publicIps",
+            "url",
+        ]);
+        assert.deepEqual(edge.properties.publicIps, {
+            ...strings,
+            description: "Elastic IPs of the hosts, in host order.",
+        });
     });
 
     it("infers Cluster's inputs: the network as a Network's outputs, every other arg optional and documented", () => {
@@ -68,6 +134,7 @@ describe("package: the component provider's inferred schema", function () {
             "cni",
             "tags",
             "readiness",
+            "upgrade",
             "clusterAutoscaler",
         ]);
         // Every arg has its TSDoc, and every optional one states its default.
@@ -130,6 +197,10 @@ describe("package: the component provider's inferred schema", function () {
         ]);
         assert.deepEqual(pool.required, ["name"]);
         assert.deepEqual(type("Taint").required, ["effect", "key"]);
+        assert.deepEqual(Object.keys(type("UpgradeArgs").properties), [
+            "healthTimeoutSeconds",
+            "drainTimeoutSeconds",
+        ]);
         assert.deepEqual(Object.keys(type("SpotArgs").properties), [
             "instanceTypes",
             "onDemandBase",
