@@ -1,5 +1,5 @@
 import { WILDCARD_DNS_NAME } from "../core/names";
-import { INSTANCE_TYPE_RULE } from "./cluster";
+import { INSTANCE_TYPE_RULE } from "./reader";
 import { ConfigProblem } from "./problems";
 import { DNS_LABEL, Reader } from "./reader";
 import { EdgeCertificateConfig, EdgeConfig } from "./types";

@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { parseAddons, parseApp, parseScore } from "./app";
-import { checkClusterAutoscaler, parseCluster } from "./cluster";
+import { parseCluster } from "./cluster";
+import { checkClusterAutoscaler } from "./pools";
 import { certificateSecretKeys, parseEdge } from "./edge";
 import { parseNetwork } from "./network";
 import { awsSettings, checkAwsKeys, PLAIN } from "./aws";

@@ -1,6 +1,7 @@
 // A reader over one config object that applies defaults and collects problems instead of throwing.
 import { isDnsLabel } from "../core/names";
 import { didYouMean, show } from "../core/problems";
+import { INSTANCE_SIZES } from "../score/instance-types";
 import { ConfigProblem } from "./problems";
 
 export { DNS_NAME } from "../core/names";
@@ -189,3 +190,12 @@ export class Reader {
         return out;
     }
 }
+
+/**
+ * Instance types: the instance-type table the capacity and cost figures use
+ * (components/score/instance-types.ts); a type outside it is refused rather than left unpriced.
+ */
+export const INSTANCE_TYPE_RULE = {
+    pattern: { test: (v: string) => INSTANCE_TYPE.test(v) && Object.hasOwn(INSTANCE_SIZES, v) },
+    fix: "is not an EC2 instance type Keelson knows; use a type from components/score/instance-types.ts such as t3.medium or m7i.large (or add yours there with its size and prices)",
+};
