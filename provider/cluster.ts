@@ -3,26 +3,13 @@
 // properties (its Kubernetes provider, its readiness gate, the Auto Scaling Groups as objects) have no schema
 // type, so the schema is inferred from this class instead; it builds exactly the TypeScript Cluster.
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster as KeelsonCluster, ClusterShapeArgs, NetworkSecurityGroups } from "../components";
-
-/** What the cluster takes from a `keelson:index:Network`: its outputs of the same names. */
-export interface ClusterNetworkArgs {
-    /** The VPC's ID. */
-    readonly vpcId: pulumi.Input<string>;
-    /** Zone names; index i of each subnet list is in zone i. */
-    readonly availabilityZones: string[];
-    /** One public subnet per zone, in zone order. */
-    readonly publicSubnetIds: pulumi.Input<string>[];
-    /** One private subnet per zone, in zone order. */
-    readonly privateSubnetIds: pulumi.Input<string>[];
-    /** The Network's security groups (the cluster uses masters, workers and apiLb). */
-    readonly securityGroups: NetworkSecurityGroups;
-}
+import { Cluster as KeelsonCluster, ClusterShapeArgs } from "../components";
+import { NetworkOutputsArgs } from "./network-outputs";
 
 /** The Cluster's args (each documented with its default), the network as a Network's outputs. */
 export interface ClusterArgs extends ClusterShapeArgs {
     /** The network the cluster runs in. */
-    readonly network: ClusterNetworkArgs;
+    readonly network: NetworkOutputsArgs;
 }
 
 /**

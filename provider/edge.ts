@@ -4,28 +4,9 @@
 // builds for its edge: the workers' internal NLB (WorkerIngress, one listener per NodePort, every pool's group
 // attached) and the TypeScript Edge forwarding to it.
 import * as pulumi from "@pulumi/pulumi";
-import {
-    Edge as KeelsonEdge,
-    EdgeRoute,
-    EdgeShapeArgs,
-    NetworkSecurityGroups,
-    WorkerIngress,
-} from "../components";
+import { Edge as KeelsonEdge, EdgeRoute, EdgeShapeArgs, WorkerIngress } from "../components";
 import { Problem, show, ValidationError } from "../components/core/problems";
-
-/** What the edge takes from a `keelson:index:Network`: its outputs of the same names. */
-export interface EdgeNetworkArgs {
-    /** The VPC's ID. */
-    readonly vpcId: pulumi.Input<string>;
-    /** Zone names; index i of each subnet list is in zone i. */
-    readonly availabilityZones: string[];
-    /** One public subnet per zone, in zone order (the edge hosts). */
-    readonly publicSubnetIds: pulumi.Input<string>[];
-    /** One private subnet per zone, in zone order (the workers' internal NLB). */
-    readonly privateSubnetIds: pulumi.Input<string>[];
-    /** The Network's security groups (the edge uses edge and workerLb). */
-    readonly securityGroups: NetworkSecurityGroups;
-}
+import { NetworkOutputsArgs } from "./network-outputs";
 
 /** What a route forwards: `http` (TLS terminated, by host and path) or raw `tcp` / `udp` on a port of its own. */
 export const EdgeRouteKind = { Http: "http", Tcp: "tcp", Udp: "udp" } as const;
@@ -57,7 +38,7 @@ export interface EdgeRouteArgs {
 /** The Edge's args (each documented with its default), the network and the pools as a Network's and a Cluster's outputs. */
 export interface EdgeArgs extends EdgeShapeArgs {
     /** The network the edge and the workers run in. */
-    readonly network: EdgeNetworkArgs;
+    readonly network: NetworkOutputsArgs;
     /** The worker pools' Auto Scaling Group names (a Cluster's `workerGroupNames`): the nodes that serve the routes. */
     readonly workerGroupNames: pulumi.Input<string>[];
     /** What to serve. */

@@ -1,4 +1,5 @@
 // Runs the Cluster component under the mock engine with a fake network, for the graph tests.
+import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../../components/cluster/Cluster";
 import { ClusterNetwork } from "../../components/cluster/types";
@@ -50,4 +51,16 @@ export async function runCluster(
 /** Resources of one type. */
 export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
     return resources.filter((r) => r.type === type);
+}
+
+/** Asserts that `construct` throws `message` under the mock engine and that nothing was registered. */
+export async function assertRefusedBeforeRegistering(
+    construct: () => unknown,
+    message: string,
+): Promise<void> {
+    const run = await runUnderMocks({ stack: "test", config: { "aws:region": "us-east-1" } }, () => {
+        assert.throws(construct, { message });
+        return {};
+    });
+    assert.deepEqual(run.resources, []);
 }

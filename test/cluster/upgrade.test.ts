@@ -11,10 +11,10 @@ import {
 } from "../../components/cluster/render/upgrade";
 import { UPGRADE_STEP_TIMEOUT_SECONDS, versionProviderForTests } from "../../components/cluster/upgrade";
 import { FullPlan, planStage } from "../../tools/plan/plan";
-import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
+import { RecordedResource } from "../../tools/plan/runtime";
 import { Cluster } from "../../components/cluster/Cluster";
 import { clusterConfig } from "./fixtures";
-import { fakeNetwork, ofType, runCluster } from "./graph-support";
+import { assertRefusedBeforeRegistering, fakeNetwork, ofType, runCluster } from "./graph-support";
 import { requireTool, tempDir } from "../support/live";
 import * as fs from "fs";
 import * as path from "path";
@@ -330,24 +330,17 @@ describe("cluster/upgrade: cluster.upgrade's waits", function () {
         ]);
     });
 
-    it("out of bounds from a library caller: refused before anything is registered", async () => {
-        const run = await runUnderMocks({ stack: "test", config: { "aws:region": "us-east-1" } }, () => {
-            assert.throws(
-                () =>
-                    new Cluster("c", {
-                        region: "us-east-1",
-                        network: fakeNetwork(1),
-                        upgrade: { healthTimeoutSeconds: 3600, drainTimeoutSeconds: 12.5 },
-                    }),
-                {
-                    message: [
-                        "Cluster c: upgrade.healthTimeoutSeconds: 3600 is not a whole number from 60 to 600; use seconds within that range",
-                        "upgrade.drainTimeoutSeconds: 12.5 is not a whole number from 60 to 600; use seconds within that range",
-                    ].join("\n"),
-                },
-            );
-            return {};
-        });
-        assert.deepEqual(run.resources, []);
-    });
+    it("out of bounds from a library caller: refused before anything is registered", () =>
+        assertRefusedBeforeRegistering(
+            () =>
+                new Cluster("c", {
+                    region: "us-east-1",
+                    network: fakeNetwork(1),
+                    upgrade: { healthTimeoutSeconds: 3600, drainTimeoutSeconds: 12.5 },
+                }),
+            [
+                "Cluster c: upgrade.healthTimeoutSeconds: 3600 is not a whole number from 60 to 600; use seconds within that range",
+                "upgrade.drainTimeoutSeconds: 12.5 is not a whole number from 60 to 600; use seconds within that range",
+            ].join("\n"),
+        ));
 });

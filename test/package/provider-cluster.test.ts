@@ -3,13 +3,11 @@
 // network's IDs as outputs, the security groups as resource references), under the SDK's mocks. It builds
 // exactly the TypeScript Cluster, as its only child, and answers with the outputs its schema names.
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { Cluster } from "../../components/cluster/Cluster";
 import { Network } from "../../components/network/Network";
-import { PROVIDER_COMPONENTS } from "../../provider/components";
-import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
+import { runUnderMocks } from "../../tools/plan/runtime";
+import { below, keelsonProvider } from "./provider-support";
 
 const CONFIG = { "aws:region": "eu-west-1" };
 const SHAPE = {
@@ -22,26 +20,12 @@ const network = () =>
         availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
         firewall: { endpoint: "nlb" },
     });
-/** Each resource below the cluster as (type, name, parent's type, inputs), the parent chain's root left out. */
-const below = (resources: RecordedResource[], root: string) => {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const under = (r: RecordedResource): boolean =>
-        r.parent === root || (r.parent !== undefined && under(byUrn.get(r.parent)!));
-    return resources
-        .filter(under)
-        .map((r) => [r.type, r.name, r.parent === root ? "" : byUrn.get(r.parent!)!.type, r.rawInputs])
-        .sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
-};
 
 describe("package: the provider's Cluster, constructed as another language's program does", function () {
     this.timeout(300000);
 
     it("builds the TypeScript Cluster as its only child and answers with the schema's outputs", async () => {
-        const provider = new ComponentProvider({
-            name: "keelson",
-            dirname: path.resolve(__dirname, "..", "..", "provider"),
-            components: [...PROVIDER_COMPONENTS],
-        });
+        const provider = keelsonProvider();
         const viaProvider = await runUnderMocks({ stack: "dev", config: CONFIG }, async () => {
             const net = network();
             const { urn, state } = await provider.construct(

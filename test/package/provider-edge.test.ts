@@ -2,16 +2,14 @@
 // routes (pure), and ComponentProvider.construct with the engine's inputs builds exactly what the TypeScript stage
 // program builds for its edge (the workers' internal NLB and the Edge forwarding to it), under the SDK's mocks.
 import * as assert from "node:assert/strict";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { WorkerIngress } from "../../components/cluster/WorkerIngress";
 import { Edge } from "../../components/edge/Edge";
 import { EdgeRoute } from "../../components/edge/types";
 import { Network } from "../../components/network/Network";
-import { PROVIDER_COMPONENTS } from "../../provider/components";
 import { EdgeRouteArgs, edgeRoutes } from "../../provider/edge";
-import { RecordedResource, runUnderMocks } from "../../tools/plan/runtime";
+import { runUnderMocks } from "../../tools/plan/runtime";
+import { below, keelsonProvider } from "./provider-support";
 
 const CONFIG = { "aws:region": "eu-west-1" };
 const ROUTES: EdgeRouteArgs[] = [
@@ -50,22 +48,6 @@ const AS_TYPESCRIPT: EdgeRoute[] = [
 ];
 const network = () =>
     new Network("net", { availabilityZones: ["eu-west-1a", "eu-west-1b"], firewall: { endpoint: "single" } });
-const provider = () =>
-    new ComponentProvider({
-        name: "keelson",
-        dirname: path.resolve(__dirname, "..", "..", "provider"),
-        components: [...PROVIDER_COMPONENTS],
-    });
-/** Each resource below `root` as (type, name, parent's type, inputs). */
-const below = (resources: RecordedResource[], root: string) => {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const under = (r: RecordedResource): boolean =>
-        r.parent === root || (r.parent !== undefined && under(byUrn.get(r.parent)!));
-    return resources
-        .filter(under)
-        .map((r) => [r.type, r.name, r.parent === root ? "" : byUrn.get(r.parent!)!.type, r.rawInputs])
-        .sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
-};
 
 describe("package: the provider's Edge routes (pure)", () => {
     it("become the TypeScript Edge's routes: path `/` and the health path the route's path by default", () => {
@@ -99,7 +81,7 @@ describe("package: the provider's Edge, constructed as another language's progra
         const groups = ["shop-general-asg", "shop-data-asg"];
         const viaProvider = await runUnderMocks({ stack: "dev", config: CONFIG }, async () => {
             const net = network();
-            const { urn, state } = await provider().construct(
+            const { urn, state } = await keelsonProvider().construct(
                 "shop-edge",
                 "keelson:index:Edge",
                 {
@@ -190,7 +172,7 @@ describe("package: the provider's Edge, constructed as another language's progra
     it("refuses bad routes before registering anything, naming each", async () => {
         const run = await runUnderMocks({ stack: "dev", config: CONFIG }, async () => {
             await assert.rejects(
-                provider().construct(
+                keelsonProvider().construct(
                     "shop-edge",
                     "keelson:index:Edge",
                     {

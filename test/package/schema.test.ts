@@ -162,7 +162,7 @@ describe("package: the component provider's inferred schema", function () {
                 properties: Record<string, unknown>;
                 required: string[];
             };
-        const net = type("ClusterNetworkArgs");
+        const net = type("NetworkOutputsArgs");
         assert.deepEqual(Object.keys(net.properties), [
             "vpcId",
             "availabilityZones",

@@ -219,9 +219,7 @@ def write_pod(name, command, annotations, run=True, image=None):
            "spec": {"hostNetwork": True, "containers": [{"name": name, "image": image or f"registry.k8s.io/{name}", "command": command}]}}
     if not run:
         pod["metadata"]["annotations"]["lab.keelson.io/not-run"] = "true"
-    fd = os.open(f"{MANIFESTS}/{name}.yaml", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        yaml.safe_dump(pod, f)
+    k.write_manifest(f"{MANIFESTS}/{name}.yaml", yaml.safe_dump(pod))
 
 
 def kubelet_start(docs, node, ip):

@@ -144,9 +144,7 @@ def rewrite_manifests(version):
         f = f"{MANIFESTS}/{c}.yaml"
         pod = yaml.safe_load(open(f))
         pod["spec"]["containers"][0]["image"] = f"registry.k8s.io/{c}:{version}"
-        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            yaml.safe_dump(pod, fh)
+        k.write_manifest(f, yaml.safe_dump(pod))
         out(f"[upgrade/staticpods] Component \"{c}\" upgraded successfully!")
 
 

@@ -113,6 +113,9 @@ def main():
                 pod = yaml.safe_load(open(f))
             except Exception:  # noqa: BLE001
                 continue
+            # The kubelet's file source skips a manifest it cannot decode (an empty file is none) and reads it again.
+            if not isinstance(pod, dict):
+                continue
             if (pod.get("metadata", {}).get("annotations") or {}).get("lab.keelson.io/not-run"):
                 continue
             c = pod["spec"]["containers"][0]

@@ -130,3 +130,13 @@ def token_valid(secret, now):
 def node_ip():
     out = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"], capture_output=True, text=True).stdout
     return out.split()[3].split("/")[0]
+
+
+def write_manifest(path, text):
+    """A static pod manifest as kubeadm writes one (0600), moved into place whole: kubeadm's upgrade writes the new
+    manifest under /etc/kubernetes/tmp and renames it over the old one, so the kubelet never reads half a file."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
