@@ -57,3 +57,39 @@ describe("lab: kubeadm stub, token create", function () {
         }
     });
 });
+
+describe("lab: kubeadm stub, static pod manifests", function () {
+    this.timeout(60000);
+
+    it("moves each manifest into place whole, 0600, leaving no temporary file (the kubelet never reads half of one)", function () {
+        const img = requireLabRootfs(this);
+        const dir = fs.mkdtempSync(path.join(img.tools, "tmp", "keelson-manifest-"));
+        try {
+            fs.copyFileSync(
+                path.join(__dirname, "../../tools/lab/node/labk8s.py"),
+                path.join(dir, "labk8s.py"),
+            );
+            const inside = "/" + path.relative(img.tools, dir);
+            fs.writeFileSync(path.join(dir, "etcd.yaml"), "old: manifest\n");
+            const before = fs.statSync(path.join(dir, "etcd.yaml")).ino;
+            const r = spawnSync(
+                "chroot",
+                [
+                    img.tools,
+                    "python3",
+                    "-c",
+                    `import sys; sys.dont_write_bytecode = True; sys.path.insert(0, "${inside}"); import labk8s; labk8s.write_manifest("${inside}/etcd.yaml", "kind: Pod\\n")`,
+                ],
+                { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" } },
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(fs.readFileSync(path.join(dir, "etcd.yaml"), "utf8"), "kind: Pod\n");
+            assert.equal(fs.statSync(path.join(dir, "etcd.yaml")).mode & 0o777, 0o600);
+            // A new file renamed over the old one (a rewrite in place keeps the inode, and can be read half written).
+            assert.notEqual(fs.statSync(path.join(dir, "etcd.yaml")).ino, before);
+            assert.deepEqual(fs.readdirSync(dir).sort(), ["etcd.yaml", "labk8s.py"]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
