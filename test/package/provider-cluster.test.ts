@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../../components/cluster/Cluster";
 import { Network } from "../../components/network/Network";
 import { runUnderMocks } from "../../tools/plan/runtime";
-import { below, keelsonProvider } from "./provider-support";
+import { below, keelsonProvider, networkOutputs } from "./provider-support";
 
 const CONFIG = { "aws:region": "eu-west-1" };
 const SHAPE = {
@@ -33,13 +33,7 @@ describe("package: the provider's Cluster, constructed as another language's pro
                 "keelson:index:Cluster",
                 {
                     ...SHAPE,
-                    network: {
-                        vpcId: net.vpcId,
-                        availabilityZones: net.availabilityZones,
-                        publicSubnetIds: net.publicSubnetIds,
-                        privateSubnetIds: net.privateSubnetIds,
-                        securityGroups: net.securityGroups,
-                    },
+                    network: networkOutputs(net),
                 },
                 {},
             );

@@ -9,7 +9,7 @@ import { EdgeRoute } from "../../components/edge/types";
 import { Network } from "../../components/network/Network";
 import { EdgeRouteArgs, edgeRoutes } from "../../provider/edge";
 import { runUnderMocks } from "../../tools/plan/runtime";
-import { below, keelsonProvider } from "./provider-support";
+import { below, keelsonProvider, networkOutputs } from "./provider-support";
 
 const CONFIG = { "aws:region": "eu-west-1" };
 const ROUTES: EdgeRouteArgs[] = [
@@ -85,13 +85,7 @@ describe("package: the provider's Edge, constructed as another language's progra
                 "shop-edge",
                 "keelson:index:Edge",
                 {
-                    network: {
-                        vpcId: net.vpcId,
-                        availabilityZones: net.availabilityZones,
-                        publicSubnetIds: net.publicSubnetIds,
-                        privateSubnetIds: net.privateSubnetIds,
-                        securityGroups: net.securityGroups,
-                    },
+                    network: networkOutputs(net),
                     workerGroupNames: groups.map((g) => pulumi.output(g)),
                     routes: ROUTES,
                     engine: "haproxy",

@@ -2,7 +2,9 @@
 // the resources a construct made, to compare with what the TypeScript components make.
 import * as path from "node:path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
+import { Network } from "../../components/network/Network";
 import { PROVIDER_COMPONENTS } from "../../provider/components";
+import { NetworkOutputsArgs } from "../../provider/network-outputs";
 import { RecordedResource } from "../../tools/plan/runtime";
 
 /** The provider over provider/ with every component it serves. */
@@ -23,4 +25,15 @@ export function below(resources: RecordedResource[], root: string): unknown[][] 
         .filter(under)
         .map((r) => [r.type, r.name, r.parent === root ? "" : byUrn.get(r.parent!)!.type, r.rawInputs])
         .sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
+}
+
+/** A Network's outputs as another language's program passes them to the Cluster or the Edge: each by its name. */
+export function networkOutputs(net: Network): NetworkOutputsArgs {
+    return {
+        vpcId: net.vpcId,
+        availabilityZones: net.availabilityZones,
+        publicSubnetIds: net.publicSubnetIds,
+        privateSubnetIds: net.privateSubnetIds,
+        securityGroups: net.securityGroups,
+    };
 }
